@@ -1,0 +1,41 @@
+"""The seed's backpropagation as an exact, importable reference engine.
+
+Where the seed's equations live:
+  forward pass            z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l)   engine.feedforward
+  equation 1 (delta^L)    delta^L = nabla_a C (.) sigma'(z^L)         equations.equation_1
+  equation 2 (delta^l)    delta^l = ((w^{l+1})^T delta^{l+1}) (.) sigma'(z^l)   equations.equation_2
+  equation 3 (dC/db)      dC/db^l_j = delta^l_j                       equations.equation_3
+  equation 4 (dC/dw)      dC/dw^l_jk = a^{l-1}_k delta^l_j            equations.equation_4
+  sigma, sigma_prime                                                   activations
+  costs C_x and reductions                                             costs
+  gradient descent and training                                        api.sgd_step, api.train
+"""
+
+from .activations import ACTIVATIONS, sigma, sigma_prime
+from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, sgd_step, train
+from .case import DTYPES, Case, Forward, Network
+from .costs import COSTS, REDUCTIONS
+from .validation import validate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "DTYPES",
+    "REDUCTIONS",
+    "Case",
+    "Forward",
+    "Network",
+    "TrainResult",
+    "backprop",
+    "backprop_mp",
+    "cost",
+    "cost_mp",
+    "forward",
+    "sgd_step",
+    "sigma",
+    "sigma_prime",
+    "train",
+    "validate",
+]

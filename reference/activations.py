@@ -1,0 +1,143 @@
+"""The activation functions sigma and their derivatives sigma_prime.
+
+Every formula is written so that pre-activations of +-1000 stay finite and
+raise no numpy warning: exponentials are only ever taken of numbers whose real
+part is <= 0. The derivatives are evaluated from z itself (not from a = sigma(z))
+because 1 - a loses all relative precision once sigma saturates, and a
+saturated layer's gradient must still be exact to the last bits.
+
+softmax is the one activation that couples the units of a layer; its
+derivative is a Jacobian, not an elementwise factor, so equation 1 applies it
+as a Jacobian-vector product (see ``equations.equation_1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import _ops
+from ._ops import Array
+
+ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "identity", "softplus", "softmax")
+OUTPUT_ONLY: frozenset[str] = frozenset({"softmax"})
+
+
+def _folded(z: Array) -> tuple[Array, Array]:
+    """Return (positive, s) with s = -|z| taken on the real part: exp(s) can never overflow."""
+    positive = _ops.real(z) >= 0
+    return positive, np.where(positive, -z, z)
+
+
+def sigmoid(z: Array) -> Array:
+    positive, s = _folded(z)
+    e = _ops.exp(s)  # e = exp(-|z|) in (0, 1]
+    one = _ops.const(z, 1.0)
+    return np.where(positive, one, e) / (one + e)
+
+
+def sigmoid_prime(z: Array) -> Array:
+    # sigma'(z) = e^{-|z|} / (1 + e^{-|z|})^2: sigma' is even, and this form has no cancellation.
+    _, s = _folded(z)
+    e = _ops.exp(s)
+    one = _ops.const(z, 1.0)
+    return e / ((one + e) * (one + e))
+
+
+def tanh(z: Array) -> Array:
+    if _ops.is_mp(z):
+        # tanh(z) = (1 - e^{-2|z|}) / (1 + e^{-2|z|}) * sign(z)
+        positive, s = _folded(z)
+        e = _ops.exp(s + s)
+        one = _ops.const(z, 1.0)
+        t = (one - e) / (one + e)
+        return np.where(positive, t, -t)
+    return np.tanh(z)
+
+
+def tanh_prime(z: Array) -> Array:
+    # tanh'(z) = sech^2(z) = 4 e^{-2|z|} / (1 + e^{-2|z|})^2, not 1 - tanh^2 (which rounds to 0 at |z| > 19).
+    _, s = _folded(z)
+    e = _ops.exp(s + s)
+    one = _ops.const(z, 1.0)
+    return _ops.const(z, 4.0) * e / ((one + e) * (one + e))
+
+
+def relu(z: Array) -> Array:
+    return np.where(_ops.real(z) > 0, z, z * _ops.const(z, 0.0))
+
+
+def relu_prime(z: Array) -> Array:
+    # relu'(0) = 0 by convention (the contract's, and PyTorch's).
+    return np.where(_ops.real(z) > 0, _ops.const(z, 1.0), _ops.const(z, 0.0))
+
+
+def identity(z: Array) -> Array:
+    return z
+
+
+def identity_prime(z: Array) -> Array:
+    return np.ones_like(z) if not _ops.is_mp(z) else np.full(z.shape, _ops.const(z, 1.0), dtype=object)
+
+
+def softplus(z: Array) -> Array:
+    # ln(1 + e^z) = max(z, 0) + ln(1 + e^{-|z|})
+    positive, s = _folded(z)
+    return np.where(positive, z, z * _ops.const(z, 0.0)) + _ops.log1p(_ops.exp(s))
+
+
+def softplus_prime(z: Array) -> Array:
+    return sigmoid(z)
+
+
+def softmax(z: Array) -> Array:
+    """Row-wise softmax (one sample per row); the shift uses the real part so complex steps pass through."""
+    shift = np.max(_ops.real(z), axis=1, keepdims=True)
+    e = _ops.exp(z - shift)
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def softmax_jacobian_t_dot(a: Array, g: Array) -> Array:
+    """(da/dz)^T g for softmax, row by row: J = diag(a) - a a^T is symmetric, so J^T g = a (.) (g - <a, g>)."""
+    return a * (g - np.sum(a * g, axis=1, keepdims=True))
+
+
+def log_softmax(z: Array) -> Array:
+    """ln softmax(z) = z - logsumexp(z), without ever forming ln of an underflowed a_j."""
+    shift = np.max(_ops.real(z), axis=1, keepdims=True)
+    shifted = z - shift
+    return shifted - _ops.log(np.sum(_ops.exp(shifted), axis=1, keepdims=True))
+
+
+SIGMA: dict[str, Callable[[Array], Array]] = {
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "relu": relu,
+    "identity": identity,
+    "softplus": softplus,
+    "softmax": softmax,
+}
+
+SIGMA_PRIME: dict[str, Callable[[Array], Array]] = {
+    "sigmoid": sigmoid_prime,
+    "tanh": tanh_prime,
+    "relu": relu_prime,
+    "identity": identity_prime,
+    "softplus": softplus_prime,
+}
+
+
+def sigma(name: str, z: Array) -> Array:
+    """a = sigma(z) for the activation called ``name``."""
+    return SIGMA[name](z)
+
+
+def sigma_prime(name: str, z: Array) -> Array:
+    """sigma'(z), elementwise. softmax has no elementwise derivative: use softmax_jacobian_t_dot."""
+    if name == "softmax":
+        raise ValueError(
+            "softmax has no elementwise derivative; equation 1 applies its Jacobian "
+            "through softmax_jacobian_t_dot"
+        )
+    return SIGMA_PRIME[name](z)

@@ -1,0 +1,167 @@
+"""The engine's entry points: each validates its input once, then runs the core in engine.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import mpmath
+import numpy as np
+
+from . import engine, precision
+from .case import Case, Forward, Network
+from ._ops import Array
+from .validation import validate
+
+T = TypeVar("T")
+
+
+def _guarded(case: Case, what: str, compute: Callable[[], T]) -> T:
+    """Run float computation with overflow trapped, so that finite input never yields inf or NaN silently."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            return compute()
+    except FloatingPointError as error:
+        largest = max(float(np.max(np.abs(w))) for w in case.weights)
+        raise FloatingPointError(
+            f"{what} left the range of {case.dtype} ({error}); the inputs are finite, but too large "
+            f"for this network (largest |w| = {largest:.3g}, largest |x| = "
+            f"{float(np.max(np.abs(case.x))):.3g})"
+        ) from None
+
+
+def forward(case: Any) -> Forward:
+    """Every z^l and a^l for the batch."""
+    c = validate(case)
+    z, a = _guarded(c, "the forward pass", lambda: engine.feedforward(c.weights, c.biases, c.x, c.activations))
+    return Forward(z, a)
+
+
+def cost(case: Any) -> float:
+    """C for the batch, with the case's cost and reduction."""
+    c = validate(case)
+    value = _guarded(
+        c,
+        "the cost",
+        lambda: engine.evaluate_cost(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction),
+    )
+    return float(value)  # type: ignore[arg-type]
+
+
+def _backprop_validated(c: Case) -> dict[str, Any]:
+    z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
+    deltas, grad_w, grad_b = engine.backward(c.weights, z, a, c.y, c.activations, c.cost, c.reduction)
+    return {
+        "grad_weights": grad_w,
+        "grad_biases": grad_b,
+        "deltas": deltas,
+        "cost": engine.cost_of(z, a, c.y, c.cost, c.reduction),
+    }
+
+
+def backprop(case: Any) -> dict[str, Any]:
+    """dC/dw^l and dC/db^l for every layer, the per-sample errors delta^{x,l}, and C.
+
+    Returns {"grad_weights": [...], "grad_biases": [...], "deltas": [...], "cost": float}:
+    the Python shape of the conformance contract.
+    """
+    c = validate(case)
+    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c))
+    result["cost"] = float(result["cost"])
+    return result
+
+
+def backprop_mp(case: Any, digits: int = 50) -> dict[str, Any]:
+    """backprop() computed in mpmath at ``digits`` decimal digits: ground truth for the float paths."""
+    digits = precision.check_digits(digits)
+    c = validate(case)
+    with mpmath.workdps(digits):
+        return _backprop_validated(precision.case_to_mp(c))
+
+
+def cost_mp(case: Any, digits: int = 50) -> Any:
+    """C computed in mpmath at ``digits`` decimal digits."""
+    digits = precision.check_digits(digits)
+    c = precision.case_to_mp(validate(case))
+    with mpmath.workdps(digits):
+        return engine.evaluate_cost(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
+
+
+def _eta(eta: Any) -> float:
+    if isinstance(eta, bool) or not isinstance(eta, int | float | np.integer | np.floating):
+        raise TypeError(f"eta (the learning rate) must be a real number, got {eta!r}")
+    if not np.isfinite(eta) or eta < 0:
+        raise ValueError(f"eta (the learning rate) must be finite and >= 0, got {eta!r}")
+    return float(eta)
+
+
+def _descend(c: Case, eta: float, grad_w: list[Array], grad_b: list[Array]) -> tuple[list[Array], list[Array]]:
+    """w^l <- w^l - eta dC/dw^l and b^l <- b^l - eta dC/db^l: the seed's update, with dC carrying the 1/m."""
+    step = c.x.dtype.type(eta)
+    weights = [w - step * g for w, g in zip(c.weights, grad_w, strict=True)]
+    biases = [b - step * g for b, g in zip(c.biases, grad_b, strict=True)]
+    return weights, biases
+
+
+def sgd_step(case: Any, eta: float) -> dict[str, list[Array]]:
+    """One step of gradient descent on C: {"weights": [...], "biases": [...]} (new arrays)."""
+    eta = _eta(eta)
+    c = validate(case)
+    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c))
+    weights, biases = _descend(c, eta, result["grad_weights"], result["grad_biases"])
+    return {"weights": weights, "biases": biases}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The trained network (a new object) and C over the whole training set after every epoch."""
+
+    network: Network
+    costs: list[float]
+
+
+def train(
+    network: Network,
+    x: Any,
+    y: Any,
+    *,
+    eta: float,
+    epochs: int,
+    mini_batch_size: int,
+    seed: int = 0,
+    shuffle: bool = True,
+) -> TrainResult:
+    """Mini-batch stochastic gradient descent, as in the seed's pseudocode.
+
+    Each epoch shuffles the samples (from ``seed``, so runs repeat exactly), cuts them
+    into mini-batches of ``mini_batch_size`` (the last may be smaller) and, for each,
+    applies w^l <- w^l - (eta/m) sum_x delta^{x,l} (a^{x,l-1})^T and the same for b^l
+    (reduction "mean"; with "sum" the 1/m is absent).
+    """
+    for name, value in (("epochs", epochs), ("mini_batch_size", mini_batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    eta = _eta(eta)
+    full = validate(network.case(x, y))
+    rng = np.random.default_rng(seed)
+    c = full
+    costs: list[float] = []
+    for _ in range(int(epochs)):
+        order = rng.permutation(full.m) if shuffle else np.arange(full.m)
+        for start in range(0, full.m, int(mini_batch_size)):
+            batch = order[start : start + int(mini_batch_size)]
+            mini = c.replace(x=full.x[batch], y=full.y[batch])
+            result = _guarded(mini, "backpropagation", lambda mini=mini: _backprop_validated(mini))
+            weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"])
+            c = c.replace(weights=weights, biases=biases)
+        epoch_cost = _guarded(
+            c,
+            "the cost",
+            lambda: engine.evaluate_cost(
+                c.weights, c.biases, full.x, full.y, c.activations, c.cost, c.reduction
+            ),
+        )
+        costs.append(float(epoch_cost))  # type: ignore[arg-type]
+    trained = Network(c.sizes, c.activations, c.cost, c.reduction, c.dtype, c.weights, c.biases)
+    return TrainResult(trained, costs)

@@ -1,0 +1,109 @@
+"""The objects that carry a network and a batch through the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ._ops import Array
+
+DTYPES: tuple[str, ...] = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One network and one batch: the unit of the conformance contract.
+
+    weights[i] is w^{i+2}, shape (n_{i+2}, n_{i+1}); biases[i] is b^{i+2}, shape (n_{i+2},);
+    x is (m, n_1), one sample per row; y is (m, n_L). activations[i] is sigma of layer i + 2.
+    """
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str
+    reduction: str
+    dtype: str
+    weights: list[Array]
+    biases: list[Array]
+    x: Array
+    y: Array
+
+    def replace(self, **changes: Any) -> Case:
+        return replace(self, **changes)
+
+    @property
+    def m(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        return sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases, strict=True))
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Every z^l and a^l of a forward pass: z[i] is z^{i+2}, a[i] is a^{i+1} (a[0] = x)."""
+
+    z: list[Array]
+    a: list[Array]
+
+    def z_of(self, l: int) -> Array:
+        """z^l in the seed's numbering (l = 2..L)."""
+        if l < 2 or l - 2 >= len(self.z):
+            raise IndexError(f"z^{l} does not exist: layers with z are 2..{len(self.z) + 1}")
+        return self.z[l - 2]
+
+    def a_of(self, l: int) -> Array:
+        """a^l in the seed's numbering (l = 1..L)."""
+        if l < 1 or l - 1 >= len(self.a):
+            raise IndexError(f"a^{l} does not exist: layers are 1..{len(self.a)}")
+        return self.a[l - 1]
+
+
+@dataclass
+class Network:
+    """A network's architecture, cost convention and parameters, without a batch."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str = "quadratic"
+    reduction: str = "mean"
+    dtype: str = "float64"
+    weights: list[Array] = field(default_factory=list)
+    biases: list[Array] = field(default_factory=list)
+
+    @classmethod
+    def random(
+        cls,
+        sizes: tuple[int, ...] | list[int],
+        activations: tuple[str, ...] | list[str],
+        cost: str = "quadratic",
+        reduction: str = "mean",
+        dtype: str = "float64",
+        seed: int = 0,
+    ) -> Network:
+        """Gaussian weights with variance 1/n_{l-1} and standard-normal biases, from an explicit seed."""
+        rng = np.random.default_rng(seed)
+        sizes = tuple(int(n) for n in sizes)
+        weights = [
+            (rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)).astype(dtype)
+            for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True)
+        ]
+        biases = [rng.standard_normal(n).astype(dtype) for n in sizes[1:]]
+        return cls(sizes, tuple(activations), cost, reduction, dtype, weights, biases)
+
+    def case(self, x: Any, y: Any) -> Case:
+        """This network with a batch: the object every engine entry point takes."""
+        return Case(
+            self.sizes,
+            self.activations,
+            self.cost,
+            self.reduction,
+            self.dtype,
+            list(self.weights),
+            list(self.biases),
+            np.asarray(x),
+            np.asarray(y),
+        )

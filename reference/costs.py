@@ -1,0 +1,82 @@
+"""The cost functions C_x of one sample, their gradients, and the reductions over a batch.
+
+cross_entropy and log_likelihood are evaluated from z^L (through softplus and
+log-softmax), never from ln(a^L): once sigma saturates, a^L rounds to exactly
+0 or 1 and ln(a^L) would be -inf, while the cost itself is finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _ops
+from .activations import log_softmax, softplus
+from ._ops import Array
+
+COSTS: tuple[str, ...] = ("quadratic", "cross_entropy", "log_likelihood")
+REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+
+# The output activation each cost requires (None: any).
+REQUIRED_OUTPUT: dict[str, str | None] = {
+    "quadratic": None,
+    "cross_entropy": "sigmoid",
+    "log_likelihood": "softmax",
+}
+
+
+def per_sample_cost(cost: str, z_L: Array, a_L: Array, y: Array) -> Array:
+    """C_x for every sample (row) of the batch."""
+    if cost == "quadratic":
+        # C_x = 1/2 ||a^L - y||^2   (the seed's cost)
+        diff = a_L - y
+        return _ops.const(a_L, 0.5) * np.sum(diff * diff, axis=1)
+    if cost == "cross_entropy":
+        # C_x = -sum_j [y ln a + (1 - y) ln(1 - a)],  ln a = -softplus(-z),  ln(1 - a) = -softplus(z)
+        one = _ops.const(a_L, 1.0)
+        return np.sum(y * softplus(-z_L) + (one - y) * softplus(z_L), axis=1)
+    if cost == "log_likelihood":
+        # C_x = -sum_j y_j ln a_j,  ln a = log_softmax(z)
+        return -np.sum(y * log_softmax(z_L), axis=1)
+    raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
+
+
+def nabla_a(cost: str, a_L: Array, y: Array) -> Array:
+    """nabla_a C_x = dC_x/da^L, the first factor of equation 1."""
+    if cost == "quadratic":
+        return a_L - y
+    if cost == "cross_entropy":
+        one = _ops.const(a_L, 1.0)
+        return (a_L - y) / (a_L * (one - a_L))
+    if cost == "log_likelihood":
+        return -y / a_L
+    raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
+
+
+def closed_form_output_error(cost: str, a_L: Array, y: Array) -> Array | None:
+    """delta^L in closed form where equation 1 simplifies exactly; None where it does not.
+
+    cross_entropy with sigmoid: nabla_a C (.) sigma'(z) = (a - y)/(a(1 - a)) * a(1 - a) = a - y.
+    log_likelihood with softmax: J^T(-y/a) = -y + a * sum_j y_j, which is a - y for probability
+    vectors; keeping sum_j y_j makes it the exact derivative even when float targets such as
+    0.1 and 0.9 do not sum to exactly 1 in the engine's mpmath ground truth.
+    """
+    if cost == "cross_entropy":
+        return a_L - y
+    if cost == "log_likelihood":
+        return a_L * np.sum(y, axis=1, keepdims=True) - y
+    return None
+
+
+def reduction_scale(reduction: str, m: int, like: Array) -> object:
+    """The factor between C and sum_x C_x: 1/m for "mean" (what the seed's update descends), 1 for "sum"."""
+    if reduction == "mean":
+        return _ops.const(like, 1.0) / m if _ops.is_mp(like) else _ops.const(like, 1.0 / m)
+    if reduction == "sum":
+        return _ops.const(like, 1.0)
+    raise ValueError(f"unknown reduction {reduction!r}; expected one of {REDUCTIONS}")
+
+
+def reduce(reduction: str, per_sample: Array) -> object:
+    """C = (1/m) sum_x C_x ("mean") or sum_x C_x ("sum")."""
+    total = np.sum(per_sample)
+    return total * reduction_scale(reduction, per_sample.shape[0], per_sample)

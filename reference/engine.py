@@ -1,0 +1,82 @@
+"""Forward pass and backpropagation over a batch, straight from the seed's pseudocode.
+
+These functions trust their input (see ``validation`` for the checks) and work
+on any array kind: float32, float64, complex128 (complex-step differentiation)
+and object arrays of mpmath numbers (ground truth). Lists are indexed from
+layer 2: ``weights[i]``, ``biases[i]``, ``z[i]`` and ``deltas[i]`` belong to layer
+l = i + 2, while ``a[i]`` is a^{i+1}, so that a[0] = x = a^1 and equation 4 for
+layer i + 2 reads ``deltas[i]`` with ``a[i]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import costs
+from .activations import sigma
+from ._ops import Array
+from .equations import equation_1, equation_2, equation_3, equation_4
+
+
+def feedforward(
+    weights: Sequence[Array], biases: Sequence[Array], x: Array, activations: Sequence[str]
+) -> tuple[list[Array], list[Array]]:
+    """z^l = w^l a^{l-1} + b^l,  a^l = sigma(z^l),  with a^1 = x.  Returns (z, a)."""
+    a: list[Array] = [x]
+    z: list[Array] = []
+    for w, b, name in zip(weights, biases, activations, strict=True):
+        z.append(a[-1] @ w.T + b)  # row x: (w^l a^{x,l-1} + b^l)^T
+        a.append(sigma(name, z[-1]))
+    return z, a
+
+
+def cost_of(z: Sequence[Array], a: Sequence[Array], y: Array, cost: str, reduction: str) -> object:
+    """C over the batch, from the output layer's z^L and a^L."""
+    return costs.reduce(reduction, costs.per_sample_cost(cost, z[-1], a[-1], y))
+
+
+def evaluate_cost(
+    weights: Sequence[Array],
+    biases: Sequence[Array],
+    x: Array,
+    y: Array,
+    activations: Sequence[str],
+    cost: str,
+    reduction: str,
+) -> object:
+    """C for the given parameters: what finite differences and complex steps differentiate."""
+    z, a = feedforward(weights, biases, x, activations)
+    return cost_of(z, a, y, cost, reduction)
+
+
+def output_error(z_L: Array, a_L: Array, y: Array, sigma_L: str, cost: str) -> Array:
+    """delta^L: the closed form a^L - y where the cost allows it, equation 1 otherwise."""
+    closed = costs.closed_form_output_error(cost, a_L, y)
+    if closed is not None:
+        return closed
+    return equation_1(costs.nabla_a(cost, a_L, y), z_L, a_L, sigma_L)
+
+
+def backward(
+    weights: Sequence[Array],
+    z: Sequence[Array],
+    a: Sequence[Array],
+    y: Array,
+    activations: Sequence[str],
+    cost: str,
+    reduction: str,
+) -> tuple[list[Array], list[Array], list[Array]]:
+    """Back-propagate the errors and return (deltas, grad_weights, grad_biases).
+
+    deltas[i] holds delta^{x,l} = dC_x/dz^{x,l} for every sample x (independent of
+    the reduction); the gradients are of C, so they carry the reduction's scale.
+    """
+    n_layers = len(weights)
+    deltas: list[Array] = [a[0]] * n_layers  # placeholders, each overwritten below
+    deltas[-1] = output_error(z[-1], a[-1], y, activations[-1], cost)
+    for i in range(n_layers - 2, -1, -1):  # layers L-1, ..., 2
+        deltas[i] = equation_2(weights[i + 1], deltas[i + 1], z[i], activations[i])
+    scale = costs.reduction_scale(reduction, a[0].shape[0], a[-1])
+    grad_w = [equation_4(deltas[i], a[i], scale) for i in range(n_layers)]
+    grad_b = [equation_3(deltas[i], scale) for i in range(n_layers)]
+    return deltas, grad_w, grad_b

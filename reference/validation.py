@@ -1,0 +1,228 @@
+"""Input checking: every mistake gets a message naming the field, the layer, and expected vs given.
+
+The engine's numerical code trusts its input; this module is the only gate. It
+never modifies what it is given: arrays are converted with ``np.asarray`` (no copy
+when the dtype already matches) and are never written to afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .activations import ACTIVATIONS, OUTPUT_ONLY
+from .case import DTYPES, Case
+from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
+from ._ops import Array
+
+FIELDS: tuple[str, ...] = (
+    "sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y"
+)
+
+
+def validate(case: Any) -> Case:
+    """Check a case-like object (any object with the contract's attributes) and return a Case of numpy arrays."""
+    missing = [f for f in FIELDS if not hasattr(case, f)]
+    if missing:
+        raise TypeError(
+            f"case is missing {', '.join(missing)}; a case needs the attributes {', '.join(FIELDS)} "
+            f"(got a {type(case).__name__})"
+        )
+    sizes = _sizes(case.sizes)
+    activations = _activations(case.activations, sizes)
+    cost = _name("cost", case.cost, COSTS)
+    reduction = _name("reduction", case.reduction, REDUCTIONS)
+    dtype = _dtype(case.dtype)
+    _cost_matches_output(cost, activations)
+    weights = _layer_arrays("weights", case.weights, sizes, dtype, ndim=2)
+    biases = _layer_arrays("biases", case.biases, sizes, dtype, ndim=1)
+    x = _batch_array("x", case.x, sizes[0], "n_1", dtype)
+    y = _batch_array("y", case.y, sizes[-1], f"n_{len(sizes)}", dtype)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"x has {x.shape[0]} samples (rows) but y has {y.shape[0]}; each sample needs one target row"
+        )
+    _targets(cost, y, dtype)
+    return Case(sizes, activations, cost, reduction, dtype, weights, biases, x, y)
+
+
+def _sizes(value: Any) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
+        raise TypeError(f"sizes must be a sequence of layer widths (n_1, ..., n_L), got {value!r}")
+    sizes = []
+    for i, n in enumerate(value):
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise TypeError(f"sizes[{i}] (n_{i + 1}, layer {i + 1}) must be an int, got {n!r}")
+        if n < 1:
+            raise ValueError(
+                f"sizes[{i}] = {int(n)}: layer {i + 1} has zero width; every layer needs n_l >= 1"
+            )
+        sizes.append(int(n))
+    if len(sizes) < 2:
+        raise ValueError(
+            f"sizes = {tuple(sizes)} has {len(sizes)} layer(s); a network needs at least two "
+            "(an input layer 1 and an output layer L)"
+        )
+    return tuple(sizes)
+
+
+def _name(field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a string, one of {', '.join(allowed)}; got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"unknown {field} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+def _dtype(value: Any) -> str:
+    try:
+        name = np.dtype(value).name if not isinstance(value, str) else value
+    except TypeError:
+        name = repr(value)
+    if name not in DTYPES:
+        raise ValueError(f"unknown dtype {value!r}; expected one of {', '.join(DTYPES)}")
+    return name
+
+
+def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:
+    L = len(sizes)
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"activations must be a sequence of {L - 1} names, one per layer 2..{L}; got {value!r}"
+        )
+    if len(value) != L - 1:
+        raise ValueError(
+            f"activations has {len(value)} names, but sizes {sizes} has L = {L} layers, which needs "
+            f"{L - 1} (one per layer 2..{L})"
+        )
+    names = []
+    for i, name in enumerate(value):
+        layer = i + 2
+        names.append(_name(f"activations[{i}] (layer {layer})", name, ACTIVATIONS))
+        if name in OUTPUT_ONLY and layer != L:
+            raise ValueError(
+                f"activations[{i}] = {name!r} at layer {layer}: {name} is allowed only at the "
+                f"output layer L = {L}"
+            )
+    return tuple(names)
+
+
+def _cost_matches_output(cost: str, activations: tuple[str, ...]) -> None:
+    required = REQUIRED_OUTPUT[cost]
+    if required is not None and activations[-1] != required:
+        raise ValueError(
+            f"cost {cost!r} needs a {required} output layer (its delta^L = a^L - y holds only "
+            f"there), but the output activation is {activations[-1]!r}"
+        )
+
+
+def _as_numeric(field: str, where: str, value: Any, dtype: str) -> Array:
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{field}{where} is not a rectangular numeric array: {error}") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{field}{where} must hold real numbers, got dtype {array.dtype} "
+            f"({'booleans' if array.dtype.kind == 'b' else 'not numeric'})"
+        )
+    return array.astype(dtype, copy=False)
+
+
+def _check_finite(field: str, where: str, array: Array) -> None:
+    # One sum is far cheaper than isfinite on every element; only a non-finite sum needs the full search.
+    if np.isfinite(np.sum(array)):
+        return
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        index = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"{field}{where} contains {array[index]} at index {list(index)} "
+            f"({len(bad)} non-finite value(s)); every input must be finite"
+        )
+
+
+def _layer_arrays(
+    field: str, value: Any, sizes: tuple[int, ...], dtype: str, ndim: int
+) -> list[Array]:
+    L = len(sizes)
+    if isinstance(value, np.ndarray) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{field} must be a list of {L - 1} arrays (layers 2..{L}), got {type(value).__name__}"
+        )
+    if len(value) != L - 1:
+        raise ValueError(
+            f"{field} has {len(value)} arrays, but sizes {sizes} needs {L - 1} (layers 2..{L})"
+        )
+    arrays = []
+    for i, item in enumerate(value):
+        layer = i + 2
+        where = f"[{i}] (layer {layer})"
+        array = _as_numeric(field, where, item, dtype)
+        n, n_prev = sizes[i + 1], sizes[i]
+        expected = (n, n_prev) if ndim == 2 else (n,)
+        if array.shape != expected:
+            why = (
+                f"n_{layer} = {n} and n_{layer - 1} = {n_prev}" if ndim == 2 else f"n_{layer} = {n}"
+            )
+            hint = ""
+            if ndim == 1 and array.shape == (n, 1):
+                hint = "; biases are 1-D, not (n, 1) columns: pass b.ravel()"
+            elif ndim == 2 and array.shape == (n_prev, n):
+                hint = "; this looks transposed: row j, column k holds w^l_jk"
+            raise ValueError(
+                f"{field}[{i}] has shape {array.shape}; layer {layer} needs {expected} because "
+                f"{why}{hint}"
+            )
+        _check_finite(field, where, array)
+        arrays.append(array)
+    return arrays
+
+
+def _batch_array(field: str, value: Any, n: int, n_name: str, dtype: str) -> Array:
+    array = _as_numeric(field, "", value, dtype)
+    if array.ndim != 2:
+        hint = f"; a single sample is {field}[None, :]" if array.ndim == 1 else ""
+        raise ValueError(
+            f"{field} has shape {array.shape}; expected (m, {n}): one sample per row, "
+            f"{n_name} = {n} columns{hint}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{field} has shape {array.shape}: the batch is empty (m = 0); need m >= 1")
+    if array.shape[1] != n:
+        raise ValueError(
+            f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n}"
+        )
+    _check_finite(field, "", array)
+    return array
+
+
+def _targets(cost: str, y: Array, dtype: str) -> None:
+    if cost == "cross_entropy":
+        outside = np.argwhere((y < 0) | (y > 1))
+        if len(outside):
+            index = tuple(int(i) for i in outside[0])
+            raise ValueError(
+                f"y{list(index)} = {y[index]}: cross_entropy targets must lie in [0, 1]"
+            )
+    elif cost == "log_likelihood":
+        negative = np.argwhere(y < 0)
+        if len(negative):
+            index = tuple(int(i) for i in negative[0])
+            raise ValueError(
+                f"y{list(index)} = {y[index]}: log_likelihood targets must be probability "
+                "vectors (non-negative, each row summing to 1)"
+            )
+        # Rounding in a sum of n numbers from [0, 1] is at most (n - 1) * eps * sum, so a
+        # probability vector stored in this dtype sums to 1 within n * eps.
+        row_sums = np.sum(y, axis=1, dtype=np.float64)
+        tolerance = y.shape[1] * float(np.finfo(dtype).eps)
+        off = np.argwhere(np.abs(row_sums - 1.0) > tolerance)
+        if len(off):
+            row = int(off[0][0])
+            raise ValueError(
+                f"y[{row}] sums to {float(row_sums[row])!r}; log_likelihood targets must be probability "
+                f"vectors, each row summing to 1 (within {tolerance:.1e} in {dtype})"
+            )

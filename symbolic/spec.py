@@ -1,0 +1,131 @@
+"""The architecture a proof is about, checked once with messages that name the field and layer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+ACTIVATIONS: tuple[str, ...] = (
+    "sigmoid",
+    "tanh",
+    "relu",
+    "identity",
+    "softplus",
+    "softmax",
+    "sigma",
+)
+"""Activation names; "sigma" is an undefined function: a proof with it holds for every differentiable sigma."""
+
+OUTPUT_ONLY: frozenset[str] = frozenset({"softmax"})
+COSTS: tuple[str, ...] = ("quadratic", "cross_entropy", "log_likelihood")
+REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+HIDDEN_RULES: tuple[str, ...] = ("seed", "seed-typo")
+
+# Output activations each cost accepts (None: any). "sigma" stands for any elementwise sigma,
+# which keeps equation 1 meaningful for cross_entropy; its closed form a - y needs the sigmoid.
+ALLOWED_OUTPUT: dict[str, frozenset[str] | None] = {
+    "quadratic": None,
+    "cross_entropy": frozenset({"sigmoid", "sigma"}),
+    "log_likelihood": frozenset({"softmax"}),
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """sizes = (n_1, ..., n_L); activations[i] is sigma of layer i + 2 (so there are L - 1)."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str
+    reduction: str = "mean"
+    hidden_rule: str = "seed"
+
+    @property
+    def L(self) -> int:
+        return len(self.sizes)
+
+    def n(self, l: int) -> int:
+        """n_l, the width of layer l (1-based, as in the seed)."""
+        return self.sizes[l - 1]
+
+    def activation(self, l: int) -> str:
+        """The activation of layer l = 2..L."""
+        return self.activations[l - 2]
+
+    def describe(self) -> str:
+        return (
+            f"sizes {list(self.sizes)}, activations {', '.join(self.activations)}, cost {self.cost}, "
+            f"reduction {self.reduction}, hidden rule {self.hidden_rule}"
+        )
+
+
+def make_spec(
+    sizes: Any, activations: Any, cost: Any, reduction: Any = "mean", hidden_rule: Any = "seed"
+) -> Spec:
+    """Validate and freeze an architecture; raise TypeError/ValueError naming what is wrong."""
+    checked_sizes = _sizes(sizes)
+    checked_acts = _activations(activations, checked_sizes)
+    checked_cost = _name("cost", cost, COSTS)
+    checked_reduction = _name("reduction", reduction, REDUCTIONS)
+    checked_rule = _name("hidden_rule", hidden_rule, HIDDEN_RULES)
+    allowed = ALLOWED_OUTPUT[checked_cost]
+    output = checked_acts[-1]
+    if allowed is not None and output not in allowed:
+        raise ValueError(
+            f"cost {checked_cost!r} needs the output layer {len(checked_sizes)} to use "
+            f"{' or '.join(sorted(allowed))}, got {output!r}"
+        )
+    return Spec(checked_sizes, checked_acts, checked_cost, checked_reduction, checked_rule)
+
+
+def _sizes(value: Any) -> tuple[int, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"sizes must be a sequence of layer widths (n_1, ..., n_L), got {value!r}")
+    out: list[int] = []
+    for i, n in enumerate(value):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"sizes[{i}] (n_{i + 1}, layer {i + 1}) must be an int, got {n!r}")
+        if n < 1:
+            raise ValueError(f"sizes[{i}] = {n}: layer {i + 1} needs width n_{i + 1} >= 1")
+        out.append(n)
+    if len(out) < 2:
+        raise ValueError(
+            f"sizes = {tuple(out)} has {len(out)} layer(s); a network needs at least two "
+            "(input layer 1 and output layer L)"
+        )
+    return tuple(out)
+
+
+def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"activations must be a sequence of names, one per layer 2..L, got {value!r}")
+    names = tuple(value)
+    if len(names) != len(sizes) - 1:
+        raise ValueError(
+            f"activations: expected {len(sizes) - 1} names (one per layer 2..{len(sizes)}), "
+            f"got {len(names)}: {list(names)}"
+        )
+    for i, name in enumerate(names):
+        layer = i + 2
+        if not isinstance(name, str):
+            raise TypeError(f"activations[{i}] (layer {layer}) must be a string, got {name!r}")
+        if name not in ACTIVATIONS:
+            raise ValueError(
+                f"activations[{i}] (layer {layer}): unknown activation {name!r}; "
+                f"expected one of {', '.join(ACTIVATIONS)}"
+            )
+        if name in OUTPUT_ONLY and layer != len(sizes):
+            raise ValueError(
+                f"activations[{i}] (layer {layer}): {name} is allowed only at the output layer "
+                f"{len(sizes)}"
+            )
+    return names
+
+
+def _name(field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a string, one of {', '.join(allowed)}; got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"unknown {field} {value!r}; expected one of {', '.join(allowed)}")
+    return value
