@@ -56,7 +56,7 @@ def _backprop_validated(c: Case) -> dict[str, Any]:
         "grad_weights": grad_w,
         "grad_biases": grad_b,
         "deltas": deltas,
-        "cost": engine.cost_of(z, a, c.y, c.cost, c.reduction),
+        "cost": engine.cost_of(z, a, c.y, c.activations, c.cost, c.reduction),
     }
 
 

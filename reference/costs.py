@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ops
-from .activations import log_softmax, softplus
+from .activations import _folded, log_softmax, softplus
 from ._ops import Array
 
 COSTS: tuple[str, ...] = ("quadratic", "cross_entropy", "log_likelihood")
@@ -24,11 +24,11 @@ REQUIRED_OUTPUT: dict[str, str | None] = {
 }
 
 
-def per_sample_cost(cost: str, z_L: Array, a_L: Array, y: Array) -> Array:
+def per_sample_cost(cost: str, sigma_L: str, z_L: Array, a_L: Array, y: Array) -> Array:
     """C_x for every sample (row) of the batch."""
     if cost == "quadratic":
         # C_x = 1/2 ||a^L - y||^2   (the seed's cost)
-        diff = a_L - y
+        diff = residual(sigma_L, z_L, a_L, y)
         return _ops.const(a_L, 0.5) * np.sum(diff * diff, axis=1)
     if cost == "cross_entropy":
         # C_x = -sum_j [y ln a + (1 - y) ln(1 - a)],  ln a = -softplus(-z),  ln(1 - a) = -softplus(z)
@@ -40,8 +40,37 @@ def per_sample_cost(cost: str, z_L: Array, a_L: Array, y: Array) -> Array:
     raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
 
 
+def residual(sigma_L: str, z_L: Array, a_L: Array, y: Array) -> Array:
+    """a^L - y, without the cancellation that a saturated output causes.
+
+    When sigma saturates, a^L rounds to a number near 1 (or -1) and a^L - y loses every digit
+    that the complement 1 - a^L would carry; float32 loses 1e-3 relative by z = 11. The
+    complement is evaluated directly instead: 1 - sigmoid(z) = sigmoid(-z), 1 - tanh(z) =
+    2 e^{-2z} / (1 + e^{-2z}), and for softmax 1 - a_top = the sum of the other a_k.
+    """
+    if sigma_L == "sigmoid":
+        positive, s = _folded(z_L)
+        e = _ops.exp(s)
+        one = _ops.const(a_L, 1.0)
+        complement = e / (one + e)  # sigmoid(-|z|)
+        return np.where(positive, (one - y) - complement, complement - y)
+    if sigma_L == "tanh":
+        positive, s = _folded(z_L)
+        e = _ops.exp(s + s)
+        one = _ops.const(a_L, 1.0)
+        complement = (one + one) * e / (one + e)  # 1 - tanh(|z|)
+        return np.where(positive, (one - y) - complement, complement - (one + y))
+    if sigma_L == "softmax":
+        top = np.argmax(_ops.real(a_L), axis=1)[:, None]
+        is_top = np.arange(a_L.shape[1])[None, :] == top
+        rest = np.sum(np.where(is_top, a_L * _ops.const(a_L, 0.0), a_L), axis=1, keepdims=True)
+        one = _ops.const(a_L, 1.0)
+        return np.where(is_top, (one - y) - rest, a_L - y)
+    return a_L - y
+
+
 def nabla_a(cost: str, a_L: Array, y: Array) -> Array:
-    """nabla_a C_x = dC_x/da^L, the first factor of equation 1."""
+    """nabla_a C_x = dC_x/da^L, the first factor of equation 1 (quadratic: see ``residual``)."""
     if cost == "quadratic":
         return a_L - y
     if cost == "cross_entropy":
@@ -52,7 +81,7 @@ def nabla_a(cost: str, a_L: Array, y: Array) -> Array:
     raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
 
 
-def closed_form_output_error(cost: str, a_L: Array, y: Array) -> Array | None:
+def closed_form_output_error(cost: str, z_L: Array, a_L: Array, y: Array) -> Array | None:
     """delta^L in closed form where equation 1 simplifies exactly; None where it does not.
 
     cross_entropy with sigmoid: nabla_a C (.) sigma'(z) = (a - y)/(a(1 - a)) * a(1 - a) = a - y.
@@ -61,9 +90,11 @@ def closed_form_output_error(cost: str, a_L: Array, y: Array) -> Array | None:
     0.1 and 0.9 do not sum to exactly 1 in the engine's mpmath ground truth.
     """
     if cost == "cross_entropy":
-        return a_L - y
+        return residual("sigmoid", z_L, a_L, y)
     if cost == "log_likelihood":
-        return a_L * np.sum(y, axis=1, keepdims=True) - y
+        # a * sum(y) - y = (a - y) + a * (sum(y) - 1); the second term is 0 for one-hot targets.
+        excess = np.sum(y, axis=1, keepdims=True) - _ops.const(a_L, 1.0)
+        return residual("softmax", z_L, a_L, y) + a_L * excess
     return None
 
 

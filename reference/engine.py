@@ -30,9 +30,11 @@ def feedforward(
     return z, a
 
 
-def cost_of(z: Sequence[Array], a: Sequence[Array], y: Array, cost: str, reduction: str) -> object:
+def cost_of(
+    z: Sequence[Array], a: Sequence[Array], y: Array, activations: Sequence[str], cost: str, reduction: str
+) -> object:
     """C over the batch, from the output layer's z^L and a^L."""
-    return costs.reduce(reduction, costs.per_sample_cost(cost, z[-1], a[-1], y))
+    return costs.reduce(reduction, costs.per_sample_cost(cost, activations[-1], z[-1], a[-1], y))
 
 
 def evaluate_cost(
@@ -46,15 +48,16 @@ def evaluate_cost(
 ) -> object:
     """C for the given parameters: what finite differences and complex steps differentiate."""
     z, a = feedforward(weights, biases, x, activations)
-    return cost_of(z, a, y, cost, reduction)
+    return cost_of(z, a, y, activations, cost, reduction)
 
 
 def output_error(z_L: Array, a_L: Array, y: Array, sigma_L: str, cost: str) -> Array:
     """delta^L: the closed form a^L - y where the cost allows it, equation 1 otherwise."""
-    closed = costs.closed_form_output_error(cost, a_L, y)
+    closed = costs.closed_form_output_error(cost, z_L, a_L, y)
     if closed is not None:
         return closed
-    return equation_1(costs.nabla_a(cost, a_L, y), z_L, a_L, sigma_L)
+    nabla_a_C = costs.residual(sigma_L, z_L, a_L, y) if cost == "quadratic" else costs.nabla_a(cost, a_L, y)
+    return equation_1(nabla_a_C, z_L, a_L, sigma_L)
 
 
 def backward(

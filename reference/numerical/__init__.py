@@ -1,0 +1,50 @@
+"""Numerical derivatives that check an analytic gradient and cannot be fooled easily.
+
+  central_differences   every entry; steps 2^round(log2 eps^(1/3) max(1,|p|)), Richardson,
+                        an error bound per entry
+  complex_step          every entry; Im C(p + ih)/h, accurate to rounding (analytic costs)
+  mp_ground_truth       backprop in mpmath at N digits, confirmed by mpmath central differences
+  directional_check     <g, d> vs directional differences on signed floored Gaussian directions
+  taylor_slope_test     the Taylor remainder must shrink at order 2 (3 when symmetric), not 1
+Kinks of relu are detected and named ("kink within step at layer 2, unit 3 (sample 0)").
+``reference.gradcheck.gradcheck`` turns these into a verdict per tensor.
+"""
+
+from .central import NumericGradient, central_differences, cost_noise
+from .complex_step import complex_step
+from .directional import (
+    DirectionalCheck,
+    DirectionalResult,
+    SlopeResult,
+    directional_check,
+    taylor_slope_test,
+)
+from .directions import signed_gaussian_direction
+from .kinks import Kink, KinkReport
+from .mp import MpGroundTruth, mp_ground_truth
+from .problem import Problem, as_problem, from_callable, from_case
+from .steps import central_steps, format_step, machine_epsilon
+
+__all__ = [
+    "DirectionalCheck",
+    "DirectionalResult",
+    "Kink",
+    "KinkReport",
+    "MpGroundTruth",
+    "NumericGradient",
+    "Problem",
+    "SlopeResult",
+    "as_problem",
+    "central_differences",
+    "central_steps",
+    "complex_step",
+    "cost_noise",
+    "directional_check",
+    "format_step",
+    "from_callable",
+    "from_case",
+    "machine_epsilon",
+    "mp_ground_truth",
+    "signed_gaussian_direction",
+    "taylor_slope_test",
+]

@@ -1,0 +1,329 @@
+"""Directional checks for networks of any size: a handful of cost evaluations instead of 2n.
+
+``directional_check`` compares <g, d> with the Richardson-extrapolated central difference of
+t -> C(p + t d), for signed floored Gaussian directions (see ``directions``), once along all
+parameters and once per parameter tensor (d zero elsewhere), so a wrong layer is named.
+``taylor_slope_test`` checks that the Taylor remainder shrinks at the right order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .central import cost_noise
+from .directions import DEFAULT_FLOOR, signed_gaussian_direction
+from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
+from .line import DirectionLine, differentiate
+from .problem import Params, Problem, as_problem
+from .steps import format_step, power_of_two
+
+
+class _Counter:
+    def __init__(self, cost: Any) -> None:
+        self.cost, self.count = cost, 0
+
+    def __call__(self, params: Params) -> Any:
+        self.count += 1
+        return self.cost(params)
+
+
+def _counted(problem: Problem) -> tuple[Problem, _Counter]:
+    counter = _Counter(problem.cost)
+    return replace(problem, cost=counter), counter
+
+
+def _inner(problem: Problem, d: Sequence[np.ndarray]) -> tuple[float, float]:
+    """(<g, d>, its rounding allowance).
+
+    allowance = sum_t allowance_t sum|d_t| (each analytic entry may be off by allowance_t)
+              + n u sum|g_i d_i| (the dot product's own rounding, u of float64).
+    """
+    value, magnitude, allowance, n = 0.0, 0.0, 0.0, 0
+    for g, dt, a in zip(problem.gradient, d, problem.allowance, strict=True):
+        g64, d64 = (
+            np.asarray(g, dtype=np.float64).reshape(-1),
+            np.asarray(dt, dtype=np.float64).reshape(-1),
+        )
+        value += float(g64 @ d64)
+        magnitude += float(np.abs(g64) @ np.abs(d64))
+        allowance += a * float(np.abs(d64).sum())
+        n += g64.size
+    return value, allowance + n * 2.0**-53 * magnitude
+
+
+def _relative(a: float, b: float) -> float:
+    scale = max(abs(a), abs(b))
+    return abs(a - b) / scale if scale > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class DirectionalCheck:
+    """One direction: analytic <g, d> against the numerical directional derivative.
+
+    tolerance = numeric error bound (Richardson truncation + rounding) + analytic allowance.
+    At a relu kink no smaller step avoids, the check passes if <g, d> matches either one-sided
+    derivative within its bound, and is undetermined (not failed) otherwise.
+    """
+
+    scope: str
+    tensor: int | None
+    seed: tuple[int, ...]
+    analytic: float
+    numeric: float
+    numeric_error: float
+    allowance: float
+    step: float
+    kink: KinkReport | None = None
+
+    @property
+    def tolerance(self) -> float:
+        return self.numeric_error + self.allowance
+
+    @property
+    def verdict(self) -> str:
+        if math.isnan(self.numeric):
+            assert self.kink is not None
+            k = self.kink
+            for v, e in ((k.left, k.left_error), (k.right, k.right_error)):
+                if not math.isnan(v) and abs(self.analytic - v) <= e + self.allowance:
+                    return "pass"
+            return "undetermined"
+        return "pass" if abs(self.analytic - self.numeric) <= self.tolerance else "fail"
+
+    def describe(self) -> str:
+        where = f"dC/d{self.scope}" if self.tensor is not None else "dC/dp (all parameters)"
+        head = f"{where} along direction seed {list(self.seed)}"
+        if self.verdict == "undetermined":
+            assert self.kink is not None
+            return (
+                f"{head}: analytic <g, d> = {self.analytic:.10g}; "
+                f"{self.kink.describe()} (undetermined)"
+            )
+        numeric = self.numeric
+        if math.isnan(numeric):
+            assert self.kink is not None
+            numeric = (
+                self.kink.left
+                if abs(self.kink.left - self.analytic) < abs(self.kink.right - self.analytic)
+                else self.kink.right
+            )
+        rel = _relative(self.analytic, numeric)
+        scale = max(abs(self.analytic), abs(numeric)) or 1.0
+        tol = self.tolerance / scale
+        op = "<=" if self.verdict == "pass" else ">"
+        text = (
+            f"{head}: analytic <g, d> = {_fmt(self.analytic, rel)}, numeric {_fmt(numeric, rel)} "
+            f"(directional central differences, t = {format_step(self.step)}), "
+            f"relative error {rel:.1e} {op} tolerance {tol:.1e}"
+        )
+        return text + (f"; {self.kink.describe()}" if self.kink is not None else "")
+
+
+@dataclass(frozen=True)
+class DirectionalResult:
+    """All directional checks of one run; ``evaluations``: evaluations of C (noise included)."""
+
+    checks: list[DirectionalCheck]
+    evaluations: int
+    noise: float
+
+    @property
+    def passed(self) -> bool:
+        return all(c.verdict != "fail" for c in self.checks)
+
+    @property
+    def failures(self) -> list[DirectionalCheck]:
+        return [c for c in self.checks if c.verdict == "fail"]
+
+    @property
+    def message(self) -> str:
+        head = "directional check " + ("passed" if self.passed else "FAILED")
+        lines = [f"{head} ({len(self.checks)} directions, {self.evaluations} cost evaluations)"]
+        ordered = self.failures + [c for c in self.checks if c.verdict != "fail"]
+        lines += ["  " + c.describe() for c in ordered]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __bool__(self) -> bool:
+        raise TypeError("a DirectionalResult is not a bool: use .passed (and .message to say why)")
+
+
+def directional_check(
+    target: Any,
+    *,
+    directions: int = 2,
+    seed: int = 0,
+    per_tensor: bool = True,
+    levels: int = 3,
+    floor: float = DEFAULT_FLOOR,
+    **problem_kwargs: Any,
+) -> DirectionalResult:
+    """Check <g, d> against d/dt C(p + t d) for ``directions`` seeded directions over all parameters
+    and, with per_tensor, as many per tensor. Cost: 2 levels (1 + #tensors) directions + 28
+    evaluations (27 for the noise estimate, 1 for C(p)).
+
+    Step: t = 2^round(log2 eps^(1/3)) (directions already carry the scale max(1, |p|)).
+    """
+    problem, counter = _counted(as_problem(target, **problem_kwargs))
+    f0, noise = cost_noise(problem, seed)
+    centre = problem.probe(problem.params) if problem.probe is not None else None
+    h = float(power_of_two(problem.eps ** (1.0 / 3.0)))
+    scopes: list[int | None] = [None] + (list(range(len(problem.params))) if per_tensor else [])
+    checks = []
+    for k in range(directions):
+        for s, tensor in enumerate(scopes):
+            key = (seed, k, s)
+            d = signed_gaussian_direction(
+                problem.params,
+                seed=np.random.SeedSequence(key).generate_state(1)[0],
+                floor=floor,
+                only=tensor,
+            )
+            analytic, allowance = _inner(problem, d)
+            result = differentiate(DirectionLine(problem, d), h, levels, noise, f0, centre)
+            name = "all parameters" if tensor is None else problem.names[tensor]
+            checks.append(
+                DirectionalCheck(
+                    name,
+                    tensor,
+                    key,
+                    analytic,
+                    result.value,
+                    result.error,
+                    allowance,
+                    result.step
+                    if result.kink is None or result.kink.resolved_step is None
+                    else result.kink.resolved_step,
+                    result.kink,
+                )
+            )
+    return DirectionalResult(checks, counter.count, noise)
+
+
+@dataclass(frozen=True)
+class SlopeResult:
+    """Taylor-remainder orders: r(t) = |C(p + t d) - C(p) - t <g, d>| (one-sided, expected order 2)
+    or |(C(p + t d) - C(p - t d))/2 - t <g, d>| (symmetric, expected order 3); a wrong gradient
+    leaves an O(t) term, order 1.
+
+    Steps whose segment crosses a relu kink are left out (C is not smooth across it; ``kink`` names
+    the first one), and only remainders >= 64 x their noise floor count (so noise moves each
+    log2 slope by < 0.1);
+    verdict from the smallest-t pairs of such points: "pass" if the last slope >= expected - 0.5;
+    "fail" if the last two slopes are within 0.5 of 1 (the signature of an O(t) term: a wrong
+    gradient); "inconclusive" otherwise (too few points above the noise, or slopes still
+    pre-asymptotic when the remainder sinks into the noise).
+    """
+
+    symmetric: bool
+    expected_order: int
+    steps: list[float]
+    remainders: list[float]
+    floors: list[float]
+    slopes: list[float]
+    verdict: str
+    analytic: float
+    kink: Kink | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
+
+    @property
+    def message(self) -> str:
+        kind = "symmetric" if self.symmetric else "one-sided"
+        observed = f"{self.slopes[-1]:.2f}" if self.slopes else "none"
+        text = (
+            f"Taylor slope test ({kind}, expected order {self.expected_order}): {self.verdict}; "
+            f"observed order at the smallest resolvable step {observed} "
+            f"(slopes {', '.join(f'{s:.2f}' for s in self.slopes)})"
+        )
+        return text + (
+            f"; {self.kink.describe()} at some steps (left out)" if self.kink is not None else ""
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __bool__(self) -> bool:
+        raise TypeError("a SlopeResult is not a bool: use .verdict / .passed / .failed")
+
+
+def taylor_slope_test(
+    target: Any,
+    *,
+    seed: int = 0,
+    symmetric: bool = True,
+    halvings: int = 28,
+    first_step: float = 2.0**-4,
+    floor: float = DEFAULT_FLOOR,
+    only: int | None = None,
+    **problem_kwargs: Any,
+) -> SlopeResult:
+    """Remainders at t = first_step 2^-k, k = 0..halvings, along one seeded direction."""
+    problem = as_problem(target, **problem_kwargs)
+    f0, noise = cost_noise(problem, seed)
+    d = signed_gaussian_direction(problem.params, seed=seed, floor=floor, only=only)
+    gd, allowance = _inner(problem, d)
+    line = DirectionLine(problem, d)
+    steps, remainders, floors = [], [], []
+    centre = problem.probe(problem.params) if problem.probe is not None else None
+    kinked: list[bool] = []
+    kink: Kink | None = None
+    for k in range(halvings + 1):
+        t = first_step * 2.0**-k
+        if centre is not None:
+            ends = [line.probe(t)] + ([line.probe(-t)] if symmetric else [])
+            layers = problem.probe_layers
+            found = corner_at_point(centre, ends, layers) or next(
+                (c for c in (crossing_inside(centre, e, layers) for e in ends) if c is not None),
+                None,
+            )
+            kink = kink or found
+            kinked.append(found is not None)
+        else:
+            kinked.append(False)
+        fp = line.value(t)[0]
+        if symmetric:
+            r = abs((fp - line.value(-t)[0]) / 2 - t * gd)
+            fl = noise + t * allowance
+        else:
+            r = abs(fp - f0 - t * gd)
+            fl = 2 * noise + t * allowance
+        steps.append(t)
+        remainders.append(r)
+        floors.append(fl)
+    valid = [
+        r > 0 and r >= 64 * fl and not kk
+        for r, fl, kk in zip(remainders, floors, kinked, strict=True)
+    ]
+    slopes = [
+        math.log2(remainders[k] / remainders[k + 1])
+        for k in range(halvings)
+        if valid[k] and valid[k + 1]
+    ]
+    expected = 3 if symmetric else 2
+    if slopes and slopes[-1] >= expected - 0.5:
+        verdict = "pass"
+    elif len(slopes) >= 2 and all(abs(s - 1.0) <= 0.5 for s in slopes[-2:]):
+        verdict = "fail"
+    else:
+        verdict = "inconclusive"
+    return SlopeResult(symmetric, expected, steps, remainders, floors, slopes, verdict, gd, kink)
+
+
+def _fmt(v: float, rel: float) -> str:
+    """Enough significant digits to show where two values differ (4 when they differ grossly)."""
+    digits = 4 if rel <= 0 or rel >= 1e-3 else min(17, math.ceil(-math.log10(rel)) + 2)
+    return f"{v:.{digits}g}"
