@@ -10,8 +10,8 @@ import mpmath
 import numpy as np
 
 from . import engine, precision
-from .case import Case, Forward, Network
 from ._ops import Array
+from .case import Case, Forward, Network
 from .validation import validate
 
 T = TypeVar("T")
@@ -121,6 +121,17 @@ class TrainResult:
     costs: list[float]
 
 
+def _train_step(mini: Case, eta: float) -> Case:
+    result = _guarded(mini, "backpropagation", lambda: _backprop_validated(mini))
+    weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"])
+    return mini.replace(weights=weights, biases=biases)
+
+
+def _full_cost(c: Case) -> float:
+    args = (c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
+    return float(_guarded(c, "the cost", lambda: engine.evaluate_cost(*args)))  # type: ignore[arg-type]
+
+
 def train(
     network: Network,
     x: Any,
@@ -151,17 +162,7 @@ def train(
         order = rng.permutation(full.m) if shuffle else np.arange(full.m)
         for start in range(0, full.m, int(mini_batch_size)):
             batch = order[start : start + int(mini_batch_size)]
-            mini = c.replace(x=full.x[batch], y=full.y[batch])
-            result = _guarded(mini, "backpropagation", lambda mini=mini: _backprop_validated(mini))
-            weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"])
-            c = c.replace(weights=weights, biases=biases)
-        epoch_cost = _guarded(
-            c,
-            "the cost",
-            lambda: engine.evaluate_cost(
-                c.weights, c.biases, full.x, full.y, c.activations, c.cost, c.reduction
-            ),
-        )
-        costs.append(float(epoch_cost))  # type: ignore[arg-type]
+            c = _train_step(c.replace(x=full.x[batch], y=full.y[batch]), eta)
+        costs.append(_full_cost(c.replace(x=full.x, y=full.y)))
     trained = Network(c.sizes, c.activations, c.cost, c.reduction, c.dtype, c.weights, c.biases)
     return TrainResult(trained, costs)

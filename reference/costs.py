@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ops
-from .activations import _folded, log_softmax, softplus
 from ._ops import Array
+from .activations import _folded, log_softmax, softplus
 
 COSTS: tuple[str, ...] = ("quadratic", "cross_entropy", "log_likelihood")
 REDUCTIONS: tuple[str, ...] = ("mean", "sum")

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import costs
-from .activations import sigma
 from ._ops import Array
+from .activations import sigma
 from .equations import equation_1, equation_2, equation_3, equation_4
 
 

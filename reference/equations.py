@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import sigma_prime, softmax_jacobian_t_dot
 from ._ops import Array
+from .activations import sigma_prime, softmax_jacobian_t_dot
 
 
 def equation_1(nabla_a_C: Array, z_L: Array, a_L: Array, sigma_L: str) -> Array:

@@ -12,8 +12,8 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from .case import Case
 from ._ops import Array
+from .case import Case
 
 
 def to_mp(array: Array) -> Array:

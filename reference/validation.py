@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from ._ops import Array
 from .activations import ACTIVATIONS, OUTPUT_ONLY
 from .case import DTYPES, Case
 from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
-from ._ops import Array
 
 FIELDS: tuple[str, ...] = (
     "sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y"
@@ -217,7 +217,7 @@ def _targets(cost: str, y: Array, dtype: str) -> None:
             )
         # Rounding in a sum of n numbers from [0, 1] is at most (n - 1) * eps * sum, so a
         # probability vector stored in this dtype sums to 1 within n * eps.
-        row_sums = np.sum(y, axis=1, dtype=np.float64)
+        row_sums = np.asarray(np.sum(y, axis=1, dtype=np.float64))
         tolerance = y.shape[1] * float(np.finfo(dtype).eps)
         off = np.argwhere(np.abs(row_sums - 1.0) > tolerance)
         if len(off):

@@ -33,7 +33,9 @@ def layer_direction(case: Case, layer_index: int, seed: int) -> tuple[np.ndarray
     return draw(case.weights[layer_index].shape), draw(case.biases[layer_index].shape)
 
 
-def directional_difference(case: Case, layer_index: int, dw: np.ndarray, db: np.ndarray, h: mpmath.mpf = H) -> mpmath.mpf:
+def directional_difference(
+    case: Case, layer_index: int, dw: np.ndarray, db: np.ndarray, h: mpmath.mpf = H
+) -> mpmath.mpf:
     """D(h) for the cost of ``case`` along (dw, db) in one layer, at DIGITS digits."""
     c = validate(case)
     with mpmath.workdps(DIGITS):

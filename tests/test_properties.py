@@ -155,7 +155,8 @@ def _assert_batch_is_sum_of_singles(case: Case, whole: dict, singles: list[dict]
     for i in range(len(case.weights)):
         stacked = np.vstack([s["deltas"][i] for s in singles])
         scale = max([abs(v) for v in stacked.ravel()] + [mpmath.mpf(1e-300)])
-        assert all(abs(a - b) <= tol * scale for a, b in zip(whole["deltas"][i].ravel(), stacked.ravel(), strict=True)), (
+        pairs = zip(whole["deltas"][i].ravel(), stacked.ravel(), strict=True)
+        assert all(abs(a - b) <= tol * scale for a, b in pairs), (
             f"deltas at layer {i + 2} of the batch differ from those of single samples")
         for key in ("grad_weights", "grad_biases"):
             summed = sum(s[key][i] for s in singles)
