@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import mpmath
 import numpy as np
 
-from . import engine, precision
+from . import _ops, engine, precision, validation
 from ._ops import Array
 from .case import Case, Forward, Network
 from .validation import validate
@@ -23,6 +23,7 @@ def _guarded(case: Case, what: str, compute: Callable[[], T]) -> T:
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             return compute()
     except FloatingPointError as error:
+        validation.find_non_finite(case)  # inf * 0 in non-finite input: name the input instead
         largest = max(float(np.max(np.abs(w))) for w in case.weights)
         raise FloatingPointError(
             f"{what} left the range of {case.dtype} ({error}); the inputs are finite, but too large "
@@ -51,6 +52,8 @@ def cost(case: Any) -> float:
 
 def _backprop_validated(c: Case) -> dict[str, Any]:
     z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
+    if not _ops.is_mp(c.x):
+        validation.check_forward_finite(c, z)
     deltas, grad_w, grad_b = engine.backward(c.weights, z, a, c.y, c.activations, c.cost, c.reduction)
     return {
         "grad_weights": grad_w,
@@ -66,7 +69,7 @@ def backprop(case: Any) -> dict[str, Any]:
     Returns {"grad_weights": [...], "grad_biases": [...], "deltas": [...], "cost": float}:
     the Python shape of the conformance contract.
     """
-    c = validate(case)
+    c = validate(case, finite=False)  # finiteness: checked on z, see validation.check_forward_finite
     result = _guarded(c, "backpropagation", lambda: _backprop_validated(c))
     result["cost"] = float(result["cost"])
     return result

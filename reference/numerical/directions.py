@@ -31,10 +31,10 @@ def signed_gaussian_direction(
     rng = np.random.default_rng(seed)
     out = []
     for t, p in enumerate(params):
-        z = rng.standard_normal(p.shape)
         if only is not None and t != only:
             out.append(np.zeros(p.shape, dtype=p.dtype))
             continue
+        z = rng.standard_normal(p.shape)
         mag = np.maximum(np.abs(z), floor)
         mantissa, exponent = np.frexp(mag)
         mag = np.ldexp(np.round(mantissa * 2.0**16) / 2.0**16, exponent)
