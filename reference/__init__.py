@@ -9,18 +9,55 @@ Where the seed's equations live:
   sigma, sigma_prime                                                   activations
   costs C_x and reductions                                             costs
   gradient descent and training                                        api.sgd_step, api.train
+  numerical derivatives (central, complex step, mpmath, directional)  numerical/
+  gradcheck: a rich verdict per layer and tensor                       gradcheck.gradcheck
 """
 
 from .activations import ACTIVATIONS, sigma, sigma_prime
 from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, sgd_step, train
 from .case import DTYPES, Case, Forward, Network
 from .costs import COSTS, REDUCTIONS
+from .gradcheck import GradcheckResult, TensorReport, compare, gradcheck
+from .numerical import (
+    DirectionalCheck,
+    DirectionalResult,
+    MpGroundTruth,
+    NumericGradient,
+    Problem,
+    SlopeResult,
+    central_differences,
+    complex_step,
+    directional_check,
+    from_callable,
+    from_case,
+    mp_ground_truth,
+    signed_gaussian_direction,
+    taylor_slope_test,
+)
 from .validation import validate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "DirectionalCheck",
+    "DirectionalResult",
+    "GradcheckResult",
+    "MpGroundTruth",
+    "NumericGradient",
+    "Problem",
+    "SlopeResult",
+    "TensorReport",
+    "central_differences",
+    "compare",
+    "complex_step",
+    "directional_check",
+    "from_callable",
+    "from_case",
+    "gradcheck",
+    "mp_ground_truth",
+    "signed_gaussian_direction",
+    "taylor_slope_test",
     "COSTS",
     "DTYPES",
     "REDUCTIONS",

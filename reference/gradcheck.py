@@ -89,7 +89,7 @@ class TensorReport:
         )
         text = (
             f"dC/d{self.name}{self.worst_index}: analytic {a}, numeric {n} ({self._how()}), "
-            f"relative error {self.worst_rel_error:.1e} {op} tolerance {self.worst_tolerance:.1e} "
+            f"relative error {_sci(self.worst_rel_error)} {op} tolerance {_sci(self.worst_tolerance)} "
             f"({layer}{count}"
         )
         if self.n_undetermined:
@@ -262,3 +262,8 @@ def gradcheck(
             + truth.unconfirmed,
         )
     return result
+
+
+def _sci(x: float) -> str:
+    """8.7e-2, not 8.7e-02."""
+    return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e+")

@@ -45,10 +45,11 @@ def _inner(problem: Problem, d: Sequence[np.ndarray]) -> tuple[float, float]:
     """
     value, magnitude, allowance, n = 0.0, 0.0, 0.0, 0
     for g, dt, a in zip(problem.gradient, d, problem.allowance, strict=True):
-        g64, d64 = (
-            np.asarray(g, dtype=np.float64).reshape(-1),
-            np.asarray(dt, dtype=np.float64).reshape(-1),
-        )
+        if not np.any(dt):  # per-tensor directions: the other tensors contribute nothing
+            n += int(np.size(g))
+            continue
+        g64 = np.asarray(g, dtype=np.float64).reshape(-1)
+        d64 = np.asarray(dt, dtype=np.float64).reshape(-1)
         value += float(g64 @ d64)
         magnitude += float(np.abs(g64) @ np.abs(d64))
         allowance += a * float(np.abs(d64).sum())
@@ -119,7 +120,7 @@ class DirectionalCheck:
         text = (
             f"{head}: analytic <g, d> = {_fmt(self.analytic, rel)}, numeric {_fmt(numeric, rel)} "
             f"(directional central differences, t = {format_step(self.step)}), "
-            f"relative error {rel:.1e} {op} tolerance {tol:.1e}"
+            f"relative error {_sci(rel)} {op} tolerance {_sci(tol)}"
         )
         return text + (f"; {self.kink.describe()}" if self.kink is not None else "")
 
@@ -327,3 +328,8 @@ def _fmt(v: float, rel: float) -> str:
     """Enough significant digits to show where two values differ (4 when they differ grossly)."""
     digits = 4 if rel <= 0 or rel >= 1e-3 else min(17, math.ceil(-math.log10(rel)) + 2)
     return f"{v:.{digits}g}"
+
+
+def _sci(x: float) -> str:
+    """8.7e-2, not 8.7e-02."""
+    return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e+")

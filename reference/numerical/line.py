@@ -77,15 +77,20 @@ class DirectionLine(Line):
     def __init__(self, problem: Problem, direction: Sequence[np.ndarray]) -> None:
         super().__init__(problem)
         self.direction = [np.asarray(d, dtype=problem.numeric_dtype) for d in direction]
+        # only tensors the direction moves are touched (per-tensor directions on big networks)
+        self.active = [i for i, d in enumerate(self.direction) if np.any(d)]
+        self.buffer = {i: np.empty_like(self.direction[i]) for i in self.active}
 
     def _move(self, t: float) -> float:
-        for w, p, d in zip(self.work, self.problem.params, self.direction, strict=True):
-            np.add(p, d * p.dtype.type(t), out=w)
+        for i in self.active:
+            p = self.problem.params[i]
+            np.multiply(self.direction[i], p.dtype.type(t), out=self.buffer[i])
+            np.add(p, self.buffer[i], out=self.work[i])
         return t
 
     def _reset(self) -> None:
-        for w, p in zip(self.work, self.problem.params, strict=True):
-            w[...] = p
+        for i in self.active:
+            self.work[i][...] = self.problem.params[i]
 
 
 @dataclass(frozen=True)

@@ -46,17 +46,26 @@ def _mp_array(a: np.ndarray) -> np.ndarray:
     return out.reshape(a.shape)
 
 
-def mp_ground_truth(target: Any, digits: int = 50, confirm: bool = True) -> MpGroundTruth:
-    """The gradient of a reference case at ``digits`` decimal digits, confirmed entry by entry."""
+def mp_ground_truth(
+    target: Any, digits: int = 50, confirm: bool = True, candidate: list[np.ndarray] | None = None
+) -> MpGroundTruth:
+    """The gradient of a reference case at ``digits`` decimal digits, confirmed entry by entry.
+
+    candidate: an mp gradient to confirm instead of ``reference.backprop_mp``'s (same layout as
+    Problem.params: w^2, b^2, w^3, ...), e.g. another arbitrary-precision implementation's.
+    """
     import reference
     from reference import engine
 
     problem = from_case(target)
     case = problem.case
-    result = reference.backprop_mp(case, digits=digits)
     exact: list[np.ndarray] = []
-    for gw, gb in zip(result["grad_weights"], result["grad_biases"], strict=True):
-        exact += [np.asarray(gw, dtype=object), np.asarray(gb, dtype=object)]
+    if candidate is None:
+        result = reference.backprop_mp(case, digits=digits)
+        for gw, gb in zip(result["grad_weights"], result["grad_biases"], strict=True):
+            exact += [np.asarray(gw, dtype=object), np.asarray(gb, dtype=object)]
+    else:
+        exact = [np.asarray(c, dtype=object) for c in candidate]
     unconfirmed: list[str] = []
     kinks: dict[tuple[int, int], Kink] = {}
     worst = 0.0
