@@ -1,4 +1,4 @@
-"""The contract's wire format: cases and results as JSON, shared by the JSON-lines protocol and the golden vectors.
+"""The contract's wire format: cases and results as JSON, for JSON-lines and the vectors.
 
 JSON has no NaN or infinity, and an implementation that returns them must still be
 diagnosed rather than crash the channel, so non-finite numbers travel as the
@@ -21,7 +21,15 @@ import numpy as np
 CONTRACT_VERSION = "1.0"
 
 CASE_FIELDS: tuple[str, ...] = (
-    "sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y"
+    "sizes",
+    "activations",
+    "cost",
+    "reduction",
+    "dtype",
+    "weights",
+    "biases",
+    "x",
+    "y",
 )
 RESULT_FIELDS: tuple[str, ...] = ("grad_weights", "grad_biases")
 OPTIONAL_RESULT_FIELDS: tuple[str, ...] = ("deltas", "cost")
@@ -44,7 +52,7 @@ def encode_number(value: Any) -> float | int | str:
 
 
 def encode_value(value: Any) -> Any:
-    """Numbers, arrays and (nested) lists of them as JSON-ready nested lists; strings pass through."""
+    """Numbers, arrays and nested lists of them as JSON-ready nested lists; strings pass through."""
     if isinstance(value, str) or value is None:
         return value
     if isinstance(value, np.ndarray):
@@ -59,7 +67,7 @@ def encode_value(value: Any) -> Any:
 
 
 def decode_value(value: Any) -> Any:
-    """The inverse of encode_value on the numbers: "nan", "inf", "-inf" become floats; the nesting is kept.
+    """encode_value's inverse on numbers: "nan", "inf", "-inf" become floats; the nesting is kept.
 
     Nothing else is converted or checked, so that a malformed result reaches the
     suite's structure check intact and is diagnosed there, field by field.
@@ -118,13 +126,13 @@ def decode_case(obj: Mapping[str, Any]) -> Any:
 
 
 def encode_result(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The contract's fields of a backprop (or sgd_step) result, JSON-ready; other keys are dropped."""
+    """The contract's fields of a backprop or sgd_step result, JSON-ready; others dropped."""
     known = RESULT_FIELDS + OPTIONAL_RESULT_FIELDS + SGD_FIELDS
     return {k: encode_value(result[k]) for k in known if k in result}
 
 
 def decode_result(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON result as nested lists of floats (non-finite strings decoded), for the structure check."""
+    """A JSON result as nested lists of floats (non-finite strings decoded), for the checks."""
     if not isinstance(obj, Mapping):
         raise TypeError(f"a result must be a JSON object, got {type(obj).__name__}")
     return {str(k): decode_value(v) for k, v in obj.items()}
@@ -136,5 +144,5 @@ def dumps(obj: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse one JSON document; bare NaN/Infinity tokens (non-conforming) are tolerated as floats."""
+    """Parse one JSON document; bare NaN/Infinity tokens (non-conforming) are read as floats."""
     return json.loads(text)

@@ -14,10 +14,7 @@ from conformance.vectors import DEFAULT_VECTORS
 def vectors(vectors_dir: Path = DEFAULT_VECTORS) -> list[dict[str, Any]]:
     """Every vector of the manifest, parsed."""
     manifest = json.loads((vectors_dir / "manifest.json").read_text(encoding="utf-8"))
-    return [
-        json.loads((vectors_dir / e["file"]).read_text(encoding="utf-8"))
-        for e in manifest["vectors"]
-    ]
+    return [json.loads((vectors_dir / e["file"]).read_text(encoding="utf-8")) for e in manifest["vectors"]]
 
 
 def solve(backprop: Callable[[Any], Any], out: Path, vectors_dir: Path = DEFAULT_VECTORS) -> Path:

@@ -13,9 +13,7 @@ from conformance import contract
 
 
 def _case(dtype: str = "float64") -> reference.Case:
-    net = reference.Network.random(
-        (3, 2, 2), ("tanh", "softmax"), "log_likelihood", "sum", dtype, seed=3
-    )
+    net = reference.Network.random((3, 2, 2), ("tanh", "softmax"), "log_likelihood", "sum", dtype, seed=3)
     x = np.random.default_rng(1).standard_normal((4, 3)).astype(dtype)
     y = np.eye(2, dtype=dtype)[[0, 1, 1, 0]]
     return reference.validate(net.case(x, y))
@@ -32,12 +30,7 @@ def test_non_finite_numbers_travel_as_strings_and_come_back() -> None:
     text = contract.dumps({"a": value})
     assert "NaN" not in text and "Infinity" not in text
     back = np.array(contract.decode_value(json.loads(text)["a"]))
-    assert (
-        back[0, 0] == 1.5
-        and math.isnan(back[0, 1])
-        and back[1, 0] == np.inf
-        and back[1, 1] == -np.inf
-    )
+    assert back[0, 0] == 1.5 and math.isnan(back[0, 1]) and back[1, 0] == np.inf and back[1, 1] == -np.inf
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -53,9 +53,7 @@ def test_regenerating_gives_byte_identical_files(tmp_path: Path) -> None:
     shipped = sorted(p.name for p in DEFAULT_VECTORS.glob("*.json"))
     assert sorted(p.name for p in written) == shipped
     for path in written:
-        assert sha256(path) == sha256(DEFAULT_VECTORS / path.name), (
-            f"{path.name} differs when regenerated"
-        )
+        assert sha256(path) == sha256(DEFAULT_VECTORS / path.name), f"{path.name} differs when regenerated"
 
 
 def test_the_manifest_hashes_every_vector_file() -> None:
@@ -119,9 +117,7 @@ def test_expected_values_are_converged_truth(vector: dict[str, Any]) -> None:
 # ----- verify: positive and negative controls -----
 
 
-def test_the_reference_passes_every_vector(
-    reference_results: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_reference_passes_every_vector(reference_results: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _run(capsys, reference_results)
     assert code == 0, out
     assert f"{len(VECTORS)} passed, 0 failed, 0 missing" in out
@@ -145,14 +141,10 @@ def test_float32_inside_fails_every_float64_vector_and_passes_every_float32_one(
     code, out = _run(capsys, solve(float32_inside, tmp_path / "r"))
     assert code == 1
     lines = {
-        line.split()[1].rstrip(":"): line.split()[0]
-        for line in out.splitlines()
-        if line.startswith(("PASS", "FAIL"))
+        line.split()[1].rstrip(":"): line.split()[0] for line in out.splitlines() if line.startswith(("PASS", "FAIL"))
     }
     for vector in VECTORS:
-        assert lines[vector["id"]] == (
-            "FAIL" if vector["case"]["dtype"] == "float64" else "PASS"
-        ), vector["id"]
+        assert lines[vector["id"]] == ("FAIL" if vector["case"]["dtype"] == "float64" else "PASS"), vector["id"]
 
 
 @pytest.mark.parametrize(
@@ -251,17 +243,13 @@ def test_tampered_vectors_and_bad_paths_are_usage_errors(
     assert main([str(reference_results), "--vectors", str(tmp_path)]) == 2  # no manifest
 
 
-def test_report_file(
-    reference_results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_report_file(reference_results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "report.json"
     code, _ = _run(capsys, reference_results, "--report", report)
     data = json.loads(report.read_text())
     assert code == 0 == data["exit_status"]
     assert data["contract_version"] == "1.0" and data["reference_version"] == reference.__version__
-    assert {o["status"] for o in data["outcomes"]} == {"passed"} and len(data["outcomes"]) == len(
-        VECTORS
-    )
+    assert {o["status"] for o in data["outcomes"]} == {"passed"} and len(data["outcomes"]) == len(VECTORS)
 
 
 def test_command_line(reference_results: Path) -> None:

@@ -67,9 +67,7 @@ def test_capabilities(node: Driver) -> None:
 
 
 @pytest.mark.parametrize("vector", vectors()[::5], ids=lambda v: v["id"])
-def test_backprop_over_the_protocol_matches_the_vector(
-    node: Driver, vector: dict[str, Any]
-) -> None:
+def test_backprop_over_the_protocol_matches_the_vector(node: Driver, vector: dict[str, Any]) -> None:
     answer = node.ask("backprop", case=vector["case"])
     assert compare(vector, answer) == []
 
@@ -84,9 +82,7 @@ def test_sgd_step_moves_by_eta_times_the_gradient(node: Driver) -> None:
     for key, gkey in (("weights", "grad_weights"), ("biases", "grad_biases")):
         for i, (g, w) in enumerate(zip(got[key], want[key], strict=True)):
             tol = np.asarray(vector["tolerance"][gkey][i])
-            limit = eta * 2 * tol + 4 * u * np.abs(
-                getattr(case, key)[i]
-            )  # both within tol of truth
+            limit = eta * 2 * tol + 4 * u * np.abs(getattr(case, key)[i])  # both within tol of truth
             assert np.all(np.abs(np.asarray(g) - w) <= limit), (key, i)
 
 
@@ -114,9 +110,7 @@ def test_non_finite_numbers_travel_as_strings(node: Driver) -> None:
     assert node.raw(contract.dumps({"id": 99, "op": "backprop", "case": case}))["cost"] == "inf"
 
 
-def test_vector_mode_results_pass_verify(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_vector_mode_results_pass_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert NODE is not None
     run = subprocess.run(
         [NODE, str(SCRIPT), "--vectors", str(DEFAULT_VECTORS), str(tmp_path)],

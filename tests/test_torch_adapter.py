@@ -31,9 +31,7 @@ def test_importing_without_torch_says_how_to_install_it() -> None:
     assert "pip install torch==2.13.0" in run.stdout, run.stdout + run.stderr
 
 
-def test_torch_passes_every_golden_vector(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_torch_passes_every_golden_vector(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """float64 and float32 vectors, each computed by autograd in the vector's dtype."""
     code = verify([str(solve(torch_adapter.backprop, tmp_path / "torch"))])
     out = capsys.readouterr().out
@@ -50,10 +48,7 @@ def test_results_are_in_the_case_dtype_and_inputs_untouched(dtype: str) -> None:
         assert all(isinstance(g, np.ndarray) and g.dtype == np.dtype(dtype) for g in result[name])
     for a, b in zip(before, [*case.weights, *case.biases, case.x, case.y], strict=True):
         assert np.array_equal(a, b)
-    assert (
-        torch_adapter.backprop(case)["grad_weights"][0].tobytes()
-        == result["grad_weights"][0].tobytes()
-    )
+    assert torch_adapter.backprop(case)["grad_weights"][0].tobytes() == result["grad_weights"][0].tobytes()
 
 
 @pytest.mark.parametrize(

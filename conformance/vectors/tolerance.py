@@ -47,7 +47,13 @@ SAFETY = 4.0
 ELEMENTARY_ULPS = 4.0
 
 # max |sigma'| (Lipschitz constant of sigma) and max |sigma''|, for first-order propagation.
-LIPSCHITZ: dict[str, float] = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "identity": 1.0, "softplus": 1.0}
+LIPSCHITZ: dict[str, float] = {
+    "sigmoid": 0.25,
+    "tanh": 1.0,
+    "relu": 1.0,
+    "identity": 1.0,
+    "softplus": 1.0,
+}
 SECOND_DERIVATIVE: dict[str, float] = {
     "sigmoid": 0.0963,  # max |s(1-s)(1-2s)| = 1/(6 sqrt 3)
     "tanh": 0.7699,  # max |2 t (1 - t^2)| = 4/(3 sqrt 3)
@@ -56,7 +62,13 @@ SECOND_DERIVATIVE: dict[str, float] = {
     "softplus": 0.25,  # softplus'' = sigmoid'
 }
 # Size of the quantities whose rounding makes up sigma' (s and 1 - s, t^2 and 1, ...); 0: exact.
-PRIME_SCALE: dict[str, float] = {"sigmoid": 1.0, "tanh": 1.0, "relu": 0.0, "identity": 0.0, "softplus": 1.0}
+PRIME_SCALE: dict[str, float] = {
+    "sigmoid": 1.0,
+    "tanh": 1.0,
+    "relu": 0.0,
+    "identity": 0.0,
+    "softplus": 1.0,
+}
 
 
 def gamma(n: int, u: float) -> float:
@@ -88,7 +100,7 @@ def error_bounds(
     deltas: list[Array],
     u: float,
 ) -> ErrorBounds:
-    """Bounds for computing the case in unit roundoff u, given its accurate forward values and deltas (float64)."""
+    """Bounds for computing the case in unit roundoff u, from accurate forward values and deltas."""
     c = ELEMENTARY_ULPS * u
     m = x.shape[0]
     abs_w = [np.abs(w) for w in weights]
@@ -117,7 +129,7 @@ def error_bounds(
     n_L = a_L.shape[1]
     if cost in ("cross_entropy", "log_likelihood"):
         sum_y = np.sum(np.abs(y), axis=1, keepdims=True) if cost == "log_likelihood" else 1.0
-        # delta = a sum(y) - y (or a - y): the error of a, and the rounding of the sum, product, difference.
+        # delta = a sum(y) - y (or a - y): the error of a, the rounding of sum, product, difference.
         err_delta = err_a[-1] * sum_y + gamma(n_L + 2, u) * (np.abs(a_L) * sum_y + np.abs(y))
     else:
         g = a_L - y
@@ -127,9 +139,7 @@ def error_bounds(
             inner = np.sum(a_L * g, axis=1, keepdims=True)
             err_inner = np.sum(err_a[-1] * np.abs(g) + a_L * err_g, axis=1, keepdims=True)
             size = np.abs(g) + np.sum(a_L * np.abs(g), axis=1, keepdims=True)
-            err_delta = (
-                err_a[-1] * np.abs(g - inner) + a_L * (err_g + err_inner) + gamma(n_L + 3, u) * a_L * size
-            )
+            err_delta = err_a[-1] * np.abs(g - inner) + a_L * (err_g + err_inner) + gamma(n_L + 3, u) * a_L * size
         else:
             prime = np.abs(sigma_prime(out_name, z[-1]))
             err_delta = err_g * prime + np.abs(g) * err_prime[-1] + u * np.abs(g) * prime
@@ -142,7 +152,7 @@ def error_bounds(
         prime = np.abs(sigma_prime(activations[i], z[i]))
         err_deltas[i] = err_p * prime + np.abs(p) * err_prime[i] + u * np.abs(p) * prime
 
-    # Equations 3 and 4: sums over the m samples, then the reduction's scale (1/m: two more roundings).
+    # Equations 3 and 4: sums over the m samples, then the reduction's scale (two more roundings).
     scale = 1.0 / m if reduction == "mean" else 1.0
     grad_w, grad_b = [], []
     for i in range(len(weights)):
@@ -157,7 +167,14 @@ def error_bounds(
 
 
 def _cost_bound(
-    cost: str, reduction: str, z_L: Array, a_L: Array, y: Array, err_z: Array, err_a: Array, u: float
+    cost: str,
+    reduction: str,
+    z_L: Array,
+    a_L: Array,
+    y: Array,
+    err_z: Array,
+    err_a: Array,
+    u: float,
 ) -> float:
     """Error bound of C = scale * sum_x C_x."""
     c = ELEMENTARY_ULPS * u

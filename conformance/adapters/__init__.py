@@ -1,0 +1,1 @@
+"""Adapters that make existing frameworks conformant callables (each imports its own lazily)."""

@@ -1,0 +1,515 @@
+"""Build the golden vectors: fixed cases, 50-digit expected results, tolerances, the manifest.
+
+Everything is a pure function of the specs below: inputs come from numpy's PCG64
+with an explicit seed and are rounded to multiples of 2^-10 (exact in float32 as in
+float64, short in JSON); expected values are the mpmath ground truth rounded to the
+nearest float64, not a float computation, so regenerating gives byte-identical files
+whatever the float engine's summation order. The reference's own float64 (and, for
+float32 cases, float32) result is checked against that truth and the agreement is
+recorded (as a power-of-ten ceiling, again for byte stability).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import mpmath
+import numpy as np
+
+import reference
+from reference import engine, precision
+
+from ..contract import CONTRACT_VERSION, dumps, encode_case
+from .tolerance import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_relu, error_bounds
+
+DIGITS = 50
+QUANTUM = 2.0**-10
+MANIFEST = "manifest.json"
+GENERATOR = "python -m conformance.vectors generate"
+_RETRIES = 20
+_AGREES = "reference.backprop in this dtype agrees with the 50-digit values within the tolerance"
+_SEED_STRIDE = 7919
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class VectorSpec:
+    """One golden vector's recipe."""
+
+    id: str
+    description: str
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str
+    reduction: str
+    dtype: str
+    m: int
+    seed: int
+    weight_scale: float = 1.0  # times 1/sqrt(n_{l-1}); large values saturate sigmoid and tanh
+    bias_scale: float = 1.0
+    zero_units: tuple[tuple[int, int], ...] = ()  # (layer, unit): zero weight row and bias, so z = 0 exactly
+    onehot: bool = False  # log_likelihood targets one-hot instead of soft
+    regimes: tuple[str, ...] = field(default=())
+
+
+_OUTPUTS: tuple[tuple[str, str], ...] = (
+    ("sigmoid", "quadratic"),
+    ("tanh", "quadratic"),
+    ("relu", "quadratic"),
+    ("identity", "quadratic"),
+    ("softplus", "quadratic"),
+    ("softmax", "quadratic"),
+    ("sigmoid", "cross_entropy"),
+    ("softmax", "log_likelihood"),
+)
+_HIDDEN = ("tanh", "sigmoid", "relu", "softplus", "identity")
+_ARCHS: tuple[tuple[int, ...], ...] = (
+    (3, 4, 2),
+    (2, 5, 3),
+    (4, 3, 5, 2),
+    (3, 2, 4),
+    (5, 4, 3),
+    (2, 3, 2, 3),
+)
+
+
+def _grid() -> Iterator[VectorSpec]:
+    """Every output activation x cost x reduction x dtype, on small non-square networks."""
+    k = 0
+    for out, cost in _OUTPUTS:
+        for dtype in ("float64", "float32"):
+            for reduction in ("mean", "sum"):
+                sizes = _ARCHS[k % len(_ARCHS)]
+                hidden = tuple(_HIDDEN[(k + j) % len(_HIDDEN)] for j in range(len(sizes) - 2))
+                short = "f64" if dtype == "float64" else "f32"
+                yield VectorSpec(
+                    id=f"grid-{out}-{cost}-{reduction}-{short}",
+                    description=f"{out} output with {cost} cost, {reduction} reduction, {dtype}",
+                    sizes=sizes,
+                    activations=(*hidden, out),
+                    cost=cost,
+                    reduction=reduction,
+                    dtype=dtype,
+                    m=2 + k % 4,
+                    seed=1000 + k,
+                    onehot=k % 3 == 0,
+                    regimes=("grid",),
+                )
+                k += 1
+
+
+def _regimes() -> Iterator[VectorSpec]:
+    """The regimes the issue names: square, deep, width 1, batch 1, saturated, exact-zero relu."""
+    deep_square = (4, 4, 4, 4, 4, 4)
+    for dtype, short in (("float64", "f64"), ("float32", "f32")):
+        yield VectorSpec(
+            f"deep-square-{short}",
+            f"6 square layers of width 4 (L = 6), {dtype}",
+            deep_square,
+            ("tanh", "relu", "sigmoid", "softplus", "identity"),
+            "quadratic",
+            "mean",
+            dtype,
+            3,
+            2000,
+            regimes=("square", "deep"),
+        )
+        yield VectorSpec(
+            f"width-one-{short}",
+            f"every layer of width 1 (L = 5), {dtype}",
+            (1, 1, 1, 1, 1),
+            ("sigmoid", "tanh", "softplus", "sigmoid"),
+            "quadratic",
+            "mean",
+            dtype,
+            4,
+            2100,
+            regimes=("width1", "deep"),
+        )
+        yield VectorSpec(
+            f"batch-one-{short}",
+            f"a single sample (m = 1), cross_entropy, {dtype}",
+            (3, 5, 2),
+            ("tanh", "sigmoid"),
+            "cross_entropy",
+            "mean",
+            dtype,
+            1,
+            2200,
+            regimes=("batch1",),
+        )
+        yield VectorSpec(
+            f"saturated-sigmoid-{short}",
+            f"sigmoid and tanh saturated (|z| up to ~30), output included, {dtype}",
+            (3, 4, 4, 2),
+            ("sigmoid", "tanh", "sigmoid"),
+            "quadratic",
+            "sum",
+            dtype,
+            3,
+            2300,
+            weight_scale=12.0,
+            bias_scale=4.0,
+            regimes=("saturating",),
+        )
+        yield VectorSpec(
+            f"relu-zeros-{short}",
+            f"relu pre-activations exactly 0 in hidden and output layers (relu'(0) = 0), {dtype}",
+            (3, 4, 4, 3),
+            ("relu", "relu", "relu"),
+            "quadratic",
+            "mean",
+            dtype,
+            3,
+            2400,
+            zero_units=((2, 1), (3, 0), (3, 3), (4, 2)),
+            regimes=("zeros",),
+        )
+    yield VectorSpec(
+        "deep-mixed-log-likelihood-sum-f64",
+        "7 non-square layers ending in softmax, log_likelihood, sum",
+        (5, 3, 4, 2, 6, 3, 4),
+        ("sigmoid", "relu", "tanh", "softplus", "identity", "softmax"),
+        "log_likelihood",
+        "sum",
+        "float64",
+        3,
+        2500,
+        regimes=("deep",),
+    )
+    yield VectorSpec(
+        "square-bottleneck-width-one-f64",
+        "a width-1 bottleneck between square layers",
+        (3, 3, 1, 3, 3),
+        ("tanh", "identity", "softplus", "tanh"),
+        "quadratic",
+        "sum",
+        "float64",
+        2,
+        2600,
+        regimes=("width1", "square"),
+    )
+    yield VectorSpec(
+        "batch-one-softmax-log-likelihood-f32",
+        "m = 1, softmax output, log_likelihood, float32",
+        (4, 3, 5),
+        ("relu", "softmax"),
+        "log_likelihood",
+        "sum",
+        "float32",
+        1,
+        2700,
+        onehot=True,
+        regimes=("batch1",),
+    )
+    yield VectorSpec(
+        "saturated-softmax-log-likelihood-f64",
+        "softmax logits spread over ~40, log_likelihood",
+        (3, 4, 5),
+        ("tanh", "softmax"),
+        "log_likelihood",
+        "mean",
+        "float64",
+        3,
+        2800,
+        weight_scale=15.0,
+        regimes=("saturating",),
+    )
+    yield VectorSpec(
+        "saturated-softmax-quadratic-f32",
+        "softmax logits spread over ~40, quadratic cost, float32",
+        (3, 4, 5),
+        ("sigmoid", "softmax"),
+        "quadratic",
+        "mean",
+        "float32",
+        3,
+        2900,
+        weight_scale=20.0,
+        regimes=("saturating",),
+    )
+    yield VectorSpec(
+        "saturated-cross-entropy-hidden-f64",
+        "saturated hidden layers under a moderate cross_entropy output",
+        (4, 5, 3),
+        ("tanh", "sigmoid"),
+        "cross_entropy",
+        "sum",
+        "float64",
+        4,
+        3000,
+        weight_scale=10.0,
+        bias_scale=0.25,
+        regimes=("saturating",),
+    )
+    yield VectorSpec(
+        "large-batch-sum-f64",
+        "m = 16 samples, sum reduction (the factor-of-m bugs)",
+        (3, 4, 2),
+        ("softplus", "tanh"),
+        "quadratic",
+        "sum",
+        "float64",
+        16,
+        3100,
+        regimes=("batch",),
+    )
+    yield VectorSpec(
+        "large-batch-mean-f32",
+        "m = 16 samples, mean reduction, float32",
+        (3, 4, 2),
+        ("relu", "sigmoid"),
+        "quadratic",
+        "mean",
+        "float32",
+        16,
+        3200,
+        regimes=("batch",),
+    )
+
+
+def specs() -> list[VectorSpec]:
+    """All golden vectors, in file order."""
+    out = [*_grid(), *_regimes()]
+    ids = [s.id for s in out]
+    assert len(set(ids)) == len(ids), "vector ids must be unique"
+    return out
+
+
+def _quantize(values: Array) -> Array:
+    return np.round(values / QUANTUM) * QUANTUM
+
+
+def _targets(spec: VectorSpec, rng: np.random.Generator) -> Array:
+    n_L, out = spec.sizes[-1], spec.activations[-1]
+    if spec.cost == "log_likelihood" or (out == "softmax" and spec.cost == "quadratic"):
+        if spec.onehot:
+            return np.eye(n_L)[rng.integers(0, n_L, spec.m)]
+        counts = rng.multinomial(int(1 / QUANTUM), rng.dirichlet(np.ones(n_L)), spec.m)
+        return counts * QUANTUM  # probability vectors summing to exactly 1
+    if out in ("sigmoid", "relu", "softplus"):
+        return _quantize(rng.uniform(0.0, 1.0, (spec.m, n_L)))
+    return _quantize(rng.uniform(-1.0, 1.0, (spec.m, n_L)))
+
+
+def build_case(spec: VectorSpec, seed: int) -> reference.Case:
+    """The spec's case for one seed: quantized Gaussian parameters and inputs."""
+    rng = np.random.default_rng(seed)
+    weights, biases = [], []
+    for layer, (n_prev, n) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:], strict=True), start=2):
+        w = _quantize(rng.standard_normal((n, n_prev)) * spec.weight_scale / math.sqrt(n_prev))
+        b = _quantize(rng.standard_normal(n) * spec.bias_scale)
+        for zero_layer, unit in spec.zero_units:
+            if zero_layer == layer:
+                w[unit, :] = 0.0
+                b[unit] = 0.0
+        weights.append(w.astype(spec.dtype))
+        biases.append(b.astype(spec.dtype))
+    x = _quantize(rng.standard_normal((spec.m, spec.sizes[0]))).astype(spec.dtype)
+    y = _targets(spec, rng).astype(spec.dtype)
+    fields = dict(
+        sizes=spec.sizes,
+        activations=spec.activations,
+        cost=spec.cost,
+        reduction=spec.reduction,
+        dtype=spec.dtype,
+        weights=weights,
+        biases=biases,
+        x=x,
+        y=y,
+    )
+    return reference.validate(SimpleNamespace(**fields))
+
+
+def _promoted(case: reference.Case) -> reference.Case:
+    """The same (exact) inputs in float64."""
+    return case.replace(
+        dtype="float64",
+        weights=[w.astype(np.float64) for w in case.weights],
+        biases=[b.astype(np.float64) for b in case.biases],
+        x=case.x.astype(np.float64),
+        y=case.y.astype(np.float64),
+    )
+
+
+def _truth(case: reference.Case) -> tuple[dict[str, Any], list[Array], list[Array]]:
+    """The 50-digit results and forward values, rounded to float64."""
+    mp = reference.backprop_mp(case, digits=DIGITS)
+    with mpmath.workdps(DIGITS):
+        c = precision.case_to_mp(case)
+        z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
+    result = {
+        "grad_weights": [precision.to_float(g) for g in mp["grad_weights"]],
+        "grad_biases": [precision.to_float(g) for g in mp["grad_biases"]],
+        "deltas": [precision.to_float(d) for d in mp["deltas"]],
+        "cost": float(mp["cost"]),
+    }
+    return result, [precision.to_float(v) for v in z], [precision.to_float(v) for v in a]
+
+
+def _bounds(case: reference.Case, truth: dict[str, Any], z: list[Array], a: list[Array], u: float) -> ErrorBounds:
+    c = _promoted(case)
+    return error_bounds(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction, z, a, truth["deltas"], u)
+
+
+def round_up(value: float) -> float:
+    """``value`` rounded up to 2 significant digits, through a decimal string.
+
+    A tolerance needs no 17 digits, and its last bits depend on the float engine (sigma'
+    in float64, BLAS summation order); rounded up, the files stay byte-identical across
+    machines and engine refactors, and the tolerance never shrinks.
+    """
+    if value <= 0:
+        return 0.0
+    exponent = math.floor(math.log10(value)) - 1
+    digits = math.ceil(value / 10.0**exponent)
+    return float(f"{digits}e{exponent}")
+
+
+def tolerances(bounds: ErrorBounds, truth: dict[str, Any]) -> dict[str, Any]:
+    """tol = SAFETY * bound + u64 * |expected| (the second term: rounding the truth to float64)."""
+    u64 = UNIT_ROUNDOFF["float64"]
+    up = np.vectorize(round_up, otypes=[np.float64])
+    out: dict[str, Any] = {}
+    for name in ("grad_weights", "grad_biases", "deltas"):
+        out[name] = [up(SAFETY * e + u64 * np.abs(t)) for e, t in zip(getattr(bounds, name), truth[name], strict=True)]
+    out["cost"] = round_up(SAFETY * bounds.cost + u64 * abs(truth["cost"]))
+    return out
+
+
+def error_over_tolerance(result: dict[str, Any], truth: dict[str, Any], tol: dict[str, Any]) -> float:
+    """max |result - truth| / tol over every element of every field (0 where both are 0)."""
+    worst = 0.0
+    for name in ("grad_weights", "grad_biases", "deltas"):
+        for r, t, e in zip(result[name], truth[name], tol[name], strict=True):
+            diff = np.abs(np.asarray(r, dtype=np.float64) - t)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(diff == 0, 0.0, diff / e)
+            worst = max(worst, float(np.max(ratio)))
+    diff = abs(float(result["cost"]) - truth["cost"])
+    worst = max(worst, 0.0 if diff == 0 else diff / tol["cost"])
+    return worst
+
+
+def build_vector(spec: VectorSpec) -> tuple[dict[str, Any], dict[str, float]]:
+    """The vector's JSON object and the reference's error/tolerance ratios per dtype.
+
+    Retries seeds (deterministically) until the case is unambiguous.
+    """
+    problems = []
+    for attempt in range(_RETRIES):
+        seed = spec.seed + _SEED_STRIDE * attempt
+        case = build_case(spec, seed)
+        truth, z, a = _truth(case)
+        bounds = _bounds(case, truth, z, a, UNIT_ROUNDOFF[spec.dtype])
+        where = ambiguous_relu(spec.activations, z, bounds.z)
+        if where is not None:
+            problems.append(f"seed {seed}: relu pre-activation near 0 at layer {where[0]}, {where[1]}")
+            continue
+        if not all(np.isfinite(v).all() for k in ("grad_weights", "grad_biases", "deltas") for v in truth[k]):
+            problems.append(f"seed {seed}: non-finite expected values")
+            continue
+        return _vector(spec, seed, case, truth, z, a, bounds)
+    raise RuntimeError(f"vector {spec.id}: no usable seed in {_RETRIES} attempts: {'; '.join(problems)}")
+
+
+def _vector(
+    spec: VectorSpec,
+    seed: int,
+    case: reference.Case,
+    truth: dict[str, Any],
+    z: list[Array],
+    a: list[Array],
+    bounds: ErrorBounds,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The JSON object; the agreement ratios are asserted <= 1 and returned, not stored.
+
+    Storing them would tie the files' bytes to the last bits of the float engine; the
+    file records the (stable) fact that was checked instead.
+    """
+    tol = tolerances(bounds, truth)
+    ratios: dict[str, float] = {}
+    check: dict[str, Any] = {"digits": DIGITS}
+    tol64 = tolerances(_bounds(case, truth, z, a, UNIT_ROUNDOFF["float64"]), truth)
+    ratio64 = error_over_tolerance(reference.backprop(_promoted(case)), truth, tol64)
+    if ratio64 > 1:
+        raise RuntimeError(f"vector {spec.id}: reference.backprop (float64) is off by {ratio64:.3g} tolerances")
+    ratios["float64"] = ratio64
+    check["reference_float64"] = _AGREES
+    if spec.dtype == "float32":
+        ratio32 = error_over_tolerance(reference.backprop(case), truth, tol)
+        if ratio32 > 1:
+            raise RuntimeError(f"vector {spec.id}: reference.backprop (float32) is off by {ratio32:.3g} tolerances")
+        ratios["float32"] = ratio32
+        check["reference_float32"] = _AGREES
+    vector = {
+        "contract_version": CONTRACT_VERSION,
+        "id": spec.id,
+        "description": spec.description,
+        "regimes": list(spec.regimes),
+        "case": encode_case(case),
+        "expected": truth,
+        "tolerance": tol,
+        "provenance": {
+            "generator": GENERATOR,
+            "seed": seed,
+            "expected": f"reference.backprop_mp(case, digits={DIGITS}), rounded to the nearest float64",
+            "tolerance": f"conformance/vectors/tolerance.py: {SAFETY:g} x first-order rounding "
+            "bound in "
+            f"{spec.dtype} (u = {UNIT_ROUNDOFF[spec.dtype]:.3g}) + u64 |expected|",
+            "mp_check": check,
+        },
+    }
+    return vector, ratios
+
+
+def render(vector: dict[str, Any]) -> str:
+    """One top-level key per line, values compact: diffable, byte-identical on regeneration."""
+    lines = [f"  {dumps(key)}: {dumps(value)}" for key, value in vector.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def generate(out: Path, log: Callable[[str], None] | None = None) -> list[Path]:
+    """Write every vector and the manifest into ``out``; returns the written paths.
+
+    ``log`` receives one line per vector with the reference's worst error/tolerance ratios.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    written, entries = [], []
+    for spec in specs():
+        path = out / f"{spec.id}.json"
+        vector, ratios = build_vector(spec)
+        path.write_text(render(vector), encoding="utf-8")
+        if log is not None:
+            figures = ", ".join(f"reference {k}: {v:.2g}" for k, v in ratios.items())
+            log(f"{spec.id}: worst error/tolerance {figures}")
+        written.append(path)
+        entries.append(
+            {
+                "id": spec.id,
+                "file": path.name,
+                "sha256": sha256(path),
+                "dtype": spec.dtype,
+                "regimes": list(spec.regimes),
+            }
+        )
+    manifest = {
+        "contract_version": CONTRACT_VERSION,
+        "generator": GENERATOR,
+        "format": "conformance/CONTRACT.md, section 'Golden vectors'",
+        "vectors": entries,
+    }
+    manifest_path = out / MANIFEST
+    manifest_path.write_text(render(manifest), encoding="utf-8")
+    return [*written, manifest_path]

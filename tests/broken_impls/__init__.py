@@ -1,0 +1,61 @@
+"""Negative controls: deliberately broken backprop implementations, each a known real-world bug.
+
+Each class's docstring names its bug and the diagnosis the conformance suite must
+give (its ``EXPECTED``: the check and the layer in the seed's numbering, or None for
+whole-result checks); tests/test_conformance_catalogue.py asserts both.
+"""
+
+from __future__ import annotations
+
+from .base import Backprop
+from .behaviour import (
+    CostNotReduced,
+    GradientsAccumulateOnRepeat,
+    ScratchesTheInput,
+    SgdStepIgnoresEta,
+    SgdStepWrongSign,
+)
+from .equations import (
+    CostDerivativeSign,
+    DeltasCarryTheReduction,
+    FirstHiddenLayerSkipped,
+    ReluPrimeAtZeroIsOne,
+    SeedTypo,
+    SigmaPrimeKeptWithCrossEntropy,
+    SigmaPrimeOfActivation,
+    SoftmaxDiagonalJacobian,
+    TanhPrimeWithoutSquare,
+)
+from .gradients import (
+    ActivationOfSameLayer,
+    BiasGradientFirstSampleOnly,
+    Float32Accumulation,
+    MissingOneOverM,
+    SumTreatedAsMean,
+    TransposedWeightGradient,
+)
+
+CATALOGUE: tuple[type[Backprop], ...] = (
+    SeedTypo,
+    SigmaPrimeOfActivation,
+    TransposedWeightGradient,
+    ActivationOfSameLayer,
+    BiasGradientFirstSampleOnly,
+    MissingOneOverM,
+    CostDerivativeSign,
+    SigmaPrimeKeptWithCrossEntropy,
+    Float32Accumulation,
+    ReluPrimeAtZeroIsOne,
+    SoftmaxDiagonalJacobian,
+    FirstHiddenLayerSkipped,
+    SumTreatedAsMean,
+    ScratchesTheInput,
+    GradientsAccumulateOnRepeat,
+    SgdStepWrongSign,
+    SgdStepIgnoresEta,
+    TanhPrimeWithoutSquare,
+    DeltasCarryTheReduction,
+    CostNotReduced,
+)
+
+__all__ = ["CATALOGUE", "Backprop", *(cls.__name__ for cls in CATALOGUE)]
