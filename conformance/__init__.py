@@ -1,1 +1,63 @@
-"""Placeholder until its issue lands."""
+"""The conformance suite: any backprop implementation, in any language, checked against the
+reference.
+
+    from conformance import check_implementation
+    report = check_implementation("mypackage.net:backprop")
+    assert report.ok, report.format()
+
+Command line: ``python -m conformance --impl package.module:attr`` (or ``--impl-cmd "CMD"``);
+pytest: ``pytest --pyargs conformance --impl package.module:attr``; in your own test suite:
+``conformance.parametrize_with_checks(impl)``. The contract is conformance/CONTRACT.md.
+
+The names below are imported on first use: the pytest plugin (conformance.plugin) is
+loaded by every pytest run once the package is installed, and must stay cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+SUITE_VERSION = "0.1.0"
+__version__ = SUITE_VERSION
+
+_EXPORTS = {
+    "CHECKS": "checks",
+    "CONTRACT_VERSION": "contract",
+    "Implementation": "loader",
+    "LoadError": "loader",
+    "Report": "report",
+    "Verdict": "report",
+    "check_implementation": "runner",
+    "load_implementation": "loader",
+    "parametrize_with_checks": "pytest_helpers",
+    "replay": "runner",
+}
+
+__all__ = [
+    "CHECKS",
+    "CONTRACT_VERSION",
+    "SUITE_VERSION",
+    "Implementation",
+    "LoadError",
+    "Report",
+    "Verdict",
+    "check_implementation",
+    "load_implementation",
+    "parametrize_with_checks",
+    "replay",
+]
+
+if TYPE_CHECKING:  # the lazy exports, for type checkers
+    from .checks import CHECKS
+    from .contract import CONTRACT_VERSION
+    from .loader import Implementation, LoadError, load_implementation
+    from .pytest_helpers import parametrize_with_checks
+    from .report import Report, Verdict
+    from .runner import check_implementation, replay
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'conformance' has no attribute {name!r}")

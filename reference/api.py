@@ -17,25 +17,44 @@ from .validation import validate
 T = TypeVar("T")
 
 
-def _guarded(case: Case, what: str, compute: Callable[[], T]) -> T:
-    """Run float computation with overflow trapped, so that finite input never yields inf or NaN silently."""
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            return compute()
-    except FloatingPointError as error:
-        validation.find_non_finite(case)  # inf * 0 in non-finite input: name the input instead
+def _finite(value: Any) -> bool:
+    flat = np.ravel(value)
+    # flat @ flat is NaN or inf whenever an element is (or on overflow of huge values: then look closer)
+    return bool(np.isfinite(flat @ flat)) or bool(np.all(np.isfinite(flat)))
+
+
+def _guarded(case: Case, what: str, compute: Callable[[], T], outputs: Callable[[T], list[Any]]) -> T:
+    """Run float computation, then make sure that finite input did not yield inf or NaN.
+
+    The results are checked rather than the IEEE flags trapped: BLAS kernels can raise the
+    invalid flag on finite data (seen with float32 matmul), and exp overflow inside the sigmoid
+    is benign.
+    """
+    with np.errstate(all="ignore"):
+        result = compute()
+    if not all(_finite(v) for v in outputs(result)):
+        validation.find_non_finite(case)  # non-finite input: name it
         largest = max(float(np.max(np.abs(w))) for w in case.weights)
         raise FloatingPointError(
-            f"{what} left the range of {case.dtype} ({error}); the inputs are finite, but too large "
-            f"for this network (largest |w| = {largest:.3g}, largest |x| = "
-            f"{float(np.max(np.abs(case.x))):.3g})"
-        ) from None
+            f"{what} left the range of {case.dtype}: the inputs are finite, but too large for this "
+            f"network (largest |w| = {largest:.3g}, largest |x| = {float(np.max(np.abs(case.x))):.3g})"
+        )
+    return result
+
+
+def _all_arrays(result: dict[str, Any]) -> list[Any]:
+    return [*result["grad_weights"], *result["grad_biases"], *result["deltas"], result["cost"]]
 
 
 def forward(case: Any) -> Forward:
     """Every z^l and a^l for the batch."""
     c = validate(case)
-    z, a = _guarded(c, "the forward pass", lambda: engine.feedforward(c.weights, c.biases, c.x, c.activations))
+    z, a = _guarded(
+        c,
+        "the forward pass",
+        lambda: engine.feedforward(c.weights, c.biases, c.x, c.activations),
+        lambda za: [*za[0], *za[1]],
+    )
     return Forward(z, a)
 
 
@@ -46,6 +65,7 @@ def cost(case: Any) -> float:
         c,
         "the cost",
         lambda: engine.evaluate_cost(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction),
+        lambda v: [v],
     )
     return float(value)  # type: ignore[arg-type]
 
@@ -70,7 +90,7 @@ def backprop(case: Any) -> dict[str, Any]:
     the Python shape of the conformance contract.
     """
     c = validate(case, finite=False)  # finiteness: checked on z, see validation.check_forward_finite
-    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c))
+    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c), _all_arrays)
     result["cost"] = float(result["cost"])
     return result
 
@@ -111,7 +131,7 @@ def sgd_step(case: Any, eta: float) -> dict[str, list[Array]]:
     """One step of gradient descent on C: {"weights": [...], "biases": [...]} (new arrays)."""
     eta = _eta(eta)
     c = validate(case)
-    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c))
+    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c), _all_arrays)
     weights, biases = _descend(c, eta, result["grad_weights"], result["grad_biases"])
     return {"weights": weights, "biases": biases}
 
@@ -125,14 +145,14 @@ class TrainResult:
 
 
 def _train_step(mini: Case, eta: float) -> Case:
-    result = _guarded(mini, "backpropagation", lambda: _backprop_validated(mini))
+    result = _guarded(mini, "backpropagation", lambda: _backprop_validated(mini), _all_arrays)
     weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"])
     return mini.replace(weights=weights, biases=biases)
 
 
 def _full_cost(c: Case) -> float:
     args = (c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
-    return float(_guarded(c, "the cost", lambda: engine.evaluate_cost(*args)))  # type: ignore[arg-type]
+    return float(_guarded(c, "the cost", lambda: engine.evaluate_cost(*args), lambda v: [v]))  # type: ignore[arg-type]
 
 
 def train(

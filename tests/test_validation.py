@@ -151,6 +151,8 @@ def test_missing_attributes_and_wrong_containers() -> None:
 def test_overflow_is_reported_not_returned_as_nan() -> None:
     c = good(activations=("relu", "identity"), weights=[np.full((5, 4), 1e200), np.full((3, 5), -1e200)])
     rejects(c, FloatingPointError, "left the range of float64", "largest |w| = 1e+200")
+    tiny = good(sizes=(4, 1), activations=("identity",), weights=[np.full((1, 4), 1e300)], biases=[np.zeros(1)])
+    rejects(tiny.replace(x=np.full((2, 4), 1e10), y=np.zeros((2, 1))), FloatingPointError, "left the range")
 
 
 def test_bad_learning_rate_and_training_arguments() -> None:

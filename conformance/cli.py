@@ -1,0 +1,189 @@
+"""``python -m conformance``: run the checks, replay a saved case, or verify golden-vector results.
+
+Exit status: 0 the implementation conforms, 1 a check failed, 2 a usage error or an
+implementation that cannot be loaded (3: a bug in the suite itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from .defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
+
+USAGE_ERROR = 2
+INTERNAL_ERROR = 3
+
+
+def _add_impl_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--impl",
+        metavar="SPEC",
+        help="the implementation: package.module:attr, package.module, path/to/file.py:attr, or "
+        "'reference' (default: $BACKPROP_IMPL)",
+    )
+    parser.add_argument(
+        "--impl-cmd",
+        metavar="COMMAND",
+        help="a command that speaks the JSON-lines protocol (any language), started once",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="per-call timeout: a call that takes longer is a failing verdict (default 10)",
+    )
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance",
+        description="Check a backpropagation implementation against the reference engine. "
+        "Other commands: 'python -m conformance replay CASE_FILE --impl SPEC' re-runs a saved "
+        "failing case; 'python -m conformance verify RESULTS_DIR' checks golden-vector results.",
+    )
+    _add_impl_options(parser)
+    parser.add_argument(
+        "--examples",
+        type=int,
+        metavar="N",
+        help=f"Hypothesis examples per (dtype, regime) group "
+        f"(default {DEFAULT_EXAMPLES}, {QUICK_EXAMPLES} with --quick)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0: runs repeat exactly)")
+    parser.add_argument("--quick", action="store_true", help="a few seconds: fewer and smaller cases")
+    parser.add_argument("--report", metavar="FILE", help="also write the report as JSON")
+    parser.add_argument(
+        "--failures-dir",
+        metavar="DIR",
+        help="where failing cases are saved (default .conformance-failures, or $BACKPROP_CONFORMANCE_FAILURES)",
+    )
+    parser.add_argument(
+        "--regimes",
+        metavar="R,R",
+        help="only these regimes (small,typical,saturating,zeros,square)",
+    )
+    parser.add_argument("--dtypes", metavar="D,D", help="only these dtypes (float64,float32)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also list blocked and not covered verdicts")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    return parser
+
+
+def _replay_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance replay", description="Run every check on one saved case file."
+    )
+    parser.add_argument("case_file", metavar="CASE_FILE")
+    _add_impl_options(parser)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+def _impl_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str | None, str | None]:
+    impl, impl_cmd = args.impl, args.impl_cmd
+    if impl is None and impl_cmd is None:
+        impl = os.environ.get("BACKPROP_IMPL") or None
+    if impl is None and impl_cmd is None:
+        parser.error(
+            "no implementation: pass --impl package.module:attr (or reference), "
+            "--impl-cmd 'COMMAND', "
+            "or set BACKPROP_IMPL"
+        )
+    if impl is not None and impl_cmd is not None:
+        parser.error("give either --impl or --impl-cmd, not both")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return impl, impl_cmd
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _run(argv: Sequence[str]) -> int:
+    from .loader import LoadError
+    from .runner import check_implementation
+
+    parser = _run_parser()
+    args = parser.parse_args(argv)
+    impl, impl_cmd = _impl_args(args, parser)
+    if args.examples is not None and args.examples < 1:
+        parser.error("--examples must be at least 1")
+    options: dict[str, object] = {}
+    if args.failures_dir:
+        options["failures_dir"] = args.failures_dir
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        report = check_implementation(
+            impl,
+            impl_cmd=impl_cmd,
+            max_examples=args.examples,
+            seed=args.seed,
+            quick=args.quick,
+            timeout=args.timeout,
+            regimes=_split(args.regimes),
+            dtypes=_split(args.dtypes),
+            progress=progress,
+            **options,  # type: ignore[arg-type]
+        )
+    except LoadError as error:
+        print(f"error: cannot load the implementation: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    print(report.format(verbose=args.verbose))
+    if args.report:
+        report.write_json(args.report)
+        print(f"report written to {args.report}")
+    return 0 if report.ok else 1
+
+
+def _replay(argv: Sequence[str]) -> int:
+    from .casefile import CaseFileError
+    from .loader import LoadError
+    from .runner import replay
+
+    parser = _replay_parser()
+    args = parser.parse_args(argv)
+    impl, impl_cmd = _impl_args(args, parser)
+    try:
+        report = replay(args.case_file, impl, impl_cmd=impl_cmd, timeout=args.timeout)
+    except LoadError as error:
+        print(f"error: cannot load the implementation: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except (CaseFileError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    print(report.format(verbose=args.verbose))
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "verify":
+            from .vectors import main as verify_main
+
+            return verify_main(argv[1:])
+        if argv and argv[0] == "replay":
+            return _replay(argv[1:])
+        if argv and argv[0] == "run":
+            argv = argv[1:]
+        return _run(argv)
+    except SystemExit as exit_:  # argparse: --help (0) and usage errors (2)
+        return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print(
+            "error: internal error in the conformance suite (please report it with the traceback above)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR

@@ -1,0 +1,17 @@
+"""Loads the pytest plugin when the package runs from a source checkout.
+
+Installed, the ``pytest11`` entry point registers conformance.plugin before any
+conftest; from a checkout (``pytest conformance --impl X`` in the repository) this
+conftest does it, once, under the same name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from conformance import plugin
+
+    if not pluginmanager.is_registered(plugin) and pluginmanager.get_plugin("backprop_conformance") is None:
+        pluginmanager.register(plugin, "backprop_conformance")

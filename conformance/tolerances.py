@@ -1,0 +1,369 @@
+"""How close is close enough: tolerances by dtype, from a rounding-error model.
+
+The model (the golden vectors' ``conformance/vectors/tolerance.py`` follows the same
+derivation) is a first-order running error bound in the standard model of floating-point
+arithmetic (Higham, ch. 2-3): every operation errs by at most u relative
+(u = 2^-53 in float64, 2^-24 in float32), a sum of n terms by gamma_n = n u/(1 - n u)
+times the sum of the absolute terms, in any order. Propagating those bounds
+through the forward pass and backwards through equations 1-4 gives, for every
+element e of every result, a bound E_e(u) on how far a correct implementation
+computing in unit roundoff u can land from the exact value. Elementary functions
+may be off by a few ulps; sigma' may be computed the naive way (s(1 - s),
+1 - tanh^2), which is accurate absolutely but not relatively once saturated; and
+for outputs bounded by 1 (sigmoid, tanh, softmax) the residual a - y may be formed
+through the complement 1 - a, as the reference does to keep saturated outputs
+exact, which costs a few u absolutely.
+
+The expected value R comes from the reference engine in float64, for float32
+cases from the same float32-rounded inputs, so R itself is within E(u64) of the
+truth. The per-element tolerance is therefore
+
+    T_e = SAFETY * E_e(u_dtype + u64) + u64 * |R_e|        (E is linear in u to first order)
+
+and a layer passes when, norm-wise,
+
+    ||actual - R||_2  <=  ||T||_2 .
+
+||T|| has a relative part (the u |R| terms: relative to the norm of the expected
+layer) and an absolute floor (the propagated |w| |a| + |b| magnitudes, derived
+from the scale of the inputs), so a layer whose exact gradient cancels to nearly
+0 is not held to an impossible relative standard. Why this separates right from
+wrong:
+
+* Correct float64 code (any summation order, numpy, PyTorch, loops) errs by at
+  most E(u64) per element, within T. Correct float32 code errs by E(u32), within
+  T, because T is computed with u32 for float32 cases.
+* float64 code that computes in float32 inside errs by about u32 |R|, which is
+  2^29 / (SAFETY * n * depth) > 10^6 times the float64 tolerance for the widths
+  and depths the suite generates: it fails every non-trivial float64 case.
+* A real bug (a transposed matrix, the wrong activation, a factor of m) changes
+  a layer by O(||R||), far beyond any T.
+
+The only discontinuity, relu'(0), is not covered by a rounding bound, so a case
+in which an exact relu pre-activation lies within its error bound of 0 (without
+being exactly 0 in every evaluation order) is skipped, see ``ambiguous_relu``.
+Exact zeros made by a zero weight row and a zero bias are exact in any order and
+are kept: that is the "zeros" regime.
+
+Diagnosis, not conformance, uses one looser bound: when an implementation's own
+deltas are already wrong, its gradients are compared with equations 3 and 4
+applied to those deltas with float32's u whatever the dtype, because that check
+only decides whether the gradient step itself is also broken (a real bug there is
+off by O(1), not by rounding) and an implementation whose deltas are wrong may
+well have lost precision too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference import Case, Forward, engine, validate
+from reference.activations import sigma_prime, softplus
+
+Array = np.ndarray
+
+UNIT_ROUNDOFF: dict[str, float] = {"float64": 2.0**-53, "float32": 2.0**-24}
+U64 = UNIT_ROUNDOFF["float64"]
+# The bound is first order and uses worst-case constants; SAFETY covers the dropped
+# second-order terms and two independent evaluations (the reference's and the
+# implementation's) landing on opposite sides of the exact value.
+SAFETY = 4.0
+# exp, log1p, tanh and the divisions inside sigma: accurate to a few ulps of the result.
+ELEMENTARY_ULPS = 4.0
+# max |sigma'| and max |sigma''| over the real line: how a z error moves a and sigma'.
+LIPSCHITZ: dict[str, float] = {
+    "sigmoid": 0.25,
+    "tanh": 1.0,
+    "relu": 1.0,
+    "identity": 1.0,
+    "softplus": 1.0,
+}
+SECOND_DERIVATIVE: dict[str, float] = {
+    "sigmoid": 0.0963,  # max |s(1 - s)(1 - 2s)| = 1 / (6 sqrt 3)
+    "tanh": 0.7699,  # max |2t(1 - t^2)| = 4 / (3 sqrt 3)
+    "relu": 0.0,  # piecewise constant away from 0 (see ambiguous_relu)
+    "identity": 0.0,
+    "softplus": 0.25,  # softplus'' = sigmoid'
+}
+# sigma' built from quantities of size 1 (s(1 - s), 1 - t^2): an absolute error of a few u
+# even where sigma' itself is tiny. relu' and identity' are exact.
+PRIME_SCALE: dict[str, float] = {
+    "sigmoid": 1.0,
+    "tanh": 1.0,
+    "relu": 0.0,
+    "identity": 0.0,
+    "softplus": 1.0,
+}
+# Outputs bounded by 1 whose residual a - y may be formed through the complement 1 - a
+# (as the reference does, to keep saturated outputs exact): intermediates of size 1 + |y|.
+BOUNDED_OUTPUTS = frozenset({"sigmoid", "tanh", "softmax"})
+
+__all__ = [
+    "SAFETY",
+    "UNIT_ROUNDOFF",
+    "ErrorBounds",
+    "Expected",
+    "Mismatch",
+    "Unusable",
+    "ambiguous_relu",
+    "compare",
+    "error_bounds",
+    "expect",
+    "format_number",
+    "gamma",
+]
+
+
+def gamma(n: int, u: float) -> float:
+    """Higham's gamma_n: the relative error bound of a sum of n terms, in any order."""
+    return n * u / (1.0 - n * u)
+
+
+@dataclass(frozen=True)
+class ErrorBounds:
+    """First-order absolute error bounds, element by element, of a computation in roundoff u."""
+
+    z: list[Array]
+    a: list[Array]
+    deltas: list[Array]
+    grad_weights: list[Array]
+    grad_biases: list[Array]
+    cost: float
+
+
+def error_bounds(case: Case, z: list[Array], a: list[Array], deltas: list[Array], u: float) -> ErrorBounds:
+    """Bounds for computing ``case`` in unit roundoff u, from its accurate z, a and deltas."""
+    weights, biases, y = case.weights, case.biases, case.y
+    c = ELEMENTARY_ULPS * u
+    abs_w = [np.abs(w) for w in weights]
+    # Forward pass. The inputs are exact (they are the case), so the error starts at 0.
+    err_a: list[Array] = [np.zeros_like(case.x)]
+    err_z: list[Array] = []
+    err_prime: list[Array] = []
+    for i, name in enumerate(case.activations):
+        n_prev = weights[i].shape[1]
+        # z = a W^T + b, a dot product of n_prev + 1 terms; plus the incoming error of a, times |W|.
+        ez = gamma(n_prev + 1, u) * (np.abs(a[i]) @ abs_w[i].T + np.abs(biases[i])) + err_a[i] @ abs_w[i].T
+        err_z.append(ez)
+        out = a[i + 1]
+        if name == "softmax":
+            # |d a_j| <= a_j (|dz_j| + sum_k a_k |dz_k|), plus exp, the n-term sum, the division.
+            n = out.shape[1]
+            spread = ez + np.sum(out * ez, axis=1, keepdims=True)
+            err_a.append(out * spread + (c + gamma(n + 2, u)) * out)
+            err_prime.append(np.zeros_like(out))  # unused: softmax enters through its Jacobian
+        else:
+            err_a.append(LIPSCHITZ[name] * ez + c * np.abs(out))
+            err_prime.append(SECOND_DERIVATIVE[name] * ez + c * PRIME_SCALE[name])
+
+    # Output layer: equation 1, or its closed form a - y (times sum(y) for log_likelihood).
+    a_L, out_name = a[-1], case.activations[-1]
+    n_L = a_L.shape[1]
+    complement = 2 * u * (1.0 + np.abs(y)) if out_name in BOUNDED_OUTPUTS else 0.0
+    if case.cost in ("cross_entropy", "log_likelihood"):
+        sum_y = np.sum(np.abs(y), axis=1, keepdims=True) if case.cost == "log_likelihood" else 1.0
+        err_delta = err_a[-1] * sum_y + gamma(n_L + 2, u) * (np.abs(a_L) * sum_y + np.abs(y)) + complement
+    else:
+        g = a_L - y
+        err_g = err_a[-1] + u * (np.abs(a_L) + np.abs(y)) + complement
+        if out_name == "softmax":
+            # delta_j = a_j (g_j - <a, g>)
+            inner = np.sum(a_L * g, axis=1, keepdims=True)
+            err_inner = np.sum(err_a[-1] * np.abs(g) + a_L * err_g, axis=1, keepdims=True)
+            size = np.abs(g) + np.sum(a_L * np.abs(g), axis=1, keepdims=True)
+            err_delta = err_a[-1] * np.abs(g - inner) + a_L * (err_g + err_inner) + gamma(n_L + 3, u) * a_L * size
+        else:
+            prime = np.abs(sigma_prime(out_name, z[-1]))
+            err_delta = err_g * prime + np.abs(g) * err_prime[-1] + u * np.abs(g) * prime
+    err_deltas: list[Array] = [err_delta] * len(weights)
+    # Hidden layers, back to front: equation 2, delta^l = (delta^{l+1} W^{l+1}) (.) sigma'(z^l).
+    for i in range(len(weights) - 2, -1, -1):
+        n_next = weights[i + 1].shape[0]
+        p = deltas[i + 1] @ weights[i + 1]
+        err_p = gamma(n_next, u) * (np.abs(deltas[i + 1]) @ abs_w[i + 1]) + err_deltas[i + 1] @ abs_w[i + 1]
+        prime = np.abs(sigma_prime(case.activations[i], z[i]))
+        err_deltas[i] = err_p * prime + np.abs(p) * err_prime[i] + u * np.abs(p) * prime
+
+    # Equations 3 and 4: sums over the m samples, then the reduction's scale (two more roundings).
+    m = case.x.shape[0]
+    scale = 1.0 / m if case.reduction == "mean" else 1.0
+    grad_w, grad_b = [], []
+    for i in range(len(weights)):
+        d, ed, ap, eap = np.abs(deltas[i]), err_deltas[i], np.abs(a[i]), err_a[i]
+        value_w = d.T @ ap
+        grad_w.append(scale * (gamma(m, u) * value_w + ed.T @ ap + d.T @ eap) + 2 * u * scale * value_w)
+        value_b = np.sum(d, axis=0)
+        grad_b.append(scale * (gamma(m, u) * value_b + np.sum(ed, axis=0)) + 2 * u * scale * value_b)
+
+    cost = _cost_bound(case, z[-1], a_L, err_z[-1], err_a[-1], u)
+    return ErrorBounds(err_z, err_a, err_deltas, grad_w, grad_b, cost)
+
+
+def _cost_bound(case: Case, z_L: Array, a_L: Array, err_z: Array, err_a: Array, u: float) -> float:
+    """Error bound of C = scale * sum_x C_x."""
+    c = ELEMENTARY_ULPS * u
+    y = case.y
+    m, n = a_L.shape
+    if case.cost == "quadratic":
+        g = a_L - y
+        complement = 2 * u * (1.0 + np.abs(y)) if case.activations[-1] in BOUNDED_OUTPUTS else 0.0
+        err_g = err_a + u * (np.abs(a_L) + np.abs(y)) + complement
+        per_sample = 0.5 * np.sum(g * g, axis=1)
+        err = np.sum(np.abs(g) * err_g, axis=1) + gamma(n + 2, u) * per_sample
+    elif case.cost == "cross_entropy":
+        # C_x = sum y softplus(-z) + (1 - y) softplus(z); dC_x/dz = a - y. A naive ln(a) errs by the
+        # relative error of a, i.e. ~c absolute, which the last term covers.
+        terms = np.abs(y) * softplus(-z_L) + np.abs(1 - y) * softplus(z_L)
+        per_sample = np.sum(terms, axis=1)
+        err = (
+            np.sum(np.abs(a_L - y) * err_z, axis=1)
+            + gamma(2 * n + 2, u) * per_sample
+            + c * np.sum(terms + np.abs(y) + np.abs(1 - y), axis=1)
+        )
+    else:  # log_likelihood: C_x = -sum y ln a, d ln a_j / dz_k = [j = k] - a_k
+        log_a = z_L - np.max(z_L, axis=1, keepdims=True)
+        log_a = log_a - np.log(np.sum(np.exp(log_a), axis=1, keepdims=True))
+        per_sample = -np.sum(y * log_a, axis=1)
+        spread = err_z + np.sum(a_L * err_z, axis=1, keepdims=True)
+        err = np.sum(np.abs(y) * (spread + (c + gamma(n + 2, u)) * (np.abs(log_a) + 1.0)), axis=1)
+    scale = 1.0 / m if case.reduction == "mean" else 1.0
+    total = float(np.sum(np.abs(per_sample)))
+    return scale * (gamma(m, u) * total + float(np.sum(err))) + 2 * u * scale * total
+
+
+def ambiguous_relu(activations: tuple[str, ...], z: list[Array], err_z: list[Array]) -> tuple[int, int, int] | None:
+    """(layer, sample, unit) of a relu pre-activation whose sign could flip in rounding, else None.
+
+    A z within SAFETY times its error bound of 0 is ambiguous unless that bound is 0,
+    which happens only when every term of the dot product is 0 (a zero weight row and
+    a zero bias, or zero inputs): then z is exactly 0 in any evaluation order.
+    """
+    for i, name in enumerate(activations):
+        if name != "relu":
+            continue
+        close = (np.abs(z[i]) <= SAFETY * err_z[i]) & (err_z[i] > 0)
+        if close.any():
+            sample, unit = (int(k) for k in np.argwhere(close)[0])
+            return i + 2, sample, unit
+    return None
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The reference's values for one case, in float64, and per-element tolerances for its dtype."""
+
+    case64: Case
+    a: list[Array]
+    deltas: list[Array]
+    grad_weights: list[Array]
+    grad_biases: list[Array]
+    cost: float
+    tol_deltas: list[Array]
+    tol_weights: list[Array]
+    tol_biases: list[Array]
+    tol_a: list[Array]
+    tol_cost: float
+    u: float
+    scale: float
+
+
+class Unusable(ValueError):
+    """The case cannot be judged (the reference overflows, or a relu sign is ambiguous)."""
+
+
+def _as64(case: Case) -> Case:
+    return case.replace(
+        dtype="float64",
+        weights=[np.asarray(w, dtype=np.float64) for w in case.weights],
+        biases=[np.asarray(b, dtype=np.float64) for b in case.biases],
+        x=np.asarray(case.x, dtype=np.float64),
+        y=np.asarray(case.y, dtype=np.float64),
+    )
+
+
+def expect(case: Case) -> Expected:
+    """Reference values and tolerances; raises Unusable for cases no tolerance can judge fairly."""
+    case = validate(case)
+    c64 = _as64(case)
+    # The engine's core, not its validating entry points: a float32 case's targets are
+    # probability vectors to float32 accuracy, which float64 validation would reject.
+    # Overflow is detected from the values, not by trapping floating-point flags, which
+    # BLAS kernels can raise spuriously on finite data.
+    with np.errstate(all="ignore"):
+        z, a = engine.feedforward(c64.weights, c64.biases, c64.x, c64.activations)
+        deltas, grad_w, grad_b = engine.backward(c64.weights, z, a, c64.y, c64.activations, c64.cost, c64.reduction)
+        total = engine.evaluate_cost(c64.weights, c64.biases, c64.x, c64.y, c64.activations, c64.cost, c64.reduction)
+        cost = float(total)  # type: ignore[arg-type]
+    if not (np.isfinite(cost) and all(np.isfinite(v).all() for v in (*z, *a, *deltas, *grad_w, *grad_b))):
+        raise Unusable("the reference's float64 values of this case are not all finite")
+    fwd = Forward(z, a)
+    u = UNIT_ROUNDOFF[case.dtype] + U64
+    bounds = error_bounds(c64, fwd.z, fwd.a, deltas, u)
+    ambiguous = ambiguous_relu(c64.activations, fwd.z, bounds.z)
+    if ambiguous is not None:
+        layer, sample, unit = ambiguous
+        raise Unusable(
+            f"relu pre-activation z^{layer}[{sample}, {unit}] = {fwd.z[layer - 2][sample, unit]!r} "
+            "lies within rounding error of the kink at 0"
+        )
+
+    def tol(bound: Array, value: Array) -> Array:
+        return SAFETY * bound + U64 * np.abs(value)
+
+    # a^{l-1}'s own error bound feeds the consistency check of equation 4 with reported deltas.
+    tol_a = [SAFETY * e for e in bounds.a]
+    return Expected(
+        case64=c64,
+        a=list(fwd.a),
+        deltas=list(deltas),
+        grad_weights=list(grad_w),
+        grad_biases=list(grad_b),
+        cost=cost,
+        tol_deltas=[tol(e, v) for e, v in zip(bounds.deltas, deltas, strict=True)],
+        tol_weights=[tol(e, v) for e, v in zip(bounds.grad_weights, grad_w, strict=True)],
+        tol_biases=[tol(e, v) for e, v in zip(bounds.grad_biases, grad_b, strict=True)],
+        tol_a=tol_a,
+        tol_cost=SAFETY * bounds.cost + U64 * abs(cost),
+        u=u,
+        scale=1.0 / case.m if case.reduction == "mean" else 1.0,
+    )
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A layer that fails the norm-wise test, with its worst element for the message."""
+
+    index: tuple[int, ...]
+    actual: float
+    expected: float
+    error: float
+    tolerance: float
+
+
+def norm(array: Array) -> float:
+    return float(np.linalg.norm(np.ravel(array)))
+
+
+def compare(actual: Array, expected: Array, tolerance: Array | float) -> Mismatch | None:
+    """None when ||actual - expected|| <= ||tolerance||, else the mismatch and its worst element."""
+    diff = np.asarray(actual, dtype=np.float64) - expected
+    error = norm(diff)
+    limit = norm(np.broadcast_to(tolerance, np.shape(diff)))
+    if error <= limit:
+        return None
+    flat = int(np.argmax(np.abs(diff))) if diff.size else 0
+    index = tuple(int(i) for i in np.unravel_index(flat, diff.shape)) if diff.ndim else ()
+    return Mismatch(index, float(np.asarray(actual)[index]), float(np.asarray(expected)[index]), error, limit)
+
+
+def format_number(value: float) -> str:
+    """Shortest round-trip form: a float32-sized error in a float64 number stays visible."""
+    return repr(float(value))
+
+
+def place(field: str, layer_index: int | None, index: tuple[int, ...]) -> str:
+    """'grad_weights[1][2, 0]', 'cost'."""
+    text = field if layer_index is None else f"{field}[{layer_index}]"
+    return text + (f"[{', '.join(map(str, index))}]" if index else "")

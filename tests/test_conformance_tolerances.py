@@ -1,0 +1,102 @@
+"""The error model behind the suite's tolerances: loose enough for correct code, tight enough for bugs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import reference
+from conformance.tolerances import Unusable, compare, expect
+from reference import engine
+from reference.strategies import Architecture, cases, make_case
+
+
+def _per_sample_reversed(case: Any) -> dict[str, list[np.ndarray]]:
+    """A correct implementation with another summation order: one sample at a time, summed backwards."""
+    m = case.m
+    parts = [reference.backprop(case.replace(x=case.x[s : s + 1], y=case.y[s : s + 1])) for s in range(m)]
+    out: dict[str, list[np.ndarray]] = {"deltas": [], "grad_weights": [], "grad_biases": []}
+    for i in range(len(case.weights)):
+        out["deltas"].append(np.concatenate([p["deltas"][i] for p in parts]))
+        for key in ("grad_weights", "grad_biases"):
+            total = np.zeros_like(parts[0][key][i])
+            for p in reversed(parts):
+                total = total + p[key][i]  # each part is a one-sample gradient (no 1/m yet)
+            out[key].append(total / m if case.reduction == "mean" else total)
+    return out
+
+
+def _mismatches(result: dict[str, list[np.ndarray]], case: Any) -> list[str]:
+    exp = expect(case)
+    found = []
+    for key, tols in (("deltas", exp.tol_deltas), ("grad_weights", exp.tol_weights), ("grad_biases", exp.tol_biases)):
+        for i, (actual, expected, tol) in enumerate(zip(result[key], getattr(exp, key), tols, strict=True)):
+            if compare(actual, expected, tol) is not None:
+                found.append(f"{key}[{i}]")
+    return found
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(dtypes=("float32",), max_layers=6))
+def test_correct_float32_code_is_within_tolerance(case: Any) -> None:
+    try:
+        result = reference.backprop(case)  # computed in float32 throughout
+        _ = expect(case)
+    except (Unusable, FloatingPointError):
+        return
+    assert _mismatches(result, case) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(dtypes=("float64",), max_layers=6, min_batch=2))
+def test_another_summation_order_in_float64_is_within_tolerance(case: Any) -> None:
+    try:
+        _ = expect(case)
+    except Unusable:
+        return
+    assert _mismatches(_per_sample_reversed(case), case) == []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_float64_computed_in_float32_is_rejected(seed: int) -> None:
+    arch = Architecture((4, 5, 5, 3), ("tanh", "sigmoid", "identity"), "quadratic")
+    case = make_case(arch, "typical", m=4, seed=seed)
+    low = case.replace(
+        dtype="float32",
+        weights=[w.astype(np.float32) for w in case.weights],
+        biases=[b.astype(np.float32) for b in case.biases],
+        x=case.x.astype(np.float32),
+        y=case.y.astype(np.float32),
+    )
+    z, a = engine.feedforward(low.weights, low.biases, low.x, low.activations)
+    deltas, grad_w, grad_b = engine.backward(low.weights, z, a, low.y, low.activations, low.cost, low.reduction)
+    result = {"deltas": deltas, "grad_weights": grad_w, "grad_biases": grad_b}
+    assert len(_mismatches(result, case)) == 9  # every layer of every quantity
+
+
+def test_compare_reports_the_worst_element_and_the_norms() -> None:
+    expected = np.array([[1.0, 2.0], [3.0, 4.0]])
+    tol = np.full((2, 2), 1e-12)
+    assert compare(expected + 1e-13, expected, tol) is None
+    actual = expected.copy()
+    actual[1, 0] += 1e-9
+    mismatch = compare(actual, expected, tol)
+    assert mismatch is not None
+    assert mismatch.index == (1, 0) and mismatch.actual == actual[1, 0] and mismatch.expected == 3.0
+    assert mismatch.error == pytest.approx(1e-9, rel=1e-6) and mismatch.tolerance == pytest.approx(2e-12)
+
+
+def test_a_relu_kink_within_rounding_is_skipped_but_an_exact_zero_is_kept() -> None:
+    arch = Architecture((2, 1, 1), ("relu", "identity"), "quadratic")
+    base = make_case(arch, "typical", m=1, seed=0)
+    x = np.array([[0.1, 0.2]])
+    # 0.1 * 3 - 0.2 * 1.5 rounds to exactly 0, but a fused multiply-add leaves the rounding error
+    # of 0.1 * 3 instead: which side of the kink an implementation lands on is unknowable.
+    near = base.replace(x=x, weights=[np.array([[3.0, -1.5]]), base.weights[1]], biases=[np.zeros(1), base.biases[1]])
+    with pytest.raises(Unusable, match="within rounding error of the kink"):
+        expect(near)
+    exact = near.replace(weights=[np.zeros((1, 2)), base.weights[1]])
+    assert expect(exact).deltas[0][0, 0] == 0.0
