@@ -110,7 +110,7 @@ def softmax(z: Array) -> Array:
     """Row-wise softmax (one sample per row); the shift uses the real part so complex steps pass through."""
     shift = np.max(_ops.real(z), axis=1, keepdims=True)
     e = _ops.exp(z - shift)
-    return e / np.sum(e, axis=1, keepdims=True)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def softmax_jacobian_t_dot(a: Array, g: Array) -> Array:
@@ -122,7 +122,7 @@ def softmax_jacobian_t_dot(a: Array, g: Array) -> Array:
     """
     top = np.argmax(_ops.real(a), axis=1)[:, None]
     centred = g - np.take_along_axis(g, top, axis=1)
-    return a * (centred - np.sum(a * centred, axis=1, keepdims=True))
+    return a * (centred - (a * centred).sum(axis=1, keepdims=True))
 
 
 def log_softmax(z: Array) -> Array:
@@ -155,6 +155,31 @@ SIGMA_PRIME: dict[str, Callable[[Array], Array]] = {
     "identity": identity_prime,
     "softplus": softplus_prime,
 }
+
+
+def sigma_and_prime(name: str, z: Array) -> tuple[Array, Array | None]:
+    """(sigma(z), sigma'(z)) together: the forward pass keeps sigma'(z^l) for equations 1 and 2.
+
+    For real sigmoid and softplus both come from one e = exp(-|z|), with r = 1 / (1 + e):
+    sigma(z) = r or e r (z >= 0 or not), sigma'(z) = e r^2, softplus(z) = max(z, 0) + log1p(e).
+    softmax has no elementwise derivative: None.
+    """
+    if name == "softmax":
+        return softmax(z), None
+    if z.dtype.kind == "f" and name in ("sigmoid", "softplus"):
+        e = np.abs(z)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        r = e + 1.0
+        np.reciprocal(r, out=r)
+        positive = z >= 0
+        er = e * r  # sigma(-|z|)
+        logistic = np.where(positive, r, er)
+        if name == "sigmoid":
+            er *= r
+            return logistic, er
+        return np.maximum(z, 0.0) + np.log1p(e), logistic
+    return sigma(name, z), sigma_prime(name, z)
 
 
 def sigma(name: str, z: Array) -> Array:

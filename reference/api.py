@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import mpmath
 import numpy as np
 
-from . import _ops, engine, precision, validation
+from . import engine, precision, validation
 from ._ops import Array
 from .case import Case, Forward, Network
 from .validation import validate
@@ -32,18 +32,19 @@ def _guarded(case: Case, what: str, compute: Callable[[], T], outputs: Callable[
     """
     with np.errstate(all="ignore"):
         result = compute()
-    if not all(_finite(v) for v in outputs(result)):
-        validation.find_non_finite(case)  # non-finite input: name it
-        largest = max(float(np.max(np.abs(w))) for w in case.weights)
-        raise FloatingPointError(
-            f"{what} left the range of {case.dtype}: the inputs are finite, but too large for this "
-            f"network (largest |w| = {largest:.3g}, largest |x| = {float(np.max(np.abs(case.x))):.3g})"
-        )
+    _require_finite(case, what, outputs(result))
     return result
 
 
-def _all_arrays(result: dict[str, Any]) -> list[Any]:
-    return [*result["grad_weights"], *result["grad_biases"], *result["deltas"], result["cost"]]
+def _require_finite(case: Case, what: str, arrays: list[Any]) -> None:
+    if all(_finite(v) for v in arrays):
+        return
+    validation.find_non_finite(case)  # non-finite input: name it
+    largest = max(float(np.max(np.abs(w))) for w in case.weights)
+    raise FloatingPointError(
+        f"{what} left the range of {case.dtype}: the inputs are finite, but too large for this "
+        f"network (largest |w| = {largest:.3g}, largest |x| = {float(np.max(np.abs(case.x))):.3g})"
+    )
 
 
 def forward(case: Any) -> Forward:
@@ -71,16 +72,35 @@ def cost(case: Any) -> float:
 
 
 def _backprop_validated(c: Case) -> dict[str, Any]:
-    z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
-    if not _ops.is_mp(c.x):
-        validation.check_forward_finite(c, z)
-    deltas, grad_w, grad_b = engine.backward(c.weights, z, a, c.y, c.activations, c.cost, c.reduction)
+    p = engine.backpropagate(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
     return {
-        "grad_weights": grad_w,
-        "grad_biases": grad_b,
-        "deltas": deltas,
-        "cost": engine.cost_of(z, a, c.y, c.activations, c.cost, c.reduction),
+        "grad_weights": p.grad_weights,
+        "grad_biases": p.grad_biases,
+        "deltas": p.deltas,
+        "cost": p.cost,
+        "z": p.z,
+        "a": p.a,
     }
+
+
+def _checked_backprop(c: Case) -> dict[str, Any]:
+    """backprop in floats, with the finiteness checks that stand in for checking every input.
+
+    z^l finite means weights, biases and x are (validation.check_forward_finite). The gradient
+    is then finite when the deltas and C are, unless |dC/dw^l_jk| = |scale sum_x delta_j a_k|,
+    at most scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz), can reach the largest float: only
+    then are the gradient arrays themselves searched.
+    """
+    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c), lambda r: [*r["deltas"], r["cost"]])
+    z, a = result.pop("z"), result.pop("a")
+    validation.check_forward_finite(c, z)
+    largest = float(np.finfo(c.dtype).max)
+    scale = 1.0 if c.reduction == "sum" else 1.0 / c.m
+    for i, delta in enumerate(result["deltas"]):
+        d, prev = delta.ravel(), a[i].ravel()
+        if not np.sqrt(float(d @ d)) * np.sqrt(float(prev @ prev)) * scale < largest / 2:
+            _require_finite(c, "backpropagation", [result["grad_weights"][i], result["grad_biases"][i]])
+    return result
 
 
 def backprop(case: Any) -> dict[str, Any]:
@@ -89,8 +109,8 @@ def backprop(case: Any) -> dict[str, Any]:
     Returns {"grad_weights": [...], "grad_biases": [...], "deltas": [...], "cost": float}:
     the Python shape of the conformance contract.
     """
-    c = validate(case, finite=False)  # finiteness: checked on z, see validation.check_forward_finite
-    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c), _all_arrays)
+    c = validate(case, finite=False)  # finiteness: checked on z, see _checked_backprop
+    result = _checked_backprop(c)
     result["cost"] = float(result["cost"])
     return result
 
@@ -100,7 +120,9 @@ def backprop_mp(case: Any, digits: int = 50) -> dict[str, Any]:
     digits = precision.check_digits(digits)
     c = validate(case)
     with mpmath.workdps(digits):
-        return _backprop_validated(precision.case_to_mp(c))
+        result = _backprop_validated(precision.case_to_mp(c))
+    del result["z"], result["a"]
+    return result
 
 
 def cost_mp(case: Any, digits: int = 50) -> Any:
@@ -131,7 +153,7 @@ def sgd_step(case: Any, eta: float) -> dict[str, list[Array]]:
     """One step of gradient descent on C: {"weights": [...], "biases": [...]} (new arrays)."""
     eta = _eta(eta)
     c = validate(case)
-    result = _guarded(c, "backpropagation", lambda: _backprop_validated(c), _all_arrays)
+    result = _checked_backprop(c)
     weights, biases = _descend(c, eta, result["grad_weights"], result["grad_biases"])
     return {"weights": weights, "biases": biases}
 
@@ -145,7 +167,7 @@ class TrainResult:
 
 
 def _train_step(mini: Case, eta: float) -> Case:
-    result = _guarded(mini, "backpropagation", lambda: _backprop_validated(mini), _all_arrays)
+    result = _checked_backprop(mini)
     weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"])
     return mini.replace(weights=weights, biases=biases)
 

@@ -24,19 +24,21 @@ REQUIRED_OUTPUT: dict[str, str | None] = {
 }
 
 
-def per_sample_cost(cost: str, sigma_L: str, z_L: Array, a_L: Array, y: Array) -> Array:
-    """C_x for every sample (row) of the batch."""
+def per_sample_cost(
+    cost: str, sigma_L: str, z_L: Array, a_L: Array, y: Array, a_minus_y: Array | None = None
+) -> Array:
+    """C_x for every sample (row) of the batch (a_minus_y: ``residual``, if already computed)."""
     if cost == "quadratic":
         # C_x = 1/2 ||a^L - y||^2   (the seed's cost)
-        diff = residual(sigma_L, z_L, a_L, y)
-        return _ops.const(a_L, 0.5) * np.sum(diff * diff, axis=1)
+        diff = residual(sigma_L, z_L, a_L, y) if a_minus_y is None else a_minus_y
+        return _ops.const(a_L, 0.5) * (diff * diff).sum(axis=1)
     if cost == "cross_entropy":
         # C_x = -sum_j [y ln a + (1 - y) ln(1 - a)],  ln a = -softplus(-z),  ln(1 - a) = -softplus(z)
         one = _ops.const(a_L, 1.0)
         return np.sum(y * softplus(-z_L) + (one - y) * softplus(z_L), axis=1)
     if cost == "log_likelihood":
         # C_x = -sum_j y_j ln a_j,  ln a = log_softmax(z)
-        return -np.sum(y * log_softmax(z_L), axis=1)
+        return -(y * log_softmax(z_L)).sum(axis=1)
     raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
 
 
@@ -81,7 +83,7 @@ def nabla_a(cost: str, a_L: Array, y: Array) -> Array:
     raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
 
 
-def closed_form_output_error(cost: str, z_L: Array, a_L: Array, y: Array) -> Array | None:
+def closed_form_output_error(cost: str, a_minus_y: Array, a_L: Array, y: Array) -> Array | None:
     """delta^L in closed form where equation 1 simplifies exactly; None where it does not.
 
     cross_entropy with sigmoid: nabla_a C (.) sigma'(z) = (a - y)/(a(1 - a)) * a(1 - a) = a - y.
@@ -90,11 +92,11 @@ def closed_form_output_error(cost: str, z_L: Array, a_L: Array, y: Array) -> Arr
     0.1 and 0.9 do not sum to exactly 1 in the engine's mpmath ground truth.
     """
     if cost == "cross_entropy":
-        return residual("sigmoid", z_L, a_L, y)
+        return a_minus_y
     if cost == "log_likelihood":
         # a * sum(y) - y = (a - y) + a * (sum(y) - 1); the second term is 0 for one-hot targets.
-        excess = np.sum(y, axis=1, keepdims=True) - _ops.const(a_L, 1.0)
-        return residual("softmax", z_L, a_L, y) + a_L * excess
+        excess = y.sum(axis=1, keepdims=True) - _ops.const(a_L, 1.0)
+        return a_minus_y + a_L * excess
     return None
 
 
@@ -109,5 +111,5 @@ def reduction_scale(reduction: str, m: int, like: Array) -> object:
 
 def reduce(reduction: str, per_sample: Array) -> object:
     """C = (1/m) sum_x C_x ("mean") or sum_x C_x ("sum")."""
-    total = np.sum(per_sample)
+    total = per_sample.sum()
     return total * reduction_scale(reduction, per_sample.shape[0], per_sample)
