@@ -157,6 +157,10 @@ SIGMA_PRIME: dict[str, Callable[[Array], Array]] = {
 }
 
 
+# Below these z, e^{-z} overflows (float64: e^709.78; float32: e^88.72); margin of one unit.
+_EXP_SAFE: dict[str, float] = {"d": -708.0, "f": -87.0}
+
+
 def sigma_and_prime(name: str, z: Array) -> tuple[Array, Array | None]:
     """(sigma(z), sigma'(z)) together: the forward pass keeps sigma'(z^l) for equations 1 and 2.
 
@@ -166,19 +170,31 @@ def sigma_and_prime(name: str, z: Array) -> tuple[Array, Array | None]:
     """
     if name == "softmax":
         return softmax(z), None
+    if z.dtype.kind == "f" and name == "sigmoid" and (z.size == 0 or z.min() > _EXP_SAFE[z.dtype.char]):
+        # e = e^{-z} cannot overflow here; sigma = 1 / (1 + e) and sigma' = (e sigma) sigma, in that
+        # order so that e sigma = 1 - sigma stays in [0, 1]: no cancellation, no underflow.
+        e = np.exp(-z)
+        a = e + 1.0
+        np.reciprocal(a, out=a)
+        e *= a
+        e *= a
+        return a, e
     if z.dtype.kind == "f" and name in ("sigmoid", "softplus"):
+        # In place where possible: at large sizes every fresh array costs page faults.
         e = np.abs(z)
         np.negative(e, out=e)
-        np.exp(e, out=e)
+        np.exp(e, out=e)  # e = exp(-|z|)
         r = e + 1.0
-        np.reciprocal(r, out=r)
-        positive = z >= 0
-        er = e * r  # sigma(-|z|)
-        logistic = np.where(positive, r, er)
+        np.reciprocal(r, out=r)  # r = sigma(|z|)
+        logistic = e * r  # sigma(-|z|), then sigma(z)
+        np.copyto(logistic, r, where=z >= 0)
         if name == "sigmoid":
-            er *= r
-            return logistic, er
-        return np.maximum(z, 0.0) + np.log1p(e), logistic
+            e *= r
+            e *= r  # sigma'(z) = e r^2
+            return logistic, e
+        np.log1p(e, out=e)
+        e += np.maximum(z, 0.0)  # softplus(z) = max(z, 0) + log1p(exp(-|z|))
+        return e, logistic
     return sigma(name, z), sigma_prime(name, z)
 
 

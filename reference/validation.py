@@ -7,6 +7,7 @@ when the dtype already matches) and are never written to afterwards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,12 +35,9 @@ def validate(case: Any, *, finite: bool = True) -> Case:
             f"case is missing {', '.join(missing)}; a case needs the attributes {', '.join(FIELDS)} "
             f"(got a {type(case).__name__})"
         )
-    sizes = _sizes(case.sizes)
-    activations = _activations(case.activations, sizes)
-    cost = _name("cost", case.cost, COSTS)
-    reduction = _name("reduction", case.reduction, REDUCTIONS)
-    dtype = _dtype(case.dtype)
-    _cost_matches_output(cost, activations)
+    sizes, activations, cost, reduction, dtype = _architecture(
+        case.sizes, case.activations, case.cost, case.reduction, case.dtype
+    )
     weights = _layer_arrays("weights", case.weights, sizes, dtype, ndim=2, finite=finite)
     biases = _layer_arrays("biases", case.biases, sizes, dtype, ndim=1, finite=finite)
     x = _batch_array("x", case.x, sizes[0], "n_1", dtype, finite=finite)
@@ -50,6 +48,37 @@ def validate(case: Any, *, finite: bool = True) -> Case:
         )
     _targets(cost, y, dtype)
     return Case(sizes, activations, cost, reduction, dtype, weights, biases, x, y)
+
+
+def _architecture(
+    sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
+) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
+    """The checks that depend only on names and widths: remembered, since a training loop repeats them."""
+    try:
+        key = (tuple(sizes), tuple(activations), cost, reduction, dtype, type(dtype))
+        hash(key)
+    except TypeError:
+        return _check_architecture(sizes, activations, cost, reduction, dtype)
+    if all(type(n) is int for n in key[0]) and all(type(a) is str for a in key[1]):
+        return _check_architecture_cached(key)
+    return _check_architecture(sizes, activations, cost, reduction, dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_architecture_cached(key: tuple[Any, ...]) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
+    return _check_architecture(*key[:5])
+
+
+def _check_architecture(
+    sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
+) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
+    checked_sizes = _sizes(sizes)
+    checked_activations = _activations(activations, checked_sizes)
+    checked_cost = _name("cost", cost, COSTS)
+    checked_reduction = _name("reduction", reduction, REDUCTIONS)
+    checked_dtype = _dtype(dtype)
+    _cost_matches_output(checked_cost, checked_activations)
+    return checked_sizes, checked_activations, checked_cost, checked_reduction, checked_dtype
 
 
 def _sizes(value: Any) -> tuple[int, ...]:

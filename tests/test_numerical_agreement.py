@@ -10,6 +10,10 @@ Bounds:
     step's own error model (gradcheck verdict).
   * mpmath, per tensor: max|g_ref - g_mp| <= 1e-13 max|g_mp| in every regime, the mp gradient
     itself confirmed entry by entry by mpmath central differences.
+  * conditioning: where a layer's exact gradient is itself sensitive to rounding-sized changes
+    of the inputs (rho, measured in tests/_conditioning.py: a width-1 layer whose gradient cancels
+    to 1e-6 has rho ~ 2e-14), no float64 evaluation can meet 1e-13, whatever its algorithm; both
+    per-tensor bounds are therefore 1e-13 + 100 rho, as in tests/test_properties.py.
   * central differences: each entry within its own error bound (truncation + measured rounding)
     plus the analytic allowance, i.e. gradcheck passes, in every regime, relu kinks included.
 """
@@ -20,10 +24,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reference
 from reference import Case
 from reference.gradcheck import gradcheck
 from reference.numerical import complex_step, from_case, mp_ground_truth
 from reference.strategies import cases
+
+from ._conditioning import perturbed_sensitivity
 
 ANALYTIC = ("sigmoid", "tanh", "identity", "softplus", "softmax")
 REL_PER_LAYER = 1e-13
@@ -39,10 +46,26 @@ def _layer_errors(reference_grad: list[np.ndarray], witness: list[np.ndarray]) -
     return out
 
 
-def _report(names: tuple[str, ...], errors: list[float], witness: str) -> str:
-    return ", ".join(f"dC/d{n}: {e:.1e}" for n, e in zip(names, errors, strict=True)) + (
-        f" (max |reference - {witness}| / max |{witness}| per tensor, bound {REL_PER_LAYER:.0e})"
-    )
+def _bounds(case: Case) -> list[float]:
+    """1e-13 + 100 rho per tensor, in the order of problem.names (w^2, b^2, w^3, ...)."""
+    rho = perturbed_sensitivity(case, reference.backprop_mp(case, digits=50))
+    out = []
+    for layer in range(2, len(case.sizes) + 1):
+        out += [REL_PER_LAYER + 100 * rho[("grad_weights", layer)], REL_PER_LAYER + 100 * rho[("grad_biases", layer)]]
+    return out
+
+
+def _report(names: tuple[str, ...], errors: list[float], bounds: list[float], witness: str) -> str:
+    return ", ".join(
+        f"dC/d{n}: {e:.1e} (bound {b:.1e})" for n, e, b in zip(names, errors, bounds, strict=True)
+    ) + f" (max |reference - {witness}| / max |{witness}| per tensor; bound 1e-13 + 100 rho)"
+
+
+def _assert_within(names: tuple[str, ...], errors: list[float], case: Case, witness: str) -> None:
+    if max(errors) <= REL_PER_LAYER:
+        return  # the common, well-conditioned case: no need to measure rho
+    bounds = _bounds(case)
+    assert all(e <= b for e, b in zip(errors, bounds, strict=True)), _report(names, errors, bounds, witness)
 
 
 @settings(max_examples=20)
@@ -51,7 +74,7 @@ def test_reference_matches_complex_step_per_layer(case: Case) -> None:
     problem = from_case(case)
     witness = complex_step(problem)
     errors = _layer_errors(list(problem.gradient), witness.values)
-    assert max(errors) <= REL_PER_LAYER, _report(problem.names, errors, "complex step")
+    _assert_within(problem.names, errors, case, "complex step")
 
 
 @settings(max_examples=20)
@@ -68,7 +91,7 @@ def test_reference_matches_mpmath_at_50_digits(case: Case) -> None:
     assert truth.confirmed, "\n".join(truth.unconfirmed)
     problem = from_case(case)
     errors = _layer_errors(list(problem.gradient), truth.numeric.values)
-    assert max(errors) <= REL_PER_LAYER, _report(problem.names, errors, "mpmath")
+    _assert_within(problem.names, errors, case, "mpmath")
 
 
 @settings(max_examples=20)
