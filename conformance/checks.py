@@ -1,14 +1,18 @@
 """The checks, run on one case in dependency order, each ending in a Finding.
 
 Order and dependencies: structure first (nothing else can be judged without a
-well-formed result); delta^L (equation 1) before delta^l (equation 2), top down,
+well-formed result); then determinism, the same case asked twice: an answer that
+depends on the call history (state carried between calls, a forgotten zero_grad)
+cannot be judged against anything, so every later check is *blocked* by it and a
+stateful implementation is diagnosed as such, not by whichever equation the
+history happened to break; delta^L (equation 1) before delta^l (equation 2), top down,
 so that the first wrong delta is blamed and the layers below it are *blocked*;
 then per layer the gradients (equations 3 and 4), where a gradient off by exactly
 m (or 1/m) is blamed on the reduction, and a gradient computed from wrong deltas
 is blocked by them when it is consistent with the implementation's own deltas.
 The SGD step needs right gradients; batch additivity and permutation invariance
-are judged only on cases where nothing earlier failed. Determinism, the inputs
-left unmodified and the cost depend on the structure only.
+are judged only on cases where nothing earlier failed. The inputs left unmodified
+and the cost depend on the structure only (and determinism).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ Array = np.ndarray
 
 CHECKS: tuple[str, ...] = (
     "structure",
+    "determinism",
     "equation1",
     "equation2",
     "equation3",
@@ -51,7 +56,6 @@ CHECKS: tuple[str, ...] = (
     "reduction",
     "sgd_step",
     "no_mutation",
-    "determinism",
     "batch_additivity",
     "permutation",
 )
@@ -186,6 +190,12 @@ class CaseChecker:
         given = fresh_copy(case)
         return given, self.impl.backprop(given)
 
+    def _ask(self, report: CaseReport, case: Case, what: str) -> Result | str:
+        """One more backprop call for a property check: its parsed result, or why it has none."""
+        _, outcome = self._call_backprop(case)
+        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+        return self._parse(case, outcome, what)
+
     def _parse(self, case: Case, outcome: Answer | Fault, what: str) -> Result | str:
         if isinstance(outcome, Fault):
             return f"{what} {outcome.message}"
@@ -214,17 +224,16 @@ class CaseChecker:
         self._no_mutation(report, given, case, "backprop")
         if isinstance(parsed, str):
             report.add("structure", None, "failed", parsed)
-            cause = "blocked by the structure check"
-            for check in CHECKS[1:]:
-                if check != "no_mutation":
-                    report.add(check, None, "blocked", cause)
+            _block_after(report, "structure", "blocked by the structure check")
             return report
         report.add("structure", None, "passed")
+        if not self._determinism(report, parsed, exp):
+            _block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
+            return report
         delta_ok = self._equations_1_2(report, parsed, exp)
         self._equations_3_4(report, parsed, exp, delta_ok)
         self._cost(report, parsed, exp)
         self._sgd_step(report, exp)
-        self._determinism(report, parsed, exp)
         self._batch_additivity(report, parsed, exp)
         self._permutation(report, parsed, exp)
         return report
@@ -485,39 +494,36 @@ class CaseChecker:
                 return
         report.add("sgd_step", None, "passed")
 
-    def _determinism(self, report: CaseReport, first: Result, exp: Expected) -> None:
+    def _determinism(self, report: CaseReport, first: Result, exp: Expected) -> bool:
+        """Asks for the same case again, right after the first call; True when the answers agree."""
         case = report.case
-        _, outcome = self._call_backprop(case)
-        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-        second = self._parse(case, outcome, "the second backprop call on the same case")
+        second = self._ask(report, case, "the second backprop call on the same case")
         if isinstance(second, str):
             report.add("determinism", None, "failed", second)
-            return
+            return False
         problem = _differs(second, first, exp, "the second call on the same case", "the first call", case.dtype)
         report.add("determinism", None, "failed" if problem else "passed", problem or "")
+        return problem is None
 
-    def _property_blocker(self, report: CaseReport) -> str | None:
-        root = report.failed_any(
-            ("equation1", "equation2", "equation3", "equation4", "reduction", "cost", "determinism")
-        )
+    def _property_skipped(self, report: CaseReport, check: str) -> bool:
+        """True when a batch property cannot be judged: one sample only, or blocked (then said so)."""
+        if report.case.m < 2:
+            return True
+        root = report.failed_any(("equation1", "equation2", "equation3", "equation4", "reduction", "cost"))
         if root is None:
-            return None
-        return f"blocked by {root.check}" + (f" at layer {root.layer}" if root.layer else "")
+            return False
+        where = f" at layer {root.layer}" if root.layer else ""
+        report.add(check, None, "blocked", f"blocked by {root.check}{where}")
+        return True
 
     def _batch_additivity(self, report: CaseReport, batch: Result, exp: Expected) -> None:
         case = report.case
-        if case.m < 2:
-            return
-        blocker = self._property_blocker(report)
-        if blocker:
-            report.add("batch_additivity", None, "blocked", blocker)
+        if self._property_skipped(report, "batch_additivity"):
             return
         singles: list[Result] = []
         for s in range(case.m):
             one = case.replace(x=case.x[s : s + 1], y=case.y[s : s + 1])
-            _, outcome = self._call_backprop(one)
-            report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-            parsed = self._parse(one, outcome, f"backprop on sample {s} alone (m = 1)")
+            parsed = self._ask(report, one, f"backprop on sample {s} alone (m = 1)")
             if isinstance(parsed, str):
                 report.add("batch_additivity", None, "failed", parsed)
                 return
@@ -540,16 +546,10 @@ class CaseChecker:
 
     def _permutation(self, report: CaseReport, batch: Result, exp: Expected) -> None:
         case, perm = report.case, np.asarray(report.permutation)
-        if case.m < 2:
-            return
-        blocker = self._property_blocker(report)
-        if blocker:
-            report.add("permutation", None, "blocked", blocker)
+        if self._property_skipped(report, "permutation"):
             return
         shuffled = case.replace(x=case.x[perm], y=case.y[perm])
-        _, outcome = self._call_backprop(shuffled)
-        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-        parsed = self._parse(shuffled, outcome, f"backprop on the samples in the order {perm.tolist()}")
+        parsed = self._ask(report, shuffled, f"backprop on the samples in the order {perm.tolist()}")
         if isinstance(parsed, str):
             report.add("permutation", None, "failed", parsed)
             return
@@ -563,6 +563,13 @@ class CaseChecker:
         order = f"the samples in the order {perm.tolist()}"
         problem = _differs(unshuffled, batch, exp, order, "the original order", case.dtype)
         report.add("permutation", None, "failed" if problem else "passed", problem or "")
+
+
+def _block_after(report: CaseReport, failed: str, cause: str) -> None:
+    """Every check after ``failed`` is blocked, except no_mutation, judged on the first call alone."""
+    for check in CHECKS[CHECKS.index(failed) + 1 :]:
+        if check != "no_mutation":
+            report.add(check, None, "blocked", cause)
 
 
 def _differs(got: Result, want: Result, exp: Expected, got_name: str, want_name: str, dtype: str) -> str | None:

@@ -1,33 +1,51 @@
 """How close is close enough: tolerances by dtype, from a rounding-error model.
 
-The model (the golden vectors' ``conformance/vectors/tolerance.py`` follows the same
-derivation) is a first-order running error bound in the standard model of floating-point
-arithmetic (Higham, ch. 2-3): every operation errs by at most u relative
-(u = 2^-53 in float64, 2^-24 in float32), a sum of n terms by gamma_n = n u/(1 - n u)
-times the sum of the absolute terms, in any order. Propagating those bounds
-through the forward pass and backwards through equations 1-4 gives, for every
-element e of every result, a bound E_e(u) on how far a correct implementation
-computing in unit roundoff u can land from the exact value. Elementary functions
-may be off by a few ulps; sigma' may be computed the naive way (s(1 - s),
-1 - tanh^2), which is accurate absolutely but not relatively once saturated; and
-for outputs bounded by 1 (sigmoid, tanh, softmax) the residual a - y may be formed
-through the complement 1 - a, as the reference does to keep saturated outputs
-exact, which costs a few u absolutely.
+The one error model of the suite: the live checks (``expect``) and the golden vectors
+(``conformance.vectors.generate``) both derive their tolerances from ``error_bounds``.
 
-The expected value R comes from the reference engine in float64, for float32
-cases from the same float32-rounded inputs, so R itself is within E(u64) of the
-truth. The per-element tolerance is therefore
+The model is a first-order running error bound in the standard model of floating-point
+arithmetic (Higham, *Accuracy and Stability of Numerical Algorithms*, ch. 2-3): every
+operation errs by at most u relative (u = 2^-53 in float64, 2^-24 in float32), a sum of
+n terms by gamma_n = n u/(1 - n u) times the sum of the absolute terms, in any order.
+Propagating those absolute bounds through the forward pass and backwards through
+equations 1-4 (products of two errors dropped) gives, for every element e of every
+result, a bound E_e(u) on how far a correct implementation computing in unit roundoff u
+can land from the exact value. Each step is commented where ``error_bounds`` computes it.
+Elementary functions (exp, log1p, tanh, the sigmoid) may be off by ELEMENTARY_ULPS
+rounding errors of their result; sigma' may be computed the naive way (s(1 - s),
+1 - tanh^2), which is accurate absolutely but not relatively once saturated, so its
+bound is a few u of max|sigma'|-sized quantities.
 
-    T_e = SAFETY * E_e(u_dtype + u64) + u64 * |R_e|        (E is linear in u to first order)
+The residual a^L - y of an output bounded by 1 (sigmoid, tanh, softmax). A saturated
+output rounds to a number near 1 and a^L - y loses the digits its complement 1 - a^L
+carries, so the reference (``reference.costs.residual``), like any careful code, forms
+the residual through the complement instead: (1 - y) - sigmoid(-z), (1 - y) -
+(1 - tanh z) or (1 + tanh z) - (1 + y), and for the largest softmax output
+(1 - y_top) - sum_{k != top} a_k. Measured against the naive a - y, whose bound is
+err(a) + u (|a| + |y|), the complement route adds
 
-and a layer passes when, norm-wise,
+* one rounding of the intermediate 1 -/+ y, at most u (1 + |y|), and one more of the same
+  size for the difference whose first operand is 1 -/+ y rather than a: in all
+  2 u (1 + |y|), absolute, in every element of a sigmoid or tanh output; and
+* for softmax, the complement of the top output is a sum of the other n - 1 outputs:
+  the sum of their own errors plus gamma_{n-1} (1 - a_top).
 
-    ||actual - R||_2  <=  ||T||_2 .
+These terms are tiny next to |a - y| for unsaturated outputs but not when a^L - y is
+itself tiny (y near a saturated output), where correct float32 code that takes the
+complement route errs by about u32 (1 + |y|): without them such code was rejected.
 
-||T|| has a relative part (the u |R| terms: relative to the norm of the expected
-layer) and an absolute floor (the propagated |w| |a| + |b| magnitudes, derived
-from the scale of the inputs), so a layer whose exact gradient cancels to nearly
-0 is not held to an impossible relative standard. Why this separates right from
+Expected values and the tolerance. The live checks' expected value R comes from the
+reference engine in float64, for float32 cases from the same float32-rounded inputs,
+so R itself is within E(u64) of the truth, and ``expect`` uses u = u_dtype + u64 (E is
+linear in u to first order). The golden vectors' expected value is the 50-digit truth
+rounded to float64, so the generator uses u = u_dtype. Both store
+
+    T_e = SAFETY * E_e(u) + u64 * |R_e|
+
+(``tolerance``), the second term covering one float64 rounding of R. The live checks
+pass a layer when, norm-wise, ||actual - R||_2 <= ||T||_2 (so a layer whose exact
+gradient cancels to nearly 0 keeps the absolute floor of the propagated |w| |a| + |b|
+magnitudes); the vectors compare element by element. Why this separates right from
 wrong:
 
 * Correct float64 code (any summation order, numpy, PyTorch, loops) errs by at
@@ -97,7 +115,7 @@ PRIME_SCALE: dict[str, float] = {
     "softplus": 1.0,
 }
 # Outputs bounded by 1 whose residual a - y may be formed through the complement 1 - a
-# (as the reference does, to keep saturated outputs exact): intermediates of size 1 + |y|.
+# (as the reference does, to keep saturated outputs exact): see ``complement_bound``.
 BOUNDED_OUTPUTS = frozenset({"sigmoid", "tanh", "softmax"})
 
 __all__ = [
@@ -109,10 +127,13 @@ __all__ = [
     "Unusable",
     "ambiguous_relu",
     "compare",
+    "complement_bound",
     "error_bounds",
     "expect",
     "format_number",
     "gamma",
+    "tolerance",
+    "with_dtype",
 ]
 
 
@@ -131,6 +152,20 @@ class ErrorBounds:
     grad_weights: list[Array]
     grad_biases: list[Array]
     cost: float
+
+
+def complement_bound(name: str, a_L: Array, err_a_L: Array, y: Array, u: float) -> Array | float:
+    """Extra error of a^L - y formed through the complement 1 - a^L (module docstring)."""
+    if name not in BOUNDED_OUTPUTS:
+        return 0.0
+    extra = 2 * u * (1.0 + np.abs(y))
+    if name == "softmax":
+        # 1 - a_top = sum of the other outputs: their errors, and a sum of n - 1 terms.
+        n = a_L.shape[1]
+        top = np.arange(n)[None, :] == np.argmax(a_L, axis=1)[:, None]
+        others = np.sum(err_a_L, axis=1, keepdims=True) - err_a_L + gamma(n - 1, u) * (1.0 - a_L)
+        extra = extra + np.where(top, others, 0.0)
+    return extra
 
 
 def error_bounds(case: Case, z: list[Array], a: list[Array], deltas: list[Array], u: float) -> ErrorBounds:
@@ -161,7 +196,7 @@ def error_bounds(case: Case, z: list[Array], a: list[Array], deltas: list[Array]
     # Output layer: equation 1, or its closed form a - y (times sum(y) for log_likelihood).
     a_L, out_name = a[-1], case.activations[-1]
     n_L = a_L.shape[1]
-    complement = 2 * u * (1.0 + np.abs(y)) if out_name in BOUNDED_OUTPUTS else 0.0
+    complement = complement_bound(out_name, a_L, err_a[-1], y, u)
     if case.cost in ("cross_entropy", "log_likelihood"):
         sum_y = np.sum(np.abs(y), axis=1, keepdims=True) if case.cost == "log_likelihood" else 1.0
         err_delta = err_a[-1] * sum_y + gamma(n_L + 2, u) * (np.abs(a_L) * sum_y + np.abs(y)) + complement
@@ -208,7 +243,7 @@ def _cost_bound(case: Case, z_L: Array, a_L: Array, err_z: Array, err_a: Array, 
     m, n = a_L.shape
     if case.cost == "quadratic":
         g = a_L - y
-        complement = 2 * u * (1.0 + np.abs(y)) if case.activations[-1] in BOUNDED_OUTPUTS else 0.0
+        complement = complement_bound(case.activations[-1], a_L, err_a, y, u)
         err_g = err_a + u * (np.abs(a_L) + np.abs(y)) + complement
         per_sample = 0.5 * np.sum(g * g, axis=1)
         err = np.sum(np.abs(g) * err_g, axis=1) + gamma(n + 2, u) * per_sample
@@ -273,20 +308,26 @@ class Unusable(ValueError):
     """The case cannot be judged (the reference overflows, or a relu sign is ambiguous)."""
 
 
-def _as64(case: Case) -> Case:
+def with_dtype(case: Case, dtype: str) -> Case:
+    """The case with its arrays cast to dtype (exact from float32 to float64)."""
     return case.replace(
-        dtype="float64",
-        weights=[np.asarray(w, dtype=np.float64) for w in case.weights],
-        biases=[np.asarray(b, dtype=np.float64) for b in case.biases],
-        x=np.asarray(case.x, dtype=np.float64),
-        y=np.asarray(case.y, dtype=np.float64),
+        dtype=dtype,
+        weights=[np.asarray(w, dtype=dtype) for w in case.weights],
+        biases=[np.asarray(b, dtype=dtype) for b in case.biases],
+        x=np.asarray(case.x, dtype=dtype),
+        y=np.asarray(case.y, dtype=dtype),
     )
+
+
+def tolerance(bound: Array, value: Array) -> Array:
+    """T = SAFETY * E + u64 |R|: the bound, with margin, and one float64 rounding of R."""
+    return SAFETY * bound + U64 * np.abs(value)
 
 
 def expect(case: Case) -> Expected:
     """Reference values and tolerances; raises Unusable for cases no tolerance can judge fairly."""
     case = validate(case)
-    c64 = _as64(case)
+    c64 = with_dtype(case, "float64")
     # The engine's core, not its validating entry points: a float32 case's targets are
     # probability vectors to float32 accuracy, which float64 validation would reject.
     # Overflow is detected from the values, not by trapping floating-point flags, which
@@ -309,9 +350,6 @@ def expect(case: Case) -> Expected:
             "lies within rounding error of the kink at 0"
         )
 
-    def tol(bound: Array, value: Array) -> Array:
-        return SAFETY * bound + U64 * np.abs(value)
-
     # a^{l-1}'s own error bound feeds the consistency check of equation 4 with reported deltas.
     tol_a = [SAFETY * e for e in bounds.a]
     return Expected(
@@ -321,11 +359,11 @@ def expect(case: Case) -> Expected:
         grad_weights=list(grad_w),
         grad_biases=list(grad_b),
         cost=cost,
-        tol_deltas=[tol(e, v) for e, v in zip(bounds.deltas, deltas, strict=True)],
-        tol_weights=[tol(e, v) for e, v in zip(bounds.grad_weights, grad_w, strict=True)],
-        tol_biases=[tol(e, v) for e, v in zip(bounds.grad_biases, grad_b, strict=True)],
+        tol_deltas=[tolerance(e, v) for e, v in zip(bounds.deltas, deltas, strict=True)],
+        tol_weights=[tolerance(e, v) for e, v in zip(bounds.grad_weights, grad_w, strict=True)],
+        tol_biases=[tolerance(e, v) for e, v in zip(bounds.grad_biases, grad_b, strict=True)],
         tol_a=tol_a,
-        tol_cost=SAFETY * bounds.cost + U64 * abs(cost),
+        tol_cost=float(tolerance(np.asarray(bounds.cost), np.asarray(cost))),
         u=u,
         scale=1.0 / case.m if case.reduction == "mean" else 1.0,
     )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import reference
+from conformance.tolerances import with_dtype
 from reference import engine
 from reference.activations import sigma_prime
 
@@ -65,13 +66,7 @@ def missing_one_over_m(case: Any) -> dict[str, Any]:
 def float32_inside(case: Any) -> dict[str, Any]:
     """Right formulas, but computed in float32 whatever the case's dtype."""
     c = reference.validate(case)
-    low = c.replace(
-        dtype="float32",
-        weights=[w.astype(np.float32) for w in c.weights],
-        biases=[b.astype(np.float32) for b in c.biases],
-        x=c.x.astype(np.float32),
-        y=c.y.astype(np.float32),
-    )
+    low = with_dtype(c, "float32")
     z, a = engine.feedforward(low.weights, low.biases, low.x, low.activations)
     deltas, grad_w, grad_b = engine.backward(low.weights, z, a, low.y, low.activations, low.cost, low.reduction)
     as_case = [np.asarray(v, dtype=c.dtype) for v in (*deltas, *grad_w, *grad_b)]

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._conformance_helpers import ROOT, run_python
+
 FAST = ["--quick", "--dtypes", "float64", "--regimes", "typical", "-q"]
 
 
 def _conformance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    merged = {k: v for k, v in os.environ.items() if k != "BACKPROP_IMPL"}
-    merged.update({"PYTHONPATH": str(ROOT), **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
-        cwd=ROOT,
-        env=merged,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_python(["-m", "conformance", *args], ROOT, env)
 
 
 def test_the_reference_conforms_and_the_report_has_the_versions(tmp_path: Path) -> None:

@@ -6,26 +6,17 @@ installing the package; PYTHONPATH stands in for the installation.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._conformance_helpers import run_python
+
 SCRIPT = Path(__file__).with_name("conformance_subprocess_impl.py")
 
 
 def _pytest(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    merged = {k: v for k, v in os.environ.items() if k not in ("BACKPROP_IMPL", "PYTEST_ADDOPTS")}
-    merged.update({"PYTHONPATH": str(ROOT), **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
-        cwd=tmp_path,
-        env=merged,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_python(["-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args], tmp_path, env)
 
 
 def test_pyargs_runs_the_suite_with_a_header_and_a_summary_table(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ def test_sum_reduction_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
         (["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "quadratic", "--hidden-rule", "x"],
          "unknown hidden_rule"),
         (["prove", "--sizes", "2,2", "--activations", "tanh"], "--cost"),
+        (["prove", "--sizes", "2,2,2", "--activations", "relu,tanh", "--cost", "quadratic", "--composed"], "relu"),
         (["crosscheck", "--sizes", "2,2", "--activations", "sigma", "--cost", "quadratic"], "concrete"),
         ([], "command"),
     ],

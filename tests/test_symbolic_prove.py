@@ -253,3 +253,39 @@ def test_bench_measure_reports_each_architecture() -> None:
     assert [r["sizes"] for r in rows] == [(2, 2), (1, 2, 1)]
     assert all(r["verdict"] == "proven" and float(r["cpu_s"]) >= 0 for r in rows)  # type: ignore[arg-type]
     assert to_markdown(rows).count("\n") == 3
+
+
+# --- the written-out check of the layer-by-layer argument --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sizes", "activations", "cost"),
+    [
+        ((2, 2, 2, 2), ("sigma", "sigma", "sigma"), "quadratic"),
+        ((1, 2, 2, 1), ("sigmoid", "tanh", "sigmoid"), "cross_entropy"),
+        ((2, 3, 3, 2), ("identity", "softplus", "softmax"), "log_likelihood"),
+    ],
+)
+def test_composed_cost_agrees_with_the_recursion(
+    sizes: tuple[int, ...], activations: tuple[str, ...], cost: str
+) -> None:
+    """No undefined tail: the cost written out in full, differentiated, equals backprop written
+    out in full, at every hidden unit."""
+    proof = prove(sizes, activations, cost, batch=False, composed=True)
+    composed = [c for c in proof.checks if c.equation == "composed"]
+    assert len(composed) == sum(sizes[1:-1])
+    assert all(c.verdict == "proven" for c in composed)
+
+
+def test_composed_check_rejects_a_wrong_recursion() -> None:
+    spec = make_spec((2, 2, 2, 2), ("sigmoid", "sigmoid", "sigmoid"), "quadratic")
+    derived = derive.composed_errors(spec, 2)
+    recursion = formulas.backprop_errors(spec, 2)
+    assert judge(derived[0], recursion[0])[0] == "proven"
+    assert judge(derived[0], recursion[1])[0] == "disproven"  # another unit's delta
+    assert judge(derived[0], 2 * recursion[0])[0] == "disproven"
+
+
+def test_composed_check_refuses_relu() -> None:
+    with pytest.raises(ValueError, match="relu"):
+        prove((2, 2, 2), ("relu", "sigmoid"), "quadratic", composed=True)

@@ -11,7 +11,6 @@ recorded (as a power-of-ten ceiling, again for byte stability).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,11 +25,11 @@ import reference
 from reference import engine, precision
 
 from ..contract import CONTRACT_VERSION, dumps, encode_case
-from .tolerance import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_relu, error_bounds
+from ..tolerances import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_relu, error_bounds, tolerance, with_dtype
+from .verify import MANIFEST, sha256
 
 DIGITS = 50
 QUANTUM = 2.0**-10
-MANIFEST = "manifest.json"
 GENERATOR = "python -m conformance.vectors generate"
 _RETRIES = 20
 _AGREES = "reference.backprop in this dtype agrees with the 50-digit values within the tolerance"
@@ -328,17 +327,6 @@ def build_case(spec: VectorSpec, seed: int) -> reference.Case:
     return reference.validate(SimpleNamespace(**fields))
 
 
-def _promoted(case: reference.Case) -> reference.Case:
-    """The same (exact) inputs in float64."""
-    return case.replace(
-        dtype="float64",
-        weights=[w.astype(np.float64) for w in case.weights],
-        biases=[b.astype(np.float64) for b in case.biases],
-        x=case.x.astype(np.float64),
-        y=case.y.astype(np.float64),
-    )
-
-
 def _truth(case: reference.Case) -> tuple[dict[str, Any], list[Array], list[Array]]:
     """The 50-digit results and forward values, rounded to float64."""
     mp = reference.backprop_mp(case, digits=DIGITS)
@@ -355,8 +343,7 @@ def _truth(case: reference.Case) -> tuple[dict[str, Any], list[Array], list[Arra
 
 
 def _bounds(case: reference.Case, truth: dict[str, Any], z: list[Array], a: list[Array], u: float) -> ErrorBounds:
-    c = _promoted(case)
-    return error_bounds(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction, z, a, truth["deltas"], u)
+    return error_bounds(with_dtype(case, "float64"), z, a, truth["deltas"], u)
 
 
 def round_up(value: float) -> float:
@@ -374,13 +361,12 @@ def round_up(value: float) -> float:
 
 
 def tolerances(bounds: ErrorBounds, truth: dict[str, Any]) -> dict[str, Any]:
-    """tol = SAFETY * bound + u64 * |expected| (the second term: rounding the truth to float64)."""
-    u64 = UNIT_ROUNDOFF["float64"]
+    """conformance.tolerances.tolerance (its u64 |expected| term: rounding the truth to float64), rounded up."""
     up = np.vectorize(round_up, otypes=[np.float64])
     out: dict[str, Any] = {}
     for name in ("grad_weights", "grad_biases", "deltas"):
-        out[name] = [up(SAFETY * e + u64 * np.abs(t)) for e, t in zip(getattr(bounds, name), truth[name], strict=True)]
-    out["cost"] = round_up(SAFETY * bounds.cost + u64 * abs(truth["cost"]))
+        out[name] = [up(tolerance(e, t)) for e, t in zip(getattr(bounds, name), truth[name], strict=True)]
+    out["cost"] = round_up(float(tolerance(np.asarray(bounds.cost), np.asarray(truth["cost"]))))
     return out
 
 
@@ -411,7 +397,7 @@ def build_vector(spec: VectorSpec) -> tuple[dict[str, Any], dict[str, float]]:
         bounds = _bounds(case, truth, z, a, UNIT_ROUNDOFF[spec.dtype])
         where = ambiguous_relu(spec.activations, z, bounds.z)
         if where is not None:
-            problems.append(f"seed {seed}: relu pre-activation near 0 at layer {where[0]}, {where[1]}")
+            problems.append(f"seed {seed}: relu pre-activation near 0 at layer {where[0]}, {where[1:]}")
             continue
         if not all(np.isfinite(v).all() for k in ("grad_weights", "grad_biases", "deltas") for v in truth[k]):
             problems.append(f"seed {seed}: non-finite expected values")
@@ -438,7 +424,7 @@ def _vector(
     ratios: dict[str, float] = {}
     check: dict[str, Any] = {"digits": DIGITS}
     tol64 = tolerances(_bounds(case, truth, z, a, UNIT_ROUNDOFF["float64"]), truth)
-    ratio64 = error_over_tolerance(reference.backprop(_promoted(case)), truth, tol64)
+    ratio64 = error_over_tolerance(reference.backprop(with_dtype(case, "float64")), truth, tol64)
     if ratio64 > 1:
         raise RuntimeError(f"vector {spec.id}: reference.backprop (float64) is off by {ratio64:.3g} tolerances")
     ratios["float64"] = ratio64
@@ -461,7 +447,7 @@ def _vector(
             "generator": GENERATOR,
             "seed": seed,
             "expected": f"reference.backprop_mp(case, digits={DIGITS}), rounded to the nearest float64",
-            "tolerance": f"conformance/vectors/tolerance.py: {SAFETY:g} x first-order rounding "
+            "tolerance": f"conformance/tolerances.py: {SAFETY:g} x first-order rounding "
             "bound in "
             f"{spec.dtype} (u = {UNIT_ROUNDOFF[spec.dtype]:.3g}) + u64 |expected|",
             "mp_check": check,
@@ -474,10 +460,6 @@ def render(vector: dict[str, Any]) -> str:
     """One top-level key per line, values compact: diffable, byte-identical on regeneration."""
     lines = [f"  {dumps(key)}: {dumps(value)}" for key, value in vector.items()]
     return "{\n" + ",\n".join(lines) + "\n}\n"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def generate(out: Path, log: Callable[[str], None] | None = None) -> list[Path]:

@@ -3,11 +3,12 @@
 A result file is ``RESULTS_DIR/<vector id>.json``: one JSON object with the fields of
 a backprop answer (CONTRACT.md, "Golden vectors"). Each element is compared with
 the 50-digit expected value under the vector's own per-element tolerance, so this
-module needs no error model and no engine: the numbers are all in the files.
+module needs no error model and no engine (it imports neither): the numbers are all in the files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..contract import decode_value
-from .generate import MANIFEST, sha256
 
 Array = np.ndarray
 DEFAULT_VECTORS = Path(__file__).resolve().parent
+MANIFEST = "manifest.json"
 
 # Order of diagnosis: equation 1 and 2 (deltas) cause equations 3 and 4.
 _FIELDS = ("deltas", "grad_biases", "grad_weights")
@@ -37,6 +38,10 @@ class Outcome:
     id: str
     status: str
     messages: list[str] = field(default_factory=list)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_manifest(vectors_dir: Path) -> dict[str, Any]:

@@ -27,8 +27,6 @@ class Backprop:
     EXPECTED: tuple[str, int | None] | None = None
     #: The regimes to search (None: all), where a bug's diagnosis depends on the shapes.
     REGIMES: tuple[str, ...] | None = None
-    #: Earlier checks that may fail too, for a stated reason (a stateful bug, say).
-    TOLERATED: tuple[str, ...] = ()
     #: The contract's optional capabilities; broken ones narrow it to where their bug lives.
     capabilities: dict[str, list[str]] | None = None
 

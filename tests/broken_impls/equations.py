@@ -137,5 +137,5 @@ class DeltasCarryTheReduction(Backprop):
         result = super().backprop(case)
         m = np.asarray(case.x).shape[0]  # type: ignore[attr-defined]
         if case.reduction == "mean":  # type: ignore[attr-defined]
-            result["deltas"] = [d / m for d in result["deltas"]]  # type: ignore[attr-defined]
+            result["deltas"] = [d / m for d in result["deltas"]]
         return result

@@ -1,0 +1,19 @@
+"""Running the suite's commands in a subprocess, as a user would after installing the package."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Settings the caller's environment must not leak into a run that sets its own.
+_INHERITED_SETTINGS = ("BACKPROP_IMPL", "PYTEST_ADDOPTS")
+
+
+def run_python(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in cwd, with PYTHONPATH standing in for the installation; env adds variables."""
+    merged = {k: v for k, v in os.environ.items() if k not in _INHERITED_SETTINGS}
+    merged.update({"PYTHONPATH": str(ROOT), **(env or {})})
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=merged, capture_output=True, text=True, timeout=300)
