@@ -1,1 +1,37 @@
-"""Placeholder until its issue lands."""
+"""Symbolic derivation and proof of the backpropagation equations (SymPy).
+
+For one architecture (sizes, an activation per layer, a cost, a reduction), every delta and
+gradient is derived from the chain rule with ``sympy.diff`` and compared with the seed's four
+equations; the numeric engine is then held against the same derivatives.
+
+    >>> from symbolic import prove
+    >>> proof = prove([2, 3, 2], ["sigmoid", "sigmoid"], "quadratic")
+    >>> proof.verdict
+    'proven'
+
+Modules: spec (validation), functions (activations and costs, defined and differentiated by
+hand), network (symbols, forward pass), derive (chain rule), formulas (the equations),
+zero (zero test, rational points), prove (verdicts), disprove (the seed's typo on a concrete
+network), numeric (lambdify vs the engine), render (Markdown), cli, bench.
+"""
+
+from .numeric import CrossCheck, cross_check, random_case
+from .prove import Check, Proof, Verdict, prove, prove_spec
+from .spec import ACTIVATIONS, COSTS, HIDDEN_RULES, REDUCTIONS, Spec, make_spec
+
+__all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "HIDDEN_RULES",
+    "REDUCTIONS",
+    "Check",
+    "CrossCheck",
+    "Proof",
+    "Spec",
+    "Verdict",
+    "cross_check",
+    "make_spec",
+    "prove",
+    "prove_spec",
+    "random_case",
+]

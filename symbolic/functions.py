@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sympy as sp
-
-Expr = sp.Expr
+from sympy import Expr
 
 
 def generic_sigma(layer: int) -> sp.FunctionClass:

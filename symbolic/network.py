@@ -3,7 +3,7 @@
 Symbols are 1-based as in the seed: ``w^{l}_{jk}`` is the weight from neuron k of layer l-1 to
 neuron j of layer l (the engine's ``weights[l-2][j-1, k-1]``), ``b^{l}_{j}`` is
 ``biases[l-2][j-1]``, ``x_{k}`` and ``y_{j}`` are one sample's input and target. With several
-samples, sample s carries the superscript ``x s``. ``z^{l}_{j}``, ``a^{l}_{j}`` and
+samples, sample s carries the superscript ``(s)``. ``z^{l}_{j}``, ``a^{l}_{j}`` and
 ``delta^{l}_{j}`` as *symbols* are free variables, used where a proof quantifies over their
 values; the forward pass below builds z and a as *expressions* of the parameters instead.
 """
@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy import Expr
 
 from . import functions
 from .spec import Spec
-
-Expr = sp.Expr
 
 
 def _pair(j: int, k: int) -> str:
@@ -25,7 +24,7 @@ def _pair(j: int, k: int) -> str:
 
 
 def _sample(s: int | None) -> str:
-    return "" if s is None else f",x{s}"
+    return "" if s is None else f",({s})"
 
 
 def w(l: int, j: int, k: int) -> sp.Symbol:
@@ -37,11 +36,11 @@ def b(l: int, j: int) -> sp.Symbol:
 
 
 def x(k: int, s: int | None = None) -> sp.Symbol:
-    return sp.Symbol(f"x^{{{_sample(s)[1:]}}}_{{{k}}}" if s is not None else f"x_{{{k}}}", real=True)
+    return sp.Symbol(f"x^{{({s})}}_{{{k}}}" if s is not None else f"x_{{{k}}}", real=True)
 
 
 def y(j: int, s: int | None = None) -> sp.Symbol:
-    return sp.Symbol(f"y^{{{_sample(s)[1:]}}}_{{{j}}}" if s is not None else f"y_{{{j}}}", real=True)
+    return sp.Symbol(f"y^{{({s})}}_{{{j}}}" if s is not None else f"y_{{{j}}}", real=True)
 
 
 def z(l: int, j: int, s: int | None = None) -> sp.Symbol:

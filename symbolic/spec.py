@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,15 +81,15 @@ def make_spec(
 
 
 def _sizes(value: Any) -> tuple[int, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise TypeError(f"sizes must be a sequence of layer widths (n_1, ..., n_L), got {value!r}")
     out: list[int] = []
     for i, n in enumerate(value):
-        if isinstance(n, bool) or not isinstance(n, int):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
             raise TypeError(f"sizes[{i}] (n_{i + 1}, layer {i + 1}) must be an int, got {n!r}")
         if n < 1:
             raise ValueError(f"sizes[{i}] = {n}: layer {i + 1} needs width n_{i + 1} >= 1")
-        out.append(n)
+        out.append(int(n))
     if len(out) < 2:
         raise ValueError(
             f"sizes = {tuple(out)} has {len(out)} layer(s); a network needs at least two "
@@ -98,7 +99,7 @@ def _sizes(value: Any) -> tuple[int, ...]:
 
 
 def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise TypeError(f"activations must be a sequence of names, one per layer 2..L, got {value!r}")
     names = tuple(value)
     if len(names) != len(sizes) - 1:

@@ -278,7 +278,7 @@ def test_composed_cost_agrees_with_the_recursion(
 
 
 def test_composed_check_rejects_a_wrong_recursion() -> None:
-    spec = make_spec((2, 2, 2, 2), ("sigmoid", "sigmoid", "sigmoid"), "quadratic")
+    spec = make_spec((2, 2, 2), ("sigmoid", "sigmoid"), "quadratic")
     derived = derive.composed_errors(spec, 2)
     recursion = formulas.backprop_errors(spec, 2)
     assert judge(derived[0], recursion[0])[0] == "proven"

@@ -1,0 +1,105 @@
+"""Command line: ``python -m symbolic prove ...`` and ``python -m symbolic crosscheck ...``.
+
+Exit status: 0 everything proven (or the cross-check agrees), 1 something disproven, not
+proven, or in disagreement, 2 bad arguments (message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .spec import ACTIVATIONS, COSTS, HIDDEN_RULES, REDUCTIONS, Spec, make_spec
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--sizes must be comma-separated integers such as 2,3,2, got {text!r}"
+        ) from None
+    return sizes
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",")]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m symbolic", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, text in (
+        ("prove", "derive every delta from the chain rule and prove the backprop equations"),
+        ("crosscheck", "compare reference.backprop with the symbolic gradients at random points"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--sizes", type=_sizes, required=True, help="layer widths, e.g. 2,3,2")
+        p.add_argument(
+            "--activations", type=_names, required=True,
+            help=f"one per layer 2..L, comma-separated, from: {', '.join(ACTIVATIONS)}",
+        )
+        p.add_argument("--cost", required=True, help=f"one of: {', '.join(COSTS)}")
+        p.add_argument("--reduction", default="mean", help=f"one of: {', '.join(REDUCTIONS)}")
+        if name == "prove":
+            p.add_argument("--hidden-rule", default="seed", help=f"one of: {', '.join(HIDDEN_RULES)}")
+            p.add_argument("--summary", action="store_true", help="verdict table only")
+            p.add_argument("--no-batch", action="store_true", help="skip the 2-sample batch checks")
+            p.add_argument(
+                "--composed", action="store_true",
+                help="also check every delta against the fully written-out cost (small networks)",
+            )
+        else:
+            p.add_argument("--seed", type=int, default=0, help="random network and batch")
+            p.add_argument("--samples", type=int, default=2, help="batch size m")
+    return parser
+
+
+def _prove(args: argparse.Namespace, spec: Spec) -> int:
+    from .prove import prove_spec
+
+    proof = prove_spec(spec, batch=not args.no_batch, composed=args.composed)
+    print(proof.to_markdown(detail=not args.summary))
+    return 0 if proof.proven else 1
+
+
+def _crosscheck(args: argparse.Namespace, spec: Spec) -> int:
+    from .numeric import cross_check, random_case
+
+    report = cross_check(random_case(spec, args.samples, args.seed))
+    print(
+        f"float64: largest normwise relative difference {report.float64_error:.3g}; "
+        f"mpmath: {report.mp_error:.3g}"
+    )
+    for failure in report.failures:
+        print(failure)
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        spec = make_spec(
+            args.sizes, args.activations, args.cost, args.reduction,
+            getattr(args, "hidden_rule", "seed"),
+        )
+        if args.command == "prove" and args.composed and "relu" in spec.activations:
+            raise ValueError("--composed does not support relu; the layer-by-layer proof covers it")
+        if args.command == "crosscheck":
+            if "sigma" in spec.activations:
+                raise ValueError("crosscheck needs concrete activations; 'sigma' has no numeric value")
+            if args.samples < 1:
+                raise ValueError(f"--samples must be >= 1, got {args.samples}")
+    except (ValueError, TypeError) as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return _prove(args, spec) if args.command == "prove" else _crosscheck(args, spec)

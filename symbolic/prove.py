@@ -1,0 +1,218 @@
+"""Proofs of the four backpropagation equations for one architecture, check by check.
+
+Each check compares a chain-rule derivative (``derive``) with the equation's right-hand side
+(``formulas``) for one layer and one unit. Verdicts:
+
+* "proven": SymPy reduced derived - claimed to the literal 0 (``zero.simplifies_to_zero``);
+* "disproven": it did not, and an exact rational point makes the difference certainly nonzero;
+* "not proven": neither; the difference vanished at every rational point tried.
+
+What a "proven" check covers: equations 1 and 2 and, for one sample, 3 and 4, for every
+input, target and parameter value of this architecture with these activations and cost
+(for relu: away from the kink, plus the convention relu'(0) = 0; for log_likelihood's closed
+form: for probability-vector targets). The batch checks ("eq3-batch", "eq4-batch") prove the
+seed's update rule dC/dw^l = scale * sum_x delta^{x,l} (a^{x,l-1})^T for m = 2 samples with
+the chosen reduction (scale 1/m for "mean", 1 for "sum"), where delta^{x,l} is each sample's
+own dC_x/dz^{x,l}. See ``derive`` for why the layer-by-layer argument is a proof about the
+fully composed cost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sympy as sp
+
+from . import derive, formulas
+from .disprove import NetworkCounterexample, seed_typo_counterexample
+from .spec import Spec, make_spec
+from .zero import Point, find_nonzero, simplifies_to_zero
+
+Verdict = Literal["proven", "disproven", "not proven"]
+
+EQUATIONS: dict[str, str] = {
+    "eq1": "equation 1: delta^L = nabla_a C (.) sigma'(z^L)",
+    "eq1-closed": "equation 1, closed form: delta^L = a^L - y",
+    "eq2": "equation 2: delta^l = ((w^{l+1})^T delta^{l+1}) (.) sigma'(z^l)",
+    "eq2-typo": "equation 2 as printed in the seed: delta^l = ((w^{l+1})^T sigma^{l+1}) (.) sigma'(z^l)",
+    "eq3": "equation 3: dC/db^l_j = delta^l_j (one sample)",
+    "eq4": "equation 4: dC/dw^l_jk = a^{l-1}_k delta^l_j (one sample)",
+    "eq3-batch": "equation 3 over a batch: dC/db^l_j = scale * sum_x delta^{x,l}_j",
+    "eq4-batch": "equation 4 over a batch: dC/dw^l_jk = scale * sum_x a^{x,l-1}_k delta^{x,l}_j",
+    "composed": "delta^l from the written-out cost = equations 1 and 2 applied recursively",
+}
+
+BATCH = 2
+"""Samples in the batch checks: the smallest m where the reduction (1/m vs 1) and the sum matter."""
+
+
+@dataclass(frozen=True)
+class Check:
+    equation: str
+    layer: int
+    unit: tuple[int, ...]
+    derived: sp.Expr
+    claimed: sp.Expr
+    verdict: Verdict
+    point: Point | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Proof:
+    spec: Spec
+    checks: tuple[Check, ...]
+    counterexamples: tuple[NetworkCounterexample, ...] = ()
+    seconds: float = 0.0
+    batch: int = BATCH
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {c.verdict for c in self.checks}
+        if "disproven" in verdicts:
+            return "disproven"
+        return "not proven" if "not proven" in verdicts else "proven"
+
+    @property
+    def proven(self) -> bool:
+        return self.verdict == "proven"
+
+    def verdicts(self) -> dict[tuple[str, int], Verdict]:
+        """One verdict per (equation, layer): the worst of its units."""
+        order: dict[Verdict, int] = {"proven": 0, "not proven": 1, "disproven": 2}
+        out: dict[tuple[str, int], Verdict] = {}
+        for c in self.checks:
+            key = (c.equation, c.layer)
+            if key not in out or order[c.verdict] > order[out[key]]:
+                out[key] = c.verdict
+        return out
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict != "proven"]
+
+    def to_markdown(self, detail: bool = True) -> str:
+        from .render import render_proof
+
+        return render_proof(self, detail=detail)
+
+
+def judge(
+    derived: sp.Expr, claimed: sp.Expr, constraint: dict[sp.Symbol, sp.Expr] | None = None
+) -> tuple[Verdict, Point | None]:
+    difference = derived - claimed
+    if constraint:
+        difference = difference.xreplace(constraint)
+    if simplifies_to_zero(difference, thorough=False):
+        return "proven", None
+    point = find_nonzero(difference, tries=1)  # cheap when it is not an identity at all
+    if point is not None:
+        return "disproven", point
+    if simplifies_to_zero(difference):
+        return "proven", None
+    point = find_nonzero(difference, seed=1)
+    return ("disproven", point) if point is not None else ("not proven", None)
+
+
+def _unit_checks(
+    equation: str,
+    layer: int,
+    derived: Sequence[sp.Expr],
+    claimed: Sequence[sp.Expr],
+    constraint: dict[sp.Symbol, sp.Expr] | None = None,
+    note: str = "",
+) -> list[Check]:
+    out = []
+    for j, (d, c) in enumerate(zip(derived, claimed, strict=True), start=1):
+        verdict, point = judge(d, c, constraint)
+        out.append(Check(equation, layer, (j,), d, c, verdict, point, note))
+    return out
+
+
+def _parameter_checks(spec: Spec, l: int, samples: int | None) -> list[Check]:
+    suffix = "" if samples is None else "-batch"
+    derived_w, derived_b = derive.parameter_gradients(spec, l, samples)
+    claimed_w, claimed_b = formulas.equations_3_4(spec, l, samples)
+    out = []
+    for j, d in derived_b.items():
+        verdict, point = judge(d, claimed_b[j])
+        out.append(Check("eq3" + suffix, l, (j,), d, claimed_b[j], verdict, point))
+    for (j, k), d in derived_w.items():
+        verdict, point = judge(d, claimed_w[(j, k)])
+        out.append(Check("eq4" + suffix, l, (j, k), d, claimed_w[(j, k)], verdict, point))
+    return out
+
+
+def composed_checks(spec: Spec) -> list[Check]:
+    """delta^l for every hidden layer, differentiated from the cost written out in full (no
+    undefined tail), against the backprop recursion written out in full: an independent check
+    of the layer-by-layer argument, for small networks (both sides grow exponentially with depth).
+    """
+    if "relu" in spec.activations:
+        raise ValueError(
+            "the composed check does not support relu: SymPy folds nested Piecewise into "
+            "conditions it cannot decide consistently; the layer-by-layer proof covers relu"
+        )
+    out: list[Check] = []
+    for l in range(spec.L - 1, 1, -1):
+        out += _unit_checks("composed", l, derive.composed_errors(spec, l), formulas.backprop_errors(spec, l))
+    return out
+
+
+def prove_spec(spec: Spec, batch: bool = True, composed: bool = False) -> Proof:
+    start = time.perf_counter()
+    L = spec.L
+    checks = _unit_checks("eq1", L, derive.output_errors(spec), formulas.equation_1(spec))
+    closed = formulas.equation_1_closed(spec)
+    if closed is not None:
+        constraint = formulas.probability_constraint(spec) if spec.cost == "log_likelihood" else None
+        note = "for probability-vector targets (sum_j y_j = 1)" if constraint else ""
+        checks += _unit_checks(
+            "eq1-closed", L, derive.output_errors(spec), closed, constraint, note
+        )
+    counterexamples: list[NetworkCounterexample] = []
+    typo = spec.hidden_rule == "seed-typo"
+    for l in range(L - 1, 1, -1):
+        claimed = formulas.equation_2_seed_typo(spec, l) if typo else formulas.equation_2(spec, l)
+        layer_checks = _unit_checks("eq2-typo" if typo else "eq2", l, derive.hidden_errors(spec, l), claimed)
+        checks += layer_checks
+        if typo and any(c.verdict != "proven" for c in layer_checks):
+            found = seed_typo_counterexample(spec, l)
+            if found is not None:
+                counterexamples.append(found)
+    for l in range(2, L + 1):
+        checks += _parameter_checks(spec, l, None)
+        if batch:
+            checks += _parameter_checks(spec, l, BATCH)
+    if composed:
+        checks += composed_checks(spec)
+    notes = []
+    if "relu" in spec.activations:
+        notes.append(
+            "relu is Piecewise((0, z <= 0), (z, True)); SymPy differentiates it branch by branch, "
+            "so relu'(0) = 0, the engine's convention (relu has no derivative at 0)."
+        )
+    if "sigma" in spec.activations:
+        notes.append(
+            "sigma_l is an undefined function: the proof holds for every differentiable sigma_l."
+        )
+    return Proof(spec, tuple(checks), tuple(counterexamples), time.perf_counter() - start, BATCH, tuple(notes))
+
+
+def prove(
+    sizes: Sequence[int],
+    activations: Sequence[str],
+    cost: str,
+    reduction: str = "mean",
+    hidden_rule: str = "seed",
+    batch: bool = True,
+    composed: bool = False,
+) -> Proof:
+    """Derive every delta and gradient of this architecture from the chain rule and prove (or
+    disprove) the backpropagation equations for it. ``composed=True`` adds the written-out
+    check (``composed_checks``), practical for small networks only."""
+    spec = make_spec(sizes, activations, cost, reduction, hidden_rule)
+    return prove_spec(spec, batch=batch, composed=composed)
