@@ -1,0 +1,117 @@
+"""Section 4: wall time of a default ``python -m conformance`` run, on the reference and on PyTorch.
+
+Each run is a subprocess, timed from outside as a user would see it (interpreter start and
+imports included), with the machine's default threading (no pinning: this is the run a
+project puts in its CI). The number of cases (Hypothesis examples) comes from the run's JSON
+report when the CLI offers one (``--report FILE``), and otherwise from its closing line
+"... (N cases in S s)".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .threads import torch_available
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPLEMENTATIONS = {
+    "reference": "reference",
+    "PyTorch adapter": "conformance.adapters.torch_adapter",
+}
+CLOSING = re.compile(r"\((\d+) cases? in ([0-9.]+) s\)")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _report_option() -> str | None:
+    """The CLI's option that writes the report as JSON, if it has one."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(),
+        timeout=120,
+        check=False,
+    )
+    return next((opt for opt in ("--report", "--json") if opt in done.stdout), None)
+
+
+def run_one(impl: str, timeout_s: float, report_option: str | None) -> dict[str, Any]:
+    command = [sys.executable, "-m", "conformance", "--impl", impl]
+    with tempfile.TemporaryDirectory() as scratch:
+        report_path = Path(scratch) / "report.json"
+        if report_option:
+            command += [report_option, str(report_path)]
+        env = _env()
+        env["BACKPROP_CONFORMANCE_FAILURES"] = str(Path(scratch) / "failures")  # leave no files behind
+        start = time.perf_counter()
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                cwd=scratch,
+                env=env,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return {
+                "command": _shown(command, report_option),
+                "error": f"did not finish within {timeout_s:.0f} s",
+            }
+        wall = time.perf_counter() - start
+        examples: int | None = None
+        reported: float | None = None
+        if report_option and report_path.exists():
+            data = json.loads(report_path.read_text(encoding="utf-8"))
+            examples = int(data.get("examples", 0))
+            reported = float(data.get("duration_seconds", 0.0))
+        else:
+            found = CLOSING.findall(done.stdout + done.stderr)
+            if found:
+                examples, reported = int(found[-1][0]), float(found[-1][1])
+    result: dict[str, Any] = {
+        "command": _shown(command, report_option),
+        "exit_code": done.returncode,
+        "wall_s": wall,
+        "examples": examples,
+        "reported_duration_s": reported,
+    }
+    if done.returncode != 0:
+        result["output_tail"] = (done.stdout + done.stderr)[-600:]
+    return result
+
+
+def _shown(command: list[str], report_option: str | None) -> str:
+    """The command as a user types it, without the scratch report file."""
+    shown = " ".join(["python", *command[1:]])
+    return shown.split(f" {report_option} ")[0] if report_option else shown
+
+
+def run(timeout_s: float = 600.0) -> dict[str, Any]:
+    if importlib.util.find_spec("conformance.__main__") is None:
+        return {"skipped": "python -m conformance does not exist yet (issue 5)"}
+    report_option = _report_option()
+    results: dict[str, Any] = {}
+    notes: list[str] = []
+    for label, impl in IMPLEMENTATIONS.items():
+        if impl.startswith("conformance.adapters.torch") and not torch_available():
+            notes.append(f"{label}: torch is not installed, not run")
+            continue
+        results[label] = run_one(impl, timeout_s, report_option)
+    return {"runs": results, "notes": notes}

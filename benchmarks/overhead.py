@@ -1,0 +1,159 @@
+"""Where the reference spends its time beyond the hand-written pass, measured part by part.
+
+Two views, both at each size of the backprop section:
+
+* parts: the engine's public pieces (``reference.validate``, ``reference.engine``,
+  ``reference.activations``; ``validation.check_forward_finite`` and ``costs.residual``
+  when they exist), timed interleaved with the full pass and the numpy peer in the same
+  rounds, next to the cheap formula each replaces (1 / (1 + e^{-z}), a (1 - a)), so that
+  their differences can be set against the gap between the two passes;
+* profile: ``cProfile`` of repeated ``reference.backprop`` calls on the CPU clock, functions
+  ranked by their own time. The profiler's per-call overhead inflates Python-heavy functions,
+  so it says where to look, and the parts say how much is at stake.
+
+Both read the engine as it is at run time (signatures are bound by name), so the breakdown
+follows the engine as it changes.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import inspect
+import pstats
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import reference
+from reference import activations, costs, engine, validation
+
+from . import problems, timing
+from .peers import numpy_pass
+
+PROFILE_CALLS_TARGET_S = 0.3  # profile this much CPU time of reference.backprop
+PROFILE_TOP = 12
+
+
+def _bind(fn: Callable[..., Any], **available: Any) -> Callable[..., Any]:
+    """fn with the arguments it names taken from ``available`` (keywords given at call time win),
+    so that a signature change in the engine keeps this working; the signature is read once."""
+    names = list(inspect.signature(fn).parameters)
+    fixed = {name: available[name] for name in names if name in available}
+    return lambda **now: fn(**{**fixed, **{k: v for k, v in now.items() if k in names}})
+
+
+def _guard() -> None:
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        pass
+
+
+def parts(problem: problems.Problem) -> dict[str, Callable[[], object]]:
+    case = problem.case()
+    c = reference.validate(case)
+    acts = c.activations
+    z, a = engine.feedforward(c.weights, c.biases, c.x, acts)
+    named = {
+        "weights": c.weights,
+        "biases": c.biases,
+        "x": c.x,
+        "y": c.y,
+        "activations": acts,
+        "cost": c.cost,
+        "reduction": c.reduction,
+    }
+    cost_of = _bind(engine.cost_of, z=z, a=a, **named)
+    backward = _bind(engine.backward, z=z, a=a, **named)
+    as_backprop_validates = (
+        (lambda: reference.validate(case, finite=False))
+        if "finite" in inspect.signature(reference.validate).parameters
+        else (lambda: reference.validate(case))
+    )
+
+    def core() -> object:
+        zz, aa = engine.feedforward(c.weights, c.biases, c.x, acts)
+        backward(z=zz, a=aa)
+        return cost_of(z=zz, a=aa)
+
+    timed: dict[str, Callable[[], object]] = {
+        "reference.backprop": lambda: reference.backprop(case),
+        "numpy pass": lambda: numpy_pass.backprop(problem.weights, problem.biases, problem.x, problem.y),
+        "validate, as backprop calls it": as_backprop_validates,
+        "errstate guard (enter + exit)": _guard,
+        "core: feedforward + backward + cost_of": core,
+        "engine.feedforward": lambda: engine.feedforward(c.weights, c.biases, c.x, acts),
+        "engine.backward": backward,
+        "engine.cost_of": cost_of,
+        "forward matmuls a @ w.T + b alone": lambda: [
+            ai @ w.T + b for ai, w, b in zip(a, c.weights, c.biases, strict=False)
+        ],
+        "activations.sigmoid on every z": lambda: [activations.sigmoid(v) for v in z],
+        "candidate: 1 / (1 + exp(-z))": lambda: [1.0 / (1.0 + np.exp(-v)) for v in z],
+        "activations.sigmoid_prime on every z": lambda: [activations.sigmoid_prime(v) for v in z],
+        "candidate: a (1 - a)": lambda: [v * (1.0 - v) for v in a[1:]],
+    }
+    check_z = getattr(validation, "check_forward_finite", None)
+    if check_z is not None:
+        timed["validation.check_forward_finite (finiteness, on z)"] = _bind(check_z, case=c, z=z)
+    residual = getattr(costs, "residual", None)
+    if residual is not None:
+        timed["costs.residual at the output (backward and cost_of each run it)"] = _bind(
+            residual, sigma_L=acts[-1], z_L=z[-1], a_L=a[-1], y=c.y
+        )
+    return timed
+
+
+def profile(problem: problems.Problem) -> list[dict[str, Any]]:
+    """The functions reference.backprop spends its own time in, on the CPU clock."""
+    case = problem.case()
+    start = time.process_time()
+    reference.backprop(case)
+    calls = max(1, int(PROFILE_CALLS_TARGET_S / max(time.process_time() - start, 1e-6)))
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _ in range(calls):
+        reference.backprop(case)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    rows = []
+    for (file, line, name), (_, ncalls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
+        rows.append(
+            {
+                "function": f"{name} ({where})",
+                "own_share": tottime / total if total else 0.0,
+                "own_us_per_pass": tottime / calls * 1e6,
+                "cumulative_us_per_pass": cumtime / calls * 1e6,
+                "calls_per_pass": ncalls / calls,
+            }
+        )
+    rows.sort(key=lambda r: -r["own_share"])
+    return rows[:PROFILE_TOP]
+
+
+def run(problem: problems.Problem, rounds: int, min_sample_s: float, seed: int = 0) -> dict[str, Any]:
+    """Median time of every part (call inside ``threads.single_thread()``), the gap, a profile."""
+    timings = timing.interleaved(parts(problem), rounds=rounds, min_sample_s=min_sample_s, seed=seed)
+    med = {name: t.median for name, t in timings.items()}
+    attribution = {
+        "validation (as backprop calls it)": med["validate, as backprop calls it"],
+        "errstate guard": med["errstate guard (enter + exit)"],
+        "sigmoid (extra over 1/(1+exp(-z)))": med["activations.sigmoid on every z"]
+        - med["candidate: 1 / (1 + exp(-z))"],
+        "sigma' from z (extra over a(1-a))": med["activations.sigmoid_prime on every z"] - med["candidate: a (1 - a)"],
+        "core beyond the numpy pass": med["core: feedforward + backward + cost_of"] - med["numpy pass"],
+    }
+    for name in med:
+        if name.startswith(("validation.check_forward_finite", "costs.residual")):
+            attribution[name] = med[name]
+    return {
+        "label": problem.label,
+        "dtype": problem.dtype,
+        "median_s": med,
+        "gap_s": med["reference.backprop"] - med["numpy pass"],
+        "attribution_s": attribution,
+        "profile": profile(problem),
+    }

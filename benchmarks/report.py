@@ -1,0 +1,263 @@
+"""The results as Markdown: the README's table, written from the JSON alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} us"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds:.3g} s"
+
+
+def fmt_bytes(n: float) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
+
+
+def _ratio(r: dict[str, Any]) -> str:
+    return f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
+
+
+def machine(results: dict[str, Any]) -> list[str]:
+    m = results["machine"]
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']} kernel)" for b in m["blas"]) or "unknown"
+    env = ", ".join(f"{k}={v if v is not None else 'unset'}" for k, v in m["openblas_environment"].items())
+    pin = results.get("threads", {})
+    return [
+        f"Measured {m['date_utc']} on {m['nproc']} cores of an {m['cpu_model']} "
+        f"(load average at start {', '.join(f'{x:.2f}' for x in m['load_average'] or [])}); "
+        f"Python {m['python']}, numpy {m['numpy']} with {blas}, "
+        f"torch {m['torch'] or 'not installed'}; "
+        f"{env}. Mode: {results['mode']}.",
+        "",
+        f"Threads: {pin.get('method', 'not pinned')}; pools inside the pin: "
+        + ", ".join(f"{p['internal_api']}={p['num_threads']}" for p in pin.get("pools", []))
+        + (f", torch={pin['torch_threads']}" if pin.get("torch_threads") is not None else "")
+        + ". Times are medians over interleaved rounds (min-max in brackets); ratios are taken "
+        "round by round within the same run, then their median is reported. Clock: the process's CPU "
+        "time (time.process_time), so that time spent descheduled on this shared machine is not "
+        "counted; wall-clock medians are in latest.json.",
+    ]
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| target | measured | the numpy pass on the same measure | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    for t in results.get("targets", []):
+        shown = [
+            "-" if value is None else (f"{value:.3g} s" if t["unit"] == "s" else f"{value:.2f}x")
+            for value in (t["measured"], t.get("numpy_pass"))
+        ]
+        if t["measured"] is None:
+            shown[0] = "not measured"
+        met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
+        lines.append(f"| {t['target']} | {shown[0]} | {shown[1]} | {met} |")
+    return lines
+
+
+def backprop(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| network x batch | peer | median | min-max | this / reference float64 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in results.get("backprop", []):
+        by_peer = {x["peer"]: x for x in r["ratios"] if x["baseline"] == "reference float64"}
+        for name, t in r["timings"].items():
+            ratio = "1 (baseline)" if name == "reference float64" else _ratio(by_peer[name])
+            lines.append(
+                f"| {r['label']} | {name} | {fmt_time(t['median_s'])} | "
+                f"{fmt_time(t['min_s'])}-{fmt_time(t['max_s'])} | {ratio} |"
+            )
+        extra = [x for x in r["ratios"] if x["baseline"] != "reference float64"]
+        for x in extra:
+            lines.append(f"| {r['label']} | {x['peer']} / {x['baseline']} | | | {_ratio(x)} |")
+        for note in r["notes"]:
+            lines.append(f"| {r['label']} | note: {note} | | | |")
+    return lines
+
+
+def overhead(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for o in results.get("overhead", []):
+        lines += [
+            f"At {o['label']} ({o['dtype']}): reference.backprop "
+            f"{fmt_time(o['median_s']['reference.backprop'])}, numpy pass "
+            f"{fmt_time(o['median_s']['numpy pass'])}, gap {fmt_time(o['gap_s'])}.",
+            "",
+            "| part | median |",
+            "| --- | --- |",
+        ]
+        lines += [f"| {name} | {fmt_time(s)} |" for name, s in o["median_s"].items()]
+        lines += [f"| **attributed: {name}** | {fmt_time(s)} |" for name, s in o["attribution_s"].items()]
+        lines += [
+            "",
+            "cProfile of reference.backprop (CPU clock; the profiler inflates Python-level calls):",
+            "",
+            "| function | own time share | own time per pass | calls per pass |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {p['function']} | {100 * p['own_share']:.1f}% | "
+            f"{fmt_time(p['own_us_per_pass'] * 1e-6)} | {p['calls_per_pass']:.0f} |"
+            for p in o.get("profile", [])
+        ]
+        lines.append("")
+    return lines
+
+
+def training(results: dict[str, Any]) -> list[str]:
+    t = results.get("training")
+    if not t:
+        return ["Not run."]
+    by_peer = {x["peer"]: x for x in t["ratios"]}
+    lines = [
+        f"{t['sizes']}, {t['n_samples']} samples per epoch, mini-batches of {t['mini_batch_size']}, eta {t['eta']}.",
+        "",
+        "| peer | samples/s | epoch median (min-max) | epoch time / reference.train |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, timing in t["timings"].items():
+        ratio = "1 (baseline)" if name not in by_peer else _ratio(by_peer[name])
+        lines.append(
+            f"| {name} | {t['samples_per_s'][name]:,.0f} | {fmt_time(timing['median_s'])} "
+            f"({fmt_time(timing['min_s'])}-{fmt_time(timing['max_s'])}) | {ratio} |"
+        )
+    lines += ([""] if t["notes"] else []) + [f"Note: {n}" for n in t["notes"]]
+    return lines
+
+
+def gradcheck(results: dict[str, Any]) -> list[str]:
+    g = results.get("gradcheck", {})
+    if "skipped" in g:
+        return [f"Skipped: {g['skipped']}"]
+    if not g:
+        return ["Not run."]
+    methods: list[str] = []
+    for row in g["rows"]:
+        methods += [m for m in row["timings"] if m not in methods]
+    lines = [
+        "| network | parameters | " + " | ".join(methods) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in methods) + " |",
+    ]
+    for row in g["rows"]:
+        cells = [fmt_time(row["timings"][m]["median_s"]) if m in row["timings"] else "-" for m in methods]
+        lines.append(f"| {row['sizes']} x {row['batch']} | {row['n_params']:,} | " + " | ".join(cells) + " |")
+    e = g["extrapolated_central"]
+    lines += [
+        "",
+        f"Extrapolated to {e['sizes']} ({e['n_params']:,} parameters), one evaluation of C taking "
+        f"{fmt_time(e['evaluation_s'])} (complex: {fmt_time(e['complex_evaluation_s'])}): "
+        f"full central differences need at least {e['central_hours_at_least']:.2f} hours and "
+        f"the complex step at least {e['complex_step_hours_at_least']:.2f} hours "
+        f"({e['model']}).",
+    ]
+    lines += ([""] if g["notes"] else []) + [f"Note: {n}" for n in g["notes"]]
+    return lines
+
+
+def conformance(results: dict[str, Any]) -> list[str]:
+    c = results.get("conformance", {})
+    if "skipped" in c:
+        return [f"Skipped: {c['skipped']}"]
+    if not c:
+        return ["Not run."]
+    lines = [
+        "Wall time of the whole command as a user sees it (interpreter start included; default "
+        "threading, not pinned), so it also carries the machine's load at that moment.",
+        "",
+        "| implementation | command | wall time | cases (Hypothesis examples) | exit code |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, r in c["runs"].items():
+        if "error" in r:
+            lines.append(f"| {label} | `{r['command']}` | {r['error']} | - | - |")
+        else:
+            lines.append(
+                f"| {label} | `{r['command']}` | {fmt_time(r['wall_s'])} | {r['examples']} | {r['exit_code']} |"
+            )
+    lines += ([""] if c["notes"] else []) + [f"Note: {n}" for n in c["notes"]]
+    return lines
+
+
+def symbolic(results: dict[str, Any]) -> list[str]:
+    s = results.get("symbolic", {})
+    if "skipped" in s:
+        return [f"Skipped: {s['skipped']}"]
+    if not s:
+        return ["Not run."]
+    lines = ["| series | architecture | proof time |", "| --- | --- | --- |"]
+    for row in s["rows"]:
+        lines.append(f"| {row['series']} | {row['sizes']} | {fmt_time(row['seconds'])} |")
+    lines += ([""] if s.get("notes", []) else []) + [f"Note: {n}" for n in s.get("notes", [])]
+    return lines
+
+
+def memory(results: dict[str, Any]) -> list[str]:
+    out = []
+    for m in results.get("memory_all", []):
+        out += [
+            f"At {m['label']} ({m['dtype']}), the pass must hold "
+            f"{fmt_bytes(m['must_hold_total'])}: "
+            + ", ".join(f"{k} {fmt_bytes(v)}" for k, v in m["must_hold_bytes"].items())
+            + ".",
+            "",
+            "| pass | allocated at its peak (tracemalloc) | (inputs + parameters + peak) / must hold |",
+            "| --- | --- | --- |",
+        ]
+        for name, peak in m["peak_allocated_bytes"].items():
+            out.append(f"| {name} | {fmt_bytes(peak)} | {m['ratio_to_must_hold'][name]:.2f}x |")
+        out.append("")
+    return out or ["Not run."]
+
+
+def markdown(results: dict[str, Any], detail: bool = True) -> str:
+    """All sections; detail=False leaves out the part-by-part breakdown and profiles (README)."""
+    sections: list[tuple[str, list[str]]] = [
+        ("Targets", targets(results)),
+        ("1. One backpropagation pass", backprop(results)),
+        (
+            "Where the reference spends its time beyond the numpy pass",
+            overhead(results)
+            if detail
+            else ["Part by part, with a cProfile of each size: see `benchmarks/results/latest.md`."],
+        ),
+        ("2. Training throughput", training(results)),
+        ("3. Gradient checking", gradcheck(results)),
+        ("4. Conformance run", conformance(results)),
+        ("5. Symbolic proofs", symbolic(results)),
+        ("6. Peak memory of one pass", memory(results)),
+    ]
+    lines = ["## Benchmarks", "", *machine(results), ""]
+    for title, body in sections:
+        lines += [f"### {title}", "", *body, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+REPRODUCE = """\
+Reproduce (about 10-15 minutes on 2 cores; `--quick` is the few-second smoke run that CI runs):
+
+```
+pip install -e '.[test]'             # numpy, threadpoolctl; torch==2.13.0 for the PyTorch peers
+python -m benchmarks --full --readme benchmarks/README_SECTION.md
+```
+
+Results go to `benchmarks/results/latest.json` (every sample's median, min, max, both clocks)
+and `latest.md` (these tables), plus `latest.png` when matplotlib happens to be installed.
+Where OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set (they force an older OpenBLAS kernel on
+some machines), unset both in the benchmark command only, e.g.
+`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks --full`, and check the
+kernel reported in the machine line (threadpoolctl's `architecture`).
+"""
+
+
+def readme_section(results: dict[str, Any]) -> str:
+    """The README's section: how to reproduce, then the tables of this run."""
+    body = markdown(results, detail=False).split("\n", 1)[1]  # drop the "## Benchmarks" heading, re-added below
+    return "## Benchmarks\n\n" + REPRODUCE + body

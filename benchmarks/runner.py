@@ -1,0 +1,70 @@
+"""Runs every section in order and gathers one results dictionary (what latest.json holds)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import (
+    backprop,
+    conformance_time,
+    gradcheck_cost,
+    machine,
+    memory,
+    overhead,
+    problems,
+    symbolic_time,
+    targets,
+    training,
+)
+from .settings import Settings
+from .threads import single_thread
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(settings: Settings, progress: Callable[[str], None] = _stderr) -> dict[str, Any]:
+    results: dict[str, Any] = {"mode": settings.mode, "machine": machine.describe()}
+    started = time.perf_counter()
+
+    def step(name: str) -> None:
+        progress(f"[{time.perf_counter() - started:7.1f} s] {name}")
+
+    with single_thread() as pinned:
+        results["threads"] = pinned
+        step("1. backprop pass")
+        results["backprop"] = backprop.run(list(settings.backprop), settings.min_sample_s)
+        step("   where the time goes")
+        results["overhead"] = [
+            overhead.run(problems.make(sizes, batch, dtype), settings.overhead_rounds, settings.min_sample_s)
+            for sizes, batch, dtype in settings.overhead
+        ]
+        step("2. training throughput")
+        results["training"] = training.run(settings.training_samples, settings.training_rounds, settings.min_sample_s)
+        step("3. gradient checking")
+        results["gradcheck"] = gradcheck_cost.run(
+            list(settings.gradcheck_full),
+            list(settings.gradcheck_directional),
+            settings.gradcheck_rounds,
+            settings.torch_slow_max_params,
+        )
+        step("6. memory")
+        results["memory_all"] = [
+            memory.run(problems.make(sizes, batch, dtype)) for sizes, batch, dtype in settings.memory
+        ]
+        results["memory"] = results["memory_all"][0]
+    if settings.conformance:
+        step("4. conformance (subprocesses, default threading)")
+        results["conformance"] = conformance_time.run()
+    else:
+        results["conformance"] = {"skipped": f"not run in {settings.mode.split()[0]} mode (takes about a minute)"}
+    step("5. symbolic proofs (subprocesses)")
+    results["symbolic"] = symbolic_time.run(settings.symbolic_depths, settings.symbolic_widths)
+    results["targets"] = targets.judge(results)
+    results["total_s"] = time.perf_counter() - started
+    step("done")
+    return results

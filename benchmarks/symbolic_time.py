@@ -1,0 +1,95 @@
+"""Section 5: SymPy proof time against architecture size.
+
+Each proof runs in a fresh interpreter (no SymPy cache carried over from a smaller proof),
+timed inside it around ``symbolic.prove.prove`` alone (imports excluded; CPU seconds, as in
+``timing``), for a generic
+differentiable sigma in every layer and the quadratic cost: the proof that holds for every
+sigma. Series: depth L at width 2, and width n at L = 3 and L = 4. A series stops at the first
+proof that exceeds the per-proof time limit. When ``symbolic.bench.measure`` exists (issue 4)
+its own figures are recorded as well.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from typing import Any
+
+from .conformance_time import ROOT, _env
+
+CHILD = """
+import json, sys, time
+from symbolic.prove import prove
+sizes = tuple(json.loads(sys.argv[1]))
+start = time.process_time()
+proof = prove(sizes, ("sigma",) * (len(sizes) - 1), "quadratic")
+print(json.dumps({"seconds": time.process_time() - start, "proven": bool(proof.proven),
+                  "checks": len(proof.checks)}))
+"""
+
+
+def prove_once(sizes: tuple[int, ...], timeout_s: float) -> dict[str, Any]:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, json.dumps(list(sizes))],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=_env(),
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {timeout_s:.0f} s"}
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def series(depths: tuple[int, ...], widths: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    out = [("depth at width 2", (2,) * depth) for depth in depths]
+    for layers in (3, 4):
+        out += [(f"width at {layers} layers", (n,) * layers) for n in widths]
+    return out
+
+
+def run(depths: tuple[int, ...], widths: tuple[int, ...], timeout_s: float = 300.0) -> dict[str, Any]:
+    if importlib.util.find_spec("symbolic.prove") is None:
+        return {"skipped": "symbolic.prove does not exist yet (issue 4)"}
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    stopped: set[str] = set()
+    for name, sizes in series(depths, widths):
+        if name in stopped:
+            continue
+        result = prove_once(sizes, timeout_s)
+        if "error" in result:
+            notes.append(f"{name}: {list(sizes)} {result['error']}; larger sizes of this series not run")
+            stopped.add(name)
+            continue
+        if not result["proven"]:
+            notes.append(f"{list(sizes)}: the proof did not close (see symbolic/)")
+        rows.append({"series": name, "sizes": list(sizes), **result})
+    out: dict[str, Any] = {
+        "rows": rows,
+        "notes": notes,
+        "proof": "generic sigma in every layer, quadratic cost",
+    }
+    if importlib.util.find_spec("symbolic.bench") is not None:
+        bench = importlib.import_module("symbolic.bench")
+        try:
+            out["symbolic.bench.measure"] = _jsonable(bench.measure([list(s) for _, s in series(depths, widths)]))
+        except Exception as error:  # its API is another issue's: record the mismatch, keep our own figures
+            notes.append(f"symbolic.bench.measure could not be called: {type(error).__name__}: {error}")
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Whatever ``symbolic.bench.measure`` returns, in a form json.dumps accepts."""
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return repr(value)

@@ -1,0 +1,115 @@
+"""The issue's targets, judged from one run's results: measured value, threshold, met or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backprop import BASELINE, find_ratio
+
+
+def _row(
+    text: str,
+    measured: float | None,
+    threshold: float,
+    higher_is_better: bool,
+    unit: str = "x",
+    numpy_pass: float | None = None,
+) -> dict[str, Any]:
+    """numpy_pass: the hand-written numpy pass's value on the same measure, where it has one:
+    what any numpy engine doing the same work can reach on this machine."""
+    met = None if measured is None else (measured >= threshold if higher_is_better else measured <= threshold)
+    return {
+        "target": text,
+        "measured": measured,
+        "threshold": threshold,
+        "unit": unit,
+        "met": met,
+        "numpy_pass": numpy_pass,
+    }
+
+
+def _backprop_at(results: dict[str, Any], sizes: list[int], batch: int) -> dict[str, Any] | None:
+    for r in results.get("backprop", []):
+        if r["sizes"] == sizes and r["batch"] == batch:
+            return dict(r)
+    return None
+
+
+def _median_ratio(row: dict[str, Any] | None, peer: str, baseline: str) -> float | None:
+    if row is None:
+        return None
+    found = find_ratio(row, peer, baseline)
+    return None if found is None else float(found["median"])
+
+
+def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for sizes, batch, threshold in (([784, 100, 100, 10], 64, 1.25), ([784, 30, 10], 10, 4.0)):
+        row = _backprop_at(results, sizes, batch)
+        rows.append(
+            _row(
+                f"PyTorch float64 / reference float64 at {sizes} x {batch} >= {threshold}",
+                _median_ratio(row, "torch float64", BASELINE),
+                threshold,
+                True,
+                numpy_pass=_median_ratio(row, "torch float64", "numpy float64"),
+            )
+        )
+    for r in results.get("backprop", []):
+        rows.append(
+            _row(
+                f"reference float64 / numpy pass float64 at {r['label']} <= 1.15",
+                _median_ratio(r, BASELINE, "numpy float64"),
+                1.15,
+                False,
+                numpy_pass=1.0,
+            )
+        )
+    for r in results.get("backprop", []):
+        if r["batch"] == 64:
+            rows.append(
+                _row(
+                    f"per-sample loop / reference float64 at {r['label']} >= 20",
+                    _median_ratio(r, "per-sample loop float64", BASELINE),
+                    20.0,
+                    True,
+                    numpy_pass=_median_ratio(r, "per-sample loop float64", "numpy float64"),
+                )
+            )
+    rows.append(
+        _row(
+            "directional check of ~1.8M parameters < 5 s",
+            _directional_18m(results),
+            5.0,
+            False,
+            "s",
+        )
+    )
+    conformance = results.get("conformance", {}).get("runs", {}).get("reference", {})
+    rows.append(
+        _row(
+            "default conformance run on the reference < 60 s",
+            conformance.get("wall_s"),
+            60.0,
+            False,
+            "s",
+        )
+    )
+    memory = results.get("memory", {})
+    ratio = memory.get("ratio_to_must_hold", {}).get("reference.backprop") if memory else None
+    rows.append(
+        _row(
+            f"peak memory of a pass at {memory.get('label', '?')} <= 1.5 x what it must hold",
+            ratio,
+            1.5,
+            False,
+        )
+    )
+    return rows
+
+
+def _directional_18m(results: dict[str, Any]) -> float | None:
+    for row in results.get("gradcheck", {}).get("rows", []):
+        if row["n_params"] > 1_500_000 and "directional" in row["timings"]:
+            return float(row["timings"]["directional"]["median_s"])
+    return None
