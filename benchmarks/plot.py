@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
 def available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
+
+
+def _curves(ax: Any, rows: list[dict[str, Any]], x_of: Callable[[dict[str, Any]], float], names: list[str]) -> None:
+    """One log-log curve of median time per peer or method, over the rows that timed it."""
+    for name in names:
+        timed = [r for r in rows if name in r["timings"]]
+        ax.loglog([x_of(r) for r in timed], [r["timings"][name]["median_s"] for r in timed], marker="o", label=name)
+    ax.legend(fontsize=7)
 
 
 def write(results: dict[str, Any], path: Path) -> bool:
@@ -21,24 +30,12 @@ def write(results: dict[str, Any], path: Path) -> bool:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    ax = axes[0]
-    rows = results.get("backprop", [])
-    peers = list(rows[0]["timings"]) if rows else []
-    for peer in peers:
-        xs = [r["n_params"] * r["batch"] for r in rows if peer in r["timings"]]
-        ys = [r["timings"][peer]["median_s"] for r in rows if peer in r["timings"]]
-        ax.loglog(xs, ys, marker="o", label=peer)
-    ax.set(title="one backprop pass", xlabel="parameters x batch", ylabel="seconds (median)")
-    ax.legend(fontsize=7)
-    ax = axes[1]
+    backprop = results.get("backprop", [])
+    _curves(axes[0], backprop, lambda r: r["n_params"] * r["batch"], list(backprop[0]["timings"]) if backprop else [])
+    axes[0].set(title="one backprop pass", xlabel="parameters x batch", ylabel="seconds (median)")
     grad = results.get("gradcheck", {}).get("rows", [])
-    methods = sorted({m for r in grad for m in r["timings"]})
-    for method in methods:
-        xs = [r["n_params"] for r in grad if method in r["timings"]]
-        ys = [r["timings"][method]["median_s"] for r in grad if method in r["timings"]]
-        ax.loglog(xs, ys, marker="o", label=method)
-    ax.set(title="gradient checking", xlabel="parameters", ylabel="seconds (median)")
-    ax.legend(fontsize=7)
+    _curves(axes[1], grad, lambda r: r["n_params"], sorted({m for r in grad for m in r["timings"]}))
+    axes[1].set(title="gradient checking", xlabel="parameters", ylabel="seconds (median)")
     ax = axes[2]
     sym = results.get("symbolic", {}).get("rows", [])
     for name in sorted({r["series"] for r in sym}):

@@ -16,7 +16,6 @@ import numpy as np
 Array = np.ndarray
 
 _mp_exp = np.frompyfunc(mpmath.exp, 1, 1)
-_mp_log = np.frompyfunc(mpmath.log, 1, 1)
 _mp_log1p = np.frompyfunc(mpmath.log1p, 1, 1)
 
 
@@ -32,10 +31,6 @@ def as_array(x: Any) -> Array:
 
 def exp(x: Array) -> Array:
     return as_array(_mp_exp(x)) if is_mp(x) else np.exp(x)
-
-
-def log(x: Array) -> Array:
-    return as_array(_mp_log(x)) if is_mp(x) else np.log(x)
 
 
 def log1p(x: Array) -> Array:

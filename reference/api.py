@@ -18,12 +18,6 @@ from .validation import validate
 T = TypeVar("T")
 
 
-def _finite(value: Any) -> bool:
-    flat = np.ravel(value)
-    # flat @ flat is NaN or inf whenever an element is (or on overflow of huge values: then look closer)
-    return bool(np.isfinite(flat @ flat)) or bool(np.all(np.isfinite(flat)))
-
-
 def _guarded(case: Case, what: str, compute: Callable[[], T], outputs: Callable[[T], list[Any]]) -> T:
     """Run float computation, then make sure that finite input did not yield inf or NaN.
 
@@ -38,7 +32,7 @@ def _guarded(case: Case, what: str, compute: Callable[[], T], outputs: Callable[
 
 
 def _require_finite(case: Case, what: str, arrays: list[Any]) -> None:
-    if all(_finite(v) for v in arrays):
+    if all(validation.is_finite(v) for v in arrays):
         return
     validation.find_non_finite(case)  # non-finite input: name it
     largest = max(float(np.max(np.abs(w))) for w in case.weights)

@@ -71,18 +71,6 @@ def residual(sigma_L: str, z_L: Array, a_L: Array, y: Array) -> Array:
     return a_L - y
 
 
-def nabla_a(cost: str, a_L: Array, y: Array) -> Array:
-    """nabla_a C_x = dC_x/da^L, the first factor of equation 1 (quadratic: see ``residual``)."""
-    if cost == "quadratic":
-        return a_L - y
-    if cost == "cross_entropy":
-        one = _ops.const(a_L, 1.0)
-        return (a_L - y) / (a_L * (one - a_L))
-    if cost == "log_likelihood":
-        return -y / a_L
-    raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
-
-
 def closed_form_output_error(cost: str, a_minus_y: Array, a_L: Array, y: Array) -> Array | None:
     """delta^L in closed form where equation 1 simplifies exactly; None where it does not.
 

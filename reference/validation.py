@@ -164,11 +164,19 @@ def _as_numeric(field: str, where: str, value: Any, dtype: str) -> Array:
     return array.astype(dtype, copy=False)
 
 
+def is_finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in an array (or scalar).
+
+    A dot product with itself is NaN or inf whenever an element is, and costs a fraction of
+    isfinite on every element; only a non-finite result (or an overflow of huge values) needs
+    the elementwise look.
+    """
+    flat = np.ravel(value)
+    return bool(np.isfinite(flat @ flat)) or bool(np.all(np.isfinite(flat)))
+
+
 def _check_finite(field: str, where: str, array: Array) -> None:
-    # A dot product with itself is NaN or inf whenever an element is, and costs a fraction of
-    # isfinite on every element; only a non-finite result (or an overflow of huge values) needs the search.
-    flat = array.ravel()
-    if np.isfinite(flat @ flat):
+    if is_finite(array):
         return
     bad = np.argwhere(~np.isfinite(array))
     if len(bad):
@@ -243,11 +251,8 @@ def check_forward_finite(case: Case, z: list[Array]) -> None:
     non-finite w^l, b^l or x makes z^l non-finite; and z^l, of size m x n_l, is usually
     far smaller than w^l. When z is not finite the inputs are searched and the culprit named.
     """
-    for zl in z:
-        flat = zl.ravel()
-        if not np.isfinite(flat @ flat):
-            find_non_finite(case)
-            return
+    if not all(is_finite(zl) for zl in z):
+        find_non_finite(case)
 
 
 def find_non_finite(case: Case) -> None:
