@@ -9,8 +9,18 @@ size where it finishes in reasonable time; beyond it, full central differences a
 extrapolated from the cost of one evaluation of C at that size (a lower bound: it leaves out
 the per-entry bookkeeping).
 
+The comparison that matters (issue 10): full central differences must be at most as slow as
+torch's slow mode on the same network and parameter count; both are timed interleaved in the same
+run, one thread, so the ratio "central differences / torch gradcheck slow" is read off one row.
+The reference's cheap pass costs 3 evaluations of C per entry, all entries of a tensor evaluated
+in a few batched forward passes (numerical.problem.from_case), plus the adaptive scan on the
+entries it does not settle; torch's slow mode costs 2 evaluations per entry, one by one. The
+large-model check (directional check + central differences on the 16 largest-|g| and 16 random
+entries of every tensor) is timed where the directional check is.
+
 torch.autograd.gradcheck's default tolerances (atol 1e-5, rtol 1e-3, eps 1e-6) are far looser
-than the reference checkers' error bounds: it is timed here, not compared in strength.
+than the reference checkers' error bounds: it is timed here, not compared in strength (strength:
+benchmarks/gradcheck_heldout.py).
 """
 
 from __future__ import annotations
@@ -28,14 +38,15 @@ from .threads import torch_available
 BATCH = 10
 
 
-def _modules() -> tuple[Any, Any] | None:
-    """(gradcheck, directional_check) from the reference, or None while they do not exist."""
+def _modules() -> tuple[Any, Any, Any] | None:
+    """(gradcheck, directional_check, large_model_check) from the reference, or None while they do
+    not exist."""
     if importlib.util.find_spec("reference.gradcheck") is None:
         return None
     from reference.gradcheck import gradcheck
-    from reference.numerical import directional_check
+    from reference.numerical import directional_check, large_model_check
 
-    return gradcheck, directional_check
+    return gradcheck, directional_check, large_model_check
 
 
 def torch_gradcheck(problem: problems.Problem, fast: bool) -> Callable[[], bool]:
@@ -83,7 +94,7 @@ def run(
     found = _modules()
     if found is None:
         return {"skipped": "reference.gradcheck does not exist yet (issue 3)"}
-    gradcheck, directional_check = found
+    gradcheck, directional_check, large_model_check = found
     has_torch = torch_available()
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -96,6 +107,7 @@ def run(
             peers["complex step"] = _checked(functools.partial(gradcheck, case, method="complex_step"), _passed)
         if sizes in directional_sizes:
             peers["directional"] = _checked(functools.partial(directional_check, case), _passed)
+            peers["large-model check"] = _checked(functools.partial(large_model_check, case), _passed)
         if has_torch:
             if problem.n_params <= torch_slow_max_params:
                 peers["torch gradcheck slow"] = _checked(torch_gradcheck(problem, fast=False), bool)
@@ -119,8 +131,9 @@ def run(
     }
 
 
-def extrapolate_central(sizes: tuple[int, ...], seed: int, levels: int = 3) -> dict[str, Any]:
-    """Full central differences at ``sizes``: at least 2 x levels evaluations of C per parameter."""
+def extrapolate_central(sizes: tuple[int, ...], seed: int, evaluations: int = 3) -> dict[str, Any]:
+    """Full central differences at ``sizes``: at least 3 evaluations of C per parameter (the cheap
+    pass: C at p + h, p - h, p + 2h), one by one as a callable's would be."""
     from reference import engine
 
     problem = problems.make(sizes, BATCH, seed=seed)
@@ -149,8 +162,8 @@ def extrapolate_central(sizes: tuple[int, ...], seed: int, levels: int = 3) -> d
         "n_params": n,
         "evaluation_s": t_eval,
         "complex_evaluation_s": t_complex,
-        "central_hours_at_least": n * 2 * levels * t_eval / 3600.0,
+        "central_hours_at_least": n * evaluations * t_eval / 3600.0,
         "complex_step_hours_at_least": n * t_complex / 3600.0,
-        "model": f"n_params x {2 * levels} evaluations (central, {levels} Richardson levels); "
+        "model": f"n_params x {evaluations} evaluations (central differences' cheap pass, one by one); "
         "n_params complex evaluations (complex step)",
     }

@@ -1,9 +1,10 @@
 """Calling code under test without trusting it: every call ends in an Answer or a Fault.
 
-A Python implementation runs in a worker thread so that a hang becomes a timeout
-instead of hanging the suite. A thread cannot be killed, so a timed-out worker is
-abandoned (it is a daemon and dies with the process) and the implementation is
-marked unresponsive: calling it again would only pile up stuck threads.
+By default code under test runs in another process (conformance.protocol). In process
+(``--in-process``, for debugging) a call runs in a worker thread so that a hang becomes
+a timeout; a thread cannot be killed, so a timed-out thread is abandoned (a daemon,
+it dies with the process) and later calls report the implementation unresponsive.
+The first call gets the warm-up budget (imports, compilation), later ones the timeout.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ FaultKind = Literal["exception", "timeout", "crash", "garbage", "error", "unsupp
 
 @dataclass(frozen=True)
 class Answer:
-    """What the implementation returned (not yet checked in any way)."""
+    """What the implementation returned (not yet checked in any way).
+
+    ``mutation`` is filled in by a worker process, the only place that sees the arrays the
+    implementation was given: None when unchanged, else where they changed.
+    """
 
     value: Any
+    mutation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,11 +37,13 @@ class Fault:
 
     kind: FaultKind
     message: str
+    mutation: str | None = None
+    final: bool = False  # this fault ended the implementation: it will not be called again
 
     @property
     def fatal(self) -> bool:
-        """After a hang the implementation is not called again; every later call reports this."""
-        return self.kind in ("timeout", "unresponsive")
+        """The implementation will not be called again (it stopped responding for good)."""
+        return self.kind == "unresponsive" or self.final
 
 
 Outcome = Answer | Fault
@@ -53,11 +61,20 @@ def describe_exception(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}{where}" if first else f"{type(error).__name__}{where}"
 
 
+def first_call_limit(timeout: float | None, warmup: float | None, *, first: bool) -> float | None:
+    """The time a call may take: None (no limit) when timeout is None; the first call gets warm-up."""
+    if timeout is None:
+        return None
+    return max(timeout, warmup) if first and warmup is not None else timeout
+
+
 class ThreadCaller:
     """Runs callables in one reusable worker thread, each with a timeout (None: wait forever)."""
 
-    def __init__(self, timeout: float | None) -> None:
+    def __init__(self, timeout: float | None, warmup_timeout: float | None = None) -> None:
         self.timeout = timeout
+        self.warmup_timeout = warmup_timeout
+        self._called = False
         self._requests: queue.Queue[tuple[Callable[[], Any], queue.Queue[Outcome]]] | None = None
         self._hung: str | None = None
 
@@ -72,7 +89,9 @@ class ThreadCaller:
     def call(self, what: str, job: Callable[[], Any]) -> Outcome:
         if self._hung is not None:
             return Fault("unresponsive", f"not called: {self._hung}")
-        if self.timeout is None:
+        limit = first_call_limit(self.timeout, self.warmup_timeout, first=not self._called)
+        self._called = True
+        if limit is None:
             try:
                 return Answer(job())
             except KeyboardInterrupt:
@@ -85,8 +104,8 @@ class ThreadCaller:
         reply: queue.Queue[Outcome] = queue.Queue()
         self._requests.put((job, reply))
         try:
-            return reply.get(timeout=self.timeout)
+            return reply.get(timeout=limit)
         except queue.Empty:
-            self._requests = None  # abandon the stuck worker
-            self._hung = f"{what} did not return within {self.timeout:g} s on an earlier case"
-            return Fault("timeout", f"did not return within {self.timeout:g} s (per-case timeout)")
+            self._requests = None  # abandon the stuck thread
+            self._hung = f"{what} did not return within {limit:g} s on an earlier case (in process: not restarted)"
+            return Fault("timeout", f"did not return within {limit:g} s (per-call timeout)", final=True)

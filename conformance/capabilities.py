@@ -35,6 +35,7 @@ class Capabilities:
     dtypes: tuple[str, ...] = DTYPES
     outputs: tuple[str, ...] = OUTPUTS
     declared: bool = False
+    declared_keys: frozenset[str] = frozenset()  # which keys the implementation named
 
     def missing(self) -> list[str]:
         """Human-readable list of the parts of the contract this implementation leaves out."""
@@ -76,4 +77,4 @@ def parse_capabilities(value: Any) -> Capabilities:
                 f"not know; expected some of {', '.join(allowed)}"
             )
         fields[key] = tuple(n for n in allowed if n in names)  # contract order, no duplicates
-    return Capabilities(**fields, declared=True)
+    return Capabilities(**fields, declared=True, declared_keys=frozenset(fields))

@@ -25,8 +25,9 @@ import numpy as np
 
 from reference import Case
 
-from .calls import Answer, Fault
+from .calls import Answer, Fault, describe_exception
 from .loader import Implementation
+from .mutation import fresh_copy, mutation
 from .structure import Result, StructureError, parse_parameters, parse_result
 from .tolerances import (
     SAFETY,
@@ -87,6 +88,7 @@ class CaseReport:
     permutation: tuple[int, ...]
     findings: list[Finding] = field(default_factory=list)
     fatal: bool = False
+    answered: bool = False  # the first backprop call returned a value (whatever it was)
 
     def add(self, check: str, layer: int | None, status: Status, message: str = "") -> None:
         self.findings.append(Finding(check, layer, status, message))
@@ -103,45 +105,6 @@ class CaseReport:
         return None
 
 
-def fresh_copy(case: Case) -> Case:
-    """A deep copy for the implementation, so that nothing it does reaches the suite's own copy."""
-    return case.replace(
-        weights=[np.array(w, copy=True) for w in case.weights],
-        biases=[np.array(b, copy=True) for b in case.biases],
-        x=np.array(case.x, copy=True),
-        y=np.array(case.y, copy=True),
-    )
-
-
-def _mutation(given: Case, original: Case) -> str | None:
-    """Where the implementation changed its input, if it did."""
-    for name in ("weights", "biases"):
-        now, before = getattr(given, name), getattr(original, name)
-        if len(now) != len(before):
-            return f"{name} had {len(before)} arrays, now {len(now)}"
-        for i, (a, b) in enumerate(zip(now, before, strict=True)):
-            changed = _changed(a, b)
-            if changed:
-                return f"{name}[{i}]{changed} (layer {i + 2})"
-    for name in ("x", "y"):
-        changed = _changed(getattr(given, name), getattr(original, name))
-        if changed:
-            return f"{name}{changed}"
-    return None
-
-
-def _changed(now: object, before: Array) -> str | None:
-    now_array = np.asarray(now)
-    if now_array.shape != before.shape:
-        return f" changed shape from {before.shape} to {now_array.shape}"
-    same = (now_array == before) | (np.isnan(now_array) & np.isnan(before))
-    if same.all():
-        return None
-    index = tuple(int(i) for i in np.argwhere(~same)[0])
-    was, now = format_number(before[index]), format_number(now_array[index])
-    return f"[{', '.join(map(str, index))}] was {was}, is now {now}"
-
-
 def _mismatch_text(field_name: str, i: int | None, mm: Mismatch, layer: int | None, what: str, dtype: str) -> str:
     where = f"layer {layer}, " if layer is not None else ""
     return (
@@ -152,15 +115,24 @@ def _mismatch_text(field_name: str, i: int | None, mm: Mismatch, layer: int | No
 
 
 def _factor(actual: Array, expected: Array, tol: Array, m: int) -> float | None:
-    """m or 1/m when actual is that multiple of expected (a reduction bug), else None."""
+    """m or 1/m when actual is that multiple of expected (a reduction bug), else None.
+
+    Called once ``compare(actual, expected, tol)`` has failed. Computing k R instead of R
+    multiplies the implementation's own error by k, so k R is accepted within k T + T. The
+    factor explains the mismatch when actual fits k R and k R itself is not within T of R
+    (the same test compare applies): otherwise "off by k" and "right" cannot be told apart.
+    """
     if m < 2:
         return None
     for k in (float(m), 1.0 / m):
         fits = compare(actual, k * expected, tol * max(k, 1.0) + tol) is None
-        distinguishable = norm(expected) * abs(k - 1) > 2 * norm(tol) * max(k, 1.0)  # k R is not R
-        if fits and distinguishable:
+        if fits and compare(k * expected, expected, tol) is not None:
             return k
     return None
+
+
+def _fraction(k: float) -> str:
+    return f"{k:g}" if k >= 1 else f"1/{round(1 / k)}"
 
 
 def _factor_text(k: float, m: int, reduction: str) -> str:
@@ -183,8 +155,9 @@ class CaseChecker:
     def __init__(self, impl: Implementation) -> None:
         self.impl = impl
         caps = impl.capabilities
-        self.want_deltas = "deltas" in caps.outputs and caps.declared
-        self.want_cost = "cost" in caps.outputs and caps.declared
+        # Required only when declared: capabilities that name other keys say nothing of outputs.
+        self.want_deltas = "deltas" in caps.outputs and "outputs" in caps.declared_keys
+        self.want_cost = "cost" in caps.outputs and "outputs" in caps.declared_keys
 
     def _call_backprop(self, case: Case) -> tuple[Case, Answer | Fault]:
         given = fresh_copy(case)
@@ -210,6 +183,8 @@ class CaseChecker:
             )
         except StructureError as error:
             return f"{what}: {error}"
+        except Exception as error:  # noqa: BLE001 - whatever was sent, it is the answer's fault
+            return f"{what}: the answer cannot be read as a result ({describe_exception(error)})"
 
     def run(self, case: Case, eta: float, permutation: Sequence[int]) -> CaseReport | None:
         """All findings for the case; None when it cannot be judged (see tolerances.expect)."""
@@ -220,8 +195,9 @@ class CaseChecker:
         report = CaseReport(case, eta, tuple(int(p) for p in permutation))
         given, outcome = self._call_backprop(case)
         report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+        report.answered = isinstance(outcome, Answer)
         parsed = self._parse(case, outcome, "backprop")
-        self._no_mutation(report, given, case, "backprop")
+        self._no_mutation(report, given, case, "backprop", outcome)
         if isinstance(parsed, str):
             report.add("structure", None, "failed", parsed)
             _block_after(report, "structure", "blocked by the structure check")
@@ -265,6 +241,13 @@ class CaseChecker:
                 continue
             causes[layer] = f"{_LABEL[check]} at layer {layer}"
             detail = "delta^L" if layer == L else f"delta^{layer}, while delta^{layer + 1} is right"
+            k = _factor(res.deltas[i], exp.deltas[i], exp.tol_deltas[i], case.m)
+            if k is not None:
+                detail += (
+                    f"; the deltas are exactly {'m' if k > 1 else '1/m'} = {_fraction(k)} times the "
+                    "expected ones: the contract's delta^l is per sample (dC_x/dz^{x,l}), without the "
+                    "reduction's factor"
+                )
             report.add(
                 check,
                 layer,
@@ -324,6 +307,9 @@ class CaseChecker:
                     wrong_here.append(check)
                     pending.append((check, "failed", _mismatch_text(field_name, i, mm, layer, label, dtype)))
                 else:
+                    if compare(actual, expected, tol) is None:
+                        pending.append((check, "passed", ""))  # right, whatever the deltas say
+                        continue
                     own, own_tol = self._from_own_deltas(check, res, exp, i)
                     if compare(actual, own, own_tol) is None:
                         pending.append(
@@ -426,8 +412,14 @@ class CaseChecker:
             message += f"; it is {_factor_text(k, report.case.m, report.case.reduction)}"
         report.add("cost", None, "failed", message)
 
-    def _no_mutation(self, report: CaseReport, given: Case, original: Case, what: str) -> None:
-        if not self.impl.in_process:
+    def _no_mutation(
+        self, report: CaseReport, given: Case, original: Case, what: str, outcome: Answer | Fault
+    ) -> None:
+        if self.impl.in_process:
+            changed = mutation(given, original)
+        elif self.impl.reports_mutation:
+            changed = outcome.mutation  # the worker compared the arrays it passed
+        else:
             if not any(f.check == "no_mutation" for f in report.findings):
                 report.add(
                     "no_mutation",
@@ -436,7 +428,6 @@ class CaseChecker:
                     "not covered: a subprocess receives a serialised copy and cannot modify the inputs",
                 )
             return
-        changed = _mutation(given, original)
         if changed:
             report.add("no_mutation", None, "failed", f"{what} modified its input: {changed}")
         elif what == "backprop":
@@ -462,7 +453,7 @@ class CaseChecker:
             return
         given = fresh_copy(case)
         outcome = self.impl.sgd_step(given, eta)
-        self._no_mutation(report, given, case, "sgd_step")
+        self._no_mutation(report, given, case, "sgd_step", outcome)
         if isinstance(outcome, Fault):
             report.fatal |= outcome.fatal
             status: Status = "not covered" if outcome.kind == "unsupported" else "failed"
@@ -473,6 +464,9 @@ class CaseChecker:
             weights, biases = parse_parameters(outcome.value, case.sizes, case.dtype)
         except StructureError as error:
             report.add("sgd_step", None, "failed", f"sgd_step: {error}")
+            return
+        except Exception as error:  # noqa: BLE001 - whatever was sent, it is the answer's fault
+            report.add("sgd_step", None, "failed", f"sgd_step: the answer cannot be read ({describe_exception(error)})")
             return
         c64, u = exp.case64, exp.u
         for name, got, params, grads, tols in (

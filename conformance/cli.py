@@ -12,7 +12,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from .defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
+from .defaults import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WARMUP_TIMEOUT,
+    QUICK_EXAMPLES,
+)
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 3
@@ -33,9 +39,30 @@ def _add_impl_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=10.0,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="per-call timeout: a call that takes longer is a failing verdict (default 10)",
+        help=f"per-call timeout: a call that takes longer is a failing verdict (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--warmup-timeout",
+        type=float,
+        default=DEFAULT_WARMUP_TIMEOUT,
+        metavar="SECONDS",
+        help="time allowed for loading and for the first call of each kind in each process: imports, "
+        f"JIT compilation (default {DEFAULT_WARMUP_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run a Python implementation in the suite's own process (for breakpoints); no isolation: "
+        "a hang, a crash or tampering with the suite is not contained",
+    )
+    parser.add_argument(
+        "--max-answer-bytes",
+        type=int,
+        default=DEFAULT_MAX_ANSWER_BYTES,
+        metavar="N",
+        help=f"the longest answer line accepted from an implementation's process (default {DEFAULT_MAX_ANSWER_BYTES})",
     )
 
 
@@ -95,9 +122,49 @@ def _impl_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tup
         )
     if impl is not None and impl_cmd is not None:
         parser.error("give either --impl or --impl-cmd, not both")
-    if args.timeout <= 0:
-        parser.error("--timeout must be positive")
+    if not args.timeout > 0:
+        parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    if not args.warmup_timeout > 0:
+        parser.error(f"--warmup-timeout must be a positive number of seconds, got {args.warmup_timeout}")
+    if args.max_answer_bytes < 1024:
+        parser.error(f"--max-answer-bytes must be at least 1024, got {args.max_answer_bytes}")
+    if args.in_process and impl_cmd is not None:
+        parser.error("--in-process is for Python implementations (--impl), not --impl-cmd")
     return impl, impl_cmd
+
+
+def _isolation(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "timeout": args.timeout,
+        "warmup_timeout": args.warmup_timeout,
+        "in_process": args.in_process,
+        "max_answer_bytes": args.max_answer_bytes,
+    }
+
+
+def _writable_file(path: str) -> str | None:
+    """Why a report cannot be written at ``path``, checked before a run that may take minutes."""
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        return f"--report {path}: is a directory; expected a file name"
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        return f"--report {path}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        return f"--report {path}: not writable"
+    return None
+
+
+def _writable_dir(path: str) -> str | None:
+    target = os.path.abspath(path)
+    if os.path.exists(target) and not os.path.isdir(target):
+        return f"--failures-dir {path}: exists and is not a directory"
+    probe = target
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
+        return f"--failures-dir {path}: cannot be created or written ({probe} is not a writable folder)"
+    return None
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -106,16 +173,26 @@ def _split(value: str | None) -> list[str] | None:
 
 def _run(argv: Sequence[str]) -> int:
     from .loader import LoadError
-    from .runner import check_implementation
+    from .runner import InternalError, check_implementation
 
     parser = _run_parser()
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
     if args.examples is not None and args.examples < 1:
         parser.error("--examples must be at least 1")
-    options: dict[str, object] = {}
+    options: dict[str, object] = _isolation(args)
     if args.failures_dir:
         options["failures_dir"] = args.failures_dir
+    problems = [
+        p
+        for p in (
+            _writable_file(args.report) if args.report else None,
+            _writable_dir(args.failures_dir) if args.failures_dir else None,
+        )
+        if p
+    ]
+    if problems:
+        parser.error("; ".join(problems))
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         report = check_implementation(
@@ -124,7 +201,6 @@ def _run(argv: Sequence[str]) -> int:
             max_examples=args.examples,
             seed=args.seed,
             quick=args.quick,
-            timeout=args.timeout,
             regimes=_split(args.regimes),
             dtypes=_split(args.dtypes),
             progress=progress,
@@ -133,6 +209,9 @@ def _run(argv: Sequence[str]) -> int:
     except LoadError as error:
         print(f"error: cannot load the implementation: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except InternalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return INTERNAL_ERROR
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -146,16 +225,19 @@ def _run(argv: Sequence[str]) -> int:
 def _replay(argv: Sequence[str]) -> int:
     from .casefile import CaseFileError
     from .loader import LoadError
-    from .runner import replay
+    from .runner import InternalError, replay
 
     parser = _replay_parser()
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
     try:
-        report = replay(args.case_file, impl, impl_cmd=impl_cmd, timeout=args.timeout)
+        report = replay(args.case_file, impl, impl_cmd=impl_cmd, **_isolation(args))  # type: ignore[arg-type]
     except LoadError as error:
         print(f"error: cannot load the implementation: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except InternalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return INTERNAL_ERROR
     except (CaseFileError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR

@@ -12,18 +12,20 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import pickle
 import shlex
 import sys
 import types
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from .calls import Answer, Fault, Outcome, ThreadCaller, describe_exception
 from .capabilities import Capabilities, CapabilitiesError, parse_capabilities
-
-
-class LoadError(Exception):
-    """The implementation cannot be loaded or started (exit status 2 of the command line)."""
+from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
+from .errors import LoadError
+from .protocol import SubprocessImplementation, WorkerImplementation
 
 
 class Implementation(Protocol):
@@ -31,8 +33,11 @@ class Implementation(Protocol):
 
     name: str
     replay_args: str
-    in_process: bool
+    in_process: bool  # the suite can see the arrays it passed (and so judge no_mutation itself)
+    reports_mutation: bool  # a worker compares the arrays for it and reports a change
+    isolation: str  # how the code runs, for the report header
     capabilities: Capabilities
+    capabilities_note: str | None  # where the capabilities came from, when not from the object
     has_sgd_step: bool
 
     def backprop(self, case: Any) -> Outcome: ...
@@ -42,35 +47,79 @@ class Implementation(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Bound:
+    """What the suite calls on a Python object: found once, the same way in process and in a worker."""
+
+    backprop: Callable[[Any], Any]
+    sgd_step: Callable[[Any, float], Any] | None
+    raw_capabilities: Any
+    capabilities_from: str | None = None
+
+
+def bind(obj: Any, name: str, module: types.ModuleType | None = None) -> Bound:
+    """The object's backprop, sgd_step and capabilities; LoadError when it has no backprop.
+
+    ``module`` is where a ``module:attr`` spec found the object: a plain function carries no
+    capabilities of its own, so the module's ``capabilities`` apply (and the report says so).
+    """
+    method = getattr(obj, "backprop", None)
+    if callable(method):
+        backprop = method
+    elif callable(obj) and not isinstance(obj, types.ModuleType):
+        backprop = obj
+    else:
+        raise LoadError(
+            f"{name} has no backprop(case) method and is not callable; the contract needs an "
+            "object with a backprop method, or a plain function backprop(case)"
+        )
+    sgd = getattr(obj, "sgd_step", None)
+    raw = getattr(obj, "capabilities", None)
+    source = None
+    if raw is None and module is not None and module is not obj:
+        raw = getattr(module, "capabilities", None)
+        source = f"capabilities declared by the module {module.__name__}" if raw is not None else None
+    try:
+        raw = raw() if callable(raw) else raw
+    except Exception as error:
+        raise LoadError(f"{name}: capabilities() {describe_exception(error)}") from None
+    return Bound(backprop, sgd if callable(sgd) else None, raw, source)
+
+
 class PythonImplementation:
-    """An object with ``backprop(case)`` (maybe ``sgd_step``, ``capabilities``), or a callable."""
+    """In process (``--in-process``): an object with ``backprop(case)``, or a callable.
+
+    No isolation: a hang abandons a thread, a crash ends the suite, and the code can reach
+    the suite's own modules. For debugging with breakpoints; see README.
+    """
 
     in_process = True
+    reports_mutation = False
 
-    def __init__(self, obj: Any, *, name: str, replay_args: str, timeout: float | None = 10.0) -> None:
-        method = getattr(obj, "backprop", None)
-        if callable(method):
-            self._backprop = method
-        elif callable(obj) and not isinstance(obj, types.ModuleType):
-            self._backprop = obj
-        else:
-            raise LoadError(
-                f"{name} has no backprop(case) method and is not callable; the contract needs an "
-                "object with a backprop method, or a plain function backprop(case)"
-            )
-        sgd = getattr(obj, "sgd_step", None)
-        self._sgd_step = sgd if callable(sgd) else None
+    def __init__(
+        self,
+        obj: Any,
+        *,
+        name: str,
+        replay_args: str,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        module: types.ModuleType | None = None,
+        isolation: str = "none (in process)",
+    ) -> None:
+        bound = bind(obj, name, module)
+        self._backprop = bound.backprop
+        self._sgd_step = bound.sgd_step
         self.has_sgd_step = self._sgd_step is not None
-        raw = getattr(obj, "capabilities", None)
         try:
-            self.capabilities = parse_capabilities(raw() if callable(raw) else raw)
+            self.capabilities = parse_capabilities(bound.raw_capabilities)
         except CapabilitiesError as error:
             raise LoadError(f"{name}: {error}") from None
-        except Exception as error:
-            raise LoadError(f"{name}: capabilities() {describe_exception(error)}") from None
+        self.capabilities_note = bound.capabilities_from
         self.name = name
         self.replay_args = replay_args
-        self._caller = ThreadCaller(timeout)
+        self.isolation = isolation
+        self._caller = ThreadCaller(timeout, warmup_timeout)
 
     def backprop(self, case: Any) -> Outcome:
         return self._caller.call("backprop", lambda: self._backprop(case))
@@ -93,6 +142,10 @@ def _import_module(module_name: str) -> types.ModuleType:
         path = Path(module_name)
         if not path.is_file():
             raise LoadError(f"cannot load {module_name}: no such file")
+        # Like `python path/to/file.py`: the modules beside it are importable.
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
         spec = importlib.util.spec_from_file_location(path.stem, path)
         if spec is None or spec.loader is None:
             raise LoadError(f"cannot load {module_name} as a Python module")
@@ -118,16 +171,17 @@ def _import_module(module_name: str) -> types.ModuleType:
         raise LoadError(f"importing {module_name!r} failed: {describe_exception(error)}") from None
 
 
-def load_object(spec: str) -> Any:
-    """The Python object a spec names (module, function, instance or class), unwrapped."""
+def load_spec(spec: str) -> tuple[Any, types.ModuleType | None]:
+    """The Python object a spec names (module, function, instance or class), and the module that
+    holds it when the spec named an attribute (None when it named the module itself)."""
     if spec == "reference":
-        return _import_module("reference")
+        return _import_module("reference"), None
     module_name, sep, attr = spec.rpartition(":") if ":" in spec else (spec, "", "")
     if not module_name:
         raise LoadError(f"{spec!r} is not a spec; expected package.module:attr, package.module or reference")
     module = _import_module(module_name)
     if not sep:
-        return module
+        return module, None
     obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -141,7 +195,12 @@ def load_object(spec: str) -> Any:
             obj = obj()
         except Exception as error:
             raise LoadError(f"{spec} is a class, and {spec}() failed: {describe_exception(error)}") from None
-    return obj
+    return obj, module
+
+
+def load_object(spec: str) -> Any:
+    """The Python object a spec names, unwrapped."""
+    return load_spec(spec)[0]
 
 
 def _spec_for(obj: Any) -> str | None:
@@ -164,9 +223,20 @@ def _spec_for(obj: Any) -> str | None:
 
 
 def load_implementation(
-    impl: Any = None, *, impl_cmd: str | None = None, timeout: float | None = 10.0
+    impl: Any = None,
+    *,
+    impl_cmd: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+    in_process: bool = False,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
 ) -> Implementation:
-    """An Implementation from a spec string, an object or callable, or a command (``impl_cmd``)."""
+    """An Implementation from a spec string, an object or callable, or a command (``impl_cmd``).
+
+    Python code runs in a worker process (conformance.worker) unless ``in_process``; an
+    object that cannot be sent to a worker (a lambda, a closure, a class defined in
+    ``__main__``) runs in process, and the report's header says so.
+    """
     if impl is None and impl_cmd is None:
         raise LoadError(
             "no implementation selected: pass --impl package.module:attr (or reference), "
@@ -174,38 +244,81 @@ def load_implementation(
         )
     if impl is not None and impl_cmd is not None:
         raise LoadError("give either an implementation (--impl) or a command (--impl-cmd), not both")
+    for what, value in (("timeout", timeout), ("warmup_timeout", warmup_timeout)):
+        if value is not None and not value > 0:
+            raise LoadError(f"{what} must be a positive number of seconds (or None), got {value!r}")
     if impl_cmd is not None:
-        from .protocol import SubprocessImplementation
-
-        return SubprocessImplementation(impl_cmd, timeout=timeout)
-    if isinstance(impl, PythonImplementation) or _is_loaded(impl):
+        return SubprocessImplementation(
+            impl_cmd, max_answer_bytes=max_answer_bytes, timeout=timeout, warmup_timeout=warmup_timeout
+        )
+    if isinstance(impl, PythonImplementation | SubprocessImplementation | WorkerImplementation):
         return impl
     if isinstance(impl, str):
         spec = impl.strip()
-        return PythonImplementation(
-            load_object(spec), name=spec, replay_args=f"--impl {shlex.quote(spec)}", timeout=timeout
+        replay = f"--impl {shlex.quote(spec)}"
+        if in_process:
+            obj, module = load_spec(spec)
+            return PythonImplementation(
+                obj, name=spec, replay_args=replay, module=module, timeout=timeout, warmup_timeout=warmup_timeout
+            )
+        return WorkerImplementation(
+            spec=spec,
+            name=spec,
+            replay_args=replay,
+            max_answer_bytes=max_answer_bytes,
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
         )
     spec_found = _spec_for(impl)
     name = spec_found or getattr(impl, "__qualname__", None) or type(impl).__qualname__
     replay = (
         f"--impl {shlex.quote(spec_found)}" if spec_found else "--impl <package.module:attr of your implementation>"
     )
-    return PythonImplementation(impl, name=name, replay_args=replay, timeout=timeout)
-
-
-def _is_loaded(obj: Any) -> bool:
-    from .protocol import SubprocessImplementation
-
-    return isinstance(obj, SubprocessImplementation)
+    if in_process:
+        return PythonImplementation(impl, name=name, replay_args=replay, timeout=timeout, warmup_timeout=warmup_timeout)
+    bind(impl, name)  # the same LoadError as in process, before any worker starts
+    try:
+        pickled = pickle.dumps(impl)
+    except Exception as error:
+        why = f"{type(error).__name__}: {str(error)[:100]}"
+        return PythonImplementation(
+            impl,
+            name=name,
+            replay_args=replay,
+            isolation=f"none: the object cannot be sent to a worker ({why})",
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+        )
+    try:
+        return WorkerImplementation(
+            pickled=pickled,
+            name=name,
+            replay_args=replay,
+            max_answer_bytes=max_answer_bytes,
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+        )
+    except WorkerImplementation.CannotRecreate as error:
+        return PythonImplementation(
+            impl,
+            name=name,
+            replay_args=replay,
+            isolation=f"none: the worker cannot recreate the object ({error})",
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+        )
 
 
 __all__ = [
     "Answer",
+    "Bound",
     "Fault",
     "Implementation",
     "LoadError",
     "Outcome",
     "PythonImplementation",
+    "bind",
     "load_implementation",
     "load_object",
+    "load_spec",
 ]

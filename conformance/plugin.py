@@ -1,58 +1,96 @@
-"""The pytest plugin: ``pytest --pyargs conformance --impl package.module:attr`` (or
-``--impl-cmd``).
+"""The pytest plugin: ``pytest --pyargs conformance --impl package.module:attr`` (or ``--impl-cmd``).
 
 Registered through the ``pytest11`` entry point, so pytest loads it in every run
-once the package is installed. It only adds options; everything else happens
-only when the conformance tests (conformance/test_conformance.py) are collected.
-Those tests are one per (dtype, regime) group, so pytest-xdist spreads the groups
-over its workers, each of which starts its own ``--impl-cmd`` process; the
-workers' reports travel back in the test reports' user_properties and the
-controller prints one merged check x layer table at the end.
+once the package is installed, including runs of unrelated projects. So it only
+adds options, all named ``--conformance-*``; everything else happens only when the
+conformance tests (conformance/test_conformance.py) are collected. The short
+spellings ``--impl`` and ``--impl-cmd`` are added as aliases only where no other
+plugin or conftest has taken them: after the initial conftests have registered
+their options (pytest_load_initial_conftests), a name already registered is left
+alone, and the ``--conformance-`` spelling keeps working there.
+
+The tests are one per (dtype, regime) group, so pytest-xdist spreads the groups
+over its workers, each of which loads the implementation once (its own worker
+process or ``--impl-cmd`` process); the workers' reports travel back in the test
+reports' user_properties and the controller prints one merged check x layer table
+at the end (and writes it with ``--conformance-report FILE``).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
+from .defaults import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WARMUP_TIMEOUT,
+    QUICK_EXAMPLES,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
     from .loader import Implementation
-    from .report import Report
+    from .report import Report, Verdict
 
-GROUPS: list[tuple[str, str]] = [
-    (dtype, regime)
-    for dtype in ("float64", "float32")
-    for regime in ("small", "typical", "saturating", "zeros", "square")
-]
 FIXTURE = "conformance_session"
 _PROPERTY = "backprop_conformance_report"
 _REPORTS = pytest.StashKey[list[dict[str, Any]]]()
+_GROUP = "backprop-conformance"
+# The short spellings, each an alias of a --conformance- option (its own dest, so that
+# the plugin can tell whether the alias is its own or another plugin's option).
+_ALIASES: dict[str, str] = {"--impl": "conformance_impl_alias", "--impl-cmd": "conformance_impl_cmd_alias"}
+_ALIAS_HELP = {
+    "--impl": "same as --conformance-impl (added only when no other plugin or conftest defines --impl)",
+    "--impl-cmd": "same as --conformance-impl-cmd (added only when no other plugin or conftest defines --impl-cmd)",
+}
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("backprop-conformance", "backprop conformance suite (pytest --pyargs conformance)")
+    group = parser.getgroup(_GROUP, "backprop conformance suite (pytest --pyargs conformance)")
     group.addoption(
-        "--impl",
+        "--conformance-impl",
+        dest="conformance_impl",
         metavar="SPEC",
         default=None,
         help="implementation under test: package.module:attr, package.module, file.py:attr or "
-        "'reference' (fallback: $BACKPROP_IMPL)",
+        "'reference' (also --impl where free; fallback: $BACKPROP_IMPL)",
     )
     group.addoption(
-        "--impl-cmd",
+        "--conformance-impl-cmd",
+        dest="conformance_impl_cmd",
         metavar="COMMAND",
         default=None,
-        help="implementation under test as a command speaking the JSON-lines protocol",
+        help="implementation under test as a command speaking the JSON-lines protocol (also --impl-cmd where free)",
     )
     group.addoption(
         "--conformance-examples",
-        type=int,
+        type=_positive_int,
         default=None,
         metavar="N",
         help=f"Hypothesis examples per (dtype, regime) group (default {DEFAULT_EXAMPLES}, "
@@ -62,10 +100,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-quick", action="store_true", default=False, help="fewer, smaller cases")
     group.addoption(
         "--conformance-timeout",
-        type=float,
-        default=10.0,
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="per-call timeout (default 10)",
+        help=f"per-call timeout (default {DEFAULT_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--conformance-warmup-timeout",
+        type=_positive_float,
+        default=DEFAULT_WARMUP_TIMEOUT,
+        metavar="SECONDS",
+        help="timeout of each worker process's first call: imports, JIT compilation "
+        f"(default {DEFAULT_WARMUP_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--conformance-in-process",
+        action="store_true",
+        default=False,
+        help="run Python implementations in the pytest process, without isolation (for debugging)",
+    )
+    group.addoption(
+        "--conformance-max-answer-bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_ANSWER_BYTES,
+        metavar="BYTES",
+        help=f"largest accepted answer of one call (default {DEFAULT_MAX_ANSWER_BYTES})",
     )
     group.addoption(
         "--conformance-failures",
@@ -73,15 +132,75 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where failing cases are saved (default .conformance-failures)",
     )
+    group.addoption(
+        "--conformance-report",
+        metavar="FILE",
+        default=None,
+        help="also write the merged report as JSON (the same format as python -m conformance --report)",
+    )
+
+
+def _taken(parser: pytest.Parser, name: str) -> bool:
+    """Whether some plugin or conftest has registered the option string ``name``."""
+    for group in getattr(parser, "_groups", [getattr(parser, "_anonymous", None)]):
+        for option in getattr(group, "options", ()):
+            if name in option.names():
+                return True
+    return False
+
+
+def add_short_options(parser: pytest.Parser) -> list[str]:
+    """Add --impl and --impl-cmd as aliases where they are free; the names added.
+
+    Idempotent. Called once the initial conftests have registered their options, so
+    that a project whose conftest defines its own ``--impl`` keeps it.
+    """
+    group = parser.getgroup(_GROUP)
+    added = []
+    for name, dest in _ALIASES.items():
+        if _taken(parser, name):
+            continue
+        try:
+            group.addoption(
+                name, dest=dest, metavar="SPEC" if name == "--impl" else "COMMAND", default=None, help=_ALIAS_HELP[name]
+            )
+        except (ValueError, argparse.ArgumentError):  # taken in a way _taken cannot see
+            continue
+        added.append(name)
+    return added
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        add_short_options(parser)
+
+
+def _alias_registered(config: pytest.Config, dest: str) -> bool:
+    return config.getoption(dest, default=_MISSING) is not _MISSING
+
+
+_MISSING: Any = object()
 
 
 def _selection(config: pytest.Config) -> tuple[str | None, str | None, str]:
     """(impl, impl_cmd, how it was chosen)."""
-    impl, cmd = config.getoption("--impl"), config.getoption("--impl-cmd")
+    impl = config.getoption("conformance_impl") or config.getoption("conformance_impl_alias", default=None)
+    cmd = config.getoption("conformance_impl_cmd") or config.getoption("conformance_impl_cmd_alias", default=None)
     if impl or cmd:
         return impl, cmd, "command line"
     env = os.environ.get("BACKPROP_IMPL")
     return (env, None, "BACKPROP_IMPL") if env else (None, None, "")
+
+
+def _spelling(config: pytest.Config, long: str) -> str:
+    """The option's shortest spelling in this run: --impl unless another plugin owns it."""
+    short = "--" + long.removeprefix("--conformance-")
+    return short if _alias_registered(config, _ALIASES[short]) else long
 
 
 def _settings_text(config: pytest.Config) -> str:
@@ -90,7 +209,9 @@ def _settings_text(config: pytest.Config) -> str:
     return (
         f"examples per group {examples if examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)}, "
         f"seed {config.getoption('--conformance-seed')}, quick {quick}, "
-        f"timeout {config.getoption('--conformance-timeout'):g} s"
+        f"timeout {config.getoption('--conformance-timeout'):g} s, "
+        f"warm-up timeout {config.getoption('--conformance-warmup-timeout'):g} s"
+        + (", in process (no isolation)" if config.getoption("--conformance-in-process") else "")
     )
 
 
@@ -98,7 +219,11 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     impl, cmd, how = _selection(config)
     if not how:
         return None
-    what = f"--impl {impl}" if impl else f"--impl-cmd {cmd!r}"
+    what = (
+        f"{_spelling(config, '--conformance-impl')} {impl}"
+        if impl
+        else (f"{_spelling(config, '--conformance-impl-cmd')} {cmd!r}")
+    )
     return [f"backprop conformance: {what} (from the {how}); {_settings_text(config)}"]
 
 
@@ -106,14 +231,77 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not any(FIXTURE in getattr(item, "fixturenames", ()) for item in items):
         return
     impl, cmd, _ = _selection(config)
+    impl_opt, cmd_opt = _spelling(config, "--conformance-impl"), _spelling(config, "--conformance-impl-cmd")
     if impl and cmd:
-        raise pytest.UsageError("give either --impl or --impl-cmd, not both")
+        raise pytest.UsageError(f"give either {impl_opt} or {cmd_opt}, not both")
     if not impl and not cmd:
         raise pytest.UsageError(
-            "the conformance tests need an implementation: pass --impl package.module:attr "
-            "(or reference), "
-            "--impl-cmd 'COMMAND', or set BACKPROP_IMPL"
+            f"the conformance tests need an implementation: pass {impl_opt} package.module:attr "
+            f"(or reference), {cmd_opt} 'COMMAND', or set BACKPROP_IMPL"
         )
+
+
+def run_options(config: pytest.Config) -> dict[str, Any]:
+    """The check_implementation keyword arguments the command line sets (all but the selection)."""
+    options: dict[str, Any] = {
+        "max_examples": config.getoption("--conformance-examples"),
+        "seed": config.getoption("--conformance-seed"),
+        "quick": config.getoption("--conformance-quick"),
+        "timeout": config.getoption("--conformance-timeout"),
+        "warmup_timeout": config.getoption("--conformance-warmup-timeout"),
+        "in_process": config.getoption("--conformance-in-process"),
+        "max_answer_bytes": config.getoption("--conformance-max-answer-bytes"),
+    }
+    failures = config.getoption("--conformance-failures")
+    if failures:
+        options["failures_dir"] = failures
+    return options
+
+
+def _lines(verdicts: list[Verdict]) -> list[str]:
+    lines = []
+    for v in verdicts:
+        lines.append(v.line())
+        if v.replay:
+            lines.append(f"    replay: {v.replay}")
+    return lines
+
+
+def blocked_reason(what: str, verdicts: list[Verdict]) -> str:
+    """The skip reason of a check or group whose verdicts include blocked ones: not judged, and why."""
+    blocked = [v for v in verdicts if v.status == "blocked"]
+    causes = sorted({v.message for v in blocked})
+    where = ", ".join(
+        f"{v.check}{f' layer {v.layer}' if v.layer is not None else ''} ({v.dtype})" for v in blocked[:8]
+    ) + (f" and {len(blocked) - 8} more" if len(blocked) > 8 else "")
+    return f"{what}: not judged at {where}: {'; '.join(causes)}"[:800]
+
+
+def judge(what: str, verdicts: list[Verdict], incomplete: list[dict[str, Any]] | None = None) -> None:
+    """Fail, skip or return (pass), from verdicts: the rule of the per-group tests and parametrize_with_checks.
+
+    Failed anywhere: fail. Otherwise blocked anywhere: skip naming the blocking cause
+    (a blocked verdict means the check was not judged there, and CONFORMS requires
+    none). Otherwise cases left unjudged (the implementation stopped answering): fail.
+    Otherwise nothing passed: skip with the not-covered reasons.
+    """
+    failed = [v for v in verdicts if v.status == "failed"]
+    if failed:
+        pytest.fail("\n".join(_lines(failed)), pytrace=False)
+    if any(v.status == "blocked" for v in verdicts):
+        pytest.skip(blocked_reason(what, verdicts))
+    if incomplete:
+        pytest.fail(
+            "\n".join(
+                f"INCOMPLETE: {g.get('dtype')}/{g.get('regime')}: {g.get('judged')} of {g.get('requested')} "
+                f"cases judged" + (f" (stopped: {g['stopped']})" if g.get("stopped") else "")
+                for g in incomplete
+            ),
+            pytrace=False,
+        )
+    if not any(v.status == "passed" for v in verdicts):
+        reasons = sorted({v.message for v in verdicts}) or ["no verdict"]
+        pytest.skip(f"{what}: not covered: " + "; ".join(reasons)[:500])
 
 
 class ConformanceSession:
@@ -129,30 +317,10 @@ class ConformanceSession:
         caps = self.implementation.capabilities
         if dtype not in caps.dtypes:
             pytest.skip(f"not covered: {self.implementation.name} does not declare {dtype}")
-        options: dict[str, Any] = {}
-        failures = self.config.getoption("--conformance-failures")
-        if failures:
-            options["failures_dir"] = failures
-        report = check_implementation(
-            self.implementation,
-            max_examples=self.config.getoption("--conformance-examples"),
-            seed=self.config.getoption("--conformance-seed"),
-            quick=self.config.getoption("--conformance-quick"),
-            timeout=self.config.getoption("--conformance-timeout"),
-            regimes=[regime],
-            dtypes=[dtype],
-            **options,
-        )
+        report = check_implementation(self.implementation, regimes=[regime], dtypes=[dtype], **run_options(self.config))
         node.user_properties.append((_PROPERTY, report.to_dict()))
-        if not report.ok:
-            lines = []
-            for v in report.verdicts:
-                if v.status != "failed":
-                    continue
-                lines.append(v.line())
-                if v.replay:
-                    lines.append(f"    replay: {v.replay}")
-            pytest.fail("\n".join(lines) or "nothing was checked", pytrace=False)
+        incomplete = report.incomplete()
+        judge(f"{dtype}/{regime}", report.verdicts, incomplete)
         return report
 
 
@@ -162,8 +330,16 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
 
     config = request.config
     impl, cmd, _ = _selection(config)
+    options = run_options(config)
     try:
-        implementation = load_implementation(impl, impl_cmd=cmd, timeout=config.getoption("--conformance-timeout"))
+        implementation = load_implementation(
+            impl,
+            impl_cmd=cmd,
+            timeout=options["timeout"],
+            warmup_timeout=options["warmup_timeout"],
+            in_process=options["in_process"],
+            max_answer_bytes=options["max_answer_bytes"],
+        )
     except LoadError as error:
         pytest.fail(f"cannot load the implementation: {error}", pytrace=False)
     try:
@@ -194,6 +370,22 @@ def _collected(report: pytest.TestReport) -> list[dict[str, Any]]:
     return _COLLECTED
 
 
+def outcome_line(report: Report) -> str:
+    """The run's verdict in the CLI's words (report.Report.format)."""
+    failed = report.failed()
+    incomplete = report.incomplete()
+    blocked = [v for v in report.verdicts if v.status == "blocked"]
+    if report.ok:
+        return "CONFORMS"
+    if failed:
+        return f"DOES NOT CONFORM: {len(failed)} failed verdict(s)"
+    if incomplete:
+        return f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
+    if blocked:
+        return f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
+    return "NOTHING WAS CHECKED"
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     data = config.stash.get(_REPORTS, []) + _COLLECTED
     if not data:
@@ -209,5 +401,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for line in merged.table().splitlines():
         terminalreporter.write_line(line)
     terminalreporter.write_line("")
-    verdict = "CONFORMS" if merged.ok else f"DOES NOT CONFORM: {len(merged.failed())} failed verdict(s)"
-    terminalreporter.write_line(f"{verdict} ({merged.examples} cases)")
+    terminalreporter.write_line(f"{outcome_line(merged)} ({merged.examples} cases)")
+    path = config.getoption("--conformance-report")
+    if path and not hasattr(config, "workerinput"):  # the xdist controller writes the merged report
+        try:
+            merged.write_json(path)
+        except OSError as error:
+            terminalreporter.write_line(f"cannot write the report {path}: {error.strerror or error}")
+        else:
+            terminalreporter.write_line(f"report written to {path}")

@@ -1,76 +1,320 @@
-"""The JSON-lines client for implementations in any language (``--impl-cmd "COMMAND"``).
+"""Implementations in another process: a Python worker, or any program over JSON lines.
 
-COMMAND is started once (through the shell) and receives one request per line on
-stdin; it answers one line per request on stdout, with the request's id. The
-suite never trusts the channel: a line that is not JSON, an answer without the
-right id, a process that dies, or one that stops answering each become a Fault
-for that request, never an exception or a hang. Crashed processes are restarted
-(up to MAX_RESTARTS times); a process that times out is killed and not restarted,
-because every later request would likely wait out the timeout again.
+``WorkerImplementation`` runs a Python implementation in ``python -m conformance.worker``
+(the default for every Python implementation); ``SubprocessImplementation`` runs
+``--impl-cmd COMMAND``, which speaks the contract's public JSON-lines protocol
+(CONTRACT.md section 5). Both sit on conformance.channel and share one policy:
+
+* every call ends in an Answer or a Fault, never an exception or a hang;
+* the first call of each kind (backprop, sgd_step) in each process gets the warm-up
+  budget (imports, JIT compilation), later calls the timeout;
+* a hang, a crash, an answer line over the size cap, or an answer the suite cannot
+  read ends that call with a failing verdict; the process is killed and a fresh one
+  started for the next call, so one bad case does not end the run;
+* a process that needs restarting more than MAX_RESTARTS times, or times out
+  MAX_TIMEOUTS times, is not started again: later calls report it unresponsive.
 """
 
 from __future__ import annotations
 
-import collections
+import base64
 import os
-import queue
 import shlex
-import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
-from . import contract
-from .calls import Answer, Fault, Outcome
+from . import contract, wire
+from .calls import Answer, Fault, Outcome, first_call_limit
 from .capabilities import Capabilities, CapabilitiesError, parse_capabilities
+from .channel import Broken, Channel, Line, command_argv, describe_status
+from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
+from .errors import LoadError
 
 MAX_RESTARTS = 20
-_EOF = object()
+MAX_TIMEOUTS = 5
 
 
-def _pump_lines(stream: IO[str], sink: queue.Queue[object]) -> None:
-    try:
-        for line in stream:
-            sink.put(line)
-    except (OSError, ValueError):
-        pass
-    sink.put(_EOF)
-
-
-def _pump_stderr(stream: IO[str], tail: collections.deque[str]) -> None:
-    try:
-        for line in stream:
-            tail.append(line.rstrip("\n"))
-    except (OSError, ValueError):
-        pass
-
-
-class SubprocessImplementation:
-    """An implementation behind a command that speaks the contract's JSON-lines protocol."""
+class _Process:
+    """The restart, warm-up and fault policy shared by both kinds of process implementation."""
 
     in_process = False
+    reports_mutation = False
+    capabilities_note: str | None = None
 
-    def __init__(self, command: str, *, timeout: float | None = 10.0) -> None:
-        from .loader import LoadError
+    def __init__(self, *, timeout: float | None, warmup_timeout: float | None, max_answer_bytes: int) -> None:
+        if not isinstance(max_answer_bytes, int) or isinstance(max_answer_bytes, bool) or max_answer_bytes < 1024:
+            raise LoadError(f"max_answer_bytes must be an integer of at least 1024, got {max_answer_bytes!r}")
+        self.timeout = timeout
+        self.warmup_timeout = warmup_timeout
+        self.max_answer_bytes = max_answer_bytes
+        self._channel: Channel | None = None
+        self._warm: set[str] = set()
+        self._starts = 0
+        self._timeouts = 0
+        self._next_id = 0
+        self._dead: str | None = None
+        self._first_seen: dict[str, float] = {}  # how long each kind's first call took, once
 
+    # -- to be provided -------------------------------------------------------------------
+
+    def _argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
+        """The handshake after a start; None when it went well, else why not."""
+        return None
+
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+        raise NotImplementedError
+
+    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+        raise NotImplementedError
+
+    # -- the policy -----------------------------------------------------------------------
+
+    def _limit(self, op: str) -> float | None:
+        """The timeout, or for the first call of a kind in a process the warm-up budget.
+
+        A restarted process has shown how long its warm-up takes: it gets twice that plus the
+        timeout (never more than the budget), so that restarts after a hang stay cheap.
+        """
+        limit = first_call_limit(self.timeout, self.warmup_timeout, first=op not in self._warm)
+        seen = self._first_seen.get(op)
+        if op not in self._warm and seen is not None and limit is not None and self.timeout is not None:
+            limit = min(limit, max(self.timeout, 2 * seen + self.timeout))
+        return limit
+
+    def _deadline(self, op: str) -> float | None:
+        limit = self._limit(op)
+        return None if limit is None else time.monotonic() + limit
+
+    def _start(self) -> str | None:
+        self._starts += 1
+        if self._starts > MAX_RESTARTS + 1:
+            return f"the process had to be restarted {MAX_RESTARTS} times; not started again"
+        try:
+            channel = Channel(self._argv(), max_line=self.max_answer_bytes)
+        except OSError as error:
+            return f"cannot start {shlex.join(self._argv())}: {error}"
+        self._channel = channel
+        self._warm.clear()
+        try:
+            problem = self._after_start(channel, self._deadline("start"))
+        except BaseException:
+            channel.kill()
+            self._channel = None
+            raise
+        if problem is not None:
+            channel.kill()
+            self._channel = None
+        return problem
+
+    def _drop(self) -> None:
+        if self._channel is not None:
+            self._channel.kill()
+            self._channel = None
+
+    def _broken(self, op: str, broken: Broken, limit: float | None) -> Fault:
+        channel = self._channel
+        assert channel is not None
+        if broken.why == "timeout":
+            first = op not in self._warm
+            self._drop()
+            self._timeouts += 1
+            if first:
+                # Even the warm-up budget did not suffice: a fresh process would only hang again.
+                self._dead = f"its first {op} call in a fresh process did not return within {limit:g} s"
+            elif self._timeouts >= MAX_TIMEOUTS:
+                self._dead = f"it timed out {MAX_TIMEOUTS} times"
+            what = " (the first call in a fresh process: the warm-up budget)" if first else ""
+            then = "not called again" if self._dead else "the process was killed and a fresh one is started"
+            return Fault("timeout", f"did not return within {limit:g} s{what}; {then}", final=self._dead is not None)
+        if broken.why == "too long":
+            self._drop()
+            return Fault("garbage", f"answered with {broken.detail} (the cap is --max-answer-bytes)")
+        status = channel.exit_status(wait=2.0)
+        tail = channel.stderr_tail()
+        self._drop()
+        said = f"; its stderr ends with: {tail}" if tail else ""
+        return Fault("crash", f"crashed: the process {describe_status(status)} during the {op} call{said}")
+
+    def _call(self, op: str, case: Any, eta: float | None = None) -> Outcome:
+        if self._dead is not None:
+            return Fault("unresponsive", f"not called: {self._dead}")
+        if self._channel is None or not self._channel.alive():
+            self._drop()
+            problem = self._start()
+            if problem is not None:
+                if self._starts > MAX_RESTARTS + 1:
+                    self._dead = problem
+                    return Fault("unresponsive", problem)
+                again = "restarted" if self._starts > 1 else "started"
+                return Fault("crash", f"could not be {again}: {problem}")
+        channel = self._channel
+        assert channel is not None
+        self._next_id += 1
+        rid = self._next_id
+        limit = self._limit(op)
+        started = time.monotonic()
+        received = channel.request(self._encode(rid, op, case, eta), None if limit is None else started + limit)
+        if isinstance(received, Broken):
+            return self._broken(op, received, limit)
+        assert isinstance(received, Line)
+        outcome = self._decode(rid, op, received.text)
+        if isinstance(outcome, Fault) and outcome.kind == "garbage":
+            self._drop()  # the stream can no longer be trusted: start afresh
+        elif op not in self._warm:
+            self._warm.add(op)
+            self._first_seen.setdefault(op, time.monotonic() - started)
+        return outcome
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+
+def _id_problem(answer: Any, rid: int, text: bytes) -> str | None:
+    if not isinstance(answer, dict) or "id" not in answer:
+        return f"answered with a line without an id: {text[:200]!r}"
+    got = answer["id"]
+    if not isinstance(got, int) or isinstance(got, bool):
+        return f"answered request {rid} with the id {got!r}, which is not an integer"
+    if got != rid:
+        kind = "an earlier request again (a duplicate answer)" if got < rid else "a request not yet sent"
+        return f"answered request {rid} with the id {got}: {kind}"
+    return None
+
+
+class WorkerImplementation(_Process):
+    """A Python implementation in its own worker process (``python -m conformance.worker``)."""
+
+    reports_mutation = True
+
+    class CannotRecreate(Exception):
+        """The worker could not unpickle the object (the caller then runs it in process)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        replay_args: str,
+        spec: str | None = None,
+        pickled: bytes | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    ) -> None:
+        super().__init__(timeout=timeout, warmup_timeout=warmup_timeout, max_answer_bytes=max_answer_bytes)
+        self.name = name
+        self.replay_args = replay_args
+        self.isolation = "worker process (python -m conformance.worker)"
+        self._load = {
+            "name": name,
+            "spec": spec,
+            "pickle": None if pickled is None else base64.b64encode(pickled).decode("ascii"),
+            "sys_path": [os.path.abspath(p) if p else os.getcwd() for p in sys.path],
+        }
+        self._loaded: dict[str, Any] | None = None
+        problem = self._start()
+        if problem is not None or self._loaded is None:
+            self.close()
+            raise LoadError(problem or "the worker did not load the implementation")
+        try:
+            self.capabilities: Capabilities = parse_capabilities(self._loaded["capabilities"])
+        except CapabilitiesError as error:
+            self.close()
+            raise LoadError(f"{name}: {error}") from None
+        self.capabilities_note = self._loaded.get("capabilities_from")
+        self.has_sgd_step: bool = bool(self._loaded.get("has_sgd_step"))
+
+    def _argv(self) -> list[str]:
+        return [sys.executable, "-m", "conformance.worker"]
+
+    def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
+        received = channel.request(wire.dumps(self._load), deadline)
+        if isinstance(received, Broken):
+            if received.why == "timeout":
+                return f"loading {self.name} took longer than the warm-up budget"
+            status = channel.exit_status(wait=2.0)
+            tail = channel.stderr_tail()
+            said = f"; its stderr ends with: {tail}" if tail else ""
+            return f"the worker process {describe_status(status)} while loading {self.name}{said}"
+        assert isinstance(received, Line)
+        try:
+            answer = wire.loads(received.text)
+        except wire.WireError as error:
+            return f"the worker answered the load request with something unreadable ({error})"
+        if not isinstance(answer, dict):
+            return "the worker answered the load request with something unreadable"
+        if "cannot_recreate" in answer:
+            raise WorkerImplementation.CannotRecreate(str(answer["cannot_recreate"]))
+        if "load_error" in answer:
+            raise LoadError(str(answer["load_error"]))
+        if self._loaded is None:
+            self._loaded = answer
+        return None
+
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+        request: dict[str, Any] = {"id": rid, "op": op, "case": wire.encode_case(case)}
+        if eta is not None:
+            request["eta"] = float(eta)
+        return wire.dumps(request)
+
+    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+        try:
+            answer = wire.loads(text)
+        except wire.WireError as error:
+            return Fault("garbage", f"answered with a line the suite cannot read ({error}): {text[:120]!r}")
+        problem = _id_problem(answer, rid, text)
+        if problem is not None:
+            return Fault("garbage", problem)
+        mutation = answer.get("mutation")
+        mutation = str(mutation)[:300] if mutation is not None else None
+        if "unsupported" in answer:
+            return Fault("unsupported", str(answer["unsupported"])[:300])
+        if "error" in answer:
+            message = str(answer["error"])[:500]
+            if op == "sgd_step" and message.startswith("raised NotImplementedError"):
+                return Fault("unsupported", f"the implementation's sgd_step {message}")
+            return Fault("exception", message, mutation)
+        if "result" not in answer:
+            return Fault("garbage", f"answered request {rid} without a result")
+        return Answer(answer["result"], mutation)
+
+    def backprop(self, case: Any) -> Outcome:
+        return self._call("backprop", case)
+
+    def sgd_step(self, case: Any, eta: float) -> Outcome:
+        if not self.has_sgd_step:
+            return Fault("unsupported", "the implementation has no sgd_step method")
+        return self._call("sgd_step", case, eta)
+
+
+class SubprocessImplementation(_Process):
+    """An implementation behind a command that speaks the contract's JSON-lines protocol."""
+
+    isolation = "its own process (--impl-cmd)"
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    ) -> None:
         if not command.strip():
             raise LoadError("--impl-cmd needs a command, got an empty string")
+        super().__init__(timeout=timeout, warmup_timeout=warmup_timeout, max_answer_bytes=max_answer_bytes)
         self.command = command
         self.name = f"command: {command}"
         self.replay_args = f"--impl-cmd {shlex.quote(command)}"
-        self.timeout = timeout
-        self._proc: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[object] = queue.Queue()
-        self._stderr: collections.deque[str] = collections.deque(maxlen=20)
-        self._next_id = 0
-        self._restarts = -1  # the first start is not a restart
-        self._dead: str | None = None
         self._sgd_known = False
-        self.has_sgd_step = True  # until the first sgd_step request is refused
-        outcome = self._request({"op": "capabilities"}, timeout=max(timeout or 0.0, 30.0))
+        self.has_sgd_step: bool = True  # until the first sgd_step request is refused
+        outcome = self._call("capabilities", None)
         if isinstance(outcome, Fault):
             if outcome.kind == "error":
                 self.capabilities = Capabilities()  # refusing the question: the whole contract
@@ -86,140 +330,42 @@ class SubprocessImplementation:
                 self.close()
                 raise LoadError(f"{command!r}: {error}") from None
 
-    # -- process management -------------------------------------------------------------
+    def _argv(self) -> list[str]:
+        return command_argv(self.command)
 
-    def _start(self) -> str | None:
-        """Start the process; None on success, else why it could not start."""
-        self._restarts += 1
-        if self._restarts > MAX_RESTARTS:
-            return f"the process crashed {MAX_RESTARTS} times; not restarted again"
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+        request: dict[str, Any] = {"id": rid, "op": op}
+        if case is not None:
+            request["case"] = contract.encode_case(case)
+        if eta is not None:
+            request["eta"] = float(eta)
+        return contract.dumps(request).encode("utf-8")
+
+    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+        stripped = text.strip()
         try:
-            self._proc = subprocess.Popen(
-                self.command,
-                shell=True,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                bufsize=1,
-                start_new_session=sys.platform != "win32",
-            )
-        except OSError as error:
-            return f"cannot start {self.command!r}: {error}"
-        self._lines = queue.Queue()
-        self._stderr.clear()
-        assert self._proc.stdout is not None and self._proc.stderr is not None
-        for target, args in (
-            (_pump_lines, (self._proc.stdout, self._lines)),
-            (_pump_stderr, (self._proc.stderr, self._stderr)),
-        ):
-            threading.Thread(target=target, args=args, daemon=True, name="conformance-pipe").start()
-        return None
-
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
+            answer = contract.loads(stripped)
+        except (ValueError, RecursionError):
+            shown = stripped[:200].decode("utf-8", "replace")
+            return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
+        problem = _id_problem(answer, rid, stripped)
+        if problem is not None:
+            return Fault("garbage", problem)
+        if "error" in answer:
+            return Fault("error", f"answered with an error: {str(answer['error'])[:300]}")
+        del answer["id"]
         try:
-            if sys.platform != "win32":
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:  # pragma: no cover
-                proc.kill()
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            pass
-
-    def _stderr_tail(self) -> str:
-        time.sleep(0.05)  # let the stderr pump catch the last words of a dying process
-        lines = [line for line in self._stderr if line.strip()]
-        return f"; its stderr ends with: {' | '.join(lines[-3:])}" if lines else ""
-
-    def _crashed(self, while_doing: str) -> Fault:
-        proc = self._proc
-        status = None
-        if proc is not None:
-            try:
-                status = proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                status = None
-        tail = self._stderr_tail()
-        self._kill()
-        how = f"exited with status {status}" if status is not None else "closed its stdout"
-        return Fault("crash", f"crashed: the process {how} {while_doing}{tail}")
-
-    # -- requests -----------------------------------------------------------------------
-
-    def _request(self, payload: dict[str, Any], timeout: float | None = None) -> Outcome:
-        if self._dead is not None:
-            return Fault("unresponsive", f"not sent: {self._dead}")
-        if self._proc is None or self._proc.poll() is not None:
-            if self._proc is not None:
-                self._kill()
-            problem = self._start()
-            if problem is not None:
-                self._dead = problem
-                return Fault("unresponsive", problem)
-        proc = self._proc
-        assert proc is not None and proc.stdin is not None
-        self._next_id += 1
-        rid = self._next_id
-        op = payload["op"]
-        try:
-            line = contract.dumps({"id": rid, **payload})
-            proc.stdin.write(line + "\n")
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            return self._crashed(f"before reading the {op} request")
-        limit = self.timeout if timeout is None else timeout
-        deadline = None if limit is None else time.monotonic() + limit
-        while True:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                self._kill()
-                self._dead = f"the process did not answer a {op} request within {limit:g} s earlier"
-                return Fault("timeout", f"did not answer within {limit:g} s (per-case timeout)")
-            try:
-                item = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if item is _EOF:
-                return self._crashed(f"instead of answering the {op} request")
-            text = str(item).strip()
-            if not text:
-                continue
-            try:
-                answer = contract.loads(text)
-            except ValueError:
-                return Fault("garbage", f"answered with a line that is not JSON: {text[:200]!r}")
-            if not isinstance(answer, dict) or "id" not in answer:
-                return Fault("garbage", f"answered with a JSON line without an id: {text[:200]!r}")
-            if isinstance(answer["id"], int) and answer["id"] < rid:
-                continue  # a late answer to an earlier request that already failed
-            if answer["id"] != rid:
-                return Fault("garbage", f"answered request {rid} with the id {answer['id']!r}")
-            if "error" in answer:
-                return Fault("error", f"answered with an error: {str(answer['error'])[:300]}")
-            del answer["id"]
             return Answer(contract.decode_result(answer))
+        except (TypeError, ValueError, RecursionError) as error:
+            return Fault("garbage", f"answered with a result the suite cannot read: {error}")
 
     def backprop(self, case: Any) -> Outcome:
-        return self._request({"op": "backprop", "case": contract.encode_case(case)})
+        return self._call("backprop", case)
 
     def sgd_step(self, case: Any, eta: float) -> Outcome:
         if not self.has_sgd_step:
             return Fault("unsupported", "the implementation refused the first sgd_step request")
-        outcome = self._request({"op": "sgd_step", "case": contract.encode_case(case), "eta": float(eta)})
+        outcome = self._call("sgd_step", case, eta)
         if not self._sgd_known:
             self._sgd_known = True
             if isinstance(outcome, Fault) and outcome.kind == "error":
@@ -229,15 +375,3 @@ class SubprocessImplementation:
                     f"the implementation refused the first sgd_step request ({outcome.message})",
                 )
         return outcome
-
-    def close(self) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        try:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the contract's "end of requests"
-            proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired, ValueError):
-            pass
-        self._kill()

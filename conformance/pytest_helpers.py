@@ -8,12 +8,16 @@
 
 One pytest parameter per check (ids are the check names). The whole run happens
 once, on the first call, and is shared by every parameter: each then asserts its
-own verdicts. A check with only "not covered" or "blocked" verdicts is skipped
-with the reason; a failed check fails with every verdict message and replay command.
+own verdicts over every layer and dtype, by the plugin's rule (conformance.plugin.judge):
+failed anywhere: the test fails with every failed verdict and its replay command;
+otherwise blocked anywhere (not judged there, because something it depends on
+failed): skipped, naming the blocking cause, never passed, since CONFORMS requires
+no blocked verdict; otherwise only "not covered": skipped with the reason.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,12 +30,20 @@ class _SharedRun:
         self.impl = impl
         self.options = options
         self._report: Report | None = None
+        self._error: Exception | None = None
 
     def report(self) -> Report:
+        """The run's report, computed once; a run that raised raises again without running again."""
+        if self._error is not None:
+            raise self._error
         if self._report is None:
             from .runner import check_implementation
 
-            self._report = check_implementation(self.impl, **self.options)
+            try:
+                self._report = check_implementation(self.impl, **self.options)
+            except Exception as error:
+                self._error = error
+                raise
         return self._report
 
 
@@ -46,20 +58,11 @@ class ConformanceCheck:
         return f"<conformance check {self.name}>"
 
     def __call__(self) -> None:
-        import pytest
+        from .plugin import judge
 
-        verdicts = [v for v in self._shared.report().verdicts if v.check == self.name]
-        failed = [v for v in verdicts if v.status == "failed"]
-        if failed:
-            lines = []
-            for v in failed:
-                lines.append(v.line())
-                if v.replay:
-                    lines.append(f"    replay: {v.replay}")
-            pytest.fail("\n".join(lines), pytrace=False)
-        if not any(v.status == "passed" for v in verdicts):
-            reasons = sorted({v.message for v in verdicts}) or ["no verdict"]
-            pytest.skip(f"{self.name}: " + "; ".join(reasons)[:500])
+        report = self._shared.report()
+        verdicts = [v for v in report.verdicts if v.check == self.name]
+        judge(self.name, verdicts, report.incomplete())
 
 
 def parametrize_with_checks(
@@ -73,9 +76,22 @@ def parametrize_with_checks(
 
     ``xfail`` maps check names to reasons (strict: an xfailed check that passes is
     reported). Other keyword arguments go to ``check_implementation`` (max_examples,
-    seed, quick, impl_cmd, timeout, regimes, dtypes, failures_dir).
+    seed, quick, impl_cmd, timeout, warmup_timeout, in_process, max_answer_bytes,
+    regimes, dtypes, failures_dir); an unknown one is a TypeError here, at collection,
+    rather than one error per check.
     """
     import pytest
+
+    from .runner import check_implementation
+
+    accepted = [
+        name
+        for name, p in inspect.signature(check_implementation).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "progress"
+    ]
+    wrong = sorted(set(options) - set(accepted))
+    if wrong:
+        raise TypeError(f"parametrize_with_checks: unknown option(s) {wrong}; accepted: {', '.join(accepted)}")
 
     xfail = dict(xfail or {})
     selected = list(checks) if checks is not None else list(CHECKS)

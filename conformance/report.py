@@ -164,12 +164,22 @@ class Report:
     examples: int = 0
     duration: float = 0.0
     versions: dict[str, str] = field(default_factory=versions)
+    # Per (dtype, regime) group: requested, asked, answered and judged case counts (search.GroupCount).
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    capabilities_note: str | None = None
+
+    def incomplete(self) -> list[dict[str, Any]]:
+        """The groups that judged fewer cases than requested, or stopped early."""
+        return [g for g in self.groups if g.get("stopped") or g.get("judged", 0) < g.get("requested", 0)]
 
     @property
     def ok(self) -> bool:
-        """Conforms: no check failed (or was blocked), and something was actually checked."""
-        return not any(v.status in ("failed", "blocked") for v in self.verdicts) and any(
-            v.status == "passed" for v in self.verdicts
+        """Conforms: no check failed (or was blocked), every requested case was judged, and
+        something was actually checked."""
+        return (
+            not any(v.status in ("failed", "blocked") for v in self.verdicts)
+            and not self.incomplete()
+            and any(v.status == "passed" for v in self.verdicts)
         )
 
     def failed(self) -> list[Verdict]:
@@ -184,6 +194,8 @@ class Report:
             "examples": self.examples,
             "duration_seconds": round(self.duration, 3),
             "not_covered": self.not_covered,
+            "groups": self.groups,
+            "capabilities_note": self.capabilities_note,
             "verdicts": [asdict(v) for v in self.verdicts],
             "summary_table": self.table(),
         }
@@ -198,6 +210,8 @@ class Report:
             examples=int(data.get("examples", 0)),
             duration=float(data.get("duration_seconds", 0.0)),
             versions=dict(data.get("versions", {})),
+            groups=[dict(g) for g in data.get("groups", [])],
+            capabilities_note=data.get("capabilities_note"),
         )
 
     def write_json(self, path: str | Path) -> None:
@@ -206,10 +220,22 @@ class Report:
     def header(self) -> str:
         v = self.versions
         settings = ", ".join(f"{k} {val}" for k, val in self.settings.items())
+        note = f" ({self.capabilities_note})" if self.capabilities_note else ""
         return (
             f"backprop conformance suite {v.get('suite')} (contract {v.get('contract')}, reference "
-            f"{v.get('reference')})\nimplementation: {self.implementation}\nsettings: {settings}"
+            f"{v.get('reference')})\nimplementation: {self.implementation}{note}\nsettings: {settings}"
         )
+
+    def accounting(self) -> str:
+        """One line per group: cases requested, asked, answered and judged."""
+        lines = []
+        for g in self.groups:
+            line = (
+                f"  {g['dtype']}/{g['regime']}: {g['requested']} requested, {g['asked']} asked, "
+                f"{g['answered']} answered, {g['judged']} judged"
+            )
+            lines.append(line + (f" (stopped: {g['stopped']})" if g.get("stopped") else ""))
+        return "cases per group:\n" + "\n".join(lines) if lines else ""
 
     def table(self) -> str:
         """One check x layer table per dtype: pass / FAIL / blocked / - (not covered)."""
@@ -251,11 +277,20 @@ class Report:
         if verbose:
             parts.extend(v.line() for v in self.verdicts if v.status in ("blocked", "not covered"))
         parts.append(self.table())
-        outcome = (
-            "CONFORMS"
-            if self.ok
-            else (f"DOES NOT CONFORM: {len(failed)} failed verdict(s)" if failed else "NOTHING WAS CHECKED")
-        )
+        incomplete = self.incomplete()
+        if incomplete or verbose:
+            parts.append(self.accounting())
+        blocked = [v for v in self.verdicts if v.status == "blocked"]
+        if self.ok:
+            outcome = "CONFORMS"
+        elif failed:
+            outcome = f"DOES NOT CONFORM: {len(failed)} failed verdict(s)"
+        elif incomplete:
+            outcome = f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
+        elif blocked:
+            outcome = f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
+        else:
+            outcome = "NOTHING WAS CHECKED"
         parts.append(f"{outcome} ({self.examples} cases in {self.duration:.1f} s)")
         return "\n\n".join(parts)
 
@@ -299,4 +334,6 @@ def merge(reports: list[Report]) -> Report:
         examples=sum(r.examples for r in reports),
         duration=sum(r.duration for r in reports),
         versions=first.versions,
+        groups=[g for r in reports for g in r.groups],
+        capabilities_note=first.capabilities_note,
     )

@@ -10,12 +10,27 @@ from typing import Any
 
 from reference.strategies import REGIMES
 
-from .casefile import load_case
+from .casefile import load_case, save_case
 from .checks import CaseChecker
-from .defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, QUICK_EXAMPLES
+from .defaults import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_FAILURES_DIR,
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WARMUP_TIMEOUT,
+    QUICK_EXAMPLES,
+)
 from .loader import Implementation, load_implementation
 from .report import Collector, Report
-from .search import SearchSettings, group_problem, run_group
+from .search import GroupCount, SearchSettings, SuiteError, group_problem, run_group
+
+
+class InternalError(Exception):
+    """The suite itself failed while judging a case (exit status 3); the case is saved when it can be."""
+
+    def __init__(self, message: str, case_file: str | None) -> None:
+        super().__init__(message)
+        self.case_file = case_file
 
 _DEFAULT: Any = object()
 
@@ -25,11 +40,22 @@ def default_failures_dir() -> str:
 
 
 def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchSettings:
+    """The default search reaches the large sizes (see SearchSettings); --quick stays small and uniform."""
     if max_examples is not None and max_examples < 1:
         raise ValueError(f"max_examples must be at least 1, got {max_examples}")
     n = max_examples if max_examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)
     if quick:
-        return SearchSettings(n, seed, max_layers=6, max_width=6, max_batch=4, shrink_seconds=5.0)
+        return SearchSettings(
+            n,
+            seed,
+            max_layers=6,
+            max_width=6,
+            max_batch=4,
+            shrink_seconds=5.0,
+            common_layers=6,
+            common_width=6,
+            common_batch=4,
+        )
     return SearchSettings(n, seed)
 
 
@@ -40,11 +66,14 @@ def check_implementation(
     seed: int = 0,
     quick: bool = False,
     impl_cmd: str | None = None,
-    timeout: float | None = 10.0,
+    timeout: float | None = DEFAULT_TIMEOUT,
     regimes: Sequence[str] | None = None,
     dtypes: Sequence[str] | None = None,
     failures_dir: str | Path | None = _DEFAULT,
     progress: Callable[[str], None] | None = None,
+    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+    in_process: bool = False,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
 ) -> Report:
     """Run the conformance checks on an implementation and return the Report.
 
@@ -52,15 +81,25 @@ def check_implementation(
     a callable, or an already loaded implementation; ``impl_cmd`` instead runs a command
     speaking the JSON-lines protocol. ``max_examples`` is per (dtype, regime) group.
     Failing cases are saved under ``failures_dir`` (default ``.conformance-failures``,
-    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). Raises LoadError when the
-    implementation cannot be loaded.
+    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). Python code runs in a worker
+    process (``in_process=True``: in this process, for debugging); each process's first
+    call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
+    at most ``max_answer_bytes``. Raises LoadError when the implementation cannot be
+    loaded, InternalError when the suite itself fails on a case.
     """
     started = time.monotonic()
     options = search_settings(max_examples, seed, quick)
     unknown = [r for r in (regimes or ()) if r not in REGIMES]
     if unknown:
         raise ValueError(f"unknown regime(s) {unknown}; expected some of {', '.join(REGIMES)}")
-    implementation = load_implementation(impl, impl_cmd=impl_cmd, timeout=timeout)
+    implementation = load_implementation(
+        impl,
+        impl_cmd=impl_cmd,
+        timeout=timeout,
+        warmup_timeout=warmup_timeout,
+        in_process=in_process,
+        max_answer_bytes=max_answer_bytes,
+    )
     try:
         return _run(
             implementation,
@@ -102,27 +141,35 @@ def _run(
         run_dtypes = []
     collector = Collector()
     checker = CaseChecker(implementation)
+    directory = default_failures_dir() if failures_dir is _DEFAULT else failures_dir
     alive = True
+    groups: list[GroupCount] = []
     for dtype in run_dtypes:
         for regime in chosen_regimes:
+            count = GroupCount(dtype, regime, options.max_examples)
+            groups.append(count)
             if not alive:
-                note = f"{dtype}/{regime}: not run, the implementation stopped responding"
-                not_covered.append(note)
+                count.stopped = "not run: the implementation stopped responding"
+                not_covered.append(f"{dtype}/{regime}: not run, the implementation stopped responding")
                 continue
-            before = collector.examples
             t0 = time.monotonic()
-            alive = run_group(checker, caps, dtype, regime, options, collector)
+            try:
+                alive = run_group(checker, caps, dtype, regime, options, collector, count)
+            except SuiteError as error:
+                raise _internal_error(error, directory, implementation) from None
             if progress:
                 progress(
-                    f"{dtype:>8} {regime:<11} {collector.examples - before:4d} cases {time.monotonic() - t0:6.1f} s"
+                    f"{dtype:>8} {regime:<11} {count.judged:4d} cases {time.monotonic() - t0:6.1f} s"
+                    + (f"  (stopped: {count.stopped})" if count.stopped else "")
                 )
-    directory = default_failures_dir() if failures_dir is _DEFAULT else failures_dir
     verdicts = collector.verdicts(run_dtypes, uncovered, directory, implementation.name, implementation.replay_args)
     settings = {
         "examples per group": options.max_examples,
         "seed": options.seed,
         "quick": quick,
         "timeout": timeout,
+        "warm-up timeout": getattr(implementation, "warmup_timeout", None),
+        "isolation": implementation.isolation,
         "regimes": chosen_regimes,
         "dtypes": wanted,
         "max layers": options.max_layers,
@@ -134,17 +181,62 @@ def _run(
         not_covered=not_covered,
         examples=collector.examples,
         duration=time.monotonic() - started,
+        groups=[vars(g).copy() for g in groups],
+        capabilities_note=implementation.capabilities_note,
     )
 
 
-def replay(path: str | Path, impl: Any = None, *, impl_cmd: str | None = None, timeout: float | None = 10.0) -> Report:
+def _internal_error(error: SuiteError, directory: str | Path | None, implementation: Implementation) -> InternalError:
+    """The suite's own failure, with the case that caused it saved for the bug report."""
+    path = None
+    if directory is not None:
+        try:
+            path = str(
+                save_case(
+                    directory,
+                    error.case,  # type: ignore[arg-type]
+                    eta=error.eta,
+                    permutation=error.permutation,
+                    check="internal-error",
+                    layer=None,
+                    message=error.detail,
+                    implementation=implementation.name,
+                )
+            )
+        except Exception:  # noqa: BLE001 - the report of a bug must not fail on a second one
+            path = None
+    where = f"; the case is saved in {path}" if path else ""
+    return InternalError(f"internal error in the conformance suite while judging a case{where}:\n{error.detail}", path)
+
+
+def replay(
+    path: str | Path,
+    impl: Any = None,
+    *,
+    impl_cmd: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+    in_process: bool = False,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+) -> Report:
     """Every check on the one case stored in a case file (see casefile.py)."""
     started = time.monotonic()
     case, eta, permutation, document = load_case(path)
-    implementation = load_implementation(impl, impl_cmd=impl_cmd, timeout=timeout)
+    implementation = load_implementation(
+        impl,
+        impl_cmd=impl_cmd,
+        timeout=timeout,
+        warmup_timeout=warmup_timeout,
+        in_process=in_process,
+        max_answer_bytes=max_answer_bytes,
+    )
     try:
         collector = Collector()
-        report = CaseChecker(implementation).run(case, eta, permutation)
+        try:
+            report = CaseChecker(implementation).run(case, eta, permutation)
+        except Exception as error:
+            message = f"internal error in the conformance suite while replaying {path}: {error!r}"
+            raise InternalError(message, None) from error
         if report is None:
             raise ValueError(f"{path}: this case cannot be judged fairly (see conformance/tolerances.py)")
         collector.add(report)

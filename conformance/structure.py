@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .wire import Opaque
+
 Array = np.ndarray
 
 _PRECISION = {"float64": 53, "float32": 24}
@@ -45,6 +47,12 @@ def _array(value: Any, where: str, shape: tuple[int, ...], dtype: str, layer: in
         raise StructureError(f"{where} is None; expected an array of shape {shape}", layer)
     if isinstance(value, str | bytes):
         raise StructureError(f"{where} is the string {value[:40]!r}; expected an array of shape {shape}", layer)
+    if isinstance(value, Opaque):
+        if value.dtype is not None:
+            raise StructureError(f"{where} has dtype {value.dtype}; expected real numbers ({dtype})", layer)
+        raise StructureError(f"{where} is {value}; expected an array of shape {shape}", layer)
+    if isinstance(value, bool):
+        raise StructureError(f"{where} is the boolean {value}; expected an array of shape {shape}", layer)
     try:
         raw = np.asarray(value)
     except Exception as error:  # ragged nesting, objects numpy cannot hold, tensors needing grad, ...
@@ -64,9 +72,10 @@ def _array(value: Any, where: str, shape: tuple[int, ...], dtype: str, layer: in
             layer,
         )
     try:
-        array = raw.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise StructureError(f"{where} does not hold numbers ({error})", layer) from None
+        with np.errstate(over="ignore"):
+            array = raw.astype(np.float64)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise StructureError(f"{where} does not hold float numbers ({type(error).__name__}: {error})", layer) from None
     if array.shape != shape:
         hint = ""
         if array.shape == shape[::-1] and len(shape) == 2 and shape[0] != shape[1]:
@@ -84,6 +93,8 @@ def _explain_object_array(raw: Array, where: str, shape: tuple[int, ...], layer:
         ok = isinstance(item, int | float | np.integer | np.floating) and not isinstance(item, bool)
         if not ok:
             place = f"{where}[{', '.join(map(str, index))}]" if index else where
+            if isinstance(item, Opaque):
+                raise StructureError(f"{place} is {item}; expected a number (array of shape {shape})", layer)
             what = "None" if item is None else f"{type(item).__name__} {str(item)[:40]!r}"
             raise StructureError(f"{place} is {what}; expected a number (array of shape {shape})", layer)
 
@@ -154,8 +165,13 @@ def parse_result(
     cost = None
     if value.get("cost") is not None or want_cost:
         raw = value["cost"]
-        if isinstance(raw, list | tuple | np.ndarray) and len(np.shape(raw)) > 0 and np.size(raw) == 1:
-            raw = np.reshape(np.asarray(raw), ())  # [C] or a 1-element array: accepted as a scalar
+        if isinstance(raw, list | tuple | np.ndarray):
+            try:
+                one = np.size(raw) == 1 and len(np.shape(raw)) > 0
+            except ValueError:  # ragged
+                raise StructureError("cost is not a number nor a 1-element array (a ragged list)") from None
+            if one:
+                raw = np.reshape(np.asarray(raw), ())  # [C] or a 1-element array: accepted as a scalar
         array = _array(raw, "cost", (), dtype, None)
         if finite:
             _finite(array, "cost", None)

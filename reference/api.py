@@ -27,7 +27,7 @@ def _guarded(case: Case, what: str, compute: Callable[[], T], outputs: Callable[
     """
     with np.errstate(all="ignore"):
         result = compute()
-    _require_finite(case, what, outputs(result))
+        _require_finite(case, what, outputs(result))  # inside: huge finite outputs overflow is_finite's dot
     return result
 
 
@@ -81,28 +81,36 @@ def _backprop_validated(c: Case) -> dict[str, Any]:
 _LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
 
 
-def _checked_backprop(c: Case) -> dict[str, Any]:
+def _checked_backprop(c: Case) -> tuple[dict[str, Any], list[float]]:
     """backprop in floats, with the finiteness checks that stand in for checking every input.
 
     z^l finite means weights, biases and x are (validation.check_forward_finite). The gradient
     is then finite when the deltas and C are, unless |dC/dw^l_jk| = |scale sum_x delta_j a_k|,
     at most scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz), can reach the largest float: only
     then are the gradient arrays themselves searched. One dot product per array does it all.
+
+    Also returns, per layer, a bound on every |dC/dw^l_jk| and |dC/db^l_j| (the latter is at
+    most scale sqrt(m) ||delta^l||), which lets gradient descent skip checking its update.
     """
     with np.errstate(all="ignore"):
         result = _backprop_validated(c)
         z, a = result.pop("z"), result.pop("a")
         validation.check_forward_finite(c, z)
         limit = _LARGEST[c.dtype] / 2 * (1.0 if c.reduction == "sum" else c.m)
+        scale = 1.0 if c.reduction == "sum" else 1.0 / c.m
+        root_m = math.sqrt(c.m)
         cost_finite = math.isfinite(float(result["cost"]))
+        bounds = []
         for i, delta in enumerate(result["deltas"]):
             d, prev = delta.ravel(), a[i].ravel()
             dd = float(d @ d)
             if not (cost_finite and math.isfinite(dd)):
                 _require_finite(c, "backpropagation", [*result["deltas"], result["cost"]])
-            if not math.sqrt(dd) * math.sqrt(float(prev @ prev)) < limit:
+            norm_d, norm_prev = math.sqrt(dd), math.sqrt(float(prev @ prev))
+            if not norm_d * norm_prev < limit:
                 _require_finite(c, "backpropagation", [result["grad_weights"][i], result["grad_biases"][i]])
-    return result
+            bounds.append(scale * norm_d * max(norm_prev, root_m))
+    return result, bounds
 
 
 def backprop(case: Any) -> dict[str, Any]:
@@ -112,7 +120,7 @@ def backprop(case: Any) -> dict[str, Any]:
     the Python shape of the conformance contract.
     """
     c = validate(case, finite=False)  # finiteness: checked on z, see _checked_backprop
-    result = _checked_backprop(c)
+    result, _ = _checked_backprop(c)
     result["cost"] = float(result["cost"])
     return result
 
@@ -136,27 +144,67 @@ def cost_mp(case: Any, digits: int = 50) -> Any:
 
 
 def _eta(eta: Any) -> float:
-    if isinstance(eta, bool) or not isinstance(eta, int | float | np.integer | np.floating):
+    if isinstance(eta, bool | np.bool_) or not isinstance(eta, int | float | np.integer | np.floating):
         raise TypeError(f"eta (the learning rate) must be a real number, got {eta!r}")
     if not np.isfinite(eta) or eta < 0:
         raise ValueError(f"eta (the learning rate) must be finite and >= 0, got {eta!r}")
     return float(eta)
 
 
-def _descend(c: Case, eta: float, grad_w: list[Array], grad_b: list[Array]) -> tuple[list[Array], list[Array]]:
-    """w^l <- w^l - eta dC/dw^l and b^l <- b^l - eta dC/db^l: the seed's update, with dC carrying the 1/m."""
-    step = c.x.dtype.type(eta)
-    weights = [w - step * g for w, g in zip(c.weights, grad_w, strict=True)]
-    biases = [b - step * g for b, g in zip(c.biases, grad_b, strict=True)]
+# Half an ulp of the largest float, with a factor 2 to spare for rounding: when every
+# |eta dC/dp| is below it, p - eta dC/dp rounds to a finite number for every finite p.
+_SAFE_STEP = {
+    name: math.ldexp(1.0, int(np.finfo(name).maxexp) - int(np.finfo(name).nmant) - 3) for name in ("float64", "float32")
+}
+
+
+def _descend(
+    c: Case, eta: float, grad_w: list[Array], grad_b: list[Array], bounds: list[float], what: str
+) -> tuple[list[Array], list[Array]]:
+    """w^l <- w^l - eta dC/dw^l and b^l <- b^l - eta dC/db^l: the seed's update, with dC carrying the 1/m.
+
+    ``bounds[i]`` bounds every |dC/dp| of layer i + 2 (from _checked_backprop): only when eta
+    times it could overflow are the new parameters searched, so the check costs nothing in
+    ordinary training.
+    """
+    with np.errstate(all="ignore"):
+        step = c.x.dtype.type(eta)
+        weights = [w - step * g for w, g in zip(c.weights, grad_w, strict=True)]
+        biases = [b - step * g for b, g in zip(c.biases, grad_b, strict=True)]
+        if not np.isfinite(step):
+            raise ValueError(
+                f"eta (the learning rate) = {eta!r} overflows {c.dtype} (largest finite value "
+                f"{float(np.finfo(c.dtype).max):.4g})"
+            )
+        if not eta * max(bounds) < _SAFE_STEP[c.dtype]:
+            _require_finite_update(c, eta, what, (("weights", "w", weights, grad_w), ("biases", "b", biases, grad_b)))
     return weights, biases
+
+
+def _require_finite_update(
+    c: Case, eta: float, what: str, groups: tuple[tuple[str, str, list[Array], list[Array]], ...]
+) -> None:
+    """Name the first parameter that p - eta dC/dp pushed out of the dtype's range."""
+    for field, symbol, new, grads in groups:
+        for i, (p, g) in enumerate(zip(new, grads, strict=True)):
+            if validation.is_finite(p):
+                continue
+            index = tuple(int(k) for k in np.argwhere(~np.isfinite(p))[0])
+            old = getattr(c, field)[i]
+            raise FloatingPointError(
+                f"{what}: the updated {field}[{i}] (layer {i + 2}) left the range of {c.dtype}: "
+                f"{symbol} - eta dC/d{symbol} at index {list(index)} is {p[index]} "
+                f"({symbol} = {old[index]:.6g}, dC/d{symbol} = {g[index]:.6g}, eta = {eta:.6g}); "
+                "use a smaller eta"
+            )
 
 
 def sgd_step(case: Any, eta: float) -> dict[str, list[Array]]:
     """One step of gradient descent on C: {"weights": [...], "biases": [...]} (new arrays)."""
     eta = _eta(eta)
     c = validate(case)
-    result = _checked_backprop(c)
-    weights, biases = _descend(c, eta, result["grad_weights"], result["grad_biases"])
+    result, bounds = _checked_backprop(c)
+    weights, biases = _descend(c, eta, result["grad_weights"], result["grad_biases"], bounds, "sgd_step")
     return {"weights": weights, "biases": biases}
 
 
@@ -169,14 +217,29 @@ class TrainResult:
 
 
 def _train_step(mini: Case, eta: float) -> Case:
-    result = _checked_backprop(mini)
-    weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"])
+    result, bounds = _checked_backprop(mini)
+    weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"], bounds, "train")
     return mini.replace(weights=weights, biases=biases)
 
 
 def _full_cost(c: Case) -> float:
     args = (c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
     return float(_guarded(c, "the cost", lambda: engine.evaluate_cost(*args), lambda v: [v]))  # type: ignore[arg-type]
+
+
+_NETWORK_FIELDS = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases")
+
+
+def _training_case(network: Any, x: Any, y: Any) -> Case:
+    """The network with the whole training set, unconverted: validation sees x and y as given."""
+    missing = [f for f in _NETWORK_FIELDS if not hasattr(network, f)]
+    if missing:
+        raise TypeError(
+            f"network is missing {', '.join(missing)}; train needs a reference.Network (or an object with "
+            f"{', '.join(_NETWORK_FIELDS)}), got a {type(network).__name__}"
+        )
+    n = network
+    return Case(n.sizes, n.activations, n.cost, n.reduction, n.dtype, n.weights, n.biases, x, y)
 
 
 def train(
@@ -197,18 +260,20 @@ def train(
     applies w^l <- w^l - (eta/m) sum_x delta^{x,l} (a^{x,l-1})^T and the same for b^l
     (reduction "mean"; with "sum" the 1/m is absent).
     """
-    for name, value in (("epochs", epochs), ("mini_batch_size", mini_batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
     eta = _eta(eta)
-    full = validate(network.case(x, y))
+    epochs = validation.whole_number("epochs", epochs, "a positive int")
+    mini_batch_size = validation.whole_number("mini_batch_size", mini_batch_size, "a positive int")
+    seed = validation.seed(seed)
+    if not isinstance(shuffle, bool | np.bool_):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    full = validate(_training_case(network, x, y))
     rng = np.random.default_rng(seed)
     c = full
     costs: list[float] = []
-    for _ in range(int(epochs)):
+    for _ in range(epochs):
         order = rng.permutation(full.m) if shuffle else np.arange(full.m)
-        for start in range(0, full.m, int(mini_batch_size)):
-            batch = order[start : start + int(mini_batch_size)]
+        for start in range(0, full.m, mini_batch_size):
+            batch = order[start : start + mini_batch_size]
             c = _train_step(c.replace(x=full.x[batch], y=full.y[batch]), eta)
         costs.append(_full_cost(c.replace(x=full.x, y=full.y)))
     trained = Network(c.sizes, c.activations, c.cost, c.reduction, c.dtype, c.weights, c.biases)

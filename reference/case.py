@@ -84,18 +84,28 @@ class Network:
         dtype: str = "float64",
         seed: int = 0,
     ) -> Network:
-        """Gaussian weights with variance 1/n_{l-1} and standard-normal biases, from an explicit seed."""
-        rng = np.random.default_rng(seed)
-        sizes = tuple(int(n) for n in sizes)
+        """Gaussian weights with variance 1/n_{l-1} and standard-normal biases, from an explicit seed.
+
+        The architecture is checked here, before any array is drawn: a set of activation
+        names or dtype=None would otherwise be frozen into the network in a silent form.
+        """
+        from . import validation  # validation imports this module
+
+        sizes, activations, cost, reduction, dtype = validation.architecture(sizes, activations, cost, reduction, dtype)
+        rng = np.random.default_rng(validation.seed(seed))
         weights = [
             (rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)).astype(dtype)
             for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True)
         ]
         biases = [rng.standard_normal(n).astype(dtype) for n in sizes[1:]]
-        return cls(sizes, tuple(activations), cost, reduction, dtype, weights, biases)
+        return cls(sizes, activations, cost, reduction, dtype, weights, biases)
 
     def case(self, x: Any, y: Any) -> Case:
-        """This network with a batch: the object every engine entry point takes."""
+        """This network with a batch: the object every engine entry point takes.
+
+        Arrays, including subclasses such as masked arrays, are passed on as they are, for
+        validation to judge; np.asarray would drop a mask unseen.
+        """
         return Case(
             self.sizes,
             self.activations,
@@ -104,6 +114,6 @@ class Network:
             self.dtype,
             list(self.weights),
             list(self.biases),
-            np.asarray(x),
-            np.asarray(y),
+            x if isinstance(x, np.ndarray) else np.asarray(x),
+            y if isinstance(y, np.ndarray) else np.asarray(y),
         )

@@ -1,14 +1,21 @@
 """gradcheck: the analytic gradient against a numerical witness, entry by entry, with a verdict that
 names the tensor, the entry, both values, the method, the step and the tolerance.
 
+Verdicts: "pass"; "fail" only where the witness is trusted and disagrees beyond its bound (for
+central differences: confirmed by a neighbouring step and by one-sided differences on both sides,
+numerical.adaptive); "inconclusive" where it cannot be trusted, with the reason (never a failure
+that blames the analytic gradient). A non-finite analytic entry always fails, named.
+
 Tolerances (per entry, absolute): numeric error bound + analytic rounding allowance, where
-  central differences: |best - previous Richardson entry| + 2 noise sum_k |w_k| / (2 h_k), noise the
-      measured rounding of one cost evaluation (numerical.noise),
-      h = 2^round(log2 eps^(1/3) max(1, |p|));
+  central differences: cheap pass |D(2h..) third difference| / 3h + 3.7 noise / h at the first
+      step h = 2^round(log2 eps^(1/3) max(1, |p|)) (numerical.central._third_difference), or, where
+      that does not settle the entry, |R_j - D_j| + 1.5 noise / h_j at the step the scan chose
+      (numerical.adaptive); noise: the measured rounding of one evaluation (numerical.noise);
   complex step: the analytic allowance itself (no cancellation; truncation ~h^2 = 2^-120 relative);
   mpmath: half an ulp of float64 (the ground truth rounded);
   analytic allowance: reference cases, 4 (sum(sizes) + m) max(1, max|z|) u max(scale |delta|^T |a|)
-      (numerical.problem.analytic_allowance); callables, analytic_rtol max|g_t| (default 64 u).
+      (numerical.problem.analytic_allowance); callables, analytic_rtol max|g_t| over the finite
+      entries (default 64 u).
 No tolerance is a tuned constant: each is the error model of its method and the dtypes.
 """
 
@@ -22,6 +29,7 @@ import numpy as np
 
 from .numerical.central import NumericGradient, central_differences
 from .numerical.complex_step import complex_step
+from .numerical.kinks import KinkReport
 from .numerical.mp import mp_ground_truth
 from .numerical.problem import Problem, as_problem
 from .numerical.steps import format_step
@@ -40,13 +48,33 @@ def _index(shape: tuple[int, ...], flat: int) -> str:
     )
 
 
-@dataclass(frozen=True)
+Verdict = str  # "pass", "fail" or "inconclusive"
+
+
+def _not_a_bool(self: object, other: object) -> bool:
+    """``result == True`` would silently be False (a dataclass is not a bool): refuse it instead."""
+    if isinstance(other, bool | np.bool_):
+        raise TypeError(
+            f"a {type(self).__name__} is not a bool: compare .passed (or .verdict), not the result"
+        )
+    if type(other) is not type(self):
+        return NotImplemented
+    return all(
+        getattr(self, f) == getattr(other, f)
+        for f in self.__dataclass_fields__  # type: ignore[attr-defined]
+        if f != "numeric"
+    )
+
+
+@dataclass(frozen=True, eq=False)
 class TensorReport:
     """One parameter tensor: error summary, worst entry (largest error / tolerance), verdict.
 
     worst_rel_error and worst_tolerance are relative to max(|analytic|, |numeric|) of that entry.
-    n_undetermined counts kinked entries where neither one-sided derivative matched (C has a corner
-    there: no derivative to check against); they do not fail the tensor but are listed in kinks.
+    n_inconclusive counts entries the numerical witness cannot be trusted at (a kink where the
+    analytic value matches neither one-sided derivative, steps that cannot resolve the function,
+    a cost not finite nearby): they never fail the tensor, and ``inconclusive`` says why.
+    A non-finite analytic entry always fails, named in ``nonfinite``.
     """
 
     name: str
@@ -63,12 +91,35 @@ class TensorReport:
     worst_step: float
     n_entries: int
     n_failed: int
-    n_undetermined: int
+    n_inconclusive: int
     kinks: list[str] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)
+    nonfinite: list[str] = field(default_factory=list)
+
+    __eq__ = _not_a_bool
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        raise TypeError("a TensorReport is not a bool: use .passed, .failed or .verdict")
+
+    @property
+    def n_undetermined(self) -> int:
+        """Former name of n_inconclusive."""
+        return self.n_inconclusive
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.n_failed:
+            return "fail"
+        return "inconclusive" if self.n_inconclusive else "pass"
 
     @property
     def passed(self) -> bool:
-        return self.n_failed == 0
+        return self.verdict == "pass"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
 
     def _how(self) -> str:
         if self.method.startswith("mpmath"):
@@ -79,48 +130,79 @@ class TensorReport:
     @property
     def message(self) -> str:
         layer = f"layer {self.layer}, " if self.layer is not None else ""
+        if self.nonfinite:
+            return (
+                f"{self.nonfinite[0]} ({layer}{self.n_failed} of {self.n_entries} entries fail"
+                f"{'; ' + str(len(self.nonfinite)) + ' non-finite' if len(self.nonfinite) > 1 else ''})"
+            )
+        if self.failed:
+            count = f"{self.n_failed} of {self.n_entries} entries fail"
+        elif self.n_inconclusive:
+            count = f"{self.n_entries - self.n_inconclusive} of {self.n_entries} entries pass"
+        else:
+            count = "all entries pass"
+        if self.n_inconclusive:
+            count += f", {self.n_inconclusive} inconclusive"
+        if self.n_entries == self.n_inconclusive:
+            return f"dC/d{self.name}: no entry could be checked ({layer}{count})"
         a = _fmt(self.worst_analytic, self.worst_rel_error)
         n = _fmt(self.worst_numeric, self.worst_rel_error)
-        op = ">" if not self.passed else "<="
-        count = (
-            f"{self.n_failed} of {self.n_entries} entries fail"
-            if not self.passed
-            else "all entries pass"
-        )
-        text = (
+        op = ">" if self.failed else "<="
+        return (
             f"dC/d{self.name}{self.worst_index}: analytic {a}, numeric {n} ({self._how()}), "
             f"relative error {_sci(self.worst_rel_error)} {op} tolerance {_sci(self.worst_tolerance)} "
-            f"({layer}{count}"
+            f"({layer}{count})"
         )
-        if self.n_undetermined:
-            text += f", {self.n_undetermined} undetermined at kinks"
-        return text + ")"
 
 
-@dataclass(frozen=True)
+MAX_NOTES = 10
+
+
+@dataclass(frozen=True, eq=False)
 class GradcheckResult:
-    """Per-tensor reports; ``passed`` is False if any entry anywhere fails. Not usable as a bool."""
+    """Per-tensor reports and one verdict: "fail" if any entry anywhere fails beyond doubt,
+    "inconclusive" if none fails but some could not be checked, else "pass". Not usable as a bool.
+    """
 
     method: str
     tensors: list[TensorReport]
     numeric: NumericGradient
     notes: list[str] = field(default_factory=list)
 
+    __eq__ = _not_a_bool
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {t.verdict for t in self.tensors}
+        return "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
+
     @property
     def passed(self) -> bool:
-        return all(t.passed for t in self.tensors)
+        """Every checked entry agrees with the witness (none failed, none inconclusive)."""
+        return self.verdict == "pass"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.verdict == "inconclusive"
 
     @property
     def failures(self) -> list[TensorReport]:
-        return [t for t in self.tensors if not t.passed]
+        return [t for t in self.tensors if t.failed]
 
     @property
     def message(self) -> str:
-        head = f"gradcheck ({self.method}) " + ("passed" if self.passed else "FAILED")
-        ordered = self.failures + [t for t in self.tensors if t.passed]
-        return "\n".join(
-            [head] + ["  " + t.message for t in ordered] + ["  note: " + n for n in self.notes]
+        word = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[self.verdict]
+        head = f"gradcheck ({self.method}) {word}"
+        ordered = self.failures + [t for t in self.tensors if not t.failed]
+        notes = self.notes[:MAX_NOTES] + (
+            [f"... and {len(self.notes) - MAX_NOTES} more notes"] if len(self.notes) > MAX_NOTES else []
         )
+        return "\n".join([head] + ["  " + t.message for t in ordered] + ["  note: " + n for n in notes])
 
     def __str__(self) -> str:
         return self.message
@@ -128,55 +210,90 @@ class GradcheckResult:
     def __bool__(self) -> bool:
         raise TypeError("a GradcheckResult is not a bool: use .passed, or .raise_for_failure()")
 
-    def raise_for_failure(self) -> None:
-        if not self.passed:
+    def raise_for_failure(self, inconclusive_ok: bool = True) -> None:
+        """AssertionError with the message when the verdict is "fail" (or "inconclusive" too,
+        with inconclusive_ok=False)."""
+        if self.failed or (self.inconclusive and not inconclusive_ok):
             raise AssertionError(self.message)
+
+
+def _kink_entry(
+    report: KinkReport, analytic: float, allowance: float
+) -> tuple[float, float, str] | None:
+    """(value, tolerance, note) for the one-sided derivative the analytic value matches, or None."""
+    sides = [("left", report.left, report.left_error), ("right", report.right, report.right_error)]
+    for label, v, err in sides:
+        if math.isfinite(v) and abs(analytic - v) <= err + allowance:
+            return v, err + allowance, f"; analytic matches the {label} derivative"
+    return None
 
 
 def compare(problem: Problem, numeric: NumericGradient) -> GradcheckResult:
     """Judge problem.gradient against a numerical gradient (tolerances: module docstring)."""
     reports: list[TensorReport] = []
-    notes: list[str] = []
+    notes: list[str] = list(numeric.notes)
     for t, (g, v, e, h) in enumerate(
         zip(problem.gradient, numeric.values, numeric.errors, numeric.steps, strict=True)
     ):
         analytic = np.asarray(g, dtype=np.float64).reshape(-1)
         value = np.array(v, dtype=np.float64).reshape(-1)
         tol = np.asarray(e, dtype=np.float64).reshape(-1) + problem.allowance[t]
-        undetermined = np.zeros(value.size, dtype=bool)
+        size = value.size
+        checked = np.zeros(size, dtype=bool)
+        if numeric.checked is None:
+            checked[:] = True
+        else:
+            checked[np.asarray(numeric.checked[t], dtype=np.int64)] = True
+        unsure = np.zeros(size, dtype=bool)
         kinks: list[str] = []
+        doubts: list[str] = []
+        label = f"dC/d{problem.names[t]}"
         for (kt, i), report in numeric.kinks.items():
             if kt != t:
                 continue
-            entry = f"dC/d{problem.names[t]}{_index(g.shape, i)}: {report.describe()}"
+            entry = f"{label}{_index(g.shape, i)}: {report.describe()}"
             if report.resolved_step is None:
-                sides = [(report.left, report.left_error), (report.right, report.right_error)]
-                matches = [
-                    (s, err)
-                    for s, err in sides
-                    if not math.isnan(s) and abs(analytic[i] - s) <= err + problem.allowance[t]
-                ]
-                if matches:
-                    value[i], tol[i] = matches[0][0], matches[0][1] + problem.allowance[t]
-                    entry += (
-                        "; analytic matches the "
-                        + ("left" if matches[0][0] == report.left else "right")
-                        + " derivative"
-                    )
+                match = _kink_entry(report, float(analytic[i]), problem.allowance[t])
+                if match is not None:
+                    value[i], tol[i], how = match
+                    entry += how
                 else:
-                    undetermined[i] = True
-                    entry += f"; analytic {analytic[i]:.6g} matches neither (undetermined)"
+                    unsure[i] = True
+                    entry += f"; analytic {analytic[i]:.6g} matches neither (inconclusive)"
             kinks.append(entry)
-        notes += kinks
-        diff = np.abs(analytic - value)
-        scale = np.maximum(np.abs(analytic), np.abs(value))
+        for (kt, i), reason in numeric.inconclusive.items():
+            if kt == t:
+                unsure[i] = True
+                doubts.append(f"{label}{_index(g.shape, i)}: inconclusive: {reason}")
+        kinked = np.zeros(size, dtype=bool)
+        for kt, i in numeric.kinks:
+            if kt == t:
+                kinked[i] = True
+        blind = checked & ~np.isfinite(value) & ~kinked & ~unsure
+        for b in np.flatnonzero(blind):
+            unsure[b] = True
+            doubts.append(f"{label}{_index(g.shape, int(b))}: inconclusive: numerical witness is {value[b]}")
+        bad = checked & ~np.isfinite(analytic)
+        nonfinite = [
+            f"{label}{_index(g.shape, int(i))}: analytic {analytic[i]} is not finite "
+            f"(numeric {_fmt(float(value[i]), 1.0) if math.isfinite(value[i]) else 'not available'})"
+            for i in np.flatnonzero(bad)
+        ]
+        unsure &= ~bad
+        notes += kinks + doubts
+        ok = checked & ~unsure & ~bad
+        with np.errstate(invalid="ignore"):
+            diff = np.where(ok, np.abs(analytic - value), 0.0)
+            scale = np.where(ok, np.maximum(np.abs(analytic), np.abs(value)), 0.0)
         rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
-        ok = ~undetermined
         failed = ok & ~(diff <= tol)
         ratio = np.divide(diff, tol, out=np.where(diff > 0, np.inf, 0.0), where=tol > 0)
         ratio[~ok] = -1.0
-        worst = int(np.argmax(ratio)) if value.size else 0
-        has = value.size > 0 and ok.any()
+        worst = int(np.argmax(ratio)) if size else 0
+        has = bool(ok.any())
+        rel_tol = (
+            float(tol[worst] / scale[worst]) if has and scale[worst] > 0 else float(tol[worst]) if has else 0.0
+        )
         reports.append(
             TensorReport(
                 name=problem.names[t],
@@ -185,20 +302,18 @@ def compare(problem: Problem, numeric: NumericGradient) -> GradcheckResult:
                 method=numeric.method,
                 max_abs_error=float(diff[ok].max()) if has else 0.0,
                 max_rel_error=float(rel[ok].max()) if has else 0.0,
-                worst_index=_index(g.shape, worst) if value.size else "",
-                worst_analytic=float(analytic[worst]) if value.size else 0.0,
-                worst_numeric=float(value[worst]) if value.size else 0.0,
-                worst_rel_error=float(rel[worst]) if value.size else 0.0,
-                worst_tolerance=float(tol[worst] / scale[worst])
-                if value.size and scale[worst] > 0
-                else float(tol[worst])
-                if value.size
-                else 0.0,
-                worst_step=float(np.asarray(h).reshape(-1)[worst]) if value.size else 0.0,
-                n_entries=int(value.size),
-                n_failed=int(failed.sum()),
-                n_undetermined=int(undetermined.sum()),
+                worst_index=_index(g.shape, worst) if size else "",
+                worst_analytic=float(analytic[worst]) if has else 0.0,
+                worst_numeric=float(value[worst]) if has else 0.0,
+                worst_rel_error=float(rel[worst]) if has else 0.0,
+                worst_tolerance=rel_tol,
+                worst_step=float(np.asarray(h).reshape(-1)[worst]) if size else 0.0,
+                n_entries=int(checked.sum()),
+                n_failed=int(failed.sum() + bad.sum()),
+                n_inconclusive=int((unsure & checked).sum()),
                 kinks=kinks,
+                inconclusive=doubts,
+                nonfinite=nonfinite,
             )
         )
     return GradcheckResult(numeric.method, reports, numeric, notes)
@@ -215,11 +330,11 @@ def gradcheck(
     names: Any = None,
     complex_cost: Any = None,
     analytic_rtol: float | None = None,
-    levels: int = 3,
+    levels: int | None = None,
     seed: int = 0,
     digits: int = 50,
 ) -> GradcheckResult:
-    """Check an analytic gradient entry by entry.
+    """Check an analytic gradient entry by entry; ``.verdict`` is "pass", "fail" or "inconclusive".
 
     target: a reference Case; a reference Network with x= and y=; or a callable
     cost(params) -> float with params= (list of arrays) and gradient= (list of arrays, or a
@@ -227,7 +342,9 @@ def gradcheck(
     names=, complex_cost= (for method "complex_step") and analytic_rtol=.
     method: "central" (Richardson central differences), "complex_step", or "mpmath" (reference
     cases only: the 50-digit ground truth, confirmed by mpmath central differences).
-    For large networks use numerical.directional_check (a handful of evaluations, not 2n).
+    levels: None (default) for the 3-evaluation cheap pass, or an int >= 2 for a Richardson cheap
+    pass with that many levels. For large networks use large_model_check (directional check plus
+    a sample of entries) or directional_check (a handful of evaluations, not 3n).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

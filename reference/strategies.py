@@ -1,10 +1,18 @@
-"""Hypothesis strategies for networks, parameters and batches.
+"""Hypothesis strategies for networks, parameters, batches and learning rates.
 
 Public, for our tests, the conformance suite and third parties' own tests.
 Shapes (depth, widths, batch) are drawn by Hypothesis, so a failing example
 shrinks to a small network; the values come from a numpy generator seeded by a
 drawn integer (shrinking to seed 0), which keeps generation fast and every case
 reproducible from (architecture, regime, m, seed) through ``make_case``.
+
+Sizes. By default every size is uniform on [min, max]. Given a ``common_*`` bound
+below the maximum, a size is instead usually drawn from [min, common] and, with
+probability ``large_share``, large: half the time one of BOUNDARY_SIZES above the
+common bound (where real kernels switch code paths: 15/16/17, 31/32/33, 64), chosen
+uniformly, half the time from (common, max]. A failure that needs no large size
+shrinks to the common range, one that does to the first size beyond the common
+bound that shows it (``_size``).
 
 Regimes:
   small       weights and biases ~ 1e-2: near-linear, tiny gradients
@@ -13,6 +21,21 @@ Regimes:
   zeros       exact zeros: whole rows of w^l with b^l_j = 0 (exact-zero pre-activations,
               the relu kink) and zeros in x
   square      every layer the same width, so a missing transpose keeps the shapes right
+  scaled      magnitudes from 1e-3 to 1e3: every input feature (column of x) has its own
+              scale 10^U(-3, 3), weights spread over three orders of magnitude within a
+              layer, and each layer rescales by a random power of ten; the running scale of
+              |z^l| is kept within 10^[-3, 3] (``_scaled``), so that float32 neither
+              overflows nor underflows in any layer of a 16-layer, 64-wide network
+  wide        typical values; at least one layer wider than the common width
+  deep        typical values; more layers than the common depth
+  big_batch   typical values; a batch larger than the common batch
+
+The last three exist because a share of large draws inside the other regimes is not a
+guarantee: Hypothesis replays and mutates earlier choices, in ways that change with the
+seed (150 cases with a 10% share gave from 11 to 41 batches above 8, and from 0 to 12 of 33
+or more), while a regime in which the dimension is always large covers it in every example. Each still draws
+the other dimensions from the common range, so a failure shrinks to a small network that
+is large only in the one dimension it needs, at the smallest boundary size that shows it.
 """
 
 from __future__ import annotations
@@ -27,8 +50,18 @@ from .activations import ACTIVATIONS, OUTPUT_ONLY
 from .case import DTYPES, Case
 from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
 
-REGIMES: tuple[str, ...] = ("small", "typical", "saturating", "zeros", "square")
+REGIMES: tuple[str, ...] = ("small", "typical", "saturating", "zeros", "square", "scaled", "wide", "deep", "big_batch")
+# The regimes whose sizes, not values, are the point: typical values, one dimension always large.
+SIZE_REGIMES: tuple[str, ...] = ("wide", "deep", "big_batch")
+# ``cases``' default: the regimes it drew from before "scaled" and the size regimes existed, so
+# that property tests written against it keep their meaning; the conformance search names its own.
+CLASSIC_REGIMES: tuple[str, ...] = ("small", "typical", "saturating", "zeros", "square")
 HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(a for a in ACTIVATIONS if a not in OUTPUT_ONLY)
+# Sizes where kernels typically change path (vector widths, tiles, warps): drawn on purpose.
+BOUNDARY_SIZES: tuple[int, ...] = (1, 2, 15, 16, 17, 31, 32, 33, 64)
+# Outputs bounded by 1 in magnitude, whatever z is (the scaled regime's running scale).
+_BOUNDED = frozenset({"sigmoid", "tanh", "softmax"})
+WIDE_SHARE = 0.3  # in the "wide" regime, each layer is wide with at least this probability
 
 
 @dataclass(frozen=True)
@@ -45,6 +78,28 @@ def _output_choices(cost: str, activations: Sequence[str]) -> list[str]:
     return [a for a in activations if required is None or a == required]
 
 
+def _size(draw: st.DrawFn, low: int, high: int, common: int | None, large_share: float, large: bool = False) -> int:
+    """A size in [low, high]: see "Sizes" in the module docstring (``large``: always beyond common).
+
+    The choices (large or not, a boundary or not, which boundary) come from numpy's generator
+    seeded by one drawn integer: Hypothesis skews its own small-range choices towards their
+    shrink target, so ``integers(0, 9) == 9`` comes out at a third of its nominal rate and
+    ``sampled_from(edges)`` may skip an edge in 150 draws, differently for every seed. Seed 0,
+    the shrink target, means "common" and, when forced large, "not a boundary", whose size is
+    drawn by Hypothesis and so shrinks to the first size beyond the common bound.
+    """
+    if common is None or not low <= common < high:
+        return draw(st.integers(low, high))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    coin, branch = rng.random(2)  # seed 0: 0.64, 0.27
+    if not large and coin >= large_share:
+        return draw(st.integers(low, common))
+    edges = [n for n in BOUNDARY_SIZES if common < n <= high]
+    if edges and branch >= 0.5:
+        return edges[int(rng.integers(len(edges)))]
+    return draw(st.integers(common + 1, high))
+
+
 @st.composite
 def architectures(
     draw: st.DrawFn,
@@ -56,22 +111,81 @@ def architectures(
     activations: Sequence[str] = ACTIVATIONS,
     costs: Sequence[str] = COSTS,
     square: bool = False,
+    common_layers: int | None = None,
+    common_width: int | None = None,
+    large_share: float = 0.1,
+    wide: bool = False,
+    deep: bool = False,
 ) -> Architecture:
-    """Architectures whose activations and cost the engine accepts (softmax only at the output)."""
+    """Architectures whose activations and cost the engine accepts (softmax only at the output).
+
+    ``common_*``, ``large_share``: see "Sizes" in the module docstring (None: uniform sizes).
+    ``deep``: always more than common_layers layers; ``wide``: at least one layer wider than
+    common_width, each with probability WIDE_SHARE (both only where the maximum allows).
+    """
     usable = [c for c in costs if _output_choices(c, activations)]
     if not usable:
         raise ValueError(f"no cost in {list(costs)} has an allowed output activation in {list(activations)}")
     cost = draw(st.sampled_from(usable))
-    n_layers = draw(st.integers(min_layers, max_layers))
+    n_layers = _size(draw, min_layers, max_layers, common_layers, large_share, large=deep)
     if square:
-        width = draw(st.integers(max(min_width, 2), max(max_width, 2)))
-        sizes = (width,) * n_layers
+        width = _size(draw, max(min_width, 2), max(max_width, 2), common_width, large_share)
+        sizes = [width] * n_layers
     else:
-        sizes = tuple(draw(st.lists(st.integers(min_width, max_width), min_size=n_layers, max_size=n_layers)))
+        share = max(large_share, WIDE_SHARE) if wide else large_share
+        sizes = [_size(draw, min_width, max_width, common_width, share) for _ in range(n_layers)]
+        if wide and common_width is not None and common_width < max_width and max(sizes) <= common_width:
+            sizes[draw(st.integers(0, n_layers - 1))] = _size(draw, min_width, max_width, common_width, 1.0, large=True)
     hidden = [a for a in activations if a not in OUTPUT_ONLY] or list(HIDDEN_ACTIVATIONS)
     names = [draw(st.sampled_from(hidden)) for _ in range(n_layers - 2)]
     names.append(draw(st.sampled_from(_output_choices(cost, activations))))
-    return Architecture(sizes, tuple(names), cost)
+    return Architecture(tuple(sizes), tuple(names), cost)
+
+
+def _log_uniform(seed: int, low: float, high: float) -> float:
+    value = 10.0 ** np.random.default_rng(seed).uniform(np.log10(low), np.log10(high))
+    return float(min(max(value, low), high))
+
+
+def learning_rates(low: float = 1e-3, high: float = 10.0) -> st.SearchStrategy[float]:
+    """Learning rates log-uniform on [low, high], from a drawn seed.
+
+    Not a few fixed values: an sgd_step that is right only for the learning rates a suite
+    happens to use (or only for ones exact in binary) must meet others. Hypothesis's own
+    floats would give 1.0 and the ends a third of the time, so the value comes from a seed.
+    """
+    if not 0 < low <= high:
+        raise ValueError(f"learning rates need 0 < low <= high, got [{low}, {high}]")
+    return st.integers(0, 2**32 - 1).map(lambda seed: _log_uniform(seed, low, high))
+
+
+def _scaled(
+    rng: np.random.Generator, sizes: Sequence[int], activations: Sequence[str], m: int
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Parameters and inputs over six orders of magnitude (the "scaled" regime).
+
+    Each w^l has entries N(0, 1) 10^{U(-1.5, 1.5)}, rescaled so that its largest absolute row
+    sum is 10^{f_l}: then |z^l| <= 10^{f_l} max|a^{l-1}| + |b^l|, and the running scale
+    r_l = r_{l-1} + f_l bounds |z^l|. f_l ~ U(-3, 3), moved just enough to keep r_l in [-3, 3]
+    (r is capped at 0 after a bounded activation). The inputs come second, so that the first
+    layer's weights reach 1e3 as often as any: x_{.j} ~ N(0, 1) 10^{e_j}, e_j ~ U(-3, 3 - f_2)
+    (and r_1 = max e_j). b^l ~ N(0, 1) 10^{r_l} / 4. The backward pass telescopes the same
+    powers of ten, so every delta and gradient stays far inside float32's range.
+    """
+    first = rng.uniform(-3.0, 3.0)
+    exponents = rng.uniform(-3.0, min(3.0, 3.0 - first), sizes[0])
+    x = rng.standard_normal((m, sizes[0])) * 10.0**exponents
+    running = float(exponents.max())
+    weights, biases = [], []
+    for i, (n_prev, n, name) in enumerate(zip(sizes[:-1], sizes[1:], activations, strict=True)):
+        step = first if i == 0 else rng.uniform(-3.0, 3.0)
+        target = float(np.clip(running + step, -3.0, 3.0))
+        w = rng.standard_normal((n, n_prev)) * 10.0 ** rng.uniform(-1.5, 1.5, (n, n_prev))
+        w *= 10.0 ** (target - running) / np.abs(w).sum(axis=1, keepdims=True).max()
+        weights.append(w)
+        biases.append(rng.standard_normal(n) * 10.0**target / 4)
+        running = min(target, 0.0) if name in _BOUNDED else target
+    return weights, biases, x
 
 
 def make_case(
@@ -87,23 +201,26 @@ def make_case(
         raise ValueError(f"unknown regime {regime!r}; expected one of {', '.join(REGIMES)}")
     rng = np.random.default_rng(seed)
     sizes = architecture.sizes
-    weights, biases = [], []
-    for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True):
-        if regime == "small":
-            w, b = 1e-2 * rng.standard_normal((n, n_prev)), 1e-2 * rng.standard_normal(n)
-        elif regime == "saturating":
-            w, b = 10 * rng.standard_normal((n, n_prev)) / np.sqrt(n_prev), 10 * rng.standard_normal(n)
-        else:
-            w, b = rng.standard_normal((n, n_prev)) / np.sqrt(n_prev), rng.standard_normal(n)
+    if regime == "scaled":
+        weights, biases, x = _scaled(rng, sizes, architecture.activations, m)
+    else:
+        weights, biases = [], []
+        for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True):
+            if regime == "small":
+                w, b = 1e-2 * rng.standard_normal((n, n_prev)), 1e-2 * rng.standard_normal(n)
+            elif regime == "saturating":
+                w, b = 10 * rng.standard_normal((n, n_prev)) / np.sqrt(n_prev), 10 * rng.standard_normal(n)
+            else:
+                w, b = rng.standard_normal((n, n_prev)) / np.sqrt(n_prev), rng.standard_normal(n)
+            if regime == "zeros":
+                dead = rng.random(n) < 0.4
+                w[dead, :] = 0.0
+                b[dead] = 0.0
+            weights.append(w)
+            biases.append(b)
+        x = rng.standard_normal((m, sizes[0]))
         if regime == "zeros":
-            dead = rng.random(n) < 0.4
-            w[dead, :] = 0.0
-            b[dead] = 0.0
-        weights.append(w)
-        biases.append(b)
-    x = rng.standard_normal((m, sizes[0]))
-    if regime == "zeros":
-        x[rng.random(x.shape) < 0.3] = 0.0
+            x[rng.random(x.shape) < 0.3] = 0.0
     y = _targets(architecture.cost, rng, m, sizes[-1])
     return Case(
         sizes,
@@ -136,7 +253,7 @@ def cases(
     draw: st.DrawFn,
     *,
     architecture: st.SearchStrategy[Architecture] | None = None,
-    regimes: Sequence[str] = REGIMES,
+    regimes: Sequence[str] = CLASSIC_REGIMES,
     min_layers: int = 2,
     max_layers: int = 8,
     min_width: int = 1,
@@ -147,8 +264,17 @@ def cases(
     costs: Sequence[str] = COSTS,
     reductions: Sequence[str] = REDUCTIONS,
     dtypes: Sequence[str] = ("float64",),
+    common_layers: int | None = None,
+    common_width: int | None = None,
+    common_batch: int | None = None,
+    large_share: float = 0.1,
 ) -> Case:
-    """Whole cases: architecture, regime, batch size, reduction and dtype, then seeded values."""
+    """Whole cases: architecture, regime, batch size, reduction and dtype, then seeded values.
+
+    ``common_*`` and ``large_share``: see "Sizes" in the module docstring (default: uniform
+    sizes on [min, max], as before). The size regimes force their dimension beyond its
+    ``common_*`` bound only when one is given (otherwise they are "typical").
+    """
     for d in dtypes:
         if d not in DTYPES:
             raise ValueError(f"unknown dtype {d!r}; expected one of {DTYPES}")
@@ -162,9 +288,14 @@ def cases(
             activations=activations,
             costs=costs,
             square=regime == "square",
+            common_layers=common_layers,
+            common_width=common_width,
+            large_share=large_share,
+            wide=regime == "wide",
+            deep=regime == "deep",
         )
     arch = draw(architecture)
-    m = draw(st.integers(min_batch, max_batch))
+    m = _size(draw, min_batch, max_batch, common_batch, large_share, large=regime == "big_batch")
     reduction = draw(st.sampled_from(list(reductions)))
     dtype = draw(st.sampled_from(list(dtypes)))
     seed = draw(st.integers(0, 2**32 - 1))

@@ -8,7 +8,6 @@ when the dtype already matches) and are never written to afterwards.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +34,13 @@ def validate(case: Any, *, finite: bool = True) -> Case:
             f"case is missing {', '.join(missing)}; a case needs the attributes {', '.join(FIELDS)} "
             f"(got a {type(case).__name__})"
         )
+    # No warning may escape: huge finite values overflow is_finite's dot product, a cast to
+    # float32 or a row sum. One errstate here costs less than one per array.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _validate(case, finite)
+
+
+def _validate(case: Any, finite: bool) -> Case:
     sizes, activations, cost, reduction, dtype = _architecture(
         case.sizes, case.activations, case.cost, case.reduction, case.dtype
     )
@@ -50,18 +56,58 @@ def validate(case: Any, *, finite: bool = True) -> Case:
     return Case(sizes, activations, cost, reduction, dtype, weights, biases, x, y)
 
 
+def whole_number(name: str, value: Any, expected: str, least: int = 1) -> int:
+    """An int argument (numpy integers welcome, bools and floats refused), at least ``least``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+    if value < least:
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+def seed(value: Any) -> int:
+    """A random seed: numpy's own errors for -1 or 1.5 do not say which argument was wrong."""
+    return whole_number("seed", value, "an int >= 0 (runs repeat exactly from it)", least=0)
+
+
+def architecture(
+    sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
+) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
+    """sizes, activations, cost, reduction and dtype checked and normalized (tuples, dtype names)."""
+    return _architecture(sizes, activations, cost, reduction, dtype)
+
+
 def _architecture(
     sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
 ) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
-    """The checks that depend only on names and widths: remembered, since a training loop repeats them."""
-    try:
+    """The checks that depend only on names and widths: remembered, since a training loop repeats them.
+
+    Only lists and tuples reach the cache: ``tuple()`` of a set, a dict or a string would
+    succeed and hide the mistake (a set's order changes with the hash seed).
+    """
+    if type(sizes) in _ORDERED and type(activations) in _ORDERED:
         key = (tuple(sizes), tuple(activations), cost, reduction, dtype, type(dtype))
-        hash(key)
-    except TypeError:
-        return _check_architecture(sizes, activations, cost, reduction, dtype)
-    if all(type(n) is int for n in key[0]) and all(type(a) is str for a in key[1]):
-        return _check_architecture_cached(key)
+        try:
+            hash(key)
+        except TypeError:
+            return _check_architecture(sizes, activations, cost, reduction, dtype)
+        if all(type(n) is int for n in key[0]) and all(type(a) is str for a in key[1]):
+            return _check_architecture_cached(key)
     return _check_architecture(sizes, activations, cost, reduction, dtype)
+
+
+_ORDERED = (list, tuple)
+
+
+def _unordered(value: Any) -> str:
+    """Why a container that is not a list or tuple cannot stand for a per-layer sequence."""
+    if isinstance(value, set | frozenset):
+        return f"a {type(value).__name__} has no fixed order (it changes with the hash seed)"
+    if isinstance(value, dict):
+        return "a dict is not a per-layer sequence (its keys would be used)"
+    if isinstance(value, str | bytes):
+        return "a string is one name, not a sequence of them"
+    return f"a {type(value).__name__} is not a list or tuple"
 
 
 @functools.lru_cache(maxsize=256)
@@ -82,8 +128,11 @@ def _check_architecture(
 
 
 def _sizes(value: Any) -> tuple[int, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
-        raise TypeError(f"sizes must be a sequence of layer widths (n_1, ..., n_L), got {value!r}")
+    if not isinstance(value, list | tuple | np.ndarray) or np.ndim(value) != 1:
+        why = "a numpy array of sizes must be 1-D" if isinstance(value, np.ndarray) else _unordered(value)
+        raise TypeError(
+            f"sizes must be a list or tuple of layer widths (n_1, ..., n_L), got {value!r}: {why}"
+        )
     sizes = []
     for i, n in enumerate(value):
         if isinstance(n, bool) or not isinstance(n, int | np.integer):
@@ -110,20 +159,25 @@ def _name(field: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 
 def _dtype(value: Any) -> str:
+    allowed = ", ".join(DTYPES)
+    if value is None:
+        # np.dtype(None) is float64: a dtype left unset must not pass for a choice.
+        raise ValueError(f"dtype is None; expected one of {allowed} (a name or a numpy dtype)")
     try:
         name = np.dtype(value).name if not isinstance(value, str) else value
-    except TypeError:
+    except (TypeError, ValueError):
         name = repr(value)
     if name not in DTYPES:
-        raise ValueError(f"unknown dtype {value!r}; expected one of {', '.join(DTYPES)}")
+        raise ValueError(f"unknown dtype {value!r}; expected one of {allowed}")
     return name
 
 
 def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:
     L = len(sizes)
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if not isinstance(value, list | tuple):
         raise TypeError(
-            f"activations must be a sequence of {L - 1} names, one per layer 2..{L}; got {value!r}"
+            f"activations must be a list or tuple of {L - 1} names, one per layer 2..{L} in order; "
+            f"got {value!r}: {_unordered(value)}"
         )
     if len(value) != L - 1:
         raise ValueError(
@@ -151,17 +205,58 @@ def _cost_matches_output(cost: str, activations: tuple[str, ...]) -> None:
         )
 
 
+_NUMPY_DTYPES = {name: np.dtype(name) for name in DTYPES}
+
+
 def _as_numeric(field: str, where: str, value: Any, dtype: str) -> Array:
+    if type(value) is not np.ndarray:  # the common case skips both checks
+        if isinstance(value, np.ma.MaskedArray):
+            raise TypeError(
+                f"{field}{where} is a numpy masked array; its mask would be silently dropped. "
+                "Pass a plain array: .filled(value) to fill the masked entries, or drop those samples"
+            )
+        if isinstance(value, list | tuple):
+            _no_bools(field, where, value)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as error:
         raise TypeError(f"{field}{where} is not a rectangular numeric array: {error}") from None
     if array.dtype.kind not in "iuf":
+        kind = {"b": "booleans", "c": "complex numbers", "O": "Python objects: pass a float array"}
         raise TypeError(
             f"{field}{where} must hold real numbers, got dtype {array.dtype} "
-            f"({'booleans' if array.dtype.kind == 'b' else 'not numeric'})"
+            f"({kind.get(array.dtype.kind, 'not numeric')})"
         )
-    return array.astype(dtype, copy=False)
+    if array.dtype == _NUMPY_DTYPES[dtype]:
+        return array
+    return _convert(field, where, array, dtype)
+
+
+def _no_bools(field: str, where: str, value: list[Any] | tuple[Any, ...], index: tuple[int, ...] = ()) -> None:
+    """A bool among numbers in nested lists: np.asarray would quietly make it 1.0 or 0.0."""
+    for i, item in enumerate(value):
+        if isinstance(item, bool | np.bool_):
+            at = ", ".join(str(k) for k in (*index, i))
+            raise TypeError(f"{field}{where} holds the bool {bool(item)} at index [{at}]; expected a real number")
+        if isinstance(item, list | tuple):
+            _no_bools(field, where, item, (*index, i))
+
+
+def _convert(field: str, where: str, array: Array, dtype: str) -> Array:
+    """The array in ``dtype``; a finite value too large for it is named, not turned into inf."""
+    narrowing = array.dtype.kind == "f" and array.dtype.itemsize > np.dtype(dtype).itemsize
+    converted = array.astype(dtype)  # inside validate's errstate: an overflow to inf is reported below
+    if narrowing and not is_finite(converted):
+        overflow = np.argwhere(np.isfinite(array) & ~np.isfinite(converted))
+        if len(overflow):
+            index = tuple(int(i) for i in overflow[0])
+            largest = float(np.finfo(dtype).max)
+            advice = "; rescale the input, or use dtype float64" if dtype != "float64" else "; rescale the input"
+            raise ValueError(
+                f"{field}{where} holds {array[index]!s} at index {list(index)}, which is finite but "
+                f"overflows {dtype} (largest finite value {largest:.4g}; {len(overflow)} such value(s)){advice}"
+            )
+    return converted
 
 
 def is_finite(value: Any) -> bool:
@@ -169,13 +264,16 @@ def is_finite(value: Any) -> bool:
 
     A dot product with itself is NaN or inf whenever an element is, and costs a fraction of
     isfinite on every element; only a non-finite result (or an overflow of huge values) needs
-    the elementwise look.
+    the elementwise look. That overflow raises numpy's overflow warning: call this inside
+    ``np.errstate(over="ignore", invalid="ignore")`` (the engine's hot path already is; an
+    errstate per call would cost more than the dot product on small layers).
     """
     flat = np.ravel(value)
     return bool(np.isfinite(flat @ flat)) or bool(np.all(np.isfinite(flat)))
 
 
 def _check_finite(field: str, where: str, array: Array) -> None:
+    """Call inside np.errstate(over="ignore", invalid="ignore"), as is_finite."""
     if is_finite(array):
         return
     bad = np.argwhere(~np.isfinite(array))
@@ -191,7 +289,7 @@ def _layer_arrays(
     field: str, value: Any, sizes: tuple[int, ...], dtype: str, ndim: int, finite: bool
 ) -> list[Array]:
     L = len(sizes)
-    if isinstance(value, np.ndarray) or not isinstance(value, Sequence):
+    if not isinstance(value, list | tuple):
         raise TypeError(
             f"{field} must be a list of {L - 1} arrays (layers 2..{L}), got {type(value).__name__}"
         )
@@ -257,10 +355,11 @@ def check_forward_finite(case: Case, z: list[Array]) -> None:
 
 def find_non_finite(case: Case) -> None:
     """Raise the ValueError that names the first non-finite input, if there is one."""
-    for field in ("weights", "biases"):
-        for i, array in enumerate(getattr(case, field)):
-            _check_finite(field, f"[{i}] (layer {i + 2})", array)
-    _check_finite("x", "", case.x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for field in ("weights", "biases"):
+            for i, array in enumerate(getattr(case, field)):
+                _check_finite(field, f"[{i}] (layer {i + 2})", array)
+        _check_finite("x", "", case.x)
 
 
 def _targets(cost: str, y: Array, dtype: str) -> None:
@@ -281,7 +380,7 @@ def _targets(cost: str, y: Array, dtype: str) -> None:
             )
         # Rounding in a sum of n numbers from [0, 1] is at most (n - 1) * eps * sum, so a
         # probability vector stored in this dtype sums to 1 within n * eps.
-        row_sums = np.asarray(np.sum(y, axis=1, dtype=np.float64))
+        row_sums = np.asarray(np.sum(y, axis=1, dtype=np.float64))  # may overflow to inf: reported below
         tolerance = y.shape[1] * float(np.finfo(dtype).eps)
         off = np.argwhere(np.abs(row_sums - 1.0) > tolerance)
         if len(off):

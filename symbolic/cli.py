@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .spec import ACTIVATIONS, COSTS, HIDDEN_RULES, REDUCTIONS, Spec, make_spec
+from .spec import ACTIVATIONS, COSTS, HIDDEN_RULES, REDUCTIONS, Spec, check_size, make_spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.sizes, args.activations, args.cost, args.reduction,
             getattr(args, "hidden_rule", "seed"),
         )
+        check_size(spec)
         if args.command == "prove" and args.composed and "relu" in spec.activations:
             raise ValueError("--composed does not support relu; the layer-by-layer proof covers it")
         if args.command == "crosscheck":

@@ -100,13 +100,13 @@ def parameter_gradients(
 ) -> tuple[dict[tuple[int, int], Expr], dict[int, Expr]]:
     """(dC/dw^l_jk, dC/db^l_j) with C = C_l(w^l a^{l-1} + b^l).
 
-    samples=None: one sample, C = C_x. samples=m: C = s * sum_x C_l^x(w^l a^{x,l-1} + b^l)
-    with the spec's reduction (s = 1/m or 1), each sample with its own tail and its own free
-    a^{x,l-1}. The constant s is taken out of the derivative (d(sC)/dw = s dC/dw): SymPy's
-    product rule through the constant factor triples the time and proves nothing more.
+    samples=None: one sample, C = C_x. samples=m: C is the batch cost of its definition
+    (``functions.batch_cost``: (1/m) sum_x C_x for "mean", sum_x C_x for "sum"), each sample with its
+    own tail C_l^x(w^l a^{x,l-1} + b^l) and its own free a^{x,l-1}; ``sympy.diff`` differentiates
+    that whole expression, reduction factor included, so "mean means 1/m" is derived, never
+    multiplied in from ``network.reduction_scale`` (which only the claimed side uses).
     """
     labels: list[int | None] = [None] if samples is None else list(range(1, samples + 1))
-    scale = network.reduction_scale(spec.reduction, 1 if samples is None else samples)
     rename: dict[sp.Basic, sp.Symbol] = {}
     terms: list[Expr] = []
     for s in labels:
@@ -116,10 +116,10 @@ def parameter_gradients(
         names = [network.delta(l, j, s) for j in range(1, spec.n(l) + 1)]
         rename.update(partial_names(tail, args, names))
         terms.append(tail(*args))
-    total = sp.Add(*terms)
+    total = terms[0] if samples is None else functions.batch_cost(spec.reduction, terms)
 
     def derived(symbol: sp.Symbol) -> Expr:
-        return scale * total.diff(symbol).xreplace(rename)
+        return total.diff(symbol).xreplace(rename)
 
     grad_w = {
         (j, k): derived(network.w(l, j, k))

@@ -107,3 +107,18 @@ def closed_output_error(
     if (cost_name, output) in {("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")}:
         return [aj - yj for aj, yj in zip(a, y, strict=True)]
     return None
+
+
+def batch_cost(reduction: str, per_sample: Sequence[Expr]) -> Expr:
+    """C of a batch from its definition: the mean (1/m) sum_x C_x or the sum sum_x C_x.
+
+    Written from the definition, independently of ``network.reduction_scale`` (the factor the
+    seed's update rule states): the batch proofs differentiate this, so the factor 1/m in the
+    equations is proven from the cost, not assumed on both sides.
+    """
+    total = sp.Add(*per_sample)
+    if reduction == "mean":
+        return total / len(per_sample)
+    if reduction == "sum":
+        return total
+    raise ValueError(f"unknown reduction {reduction!r}")

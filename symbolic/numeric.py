@@ -33,7 +33,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from . import network
+from . import functions, network
 from .spec import Spec, make_spec
 
 FLOAT64_TOL = 1e-12
@@ -76,8 +76,7 @@ def build(spec: Spec, m: int) -> SymbolicGradients:
     for s in range(1, m + 1):
         xs, ys = network.sample_symbols(spec, s)
         samples.append((ys, network.forward(spec, xs, ys)))
-    scale = network.reduction_scale(spec.reduction, m)
-    total = scale * sp.Add(*[fwd.cost for _, fwd in samples])
+    total = functions.batch_cost(spec.reduction, [fwd.cost for _, fwd in samples])
     outputs: list[sp.Expr] = [total]
     grad_w: list[list[list[int]]] = []
     grad_b: list[list[int]] = []

@@ -28,7 +28,7 @@ import sympy as sp
 
 from . import derive, formulas
 from .disprove import NetworkCounterexample, seed_typo_counterexample
-from .spec import Spec, make_spec
+from .spec import Spec, check_size, make_spec
 from .zero import Point, find_nonzero, simplifies_to_zero
 
 Verdict = Literal["proven", "disproven", "not proven"]
@@ -163,6 +163,7 @@ def composed_checks(spec: Spec) -> list[Check]:
 
 
 def prove_spec(spec: Spec, batch: bool = True, composed: bool = False) -> Proof:
+    check_size(spec)
     start = time.perf_counter()
     L = spec.L
     checks = _unit_checks("eq1", L, derive.output_errors(spec), formulas.equation_1(spec))

@@ -61,6 +61,30 @@ class Spec:
         )
 
 
+MAX_WORK = 2_000_000
+"""Largest proof attempted: work = sum over layers of (n_{l-1} n_l)^2. Equation 4 has n_{l-1} n_l
+checks per layer, each differentiating a sum over n_l tail arguments of n_{l-1} + 1 terms, so the
+time grows with this sum (measured, one core: [16, 16, 16] 131k in 6 s, [24, 24, 24] 663k in 30 s);
+2,000,000 is about a minute and a half. Beyond it a proof would run for hours and exhaust memory
+(sizes 99999999999,1 would allocate ~1e11 symbols before failing)."""
+
+
+def proof_work(sizes: tuple[int, ...]) -> int:
+    """sum_l (n_{l-1} n_l)^2: the measure MAX_WORK limits (exact integer arithmetic, no overflow)."""
+    return sum((a * b) ** 2 for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def check_size(spec: Spec) -> None:
+    """Refuse an architecture whose proof cannot finish, naming the limit (ValueError)."""
+    work = proof_work(spec.sizes)
+    if work > MAX_WORK:
+        raise ValueError(
+            f"sizes {list(spec.sizes)}: a proof would need work sum_l (n_(l-1) n_l)^2 = {work:.3g}, "
+            f"above the limit {MAX_WORK:,} (about 90 s on one core, e.g. sizes 30,30,30); "
+            "prove a smaller architecture (each architecture is its own proof)"
+        )
+
+
 def make_spec(
     sizes: Any, activations: Any, cost: Any, reduction: Any = "mean", hidden_rule: Any = "seed"
 ) -> Spec:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import reference
+from conformance.search import SearchSettings
 from conformance.tolerances import Unusable, compare, expect
-from reference.strategies import Architecture, cases, make_case
+from reference.strategies import SIZE_REGIMES, Architecture, cases, make_case
 
 from . import conformance_planted as planted
 
@@ -66,6 +67,68 @@ def test_float64_computed_in_float32_is_rejected(seed: int) -> None:
     arch = Architecture((4, 5, 5, 3), ("tanh", "sigmoid", "identity"), "quadratic")
     case = make_case(arch, "typical", m=4, seed=seed)
     assert len(_mismatches(planted.float32_inside(case), case)) == 9  # every layer of every quantity
+
+
+# The default search's space (conformance.search.SearchSettings): the new value regime and the
+# size regimes, at the sizes the default run draws (up to 16 layers, 64 units, 64 samples).
+_DEFAULT = SearchSettings(1)
+_LARGE: dict[str, Any] = {
+    "max_layers": _DEFAULT.max_layers,
+    "max_width": _DEFAULT.max_width,
+    "max_batch": _DEFAULT.max_batch,
+    "common_layers": _DEFAULT.common_layers,
+    "common_width": _DEFAULT.common_width,
+    "common_batch": _DEFAULT.common_batch,
+}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases(regimes=("scaled", *SIZE_REGIMES), dtypes=("float32",), **_LARGE))
+def test_correct_float32_code_is_within_tolerance_at_every_scale_and_size(case: Any) -> None:
+    """Magnitudes from 1e-3 to 1e3 and 64-wide, 16-deep, 64-sample cases: correct float32 code passes."""
+    try:
+        _ = expect(case)
+    except Unusable:
+        return
+    with np.errstate(all="ignore"):
+        result = reference.backprop(case)
+    assert _mismatches(result, case) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases(regimes=("scaled", *SIZE_REGIMES), dtypes=("float64",), min_batch=2, **_LARGE))
+def test_another_summation_order_is_within_tolerance_at_every_scale_and_size(case: Any) -> None:
+    try:
+        _ = expect(case)
+    except Unusable:
+        return
+    assert _mismatches(_per_sample_reversed(case), case) == []
+
+
+@pytest.mark.parametrize("regime", ["scaled", *SIZE_REGIMES])
+def test_float64_computed_in_float32_is_rejected_in_the_new_regimes(regime: str) -> None:
+    """The wider space must not widen the tolerances: float32 inside float64 still fails.
+
+    At least in every layer of every quantity whose tolerance is finer than float32 could be (below
+    1e-9 of its norm, 100 times under u32). The exceptions are honest: below a saturated
+    tanh (the scaled regime reaches |z| ~ 1e3) the gradients are ~1e-20, under the absolute
+    floor of a naive sigma' (1 - tanh^2 errs by u absolutely), which no dtype can beat.
+    """
+    arch = Architecture((4, 5, 5, 3), ("tanh", "sigmoid", "identity"), "quadratic")
+    total = 0
+    for seed in range(10):
+        case = make_case(arch, regime, m=4, seed=seed)
+        exp = expect(case)
+        quantities = (("deltas", exp.tol_deltas), ("grad_weights", exp.tol_weights), ("grad_biases", exp.tol_biases))
+        fine = [
+            f"{key}[{i}]"
+            for key, tols in quantities
+            for i, (value, tol) in enumerate(zip(getattr(exp, key), tols, strict=True))
+            if np.linalg.norm(tol) < 1e-9 * np.linalg.norm(value)
+        ]
+        assert set(fine) <= set(_mismatches(planted.float32_inside(case), case)), seed
+        total += len(fine)
+    assert total >= 60, total  # most layers are judged that finely: the test is not vacuous
 
 
 def test_compare_reports_the_worst_element_and_the_norms() -> None:

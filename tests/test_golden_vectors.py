@@ -248,3 +248,159 @@ def test_command_line(reference_results: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "passed, 0 failed" in run.stdout
+
+
+# ----- textbook implementations (issue 12, item 6) -----
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _sigmoid_prime(z: np.ndarray) -> np.ndarray:
+    return _sigmoid(z) * (1 - _sigmoid(z))
+
+
+class Textbook:
+    """The seed's network.py / network2.py backprop, written out again: column vectors, one sample
+    at a time, sigmoid in every hidden layer. Independent of the reference (imports none of it).
+
+    Output and cost: sigmoid + quadratic (network.py), sigmoid + cross_entropy (network2.py's
+    CrossEntropyCost) or softmax + log_likelihood (chapter 3, C = -ln a^L_y for a one-hot y).
+    ``typo`` back-propagates the next layer's activations instead of its errors (the seed's erratum).
+    """
+
+    def __init__(self, families: tuple[tuple[str, str], ...], typo: bool = False) -> None:
+        self.families = families
+        self.typo = typo
+
+    def supports(self, case: Any) -> bool:
+        hidden_ok = all(name == "sigmoid" for name in case.activations[:-1])
+        y = np.asarray(case.y)
+        one_hot = bool(np.all((y == 0) | (y == 1)))  # C = -ln a^L_y needs a class index
+        return hidden_ok and (case.activations[-1], case.cost) in self.families and (
+            case.cost != "log_likelihood" or one_hot
+        )
+
+    def output(self, z: np.ndarray, softmax: bool) -> np.ndarray:
+        if softmax:
+            e = np.exp(z)
+            return e / np.sum(e)
+        return _sigmoid(z)
+
+    def sample(self, weights: list[Any], biases: list[Any], x: Any, y: Any, out: str, cost: str) -> tuple:
+        activation = x
+        activations, zs = [x], []
+        for i, (b, w) in enumerate(zip(biases, weights, strict=True)):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = self.output(z, out == "softmax") if i == len(weights) - 1 else _sigmoid(z)
+            activations.append(activation)
+        a, n = activations[-1], len(weights)
+        if cost == "quadratic":
+            delta = (a - y) * _sigmoid_prime(zs[-1])
+            c = 0.5 * float(np.sum((a - y) ** 2))
+        elif cost == "cross_entropy":
+            delta = a - y
+            c = float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
+        else:  # log_likelihood, one-hot y
+            delta = a - y
+            c = -float(np.log(a[int(np.argmax(y)), 0]))
+        deltas = [delta]
+        nabla_w = [np.dot(delta, activations[-2].transpose())]
+        nabla_b = [delta]
+        for l in range(2, n + 1):
+            sp = _sigmoid_prime(zs[-l])
+            back = activations[-l + 1] if self.typo else delta
+            delta = np.dot(weights[-l + 1].transpose(), back) * sp
+            deltas.insert(0, delta)
+            nabla_w.insert(0, np.dot(delta, activations[-l - 1].transpose()))
+            nabla_b.insert(0, delta)
+        return nabla_w, nabla_b, deltas, c
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        weights = [np.asarray(w) for w in case.weights]
+        biases = [np.asarray(b).reshape(-1, 1) for b in case.biases]
+        out, cost = case.activations[-1], case.cost
+        m = len(case.x)
+        sum_w = [np.zeros(w.shape, dtype=w.dtype) for w in weights]
+        sum_b = [np.zeros(b.shape, dtype=b.dtype) for b in biases]
+        rows: list[list[np.ndarray]] = [[] for _ in weights]
+        total = 0.0
+        for x, y in zip(case.x, case.y, strict=True):
+            nw, nb, ds, c = self.sample(weights, biases, x.reshape(-1, 1), y.reshape(-1, 1), out, cost)
+            sum_w = [s + d for s, d in zip(sum_w, nw, strict=True)]
+            sum_b = [s + d for s, d in zip(sum_b, nb, strict=True)]
+            for row, d in zip(rows, ds, strict=True):
+                row.append(d.ravel())
+            total += c
+        scale = 1.0 / m if case.reduction == "mean" else 1.0
+        return {
+            "grad_weights": [s * scale for s in sum_w],
+            "grad_biases": [(s * scale).ravel() for s in sum_b],
+            "deltas": [np.stack(r) for r in rows],
+            "cost": total * scale,
+        }
+
+
+def _outcomes(out: str) -> dict[str, str]:
+    """vector id -> PASS, FAIL, MISSING or NOT, from verify's output."""
+    outcomes = {}
+    for line in out.splitlines():
+        words = line.split()
+        if line.startswith(("PASS", "FAIL", "MISSING")):
+            outcomes[words[1].rstrip(":")] = words[0]
+        elif line.startswith("NOT COVERED"):
+            outcomes[words[2].rstrip(":")] = "NOT"
+    return outcomes
+
+
+NETWORK_PY = (("sigmoid", "quadratic"),)
+NETWORK2_PY = (("sigmoid", "quadratic"), ("sigmoid", "cross_entropy"), ("softmax", "log_likelihood"))
+
+
+def test_a_textbook_sigmoid_quadratic_implementation_computes_a_dozen_vectors_and_passes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impl = Textbook(NETWORK_PY)
+    results = solve(impl.backprop, tmp_path / "r", supports=impl.supports)
+    covered = sorted(p.stem for p in results.glob("*.json"))
+    assert len(covered) >= 12, covered
+    for dtype in ("f64", "f32"):
+        for reduction in ("mean", "sum"):
+            assert any(c.endswith(f"-{reduction}-{dtype}") for c in covered), (reduction, dtype)
+    code, out = _run(capsys, results, "--skip-missing")
+    assert code == 0, out
+    assert f"{len(covered)} passed, 0 failed, {len(VECTORS) - len(covered)} not covered" in out
+
+
+def test_a_textbook_implementation_of_the_three_families_passes_all_it_computes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impl = Textbook(NETWORK2_PY)
+    results = solve(impl.backprop, tmp_path / "r", supports=impl.supports)
+    covered = {p.stem for p in results.glob("*.json")}
+    textbook = {v["id"] for v in VECTORS if "textbook" in v["regimes"]}
+    assert textbook <= covered and len(textbook) >= 28
+    code, out = _run(capsys, results, "--skip-missing")
+    assert code == 0, out
+    assert f"{len(covered)} passed, 0 failed" in out
+    assert sorted(i for i, status in _outcomes(out).items() if status == "PASS") == sorted(covered)
+
+
+def test_the_seeds_equation_2_typo_fails_every_textbook_vector(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every textbook vector has a hidden layer, so the erratum shows in every one, at equation 2."""
+    impl = Textbook(NETWORK_PY, typo=True)
+    results = solve(impl.backprop, tmp_path / "r", supports=impl.supports)
+    code, out = _run(capsys, results, "--skip-missing")
+    assert code == 1
+    outcomes = _outcomes(out)
+    covered = [p.stem for p in results.glob("*.json")]
+    assert len(covered) >= 12
+    for vector_id in covered:
+        assert outcomes[vector_id] == "FAIL", vector_id
+    failures = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert all("equation 2" in line for line in failures), failures
+    assert "0 passed" in out

@@ -96,3 +96,47 @@ def test_training_is_reproducible_from_its_seed_and_learns() -> None:
     assert first.costs != other.costs
     start = reference.cost(net.case(x, y))
     assert first.costs[-1] < 0.5 * start, f"cost {start:.4f} -> {first.costs[-1]:.4f} after 30 epochs"
+
+
+def _steep() -> Case:
+    """z = 200 against y = -100: dC/dw = (z - y) x = 30000 per weight, so eta = 1e307 overflows."""
+    return Case((2, 1), ("identity",), "quadratic", "sum", "float64",
+                [np.array([[1.0, 1.0]])], [np.zeros(1)], np.array([[100.0, 100.0]]), np.array([[-100.0]]))
+
+
+def test_an_update_that_overflows_is_an_error_naming_the_parameter_and_layer() -> None:
+    case = _steep()
+    grad = reference.backprop(case)["grad_weights"][0]
+    np.testing.assert_array_equal(grad, [[30000.0, 30000.0]])  # (200 + 100) * 100, by hand
+    with pytest.raises(FloatingPointError) as info:
+        reference.sgd_step(case, 1e307)
+    message = str(info.value)
+    for fragment in ("sgd_step: the updated weights[0] (layer 2) left the range of float64",
+                     "at index [0, 0] is -inf", "dC/dw = 30000", "eta = 1e+307"):
+        assert fragment in message, message
+    net = Network(case.sizes, case.activations, case.cost, case.reduction, case.dtype, case.weights, case.biases)
+    with pytest.raises(FloatingPointError, match=r"train: the updated weights\[0\] \(layer 2\) left the range"):
+        reference.train(net, case.x, case.y, eta=1e307, epochs=1, mini_batch_size=1)
+
+
+def test_an_overflowing_bias_update_is_named_too() -> None:
+    # x = 0: dC/dw = 0, dC/db = z - y = 1000, so only b can overflow
+    case = _steep().replace(x=np.zeros((1, 2)), y=np.array([[-1e3]]))
+    assert reference.backprop(case)["grad_biases"][0][0] == 1e3
+    with pytest.raises(FloatingPointError, match=r"the updated biases\[0\] \(layer 2\) .* is -inf"):
+        reference.sgd_step(case, 1e306)
+
+
+def test_a_huge_eta_that_stays_in_range_is_not_refused() -> None:
+    """The overflow check is exact, not a threshold on eta: w - eta g is returned whenever it is finite."""
+    case = _steep().replace(x=np.array([[1.0, 1.0]]), y=np.array([[0.0]]))  # z = 2, dC/dw = 2
+    out = reference.sgd_step(case, 1e307)
+    np.testing.assert_array_equal(out["weights"][0], [[1.0 - 2e307, 1.0 - 2e307]])
+    np.testing.assert_array_equal(out["biases"][0], [-2e307])
+
+
+def test_an_eta_beyond_float32_is_named() -> None:
+    c32 = reference.Network.random((3, 4, 2), ("tanh", "sigmoid"), dtype="float32").case(
+        np.ones((2, 3), dtype=np.float32), np.zeros((2, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"eta \(the learning rate\) = 1e\+39 overflows float32"):
+        reference.sgd_step(c32, 1e39)

@@ -68,7 +68,11 @@ def _write_report(path: Path, args: argparse.Namespace, outcomes: list[Outcome],
 
 
 def main(argv: list[str] | None = None) -> int:
-    """verify: 0 if every result matches, 1 on a mismatch or missing result, 2 on usage errors."""
+    """verify: 0 if every result matches, 1 on a mismatch or missing result, 2 on usage errors.
+
+    Usage errors include an unusable vector set (a malformed manifest or vector file,
+    a hash mismatch): one line on stderr, never a traceback.
+    """
     args = _verify_parser().parse_args(argv)
     if not args.results_dir.is_dir():
         print(f"verify: {args.results_dir} is not a directory", file=sys.stderr)
@@ -94,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'not covered' if args.skip_missing else 'missing'}"
     )
     if args.report:
-        _write_report(args.report, args, outcomes, code)
+        try:
+            _write_report(args.report, args, outcomes, code)
+        except OSError as error:
+            print(f"verify: cannot write the report {args.report}: {error.strerror or error}", file=sys.stderr)
+            return 2
     return code
 
 

@@ -274,9 +274,59 @@ def _regimes() -> Iterator[VectorSpec]:
     )
 
 
+# The textbook families: one activation in every hidden layer (sigmoid), as in the seed's own
+# code, so that a first implementation (Nielsen's network.py, network2.py) can compute them.
+# log_likelihood needs a softmax output (delta^L = a^L - y holds only there), so its textbook
+# form is sigmoid hidden layers under a softmax output layer (the seed's chapter 3), with
+# one-hot targets: C_x = -ln a^L_y, the form in which the seed writes the cost.
+_TEXTBOOK_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("sigmoid", "quadratic"),
+    ("sigmoid", "cross_entropy"),
+    ("softmax", "log_likelihood"),
+)
+# (name, sizes, m): one hidden layer (network.py's [784, 30, 10] in small); two hidden layers;
+# four layers fed one sample at a time (network.py's backprop(x, y)). Non-square throughout.
+_TEXTBOOK_SHAPES: tuple[tuple[str, tuple[int, ...], int], ...] = (
+    ("shallow", (6, 4, 3), 4),
+    ("deep", (3, 5, 4, 2), 3),
+    ("one-sample", (2, 4, 3, 5, 2), 1),
+)
+
+
+def _textbook() -> Iterator[VectorSpec]:
+    """Single-activation vectors: every dtype and reduction for each textbook family.
+
+    sigmoid + quadratic gets all three shapes (it is what a first implementation does); the
+    other two families get the first two, which keeps the set at a few dozen files.
+    """
+    k = 0
+    for out, cost in _TEXTBOOK_FAMILIES:
+        shapes = _TEXTBOOK_SHAPES if cost == "quadratic" else _TEXTBOOK_SHAPES[:2]
+        for shape, sizes, m in shapes:
+            for dtype in ("float64", "float32"):
+                for reduction in ("mean", "sum"):
+                    short = "f64" if dtype == "float64" else "f32"
+                    hidden = "sigmoid hidden layers" if len(sizes) > 3 else "a sigmoid hidden layer"
+                    yield VectorSpec(
+                        id=f"textbook-{out}-{cost}-{shape}-{reduction}-{short}",
+                        description=f"textbook: {hidden}, {out} output, {cost} cost, {shape} "
+                        f"(sizes {list(sizes)}, m = {m}), {reduction} reduction, {dtype}",
+                        sizes=sizes,
+                        activations=(*("sigmoid",) * (len(sizes) - 2), out),
+                        cost=cost,
+                        reduction=reduction,
+                        dtype=dtype,
+                        m=m,
+                        seed=4000 + k,
+                        onehot=cost == "log_likelihood",
+                        regimes=("textbook",),
+                    )
+                    k += 1
+
+
 def specs() -> list[VectorSpec]:
     """All golden vectors, in file order."""
-    out = [*_grid(), *_regimes()]
+    out = [*_grid(), *_regimes(), *_textbook()]
     ids = [s.id for s in out]
     assert len(set(ids)) == len(ids), "vector ids must be unique"
     return out

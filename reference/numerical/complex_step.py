@@ -33,6 +33,7 @@ def complex_step(target: Any) -> NumericGradient:
             "complex step needs a cost that accepts complex128 parameters: pass complex_cost= "
             "(the same function, written with real-part comparisons) or use central differences"
         )
+    problem.value_at_point()  # a non-finite C(p) is bad input, refused with its value
     work = [p.astype(np.complex128) for p in problem.params]
     values, errors, steps = [], [], []
     for t, p in enumerate(problem.params):
@@ -44,9 +45,17 @@ def complex_step(target: Any) -> NumericGradient:
         for i in range(p.size):
             p0 = flat[i]
             flat[i] = p0 + 1j * h[i]
-            val[i] = complex(problem.complex_cost(work)).imag / h[i]
+            val[i] = _to_complex(problem.complex_cost(work)).imag / h[i]
             flat[i] = p0
         values.append(val.reshape(p.shape))
         errors.append(np.full(p.shape, problem.allowance[t]))
         steps.append(h.reshape(p.shape))
     return NumericGradient("complex step", values, errors, steps, noise=0.0)
+
+
+def _to_complex(value: Any) -> complex:
+    """complex_cost's value as a complex: scalars and one-element arrays, refused otherwise."""
+    array = np.asarray(value)
+    if array.size != 1:
+        raise TypeError(f"complex_cost(params) must return a scalar, got an array of shape {array.shape}")
+    return complex(array.reshape(()))

@@ -10,17 +10,41 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from .central import cost_noise
+from .central import cost_noise, measure_noise
 from .directions import DEFAULT_FLOOR, signed_gaussian_direction
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
-from .line import DirectionLine, differentiate
+from .line import DirectionLine, check_line
 from .problem import Params, Problem, as_problem
 from .steps import format_step, power_of_two
+
+PROBLEM_KEYWORDS = ("params", "gradient", "names", "complex_cost", "analytic_rtol", "x", "y")
+
+
+def _problem(target: Any, caller: str, kwargs: dict[str, Any]) -> Problem:
+    """as_problem, with unknown keywords reported against the public function the user called."""
+    unknown = sorted(set(kwargs) - set(PROBLEM_KEYWORDS))
+    if unknown:
+        raise TypeError(
+            f"{caller}() got an unexpected keyword argument {unknown[0]!r} "
+            f"(problem keywords: {', '.join(PROBLEM_KEYWORDS)})"
+        )
+    return as_problem(target, **kwargs)
+
+
+def _nonfinite_entries(problem: Problem) -> list[str]:
+    """'dC/dparams[0][0, 0]: analytic inf is not finite' for every non-finite analytic entry."""
+    out = []
+    for name, g in zip(problem.names, problem.gradient, strict=True):
+        a = np.asarray(g, dtype=np.float64)
+        for i in np.flatnonzero(~np.isfinite(a.reshape(-1))):
+            where = "[" + ", ".join(str(int(v)) for v in np.unravel_index(int(i), a.shape)) + "]"
+            out.append(f"dC/d{name}{where if a.shape else ''}: analytic {a.reshape(-1)[i]} is not finite")
+    return out
 
 
 class _Counter:
@@ -50,8 +74,8 @@ def _inner(problem: Problem, d: Sequence[np.ndarray]) -> tuple[float, float]:
             continue
         g64 = np.asarray(g, dtype=np.float64).reshape(-1)
         d64 = np.asarray(dt, dtype=np.float64).reshape(-1)
-        value += float(g64 @ d64)
-        magnitude += float(np.abs(g64) @ np.abs(d64))
+        value += float(g64 @ d64)  # inf/nan here fails the check (DirectionalCheck.verdict)
+        magnitude += float(np.abs(np.where(np.isfinite(g64), g64, 0.0)) @ np.abs(d64))
         allowance += a * float(np.abs(d64).sum())
         n += g64.size
     return value, allowance + n * 2.0**-53 * magnitude
@@ -80,6 +104,7 @@ class DirectionalCheck:
     allowance: float
     step: float
     kink: KinkReport | None = None
+    reason: str = ""
 
     @property
     def tolerance(self) -> float:
@@ -87,24 +112,29 @@ class DirectionalCheck:
 
     @property
     def verdict(self) -> str:
-        if math.isnan(self.numeric):
-            assert self.kink is not None
+        """"pass", "fail" (beyond doubt: adaptive.refine), or "inconclusive" (``reason`` says why)."""
+        if not math.isfinite(self.analytic):
+            return "fail"
+        if math.isnan(self.numeric) or self.reason:
             k = self.kink
-            for v, e in ((k.left, k.left_error), (k.right, k.right_error)):
-                if not math.isnan(v) and abs(self.analytic - v) <= e + self.allowance:
-                    return "pass"
-            return "undetermined"
+            if k is not None and not self.reason:
+                for v, e in ((k.left, k.left_error), (k.right, k.right_error)):
+                    if not math.isnan(v) and abs(self.analytic - v) <= e + self.allowance:
+                        return "pass"
+            return "inconclusive"
         return "pass" if abs(self.analytic - self.numeric) <= self.tolerance else "fail"
+
+
 
     def describe(self) -> str:
         where = f"dC/d{self.scope}" if self.tensor is not None else "dC/dp (all parameters)"
         head = f"{where} along direction seed {list(self.seed)}"
-        if self.verdict == "undetermined":
-            assert self.kink is not None
-            return (
-                f"{head}: analytic <g, d> = {self.analytic:.10g}; "
-                f"{self.kink.describe()} (undetermined)"
-            )
+        if not math.isfinite(self.analytic):
+            return f"{head}: analytic <g, d> = {self.analytic} is not finite (a non-finite gradient entry)"
+        if self.verdict == "inconclusive":
+            why = self.kink.describe() if self.kink is not None else ""
+            why += ("; " if why and self.reason else "") + self.reason
+            return f"{head}: analytic <g, d> = {self.analytic:.10g}; {why} (inconclusive)"
         numeric = self.numeric
         if math.isnan(numeric):
             assert self.kink is not None
@@ -125,17 +155,52 @@ class DirectionalCheck:
         return text + (f"; {self.kink.describe()}" if self.kink is not None else "")
 
 
-@dataclass(frozen=True)
+def _not_a_bool(self: object, other: object) -> bool:
+    """``result == True`` would silently be False: refuse the comparison instead."""
+    if isinstance(other, bool | np.bool_):
+        raise TypeError(
+            f"a {type(self).__name__} is not a bool: compare .passed (or .verdict), not the result"
+        )
+    if type(other) is not type(self):
+        return NotImplemented
+    return all(getattr(self, f) == getattr(other, f) for f in self.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, eq=False)
 class DirectionalResult:
-    """All directional checks of one run; ``evaluations``: evaluations of C (noise included)."""
+    """All directional checks of one run; ``evaluations``: evaluations of C (noise included).
+
+    verdict: "fail" if a check fails beyond doubt or the analytic gradient has a non-finite entry
+    (``nonfinite`` names them), "inconclusive" if none fails but some could not be judged, else
+    "pass".
+    """
 
     checks: list[DirectionalCheck]
     evaluations: int
     noise: float
+    nonfinite: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    __eq__ = _not_a_bool
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def verdict(self) -> str:
+        if self.nonfinite or any(c.verdict == "fail" for c in self.checks):
+            return "fail"
+        return "inconclusive" if any(c.verdict == "inconclusive" for c in self.checks) else "pass"
 
     @property
     def passed(self) -> bool:
-        return all(c.verdict != "fail" for c in self.checks)
+        return self.verdict == "pass"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.verdict == "inconclusive"
 
     @property
     def failures(self) -> list[DirectionalCheck]:
@@ -143,10 +208,15 @@ class DirectionalResult:
 
     @property
     def message(self) -> str:
-        head = "directional check " + ("passed" if self.passed else "FAILED")
-        lines = [f"{head} ({len(self.checks)} directions, {self.evaluations} cost evaluations)"]
+        word = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[self.verdict]
+        lines = [
+            f"directional check {word} ({len(self.checks)} directions, "
+            f"{self.evaluations} cost evaluations)"
+        ]
+        lines += ["  " + n for n in self.nonfinite]
         ordered = self.failures + [c for c in self.checks if c.verdict != "fail"]
         lines += ["  " + c.describe() for c in ordered]
+        lines += ["  note: " + n for n in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -154,6 +224,12 @@ class DirectionalResult:
 
     def __bool__(self) -> bool:
         raise TypeError("a DirectionalResult is not a bool: use .passed (and .message to say why)")
+
+    def raise_for_failure(self, inconclusive_ok: bool = True) -> None:
+        """AssertionError with the message when the verdict is "fail" (or "inconclusive" too,
+        with inconclusive_ok=False)."""
+        if self.failed or (self.inconclusive and not inconclusive_ok):
+            raise AssertionError(self.message)
 
 
 def directional_check(
@@ -172,8 +248,13 @@ def directional_check(
 
     Step: t = 2^round(log2 eps^(1/3)) (directions already carry the scale max(1, |p|)).
     """
-    problem, counter = _counted(as_problem(target, **problem_kwargs))
-    f0, noise = cost_noise(problem, seed)
+    problem, counter = _counted(_problem(target, "directional_check", problem_kwargs))
+    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
+        raise ValueError(f"directions must be an int >= 1, got {directions!r}")
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
+        raise ValueError(f"levels must be an int >= 2 (Richardson needs two steps), got {levels!r}")
+    f0, noise, note = measure_noise(problem, seed)
+    nonfinite = _nonfinite_entries(problem)
     centre = problem.probe(problem.params) if problem.probe is not None else None
     h = float(power_of_two(problem.eps ** (1.0 / 3.0)))
     scopes: list[int | None] = [None] + (list(range(len(problem.params))) if per_tensor else [])
@@ -188,7 +269,9 @@ def directional_check(
                 only=tensor,
             )
             analytic, allowance = _inner(problem, d)
-            result = differentiate(DirectionLine(problem, d), h, levels, noise, f0, centre)
+            result = check_line(
+                DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance
+            )
             name = "all parameters" if tensor is None else problem.names[tensor]
             checks.append(
                 DirectionalCheck(
@@ -203,9 +286,10 @@ def directional_check(
                     if result.kink is None or result.kink.resolved_step is None
                     else result.kink.resolved_step,
                     result.kink,
+                    result.reason,
                 )
             )
-    return DirectionalResult(checks, counter.count, noise)
+    return DirectionalResult(checks, counter.count, noise, nonfinite, [note] if note else [])
 
 
 @dataclass(frozen=True)
@@ -273,7 +357,7 @@ def taylor_slope_test(
     **problem_kwargs: Any,
 ) -> SlopeResult:
     """Remainders at t = first_step 2^-k, k = 0..halvings, along one seeded direction."""
-    problem = as_problem(target, **problem_kwargs)
+    problem = _problem(target, "taylor_slope_test", problem_kwargs)
     f0, noise = cost_noise(problem, seed)
     d = signed_gaussian_direction(problem.params, seed=seed, floor=floor, only=only)
     gd, allowance = _inner(problem, d)

@@ -44,3 +44,19 @@ def signed_gaussian_direction(
         mag = np.round(np.maximum(np.abs(z), floor) * QUANTUM) / QUANTUM
         out.append((np.copysign(mag, z) * _power_of_two_scale(p)).astype(p.dtype))
     return out
+
+
+def relative_direction(params: Sequence[np.ndarray], seed: int) -> list[np.ndarray]:
+    """A signed floored Gaussian direction scaled to each entry's own magnitude (power of two
+    nearest |p_i|; 1 where p_i = 0): the noise estimate moves parameters at 1e6 and at 1e-6 by
+    the same relative amount, instead of by max(1, |p|), which is 1e6 times their scale at 1e-6."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in params:
+        z = rng.standard_normal(p.shape)
+        mag = np.round(np.maximum(np.abs(z), DEFAULT_FLOOR) * QUANTUM) / QUANTUM
+        a = np.abs(p.astype(np.float64))
+        mantissa, exponent = np.frexp(np.where(a > 0, a, 1.0))
+        scale = np.ldexp(1.0, exponent - (mantissa < np.sqrt(0.5)))
+        out.append((np.copysign(mag, z) * scale).astype(p.dtype))
+    return out

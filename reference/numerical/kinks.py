@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .adaptive import Corner
 from .steps import format_step
 
 
@@ -73,11 +74,14 @@ def corner_at_point(
 class KinkReport:
     """What a checker did about a kink: a smaller central step, or one-sided quotients on each side.
 
+    kink: a relu unit found by probing (reference cases), or a Corner found from the differences
+    themselves (any callable).
+
     left/right: one-sided derivative estimates (nan where that side also straddles a kink) with
     their error bounds; resolved_step: the reduced central step, or None.
     """
 
-    kink: Kink
+    kink: Kink | Corner
     resolved_step: float | None
     left: float
     left_error: float

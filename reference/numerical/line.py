@@ -7,13 +7,15 @@ with an error bound, and falls back on smaller steps or one-sided quotients at r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .adaptive import RESOLUTION, Refined, StepTable, kink_suspected, refine
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
-from .problem import Problem
+from .problem import Problem, to_float
 from .richardson import extrapolate
 
 # Up to 10 halvings of the central step to step over a kink: rounding error grows as 1/h,
@@ -22,7 +24,12 @@ MAX_HALVINGS = 10
 
 
 class Line:
-    """p + t d for a problem; subclasses realise the move (coordinate or direction)."""
+    """p + t d for a problem; subclasses realise the move (coordinate or direction).
+
+    min_step: the smallest step whose move is still resolved exactly (adaptive scans stop there).
+    """
+
+    min_step: float = 0.0
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
@@ -38,7 +45,7 @@ class Line:
     def value(self, t: float) -> tuple[float, float]:
         realised = self._move(t)
         try:
-            return self.problem.value(self.work), realised
+            return to_float(self.problem.cost(self.work)), realised
         finally:
             self._reset()
 
@@ -62,6 +69,9 @@ class CoordinateLine(Line):
         self.flat = self.work[tensor].reshape(-1)
         self.index = index
         self.p0 = self.flat[index]
+        # 2^8 ulps: a power-of-two step this large moves p exactly (no rounding of p + t)
+        ulp = float(np.spacing(np.abs(self.p0)))
+        self.min_step = max(256.0 * ulp, float(np.finfo(self.flat.dtype).tiny))
 
     def _move(self, t: float) -> float:
         self.flat[self.index] = self.p0 + t
@@ -73,6 +83,8 @@ class CoordinateLine(Line):
 
 class DirectionLine(Line):
     """t -> p + t d for a whole direction d (a list of arrays shaped like the params)."""
+
+    min_step = 2.0**-38  # directions.py: p + t d is exact for t >= 2^-38
 
     def __init__(self, problem: Problem, direction: Sequence[np.ndarray]) -> None:
         super().__init__(problem)
@@ -95,26 +107,47 @@ class DirectionLine(Line):
 
 @dataclass(frozen=True)
 class LineDerivative:
-    """d/dt C(p + t d) at 0: value (nan if only one-sided estimates exist), error bound, step."""
+    """d/dt C(p + t d) at 0: value (nan if only one-sided estimates exist), error bound, step.
+
+    reason: why the witness cannot be trusted here (non-empty: the verdict is inconclusive).
+    """
 
     value: float
     error: float
     step: float
     kink: KinkReport | None = None
+    reason: str = ""
 
 
-def _central(line: Line, h: float, levels: int, noise: float) -> tuple[float, float]:
+def needs_refining(
+    value: float, error: float, truncation: float, rounding: float, g: float, allowance: float,
+    carries: bool,
+) -> bool:
+    """Whether the cheap estimate leaves the entry unsettled: not finite, disagreeing with g, or
+    (for an entry that carries the gradient) coarser than RESOLUTION |g|, so that a 1e-6 relative
+    error might hide in it, while truncation and rounding are not balanced (a step 2^k times
+    larger or smaller would shrink the bound): the scan then looks for that step."""
+    if not (math.isfinite(value) and math.isfinite(error)):
+        return True
+    if abs(g - value) > error + allowance:
+        return True
+    # truncation > 64 x rounding: a smaller step helps; truncation < rounding: the measured
+    # truncation is itself at the level of rounding noise (the third difference or D_j - D_{j+1}
+    # carries up to ~0.7 rounding units), so a larger step may help
+    lopsided = truncation > 64.0 * rounding or truncation < rounding
+    return carries and error > RESOLUTION * abs(g) and lopsided
+
+
+def _central(table: StepTable, levels: int) -> tuple[float, float, float, float]:
+    """(best, error bound, truncation, rounding) from quotients at h, 2h, ..., 2^(levels-1) h."""
     quotients = np.empty(levels)
-    inv_steps = np.empty(levels)
+    halves = np.empty(levels)
     for k in range(levels):
-        fp, tp = line.value(h * 2.0**k)
-        fm, tm = line.value(-h * 2.0**k)
-        quotients[k] = (fp - fm) / (tp - tm)
-        inv_steps[k] = 1.0 / (tp - tm)
+        quotients[k], halves[k] = table.central_quotient(k)
     ex = extrapolate(quotients, power=2)
     # each evaluation is off by <= noise, so quotient k is off by <= 2 noise / (t+ - t-)
-    rounding = 2.0 * noise * float(np.sum(np.abs(ex.weights) * inv_steps))
-    return float(ex.best), float(ex.truncation) + rounding
+    rounding = table.noise * float(np.sum(np.abs(ex.weights) / halves))
+    return float(ex.best), float(ex.truncation) + rounding, float(ex.truncation), rounding
 
 
 def _one_sided(
@@ -131,17 +164,72 @@ def _one_sided(
     return float(ex.best), float(ex.truncation) + rounding
 
 
+def from_refined(r: Refined) -> LineDerivative:
+    """A scan's outcome as a LineDerivative (kinks become KinkReports, doubts become reasons)."""
+    if r.corner is not None:
+        left, right = r.left, r.right
+        report = KinkReport(
+            r.corner,
+            None,
+            left.value if left is not None else math.nan,
+            left.error if left is not None else math.inf,
+            right.value if right is not None else math.nan,
+            right.error if right is not None else math.inf,
+        )
+        return LineDerivative(math.nan, math.inf, r.step, report, r.reason)
+    reason = r.reason if r.status == "inconclusive" else ""
+    return LineDerivative(r.value, r.error, r.step, None, reason)
+
+
+def check_line(
+    line: Line,
+    h: float,
+    levels: int,
+    noise: float,
+    f0: float,
+    centre: list[np.ndarray] | None,
+    analytic: float,
+    allowance: float,
+    carries: bool = True,
+) -> LineDerivative:
+    """``differentiate``, then the adaptive scan (``adaptive.refine``) where the cheap estimate
+    leaves the analytic value unsettled (``needs_refining``)."""
+    table = StepTable(line, h, noise, f0)
+    if centre is not None and _relu_kink(line, h, levels, centre):
+        return differentiate(line, h, levels, noise, f0, centre)
+    value, error, truncation, rounding = _central(table, levels)
+    if not math.isfinite(analytic):
+        return LineDerivative(value, error, h)
+    (fp1, _), (fm1, _), (fp2, _), (fm2, _) = (table.phi(j, s) for j in (0, 1) for s in (1, -1))
+    suspect = centre is None and kink_suspected(fp1, fm1, fp2, fm2, f0, h, noise)
+    if not suspect and not needs_refining(value, error, truncation, rounding, analytic, allowance, carries):
+        return LineDerivative(value, error, h)
+    return from_refined(refine(table, analytic, allowance, suspect))
+
+
+def _relu_kink(line: Line, h: float, levels: int, centre: list[np.ndarray]) -> bool:
+    """A relu pre-activation is zero at p or changes sign within the widest step (probes)."""
+    layers = line.problem.probe_layers
+    span = 2.0 ** (levels - 1)
+    plus, minus = line.probe(h * span), line.probe(-h * span)
+    return (
+        corner_at_point(centre, [plus, minus], layers) is not None
+        or crossing_inside(centre, plus, layers) is not None
+        or crossing_inside(centre, minus, layers) is not None
+    )
+
+
 def differentiate(
     line: Line, h: float, levels: int, noise: float, f0: float, centre: list[np.ndarray] | None
 ) -> LineDerivative:
-    """Central differences with Richardson at steps h, 2h, ..., 2^(levels-1) h, kink-aware.
+    """Central differences with Richardson at steps h, 2h, ..., 2^(levels-1) h, relu-kink-aware.
 
     error = |best - previous Richardson entry| (truncation) + 2 noise sum_k |w_k| / (2 h_k)
     (rounding; noise bounds the error of one cost evaluation, see noise.noise_bound).
     centre: the relu pre-activations at t = 0 (None: no kinks to watch for).
     """
     if centre is None:
-        value, error = _central(line, h, levels, noise)
+        value, error, _, _ = _central(StepTable(line, h, noise, f0), levels)
         return LineDerivative(value, error, h)
     layers = line.problem.probe_layers
     span = 2.0 ** (levels - 1)
@@ -149,7 +237,7 @@ def differentiate(
     corner = corner_at_point(centre, [plus, minus], layers)
     inside = crossing_inside(centre, plus, layers) or crossing_inside(centre, minus, layers)
     if corner is None and inside is None:
-        value, error = _central(line, h, levels, noise)
+        value, error, _, _ = _central(StepTable(line, h, noise, f0), levels)
         return LineDerivative(value, error, h)
     kink: Kink = corner if corner is not None else inside  # type: ignore[assignment]
     if corner is None:
@@ -158,7 +246,7 @@ def differentiate(
             step /= 2.0
             ends = [line.probe(step * span), line.probe(-step * span)]
             if all(crossing_inside(centre, e, layers) is None for e in ends):
-                value, error = _central(line, step, levels, noise)
+                value, error, _, _ = _central(StepTable(line, step, noise, f0), levels)
                 return LineDerivative(
                     value, error, step, KinkReport(kink, step, value, error, value, error)
                 )

@@ -7,6 +7,7 @@ never write to the caller's arrays: a Problem holds its own float copies.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from .steps import machine_epsilon
 Params = Sequence[np.ndarray]
 CostFn = Callable[[Params], Any]
 Probe = Callable[[Params], list[np.ndarray]]
+# batch(t, flat indices, steps) -> C at p + steps[r] e_{idx[r]} (tensor t) for every r, vectorised
+Batch = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 # Rounding allowance for an analytic gradient of a callable whose error model we cannot know:
 # 64 unit roundoffs of the gradient's dtype, relative to the largest |entry| of each tensor.
@@ -50,6 +53,7 @@ class Problem:
     probe: Probe | None = None
     probe_layers: tuple[int, ...] = ()
     case: Any = None
+    batch: Batch | None = None
 
     @property
     def eps(self) -> float:
@@ -60,7 +64,63 @@ class Problem:
         return sum(int(p.size) for p in self.params)
 
     def value(self, params: Params) -> float:
-        return float(self.cost(params))
+        return to_float(self.cost(params))
+
+    def value_at_point(self) -> float:
+        """C(p), refused loudly when it is not finite (nothing can be differentiated there)."""
+        c = self.value(self.params)
+        if not math.isfinite(c):
+            raise ValueError(
+                f"cost(params) is {c} at the given params: the cost must be finite at the point "
+                "being checked (check the params, or the cost's domain)"
+            )
+        return c
+
+
+def to_float(value: Any) -> float:
+    """A cost's value as a float: Python and numpy scalars, 0-d or one-element arrays (np.array([c])),
+    anything with .item(); anything else is refused with what was given."""
+    if type(value) is float:
+        return value
+    if isinstance(value, complex | np.complexfloating):
+        raise TypeError(
+            f"cost(params) must return a real scalar, got complex {value!r} (pass a complex cost as "
+            "complex_cost=)"
+        )
+    try:
+        array = np.asarray(value)
+    except Exception:  # e.g. a tensor that requires grad: fall back on .item()
+        item = getattr(value, "item", None)
+        if callable(item):
+            return to_float(item())
+        raise TypeError(
+            f"cost(params) must return a real scalar, got {type(value).__name__}"
+        ) from None
+    if array.size != 1:
+        raise TypeError(
+            f"cost(params) must return a scalar, got an array of shape {array.shape}"
+        )
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"cost(params) must return a real scalar, got {type(value).__name__} of dtype {array.dtype}"
+        )
+    return float(array.reshape(()))
+
+
+def _index(shape: tuple[int, ...], flat: int) -> str:
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]" if shape else ""
+
+
+def _finite(arrays: Sequence[np.ndarray], what: Sequence[str]) -> None:
+    """Refuse non-finite parameters, naming the tensor, the entry and the value."""
+    for a, name in zip(arrays, what, strict=True):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            i = int(np.flatnonzero(bad.reshape(-1))[0])
+            raise ValueError(
+                f"{name}{_index(a.shape, i)} is {a.reshape(-1)[i]}: parameters must be finite "
+                f"({int(bad.sum())} non-finite entries in {name})"
+            )
 
 
 def _float_dtype(arrays: Sequence[np.ndarray], what: str) -> np.dtype:
@@ -108,12 +168,20 @@ def from_callable(
     labels = tuple(names) if names is not None else tuple(f"params[{t}]" for t in range(len(own)))
     if len(labels) != len(own):
         raise ValueError(f"names has {len(labels)} entries, but params has {len(own)}")
+    if analytic_rtol is not None and not (
+        isinstance(analytic_rtol, int | float) and math.isfinite(analytic_rtol) and analytic_rtol >= 0
+    ):
+        raise ValueError(f"analytic_rtol must be a finite number >= 0, got {analytic_rtol!r}")
     rtol = (
         DEFAULT_ANALYTIC_GAMMA * machine_epsilon(analytic_dtype) / 2
         if analytic_rtol is None
         else float(analytic_rtol)
     )
-    allowance = tuple(rtol * float(np.max(np.abs(g), initial=0.0)) for g in grads)
+    _finite(own, [f"params[{t}]" for t in range(len(own))])
+    # over finite entries only: an inf in g must fail at its entry, not widen every tolerance
+    allowance = tuple(
+        rtol * float(np.max(np.abs(np.where(np.isfinite(g), g, 0.0)), initial=0.0)) for g in grads
+    )
     return Problem(
         params=own,
         names=labels,
@@ -185,7 +253,7 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
     by its own rounding error, not by float32 finite differences.
     """
     import reference  # the package imports this module; import at call time
-    from reference import engine
+    from reference import costs, engine
 
     if x is not None or y is not None:
         if not hasattr(target, "case"):
@@ -219,6 +287,44 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
         z, _ = engine.feedforward(ps[0::2], ps[1::2], xs, acts)
         return [z[i] for i in relu_layers]
 
+    z_base, a_base = engine.feedforward(params[0::2], params[1::2], xs, acts)
+    per_row = max(sum(case.sizes), 1) * max(int(xs.shape[0]), 1)
+    chunk = max(1, (1 << 21) // per_row)  # copies per forward pass: ~16 MB of float64 at most
+
+    def batch(t: int, idx: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """C at K one-entry perturbations of tensor t in a few forward passes: the layers below are
+        shared, z^l of copy r is z^l + steps[r] a^{l-1}_k in unit j (w^l_jk) or + steps[r] (b^l_j),
+        and the layers above run on all copies stacked along the batch. Same equations as
+        engine.evaluate_cost; the rounding differs by a few ulps of C, inside the measured noise."""
+        layer = t // 2
+        ws, bs = params[0::2], params[1::2]
+        m = xs.shape[0]
+        a_prev, z_l = a_base[layer], z_base[layer]
+        n_in = ws[layer].shape[1]
+        out = np.empty(idx.size)
+        for lo in range(0, idx.size, chunk):
+            sel, st = idx[lo : lo + chunk], steps[lo : lo + chunk]
+            k = sel.size
+            zz = np.repeat(z_l[None], k, axis=0)
+            rows = np.arange(k)
+            if t % 2 == 0:
+                j, col = np.divmod(sel, n_in)
+                zz[rows, :, j] += st[:, None] * a_prev[:, col].T
+            else:
+                j = sel
+                zz[rows, :, j] += st[:, None]
+            zs = zz.reshape(k * m, -1)
+            a_l = reference.sigma(acts[layer], zs)
+            if layer + 1 < len(ws):
+                z_up, a_up = engine.feedforward(ws[layer + 1 :], bs[layer + 1 :], a_l, acts[layer + 1 :])
+                z_out, a_out = z_up[-1], a_up[-1]
+            else:
+                z_out, a_out = zs, a_l
+            per = costs.per_sample_cost(cost_name, acts[-1], z_out, a_out, np.tile(ys, (k, 1)))
+            scale = 1.0 / m if reduction == "mean" else 1.0
+            out[lo : lo + k] = per.reshape(k, m).sum(axis=1) * scale
+        return out
+
     result = reference.backprop(case)
     gradient: list[np.ndarray] = []
     for gw, gb in zip(result["grad_weights"], result["grad_biases"], strict=True):
@@ -237,6 +343,7 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
         probe=probe if relu_layers else None,
         probe_layers=tuple(i + 2 for i in relu_layers),
         case=case,
+        batch=batch,
     )
 
 

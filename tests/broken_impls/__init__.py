@@ -2,7 +2,8 @@
 
 Each class's docstring names its bug and the diagnosis the conformance suite must
 give (its ``EXPECTED``: the check and the layer in the seed's numbering, or None for
-whole-result checks); tests/test_conformance_catalogue.py asserts both.
+whole-result checks); tests/test_conformance_catalogue.py asserts both. The corner-only
+bugs (corners.py, ``QUICK = False``) are run with the default settings on their ``REGIMES``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from .behaviour import (
     ScratchesTheInput,
     SgdStepIgnoresEta,
     SgdStepWrongSign,
+)
+from .corners import (
+    CORNERS,
+    DeepNetworkDropsSigmaPrime,
+    LargeInputsClipped,
+    LargeWeightsClipped,
+    MissingOneOverMAbove8,
+    MissingOneOverMFrom17,
+    MissingOneOverMFrom33,
+    SgdStepTunedRatesOnly,
+    TinyInputsFlushedToZero,
+    WideLayerGradientsDoubled,
+    WideLayerGradientsDoubledAbove32,
 )
 from .equations import (
     CostDerivativeSign,
@@ -56,6 +70,17 @@ CATALOGUE: tuple[type[Backprop], ...] = (
     TanhPrimeWithoutSquare,
     DeltasCarryTheReduction,
     CostNotReduced,
+    # Corner-only bugs (corners.py): need the default settings, run on the regimes in REGIMES.
+    MissingOneOverMAbove8,
+    MissingOneOverMFrom17,
+    MissingOneOverMFrom33,
+    WideLayerGradientsDoubled,
+    WideLayerGradientsDoubledAbove32,
+    DeepNetworkDropsSigmaPrime,
+    LargeInputsClipped,
+    LargeWeightsClipped,
+    TinyInputsFlushedToZero,
+    SgdStepTunedRatesOnly,
 )
 
-__all__ = ["CATALOGUE", "Backprop", *(cls.__name__ for cls in CATALOGUE)]
+__all__ = ["CATALOGUE", "CORNERS", "Backprop", *(cls.__name__ for cls in CATALOGUE)]

@@ -1,0 +1,294 @@
+"""Steps chosen by the function, not by |p|: a scan of difference quotients along one line, with an
+error model that says when its estimate can be trusted, and a verdict that never blames a right
+gradient on an untrusted witness.
+
+Error model (phi(t) = C(p + t d), sigma = ``noise``: a bound on the error of one evaluation):
+  central quotient  D_j = (phi(h_j) - phi(-h_j)) / (2 h_j),  h_j = h0 2^j,
+      = phi' + c1 h^2 + c2 h^4 + ... + rounding, |rounding| <= sigma / h_j;
+  Richardson        R_j = (4 D_j - D_{j+1}) / 3, truncation O(h^4), bounded by
+                    T_j = |R_j - D_j| = |D_j - D_{j+1}| / 3 (the h^2 term of D_j), rounding
+                    <= (4/3) sigma / h_j + (1/3) sigma / (2 h_j) = 1.5 sigma / h_j;
+      error_j = T_j + 1.5 sigma / h_j.
+  The bound holds only in the asymptotic regime, which is *tested*, not assumed: with
+  a = D_j - D_{j+1} and b = D_{j+1} - D_{j+2}, the model predicts b = 4a - 180 c2 h^4, so step j is
+  trusted when |b - 4a| <= |b| / 2 + 6.75 sigma / h_j (the rounding of 4a and b: 4 x 1.5 + 0.75
+  sigma / h_j). A step larger than the scale the function varies on (p ~ 1e-6 stepped by 8e-6, a
+  ripple, a kink inside the step), or a non-finite value, fails the test.
+  one-sided quotients F_j = (phi(+-h_j) - phi(0)) / (+-h_j) = phi'(0+-) + c1 h + c2 h^2 + ...:
+      R2_j = 2 F_j - F_{j+1} (no h term), R3 = (4 R2_j - R2_{j+1}) / 3 = (8 F_j - 6 F_{j+1} + F_{j+2}) / 3,
+      T = |R3 - R2_j| (the h^2 term of R2_j), rounding <= 2 sigma (8/h + 3/h + 1/(4h)) / 3 = 7.5 sigma / h_j;
+      trusted when |b - 2a| <= |b| / 2 + 7.5 sigma / h_j (a = F_j - F_{j+1}: 3 sigma / h_j,
+      b = F_{j+1} - F_{j+2}: 1.5 sigma / h_j).
+
+Search: from j = 0 downwards until a trusted step balances truncation against rounding
+(T_j <= 4 x rounding: smaller steps only add rounding), then upwards while rounding dominates
+and the bound is coarser than RESOLUTION |g| (a function varying on a scale far above |p|).
+
+Verdict for an entry whose analytic value g the cheap pass did not confirm:
+  pass         a trusted central estimate agrees with g within error + allowance;
+  fail         only when the error model leaves no doubt: two adjacent trusted central steps disagree
+               with g, and so do the trusted one-sided estimates on *both* sides (so no kink at p
+               can explain it);
+  kink         one-sided estimates, both trusted, disagree with each other beyond their bounds:
+               C has a corner at p; g is compared with each side (match: pass, else inconclusive);
+  inconclusive otherwise, with the reason (no trusted step, non-finite cost near p, one-sided
+               estimates too coarse to tell a kink from an error).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from .steps import format_step
+
+SLACK = 0.5
+MAX_DOWN = 44  # h0 2^-44 ~ 4e-19 max(1, |p|): the line's min_step (2^8 ulps of p) usually stops first
+MAX_UP = 30
+RESOLUTION = 2.0**-21  # settled once the bound resolves a 1e-6 relative error twice over (~4.8e-7 |g|)
+BALANCE = 4.0
+
+
+class LineLike(Protocol):
+    """What the scan needs from a line: phi(t) and the step actually taken (see line.Line)."""
+
+    min_step: float
+
+    def value(self, t: float) -> tuple[float, float]: ...
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Richardson estimate at base step ``step``: value, error bound, trusted (asymptotic test)."""
+
+    value: float
+    error: float
+    step: float
+    truncation: float
+    rounding: float
+    trusted: bool
+    finite: bool
+
+
+@dataclass(frozen=True)
+class Corner:
+    """Non-smoothness found from the differences themselves (any callable, no probe)."""
+
+    at_point: bool
+
+    def describe(self) -> str:
+        if self.at_point:
+            return "corner at the point (one-sided differences disagree beyond their error bounds)"
+        return "non-smooth within every resolvable step (central differences never consistent)"
+
+
+@dataclass(frozen=True)
+class Refined:
+    """The outcome of the scan for one entry: status "pass", "fail", "kink" or "inconclusive"."""
+
+    status: str
+    value: float
+    error: float
+    step: float
+    reason: str = ""
+    left: Estimate | None = None
+    right: Estimate | None = None
+    corner: Corner | None = None
+
+
+class StepTable:
+    """phi at +-h0 2^j, evaluated lazily and cached; central and one-sided estimates from it."""
+
+    def __init__(self, line: LineLike, h0: float, noise: float, f0: float) -> None:
+        self.line, self.h0, self.noise, self.f0 = line, h0, noise, f0
+        self.cache: dict[tuple[int, int], tuple[float, float]] = {}
+        self.nonfinite: tuple[float, float] | None = None
+
+    def seed(self, j: int, side: int, value: float, realised: float) -> None:
+        self.cache[(j, side)] = (value, realised)
+
+    def usable(self, j: int) -> bool:
+        return self.h0 * 2.0**j >= self.line.min_step
+
+    def phi(self, j: int, side: int) -> tuple[float, float]:
+        key = (j, side)
+        if key not in self.cache:
+            value, realised = self.line.value(side * self.h0 * 2.0**j)
+            if not math.isfinite(value) and self.nonfinite is None:
+                self.nonfinite = (side * self.h0 * 2.0**j, value)
+            self.cache[key] = (value, realised)
+        return self.cache[key]
+
+    def central_quotient(self, j: int) -> tuple[float, float]:
+        (fp, tp), (fm, tm) = self.phi(j, 1), self.phi(j, -1)
+        span = tp - tm
+        return ((fp - fm) / span if span > 0 else math.nan), span / 2
+
+    def one_sided_quotient(self, j: int, side: int) -> tuple[float, float]:
+        f, t = self.phi(j, side)
+        return ((f - self.f0) / t if t != 0 else math.nan), abs(t)
+
+    def central(self, j: int) -> Estimate:
+        (d0, h), (d1, _), (d2, _) = (self.central_quotient(j + k) for k in range(3))
+        finite = all(math.isfinite(v) for v in (d0, d1, d2)) and h > 0
+        if not finite:
+            return Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
+        s = self.noise / h
+        a, b = d0 - d1, d1 - d2
+        trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s
+        truncation, rounding = abs(a) / 3.0, 1.5 * s
+        return Estimate(d0 + a / 3.0, truncation + rounding, h, truncation, rounding, trusted, True)
+
+    def one_sided(self, j: int, side: int) -> Estimate:
+        (f0, h), (f1, _), (f2, _) = (self.one_sided_quotient(j + k, side) for k in range(3))
+        finite = all(math.isfinite(v) for v in (f0, f1, f2)) and h > 0 and math.isfinite(self.f0)
+        if not finite:
+            return Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
+        s = self.noise / h
+        a, b = f0 - f1, f1 - f2
+        trusted = abs(b - 2.0 * a) <= SLACK * abs(b) + 7.5 * s
+        r2, r2_next = f0 + a, f1 + b  # 2 F_j - F_{j+1}: the O(h) term removed
+        r3 = r2 + (r2 - r2_next) / 3.0  # (8 F_j - 6 F_{j+1} + F_{j+2}) / 3: O(h^2) removed too
+        truncation = abs(r3 - r2)
+        rounding = 7.5 * s  # 2 noise (8/h + 6/(2h) + 1/(4h)) / 3
+        return Estimate(r3, truncation + rounding, h, truncation, rounding, trusted, True)
+
+
+def _scan(
+    table: StepTable, get: Callable[[int], Estimate], g: float
+) -> tuple[dict[int, Estimate], int | None]:
+    """Estimates by j (down from 0 until balanced, then up while rounding-bound); the best trusted j."""
+    found: dict[int, Estimate] = {}
+    best: int | None = None
+    j = 0
+    while j >= -MAX_DOWN and table.usable(j):
+        e = found[j] = get(j)
+        if e.trusted and (best is None or e.error < found[best].error):
+            best = j
+        if e.trusted and e.truncation <= BALANCE * e.rounding:
+            break
+        if best is not None and e.rounding > 64.0 * found[best].error:
+            break
+        j -= 1
+    coarse = best is None or (
+        found[best].truncation * 16.0 < found[best].rounding
+        and found[best].error > RESOLUTION * abs(g)
+    )
+    if coarse:
+        j = 1
+        while j <= MAX_UP:
+            e = found[j] = get(j)
+            if not e.trusted:
+                if best is not None:
+                    break
+                j += 1
+                continue
+            if best is None or e.error < found[best].error:
+                best = j
+            if e.truncation * BALANCE >= e.rounding:
+                break
+            j += 1
+    return found, best
+
+
+def _agrees(e: Estimate, g: float, allowance: float) -> bool:
+    return abs(g - e.value) <= e.error + allowance
+
+
+def kink_suspected(
+    fp1: float, fm1: float, fp2: float, fm2: float, f0: float, h: float, noise: float
+) -> bool:
+    """Second differences S(h) = (phi(h) + phi(-h) - 2 phi(0)) / h that do not scale like h.
+
+    Smooth: S(h) = h phi'' + O(h^3), so S(2h) - 2 S(h) = h^3 phi'''' / 2, tiny. A corner at 0 with
+    jump J = phi'(0+) - phi'(0-): S(h) = J + O(h), so S(2h) - 2 S(h) = -J. Flagged when
+    |S(2h) - 2 S(h)| > |S(2h)| / 2 + 10 noise / h (rounding: S(h) <= 4 noise / h, S(2h) <= 2 noise / h).
+    Free: the cheap pass already has phi(+-h), phi(+-2h) and phi(0); a flag only costs a scan.
+    """
+    s1 = (fp1 + fm1 - 2.0 * f0) / h
+    s2 = (fp2 + fm2 - 2.0 * f0) / (2.0 * h)
+    return bool(abs(s2 - 2.0 * s1) > SLACK * abs(s2) + 10.0 * noise / h)
+
+
+def _corner_verdict(
+    lo: Estimate, hi: Estimate, g: float, allowance: float, table: StepTable, at_point: bool, why: str
+) -> Refined:
+    """At a corner: pass with the one-sided derivative g matches, else inconclusive (never fail)."""
+    corner = Corner(at_point=at_point)
+    for side in (lo, hi):
+        if _agrees(side, g, allowance):
+            return Refined("kink", side.value, side.error, side.step, "", lo, hi, corner)
+    return Refined("kink", math.nan, math.inf, table.h0, why, lo, hi, corner)
+
+
+def _apart(lo: Estimate | None, hi: Estimate | None) -> bool:
+    """Both one-sided estimates trusted and different beyond their bounds: a corner at p."""
+    return lo is not None and hi is not None and abs(lo.value - hi.value) > lo.error + hi.error
+
+
+def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) -> Refined:
+    """Judge g on one line by the search and verdict rules of the module docstring.
+
+    suspect: the cheap pass saw the second differences of a corner (``kink_suspected``): the
+    one-sided estimates are compared even when the central estimate agrees with g.
+    """
+    central, best = _scan(table, table.central, g)
+    confirmed = False
+    if best is not None:
+        e = central[best]
+        if _agrees(e, g, allowance):
+            if not suspect:
+                return Refined("pass", e.value, e.error, e.step)
+            lo, hi = _best_one_sided(table, -1, g), _best_one_sided(table, 1, g)
+            if lo is None or hi is None or not _apart(lo, hi):
+                return Refined("pass", e.value, e.error, e.step)
+            why = "analytic matches neither one-sided derivative (central differences average them)"
+            return _corner_verdict(lo, hi, g, allowance, table, True, why)
+        # a neighbouring trusted step must confirm the disagreement (one more evaluation pair)
+        up = central.get(best + 1) or table.central(best + 1)
+        down = central.get(best - 1)
+        confirmed = any(o is not None and o.trusted and not _agrees(o, g, allowance) for o in (up, down))
+    left, right = _best_one_sided(table, -1, g), _best_one_sided(table, 1, g)
+    if left is not None and right is not None and _apart(left, right):
+        return _corner_verdict(left, right, g, allowance, table, True, "analytic matches neither one-sided derivative")
+    sides = [s for s in (left, right) if s is not None]
+    if best is not None:
+        e = central[best]
+        if (
+            confirmed
+            and left is not None
+            and right is not None
+            and not _agrees(left, g, allowance)
+            and not _agrees(right, g, allowance)
+        ):
+            return Refined("fail", e.value, e.error, e.step, "", left, right)
+        where = f"central differences at h = {format_step(e.step)} disagree with the analytic value"
+        if not confirmed:
+            reason = f"{where}, but the neighbouring steps do not confirm it"
+        else:
+            reason = f"{where}, but one-sided differences cannot rule out a kink at this resolution"
+        for side in sides:
+            if _agrees(side, g, allowance):
+                reason = f"{where}; a one-sided derivative ({side.value:.10g}) agrees: a kink too small to resolve?"
+        return Refined("inconclusive", e.value, e.error, e.step, reason, left, right)
+    # no trusted central step: a kink near p, or a scale the steps cannot resolve
+    for side in sides:
+        if _agrees(side, g, allowance):
+            return Refined("kink", side.value, side.error, side.step, "", left, right, Corner(at_point=False))
+    if table.nonfinite is not None:
+        t, v = table.nonfinite
+        reason = f"cost not finite near the point (C = {v} at step {t:.3g})"
+    else:
+        floor = max(table.h0 * 2.0**-MAX_DOWN, table.line.min_step)
+        reason = (
+            f"no step from {floor:.3g} to {table.h0 * 2.0**MAX_UP:.3g} gives differences consistent with "
+            "their error model: the cost varies on a scale the steps cannot resolve, or is not smooth"
+        )
+    return Refined("inconclusive", math.nan, math.inf, table.h0, reason, left, right)
+
+
+def _best_one_sided(table: StepTable, side: int, g: float) -> Estimate | None:
+    found, best = _scan(table, lambda j: table.one_sided(j, side), g)
+    return found[best] if best is not None else None
