@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import contract, wire
+from . import contract, safejson, wire
 from .calls import Answer, Fault, Outcome, first_call_limit
 from .capabilities import Capabilities, CapabilitiesError, parse_capabilities
 from .channel import Broken, Channel, Line, command_argv, describe_status
@@ -145,7 +145,12 @@ class _Process:
             return Fault("unresponsive", f"not called: {self._dead}")
         if self._channel is None or not self._channel.alive():
             self._drop()
-            problem = self._start()
+            try:
+                problem = self._start()
+            except (LoadError, WorkerImplementation.CannotRecreate) as error:  # loaded once, not again
+                problem = f"a fresh process could not load it again: {error}"
+                self._dead = problem
+                return Fault("unresponsive", problem)
             if problem is not None:
                 if self._starts > MAX_RESTARTS + 1:
                     self._dead = problem
@@ -344,10 +349,15 @@ class SubprocessImplementation(_Process):
     def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
         stripped = text.strip()
         try:
-            answer = contract.loads(stripped)
-        except (ValueError, RecursionError):
+            # Bounded: nesting, integer length and size, so that no answer can exhaust the suite.
+            answer = safejson.loads_bounded(
+                stripped, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
+            )
+        except safejson.JSONInputError as error:
             shown = stripped[:200].decode("utf-8", "replace")
-            return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
+            if "not valid JSON" in str(error):
+                return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
+            return Fault("garbage", f"answered with a line the suite refuses to read ({error}): {shown[:80]!r}")
         problem = _id_problem(answer, rid, stripped)
         if problem is not None:
             return Fault("garbage", problem)
