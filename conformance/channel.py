@@ -126,10 +126,12 @@ class Channel:
             if timeout is not None and timeout <= 0:
                 return Broken("timeout")
             try:
-                r, w, _ = select.select(readable, [self._in], [], timeout)
+                r, w, _ = select.select(readable, [self._in], [], _slice(timeout))
             except (OSError, ValueError) as error:
                 return Broken("write", str(error))
             self._drain(r)
+            if not r and not w and self.proc.poll() is not None:
+                self._drain_after_exit()
             if self._out is None:
                 return Broken("eof")
             if w:
@@ -161,10 +163,13 @@ class Channel:
                 return Broken("timeout")
             readable = [fd for fd in (self._out, self._err) if fd is not None]
             try:
-                r, _, _ = select.select(readable, [], [], timeout)
+                r, _, _ = select.select(readable, [], [], _slice(timeout))
             except (OSError, ValueError):
                 return Broken("eof")
-            self._drain(r)
+            if r:
+                self._drain(r)
+            elif self.proc.poll() is not None:
+                self._drain_after_exit()
 
     def _drain(self, ready: Sequence[int]) -> None:
         for fd in ready:
@@ -184,6 +189,24 @@ class Channel:
                     self._buffer += data
                 else:
                     self._close_fd("_out")
+
+    def _drain_after_exit(self) -> None:
+        """The child has exited: take what it wrote, then treat stdout as closed.
+
+        Its stdout may stay open for ever in a detached grandchild (a new session, out of
+        reach of the group kill), so the end of the child, not the end of the pipe, ends
+        the wait: a crash is reported as a crash at once, not as a timeout.
+        """
+        for _ in range(1024):
+            ready = [fd for fd in (self._out, self._err) if fd is not None]
+            try:
+                r, _, _ = select.select(ready, [], [], 0)
+            except (OSError, ValueError):
+                break
+            if not r:
+                break
+            self._drain(r)
+        self._close_fd("_out")
 
     def _keep_stderr(self, data: bytes) -> None:
         self._stderr.append(data)
@@ -259,6 +282,11 @@ class Channel:
             os.killpg(self.proc.pid, signal.SIGKILL)  # what it left behind in its group
         self._close_pipes()
         _reap_group(self.proc.pid)
+
+
+def _slice(timeout: float | None) -> float:
+    """Wait in short slices, so that a child that died is noticed even if its pipes live on."""
+    return 0.05 if timeout is None else max(0.0, min(timeout, 0.05))
 
 
 def _reap_group(pgid: int) -> None:

@@ -120,15 +120,16 @@ class _Process:
         channel = self._channel
         assert channel is not None
         if broken.why == "timeout":
-            first = op not in self._warm
+            full_budget = first_call_limit(self.timeout, self.warmup_timeout, first=True)
+            whole_warmup = op not in self._warm and op not in self._first_seen and limit == full_budget
             self._drop()
             self._timeouts += 1
-            if first:
-                # Even the warm-up budget did not suffice: a fresh process would only hang again.
-                self._dead = f"its first {op} call in a fresh process did not return within {limit:g} s"
+            if whole_warmup:
+                # Even the whole warm-up budget did not suffice: a fresh process would only hang again.
+                self._dead = f"its first {op} call did not return within the warm-up budget of {limit:g} s"
             elif self._timeouts >= MAX_TIMEOUTS:
                 self._dead = f"it timed out {MAX_TIMEOUTS} times"
-            what = " (the first call in a fresh process: the warm-up budget)" if first else ""
+            what = " (the first call in a fresh process: the warm-up budget)" if whole_warmup else ""
             then = "not called again" if self._dead else "the process was killed and a fresh one is started"
             return Fault("timeout", f"did not return within {limit:g} s{what}; {then}", final=self._dead is not None)
         if broken.why == "too long":

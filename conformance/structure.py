@@ -61,6 +61,8 @@ def _array(value: Any, where: str, shape: tuple[int, ...], dtype: str, layer: in
     kind = raw.dtype.kind
     if kind == "O":
         _explain_object_array(raw, where, shape, layer)
+    elif isinstance(value, list | tuple) and kind in "fiu":
+        _no_booleans(value, where, layer)  # numpy would read [True, 0.5] as [1.0, 0.5]
     if kind in "bc" or kind in "SUV" or kind == "M" or kind == "m":
         raise StructureError(f"{where} has dtype {raw.dtype}; expected real numbers ({dtype})", layer)
     if isinstance(value, np.ndarray) and kind in "iu":
@@ -86,6 +88,16 @@ def _array(value: Any, where: str, shape: tuple[int, ...], dtype: str, layer: in
             hint = " (same number of elements, wrong layout)"
         raise StructureError(f"{where} has shape {array.shape}; expected {shape}{hint}", layer)
     return array
+
+
+def _no_booleans(value: list[Any] | tuple[Any, ...], where: str, layer: int | None) -> None:
+    """Booleans are not numbers, even inside lists (JSON's true, Python's True)."""
+    items = np.array(value, dtype=object)
+    flags = np.frompyfunc(lambda v: isinstance(v, bool | np.bool_), 1, 1)(items)
+    if np.any(flags.astype(bool)):
+        index = tuple(int(i) for i in np.argwhere(flags.astype(bool))[0])
+        place = f"{where}[{', '.join(map(str, index))}]" if index else where
+        raise StructureError(f"{place} is the boolean {items[index]}; expected a number", layer)
 
 
 def _explain_object_array(raw: Array, where: str, shape: tuple[int, ...], layer: int | None) -> None:
