@@ -1,6 +1,8 @@
 """Section 1: one backpropagation pass, the reference against its peers, on the same inputs.
 
-Peers: the reference in float64 and float32 (``reference.backprop``, validation included), the
+Peers: the reference in float64 and float32 (``reference.backprop``, validation included), its
+prepared form (``reference.prepare(case).backprop(x, y)``: the network checked once, x and y and
+the results checked per call, as in training and gradient checks), the
 hand-written batched numpy pass in both dtypes, PyTorch autograd in both dtypes (skipped with
 a note when torch is missing) and the per-sample column-vector loop (float64, as in the seed).
 All run interleaved in one ``timing.interleaved`` call per size, pinned to one thread.
@@ -20,6 +22,7 @@ from .peers import numpy_pass, per_sample, torch_pass
 from .threads import torch_available
 
 BASELINE = "reference float64"
+PREPARED = "reference prepared float64"
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,10 @@ def peers_for(problem: problems.Problem) -> tuple[dict[str, Callable[[], object]
     p64 = problem.astype("float64")
     p32 = problem.astype("float32")
     case64, case32 = p64.case(), p32.case()
+    prepared64 = reference.prepare(case64)
     peers: dict[str, Callable[[], object]] = {
         "reference float64": lambda: reference.backprop(case64),
+        PREPARED: lambda: prepared64.backprop(p64.x, p64.y),
         "reference float32": lambda: reference.backprop(case32),
         "numpy float64": lambda: numpy_pass.backprop(p64.weights, p64.biases, p64.x, p64.y),
         "numpy float32": lambda: numpy_pass.backprop(p32.weights, p32.biases, p32.x, p32.y),
@@ -68,6 +73,7 @@ def run(sizes: list[Size], min_sample_s: float, seed: int = 0) -> list[dict[str,
         timings = timing.interleaved(peers, rounds=size.rounds, min_sample_s=min_sample_s, seed=seed)
         ratios = [timing.ratio(timings, name, BASELINE).as_dict() for name in timings if name != BASELINE]
         ratios.append(timing.ratio(timings, BASELINE, "numpy float64").as_dict())
+        ratios.append(timing.ratio(timings, PREPARED, "numpy float64").as_dict())
         for peer in ("torch float64", "per-sample loop float64"):  # what a numpy engine can reach
             if peer in timings:
                 ratios.append(timing.ratio(timings, peer, "numpy float64").as_dict())

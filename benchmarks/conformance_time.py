@@ -31,7 +31,9 @@ CLOSING = re.compile(r"\((\d+) cases? in ([0-9.]+) s\)")
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    from . import PINNED_ENV  # the pins this package set for itself: default threading here
+
+    env = {k: v for k, v in os.environ.items() if k not in PINNED_ENV}
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 

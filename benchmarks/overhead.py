@@ -77,8 +77,13 @@ def parts(problem: problems.Problem) -> dict[str, Callable[[], object]]:
         backward(z=zz, a=aa)
         return cost_of(z=zz, a=aa)
 
+    prepared = reference.prepare(case)
     timed: dict[str, Callable[[], object]] = {
         "reference.backprop": lambda: reference.backprop(case),
+        "reference prepared pass": lambda: prepared.backprop(problem.x, problem.y),
+        "engine.backpropagate (the prepared pass's core)": lambda: engine.backpropagate(
+            c.weights, c.biases, c.x, c.y, acts, c.cost, c.reduction
+        ),
         "numpy pass": lambda: numpy_pass.backprop(problem.weights, problem.biases, problem.x, problem.y),
         "validate, as backprop calls it": as_backprop_validates,
         "errstate guard (enter + exit)": _guard,
@@ -105,16 +110,20 @@ def parts(problem: problems.Problem) -> dict[str, Callable[[], object]]:
     return timed
 
 
-def profile(problem: problems.Problem) -> list[dict[str, Any]]:
-    """The functions reference.backprop spends its own time in, on the CPU clock."""
+def profile(problem: problems.Problem, prepared: bool = False) -> list[dict[str, Any]]:
+    """The functions reference.backprop (or the prepared pass) spends its own time in, on the CPU clock."""
     case = problem.case()
+    net = reference.prepare(case)
+    call: Callable[[], object] = (
+        (lambda: net.backprop(problem.x, problem.y)) if prepared else (lambda: reference.backprop(case))
+    )
     start = time.process_time()
-    reference.backprop(case)
+    call()
     calls = max(1, int(PROFILE_CALLS_TARGET_S / max(time.process_time() - start, 1e-6)))
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for _ in range(calls):
-        reference.backprop(case)
+        call()
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
@@ -145,6 +154,10 @@ def run(problem: problems.Problem, rounds: int, min_sample_s: float, seed: int =
         - med["candidate: 1 / (1 + exp(-z))"],
         "sigma' from z (extra over a(1-a))": med["activations.sigmoid_prime on every z"] - med["candidate: a (1 - a)"],
         "core beyond the numpy pass": med["core: feedforward + backward + cost_of"] - med["numpy pass"],
+        "prepared pass: checks beyond engine.backpropagate": med["reference prepared pass"]
+        - med["engine.backpropagate (the prepared pass's core)"],
+        "engine.backpropagate beyond the numpy pass": med["engine.backpropagate (the prepared pass's core)"]
+        - med["numpy pass"],
     }
     for name in med:
         if name.startswith(("validation.check_forward_finite", "costs.residual")):
@@ -156,4 +169,5 @@ def run(problem: problems.Problem, rounds: int, min_sample_s: float, seed: int =
         "gap_s": med["reference.backprop"] - med["numpy pass"],
         "attribution_s": attribution,
         "profile": profile(problem),
+        "profile_prepared": profile(problem, prepared=True),
     }

@@ -38,6 +38,12 @@ def machine(results: dict[str, Any]) -> list[str]:
         f"Threads: {pin.get('method', 'not pinned')}; pools inside the pin: "
         + ", ".join(f"{p['internal_api']}={p['num_threads']}" for p in pin.get("pools", []))
         + (f", torch={pin['torch_threads']}" if pin.get("torch_threads") is not None else "")
+        + (
+            "; environment " + ", ".join(f"{k}={v or 'unset'}" for k, v in pin["environment"].items())
+            + f"; OS threads in the process: {pin.get('os_threads')}"
+            if pin.get("environment")
+            else ""
+        )
         + ". Times are medians over interleaved rounds (min-max in brackets); ratios are taken "
         "round by round within the same run, then their median is reported. Clock: the process's CPU "
         "time (time.process_time), so that time spent descheduled on this shared machine is not "
@@ -108,29 +114,45 @@ def overhead(results: dict[str, Any]) -> list[str]:
             f"{fmt_time(p['own_us_per_pass'] * 1e-6)} | {p['calls_per_pass']:.0f} |"
             for p in o.get("profile", [])
         ]
+        if o.get("profile_prepared"):
+            lines += [
+                "",
+                "cProfile of the prepared pass (reference.prepare(case).backprop(x, y)):",
+                "",
+                "| function | own time share | own time per pass | calls per pass |",
+                "| --- | --- | --- | --- |",
+            ]
+            lines += [
+                f"| {p['function']} | {100 * p['own_share']:.1f}% | "
+                f"{fmt_time(p['own_us_per_pass'] * 1e-6)} | {p['calls_per_pass']:.0f} |"
+                for p in o["profile_prepared"]
+            ]
         lines.append("")
     return lines
 
 
 def training(results: dict[str, Any]) -> list[str]:
-    t = results.get("training")
-    if not t:
+    runs = results.get("training")
+    if not runs:
         return ["Not run."]
-    by_peer = {x["peer"]: x for x in t["ratios"]}
-    lines = [
-        f"{t['sizes']}, {t['n_samples']} samples per epoch, mini-batches of {t['mini_batch_size']}, eta {t['eta']}.",
-        "",
-        "| peer | samples/s | epoch median (min-max) | epoch time / reference.train |",
-        "| --- | --- | --- | --- |",
-    ]
-    for name, timing in t["timings"].items():
-        ratio = "1 (baseline)" if name not in by_peer else _ratio(by_peer[name])
-        lines.append(
-            f"| {name} | {t['samples_per_s'][name]:,.0f} | {fmt_time(timing['median_s'])} "
-            f"({fmt_time(timing['min_s'])}-{fmt_time(timing['max_s'])}) | {ratio} |"
-        )
-    lines += ([""] if t["notes"] else []) + [f"Note: {n}" for n in t["notes"]]
-    return lines
+    lines: list[str] = []
+    for t in runs if isinstance(runs, list) else [runs]:
+        by_peer = {x["peer"]: x for x in t["ratios"]}
+        lines += [
+            f"{t['sizes']}, {t['n_samples']} samples per epoch, mini-batches of {t['mini_batch_size']}, "
+            f"eta {t['eta']}.",
+            "",
+            "| peer | samples/s | epoch median (min-max) | epoch time / reference.train |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, timing in t["timings"].items():
+            ratio = "1 (baseline)" if name not in by_peer else _ratio(by_peer[name])
+            lines.append(
+                f"| {name} | {t['samples_per_s'][name]:,.0f} | {fmt_time(timing['median_s'])} "
+                f"({fmt_time(timing['min_s'])}-{fmt_time(timing['max_s'])}) | {ratio} |"
+            )
+        lines += ([""] if t["notes"] else []) + [f"Note: {n}" for n in t["notes"]] + [""]
+    return lines[:-1]
 
 
 def gradcheck(results: dict[str, Any]) -> list[str]:
@@ -192,7 +214,17 @@ def symbolic(results: dict[str, Any]) -> list[str]:
         return [f"Skipped: {s['skipped']}"]
     if not s:
         return ["Not run."]
-    lines = ["| series | architecture | proof time |", "| --- | --- | --- |"]
+    lines = []
+    command = s.get("command")
+    if command and "error" not in command:
+        lines += [
+            f"`{command['command']}` (the whole command, interpreter start included): "
+            f"{fmt_time(command['cpu_s'])} CPU, {fmt_time(command['wall_s'])} wall, exit code {command['exit_code']}.",
+            "",
+        ]
+    elif command:
+        lines += [f"`{command['command']}`: {command['error']}.", ""]
+    lines += ["| series | architecture | proof time |", "| --- | --- | --- |"]
     for row in s["rows"]:
         lines.append(f"| {row['series']} | {row['sizes']} | {fmt_time(row['seconds'])} |")
     lines += ([""] if s.get("notes", []) else []) + [f"Note: {n}" for n in s.get("notes", [])]
@@ -243,6 +275,7 @@ def markdown(results: dict[str, Any], detail: bool = True) -> str:
 REPRODUCE = """\
 Reproduce (about 10-15 minutes on 2 cores; `--quick` is the few-second smoke run that CI runs):
 
+<!-- readme-test: skip (the full run takes 10-15 minutes; tests/test_benchmarks_smoke.py runs --quick) -->
 ```
 pip install -e '.[test]'             # numpy, threadpoolctl; torch==2.13.0 for the PyTorch peers
 python -m benchmarks --full --readme benchmarks/README_SECTION.md

@@ -44,7 +44,12 @@ def run(settings: Settings, progress: Callable[[str], None] = _stderr) -> dict[s
             for sizes, batch, dtype in settings.overhead
         ]
         step("2. training throughput")
-        results["training"] = training.run(settings.training_samples, settings.training_rounds, settings.min_sample_s)
+        results["training"] = [
+            training.run(
+                settings.training_samples, settings.training_rounds, settings.min_sample_s, sizes, mini_batch_size
+            )
+            for sizes, mini_batch_size in settings.training
+        ]
         step("3. gradient checking")
         results["gradcheck"] = gradcheck_cost.run(
             list(settings.gradcheck_full),

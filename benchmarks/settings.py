@@ -18,6 +18,7 @@ class Settings:
     backprop: tuple[Size, ...]
     overhead: tuple[tuple[tuple[int, ...], int, str], ...]  # (sizes, batch, dtype)
     overhead_rounds: int
+    training: tuple[tuple[tuple[int, ...], int], ...]  # (sizes, mini-batch size)
     training_samples: int
     training_rounds: int
     gradcheck_full: tuple[tuple[int, ...], ...]
@@ -36,6 +37,7 @@ QUICK = Settings(
     backprop=(Size(SEED_NET, 10, rounds=5), Size(MEDIUM, 64, rounds=5)),
     overhead=((SEED_NET, 10, "float64"),),
     overhead_rounds=5,
+    training=((SEED_NET, 10),),
     training_samples=200,
     training_rounds=3,
     gradcheck_full=((4, 3, 2),),
@@ -64,6 +66,7 @@ FULL = Settings(
         (LARGE, 256, "float64"),
     ),
     overhead_rounds=21,
+    training=((SEED_NET, 10), (MEDIUM, 64)),
     training_samples=2000,
     training_rounds=9,
     gradcheck_full=((4, 3, 2), (10, 8, 4), (20, 16, 10), (50, 20, 10), (100, 30, 10)),

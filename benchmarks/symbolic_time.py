@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import resource
 import subprocess
 import sys
+import time
 from typing import Any
 
 from .conformance_time import ROOT, _env
@@ -48,6 +50,34 @@ def prove_once(sizes: tuple[int, ...], timeout_s: float) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+ISSUE_COMMAND = (
+    "-m", "symbolic", "prove", "--sizes", "24,24,24", "--activations", "sigmoid,sigmoid", "--cost", "quadratic",
+)
+
+
+def command_time(args: tuple[str, ...] = ISSUE_COMMAND, timeout_s: float = 300.0) -> dict[str, Any]:
+    """The whole command as a user runs it (interpreter start and printing included): its CPU
+    seconds (user + system of the child, the figure a shared machine does not inflate) and wall seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=_env(),
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"command": "python " + " ".join(args), "error": f"over {timeout_s:.0f} s"}
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"command": "python " + " ".join(args), "cpu_s": cpu, "wall_s": wall, "exit_code": done.returncode}
+
+
 def series(depths: tuple[int, ...], widths: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
     out = [("depth at width 2", (2,) * depth) for depth in depths]
     for layers in (3, 4):
@@ -76,6 +106,7 @@ def run(depths: tuple[int, ...], widths: tuple[int, ...], timeout_s: float = 300
         "rows": rows,
         "notes": notes,
         "proof": "generic sigma in every layer, quadratic cost",
+        "command": command_time(),
     }
     if importlib.util.find_spec("symbolic.bench") is not None:
         bench = importlib.import_module("symbolic.bench")

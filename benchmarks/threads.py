@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 from collections.abc import Iterator
 from typing import Any
+
+ENV_PINS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _os_threads() -> int | None:
+    """Threads of this process (Linux): 1 means no pool thread can spin on the CPU clock."""
+    try:
+        return len(os.listdir(f"/proc/{os.getpid()}/task"))
+    except OSError:
+        return None
 
 
 def torch_available() -> bool:
@@ -56,6 +67,8 @@ def single_thread() -> Iterator[dict[str, Any]]:
                     for p in threadpool_info()
                 ],
                 "torch_threads": torch.get_num_threads() if torch is not None else None,
+                "environment": {name: os.environ.get(name) for name in ENV_PINS},
+                "os_threads": _os_threads(),
             }
         finally:
             if torch is not None and previous_torch is not None:

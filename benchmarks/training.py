@@ -1,10 +1,11 @@
-"""Section 2: training throughput, samples per second of mini-batch SGD on the seed's [784, 30, 10].
+"""Section 2: training throughput, samples per second of mini-batch SGD, as users compare it.
 
-One timed call is one epoch over the same synthetic training set, with the same mini-batch
-size and learning rate, for: ``reference.train`` (which validates once, then runs the
-unvalidated core per mini-batch, and evaluates C over the whole set after the epoch),
-Nielsen's per-sample SGD, and a hand-written batched numpy SGD (the floor). The epoch's
-order is shuffled once and shared, so that every peer does the same work.
+One timed call is one epoch over the same synthetic (MNIST-shaped) training set, with the same
+mini-batch size and learning rate, for: ``reference.train`` (which validates the network and the
+whole set once, then runs the prepared pass per mini-batch, and evaluates C over the whole set
+after the epoch), a plain PyTorch loop (``torch.optim.SGD``, float64 and float32, also evaluating
+C over the set after the epoch), Nielsen's per-sample SGD, and a hand-written batched numpy SGD
+(the floor). The epoch's order is shuffled once and shared, so that every peer does the same work.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import numpy as np
 import reference
 
 from . import problems, timing
-from .peers import numpy_pass, per_sample
+from .peers import numpy_pass, per_sample, torch_training
+from .threads import torch_available
 
 BASELINE = "reference.train"
-
-
+TORCH64 = "PyTorch loop float64 (torch.optim.SGD)"
+TORCH32 = "PyTorch loop float32 (torch.optim.SGD)"
 
 
 def run(
@@ -57,6 +59,17 @@ def run(
             data.weights, data.biases, x_shuffled, y_shuffled, eta, mini_batch_size, identity, numpy_pass.backprop
         ),
     }
+    notes = [
+        "reference.train and the PyTorch loops also evaluate C over the whole training set after the "
+        "epoch (one extra forward pass over n_samples), which the per-sample and numpy peers do not"
+    ]
+    if torch_available():
+        for name, dtype in ((TORCH64, "float64"), (TORCH32, "float32")):
+            peers[name] = torch_training.epoch_fn(
+                network.weights, network.biases, x_shuffled, y_shuffled, eta, mini_batch_size, dtype
+            )
+    else:
+        notes.append("torch is not installed: the PyTorch loops were skipped")
     timings = timing.interleaved(peers, rounds=rounds, min_sample_s=min_sample_s, seed=seed)
     return {
         "sizes": list(sizes),
@@ -66,8 +79,5 @@ def run(
         "timings": {name: t.as_dict() for name, t in timings.items()},
         "samples_per_s": {name: n_samples / t.median for name, t in timings.items()},
         "ratios": [timing.ratio(timings, name, BASELINE).as_dict() for name in timings if name != BASELINE],
-        "notes": [
-            "reference.train also evaluates C over the whole training set after the epoch "
-            "(one extra forward pass over n_samples), which the peers do not"
-        ],
+        "notes": notes,
     }

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 
 CASE_FIELDS: tuple[str, ...] = (
     "sizes",

@@ -12,8 +12,8 @@ alone, and the ``--conformance-`` spelling keeps working there.
 The tests are one per (dtype, regime) group, so pytest-xdist spreads the groups
 over its workers, each of which loads the implementation once (its own worker
 process or ``--impl-cmd`` process); the workers' reports travel back in the test
-reports' user_properties and the controller prints one merged check x layer table
-at the end (and writes it with ``--conformance-report FILE``).
+reports' user_properties and the controller prints the merged root causes and one
+check x layer table at the end (and writes it with ``--conformance-report FILE``).
 """
 
 from __future__ import annotations
@@ -378,7 +378,8 @@ def outcome_line(report: Report) -> str:
     if report.ok:
         return "CONFORMS"
     if failed:
-        return f"DOES NOT CONFORM: {len(failed)} failed verdict(s)"
+        causes = f" from {len(report.causes)} root cause(s)" if report.causes else ""
+        return f"DOES NOT CONFORM: {len(failed)} failed verdict(s){causes}"
     if incomplete:
         return f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
     if blocked:
@@ -398,6 +399,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if merged.not_covered:
         terminalreporter.write_line("not covered: " + "; ".join(merged.not_covered))
     terminalreporter.write_line("")
+    if merged.causes:
+        for line in merged.causes_text().splitlines():
+            terminalreporter.write_line(line)
+        terminalreporter.write_line("")
     for line in merged.table().splitlines():
         terminalreporter.write_line(line)
     terminalreporter.write_line("")

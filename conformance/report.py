@@ -5,16 +5,24 @@ failed if any case failed it, else blocked if any case was blocked, else passed
 if any case passed, else not covered. A failed verdict carries the smallest case
 that shows it (Hypothesis shrinks towards small networks; of the failing cases
 seen, the smallest is kept) saved as a case file with a replay command.
+
+One defect fails many verdicts (every layer below it, both dtypes, several checks), so
+failures are also grouped by root cause: each failing case's root finding (its first
+failed check, checks.CaseReport.root) is filed under ``cause_key``, what that finding's
+message says with its numbers, dtype and indices masked. A Cause names that diagnosis,
+the failed verdicts its cases explain and the smallest case that shows it; the report
+prints the causes first and the full verdicts and table below them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reference import Case
+from reference import DTYPES, Case
 
 from .casefile import replay_command, save_case
 from .checks import CHECKS, LAYERED, CaseReport, Finding, Status
@@ -47,6 +55,101 @@ def _size(case: Case) -> tuple[int, int, int]:
     return (case.n_params + case.m * (case.sizes[0] + case.sizes[-1]), len(case.sizes), case.m)
 
 
+def _network(case: Case) -> str:
+    return (
+        f"network sizes {tuple(case.sizes)}, activations {', '.join(case.activations)}, cost {case.cost}, "
+        f"reduction {case.reduction}, m = {case.m}"
+    )
+
+
+# Numbers (with signs, exponents, hexadecimal addresses, nan and inf), but not the digits of
+# a name such as log1p or float64 (dtypes are masked first, by name).
+_NUMBER = re.compile(r"(?<![A-Za-z_])(?:0x[0-9a-fA-F]+|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
+
+
+def cause_key(finding: Finding) -> str:
+    """The root cause a failing case's root finding names: its check and its message, numbers masked.
+
+    Generic on purpose: the checks' messages say what is wrong (a missing 1/m, a convention,
+    a wrong delta), and the same defect met on other networks, layers and dtypes differs only
+    in numbers, indices and the dtype's name, which are masked here. Two keys that differ in
+    words are two causes.
+    """
+    text = finding.message
+    for dtype in DTYPES:
+        text = text.replace(dtype, "<dtype>")
+    return f"{finding.check}: {_NUMBER.sub('#', text)}"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One root cause: what its cases' first failed check says, what it explains, its smallest case.
+
+    ``explains`` lists the failed (check, layer, dtype) verdicts of the cases filed under
+    it (fix the cause and they should go); ``cases``: how many judged cases showed it.
+    """
+
+    key: str
+    check: str
+    layer: int | None
+    dtype: str
+    message: str
+    network: str
+    explains: list[tuple[str, int | None, str]]
+    cases: int
+    size: tuple[int, int, int]
+    case_file: str | None = None
+    replay: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cause:
+        fields = dict(data)
+        fields["explains"] = [
+            (str(check), None if layer is None else int(layer), str(dtype)) for check, layer, dtype in data["explains"]
+        ]
+        fields["size"] = tuple(int(n) for n in data["size"])
+        return cls(**fields)
+
+    def lines(self, number: int) -> list[str]:
+        where = f" at layer {self.layer}" if self.layer is not None else ""
+        lines = [
+            f"[{number}] {self.check}{where} ({self.dtype}): {self.message}",
+            f"    explains {len(self.explains)} failed verdict(s): {_explained(self.explains)}; "
+            f"{self.cases} failing case(s)",
+            f"    smallest case: {self.network}",
+        ]
+        if self.case_file:
+            lines.append(f"    case file: {self.case_file}")
+        if self.replay:
+            lines.append(f"    replay: {self.replay}")
+        return lines
+
+
+def _ranges(numbers: list[int]) -> str:
+    """2, 3, 4, 6 -> "2-4, 6"."""
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
+def _explained(explains: list[tuple[str, int | None, str]]) -> str:
+    parts = []
+    for check in CHECKS:
+        rows = [(layer, dtype) for c, layer, dtype in explains if c == check]
+        if not rows:
+            continue
+        layers = sorted({layer for layer, _ in rows if layer is not None})
+        dtypes = [d for d in DTYPES if any(dtype == d for _, dtype in rows)]
+        dtypes += sorted({dtype for _, dtype in rows} - set(dtypes))
+        text = check + (f" at layer{'s' if len(layers) > 1 else ''} {_ranges(layers)}" if layers else "")
+        parts.append(f"{text} ({', '.join(dtypes)})")
+    return "; ".join(parts)
+
+
 @dataclass
 class _Slot:
     status: Status = "not covered"
@@ -55,17 +158,35 @@ class _Slot:
     worst: tuple[tuple[int, int, int], CaseReport, Finding] | None = None
 
 
+@dataclass
+class _CauseSlot:
+    cases: int = 0
+    explains: dict[tuple[str, int | None, str], None] = field(default_factory=dict)  # an ordered set
+    smallest: tuple[tuple[int, int, int], CaseReport, Finding] | None = None
+
+
 class Collector:
-    """Accumulates findings from every case of a run."""
+    """Accumulates findings from every case of a run, per verdict and per root cause."""
 
     def __init__(self) -> None:
         self.slots: dict[tuple[str, int | None, str], _Slot] = {}
+        self.cause_slots: dict[str, _CauseSlot] = {}
         self.examples = 0
         self.notes: list[str] = []
 
     def add(self, report: CaseReport, count: bool = True) -> None:
+        """Fold one case in; ``count=False`` for cases seen while shrinking (not among the judged ones)."""
         self.examples += count
         size = _size(report.case)
+        root = report.root()
+        if root is not None:
+            cause = self.cause_slots.setdefault(cause_key(root), _CauseSlot())
+            cause.cases += count
+            for f in report.findings:
+                if f.status == "failed":
+                    cause.explains[(f.check, f.layer, report.case.dtype)] = None
+            if cause.smallest is None or size < cause.smallest[0]:
+                cause.smallest = (size, report, root)
         for finding in report.findings:
             key = (finding.check, finding.layer, report.case.dtype)
             slot = self.slots.setdefault(key, _Slot())
@@ -80,6 +201,42 @@ class Collector:
 
     def failures(self) -> int:
         return sum(slot.status == "failed" for slot in self.slots.values())
+
+    def causes(self, failures_dir: str | Path | None, implementation: str, replay_args: str) -> list[Cause]:
+        """One Cause per root cause seen, in check order (fix the first first), then by reach."""
+        out = []
+        for key, slot in self.cause_slots.items():
+            assert slot.smallest is not None
+            size, report, root = slot.smallest
+            case_file = replay = None
+            if failures_dir is not None:
+                path = save_case(
+                    failures_dir,
+                    report.case,
+                    eta=report.eta,
+                    permutation=report.permutation,
+                    check=root.check,
+                    layer=root.layer,
+                    message=root.message,
+                    implementation=implementation,
+                )
+                case_file, replay = str(path), replay_command(path, replay_args)
+            out.append(
+                Cause(
+                    key,
+                    root.check,
+                    root.layer,
+                    report.case.dtype,
+                    root.message,
+                    _network(report.case),
+                    list(slot.explains),
+                    slot.cases,
+                    size,
+                    case_file,
+                    replay,
+                )
+            )
+        return sorted(out, key=_cause_order)
 
     def verdicts(
         self,
@@ -132,11 +289,7 @@ class Collector:
         if slot.status == "failed" and slot.worst is not None:
             _, report, finding = slot.worst
             case = report.case
-            message = (
-                f"{finding.message} [network sizes {tuple(case.sizes)}, activations "
-                f"{', '.join(case.activations)}, cost {case.cost}, "
-                f"reduction {case.reduction}, m = {case.m}]"
-            )
+            message = f"{finding.message} [{_network(case)}]"
             if failures_dir is not None:
                 path = save_case(
                     failures_dir,
@@ -153,6 +306,14 @@ class Collector:
         return Verdict(check, layer, slot.status, message, case_file, dtype, slot.cases, replay)
 
 
+def _cause_order(cause: Cause) -> tuple[int, int, int]:
+    return (CHECKS.index(cause.check) if cause.check in CHECKS else len(CHECKS), -len(cause.explains), -cause.cases)
+
+
+# A failed verdict's line in the default (not verbose) report: its cause, above, has the details.
+_SHORT_LINE = 240
+
+
 @dataclass
 class Report:
     """The outcome of a conformance run."""
@@ -167,6 +328,7 @@ class Report:
     # Per (dtype, regime) group: requested, asked, answered and judged case counts (search.GroupCount).
     groups: list[dict[str, Any]] = field(default_factory=list)
     capabilities_note: str | None = None
+    causes: list[Cause] = field(default_factory=list)
 
     def incomplete(self) -> list[dict[str, Any]]:
         """The groups that judged fewer cases than requested, or stopped early."""
@@ -196,6 +358,7 @@ class Report:
             "not_covered": self.not_covered,
             "groups": self.groups,
             "capabilities_note": self.capabilities_note,
+            "causes": [asdict(c) for c in self.causes],
             "verdicts": [asdict(v) for v in self.verdicts],
             "summary_table": self.table(),
         }
@@ -212,6 +375,7 @@ class Report:
             versions=dict(data.get("versions", {})),
             groups=[dict(g) for g in data.get("groups", [])],
             capabilities_note=data.get("capabilities_note"),
+            causes=[Cause.from_dict(c) for c in data.get("causes", [])],
         )
 
     def write_json(self, path: str | Path) -> None:
@@ -219,12 +383,28 @@ class Report:
 
     def header(self) -> str:
         v = self.versions
-        settings = ", ".join(f"{k} {val}" for k, val in self.settings.items())
+        settings = ", ".join(f"{k} {val}" for k, val in self.settings.items() if k != "conventions")
         note = f" ({self.capabilities_note})" if self.capabilities_note else ""
+        conventions = self.settings.get("conventions")
+        declared = (
+            "\nconventions: " + ", ".join(f"{k} = {val}" for k, val in conventions.items())
+            if isinstance(conventions, dict) and conventions
+            else ""
+        )
         return (
             f"backprop conformance suite {v.get('suite')} (contract {v.get('contract')}, reference "
-            f"{v.get('reference')})\nimplementation: {self.implementation}{note}\nsettings: {settings}"
+            f"{v.get('reference')})\nimplementation: {self.implementation}{note}{declared}\nsettings: {settings}"
         )
+
+    def causes_text(self) -> str:
+        """The root causes, numbered: each with what it explains and its smallest case."""
+        if not self.causes:
+            return ""
+        head = (
+            f"{len(self.causes)} root cause(s): the first failed check of each failing case, grouped by "
+            "what it says (fix the first first; the verdicts each explains may go with it)"
+        )
+        return "\n".join([head, *(line for i, c in enumerate(self.causes, 1) for line in c.lines(i))])
 
     def accounting(self) -> str:
         """One line per group: cases requested, asked, answered and judged."""
@@ -269,11 +449,20 @@ class Report:
         if self.not_covered:
             parts.append("not covered: " + "; ".join(self.not_covered))
         failed = [v for v in self.verdicts if v.status == "failed"]
+        if self.causes:
+            parts.append(self.causes_text())
+        lines = []
         for v in failed:
             text = v.line()
-            if v.case_file:
-                text += f"\n    smallest failing case: {v.case_file}\n    replay: {v.replay}"
-            parts.append(text)
+            if verbose or not self.causes:
+                if v.case_file:
+                    text += f"\n    smallest failing case: {v.case_file}\n    replay: {v.replay}"
+            elif len(text) > _SHORT_LINE:
+                text = text[: _SHORT_LINE - 3] + "..."
+            lines.append(text)
+        if lines:
+            title = "failed verdicts (-v: each with its smallest case):\n" if self.causes else ""
+            parts.append(title + "\n".join(lines))
         if verbose:
             parts.extend(v.line() for v in self.verdicts if v.status in ("blocked", "not covered"))
         parts.append(self.table())
@@ -284,7 +473,9 @@ class Report:
         if self.ok:
             outcome = "CONFORMS"
         elif failed:
-            outcome = f"DOES NOT CONFORM: {len(failed)} failed verdict(s)"
+            outcome = f"DOES NOT CONFORM: {len(failed)} failed verdict(s)" + (
+                f" from {len(self.causes)} root cause(s)" if self.causes else ""
+            )
         elif incomplete:
             outcome = f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
         elif blocked:
@@ -336,4 +527,19 @@ def merge(reports: list[Report]) -> Report:
         versions=first.versions,
         groups=[g for r in reports for g in r.groups],
         capabilities_note=first.capabilities_note,
+        causes=merge_causes([c for r in reports for c in r.causes]),
     )
+
+
+def merge_causes(causes: list[Cause]) -> list[Cause]:
+    """One Cause per key: the cases summed, the verdicts explained united, the smallest case kept."""
+    merged: dict[str, Cause] = {}
+    for cause in causes:
+        old = merged.get(cause.key)
+        if old is None:
+            merged[cause.key] = cause
+            continue
+        small = cause if cause.size < old.size else old
+        explains = list(dict.fromkeys([*old.explains, *cause.explains]))
+        merged[cause.key] = Cause(**{**asdict(small), "explains": explains, "cases": old.cases + cause.cases})
+    return sorted(merged.values(), key=_cause_order)

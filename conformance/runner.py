@@ -24,6 +24,12 @@ from .loader import Implementation, load_implementation
 from .report import Collector, Report
 from .search import GroupCount, SearchSettings, SuiteError, group_problem, run_group
 
+# --quick's value sets per architecture: its size regimes are typical (its sizes stop at the
+# common bounds), so one number for all. 10 cases per group: Hypothesis's simplest network
+# (one case) and three architectures of three, so a jitted JAX implementation compiles
+# about 2 x 4 x 18 times (its --quick run: about 20 s on 2 cores, against 64 s before).
+QUICK_VALUES_PER_ARCHITECTURE = 3
+
 
 class InternalError(Exception):
     """The suite itself failed while judging a case (exit status 3); the case is saved when it can be."""
@@ -31,6 +37,7 @@ class InternalError(Exception):
     def __init__(self, message: str, case_file: str | None) -> None:
         super().__init__(message)
         self.case_file = case_file
+
 
 _DEFAULT: Any = object()
 
@@ -55,6 +62,8 @@ def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchS
             common_layers=6,
             common_width=6,
             common_batch=4,
+            values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
+            size_values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
         )
     return SearchSettings(n, seed)
 
@@ -163,7 +172,8 @@ def _run(
                     + (f"  (stopped: {count.stopped})" if count.stopped else "")
                 )
     verdicts = collector.verdicts(run_dtypes, uncovered, directory, implementation.name, implementation.replay_args)
-    settings = {
+    causes = collector.causes(directory, implementation.name, implementation.replay_args)
+    settings: dict[str, Any] = {
         "examples per group": options.max_examples,
         "seed": options.seed,
         "quick": quick,
@@ -173,7 +183,12 @@ def _run(
         "regimes": chosen_regimes,
         "dtypes": wanted,
         "max layers": options.max_layers,
+        "cases per architecture": options.values_per_architecture,
+        "in the size regimes": options.size_values_per_architecture,
     }
+    conventions = getattr(caps, "conventions", None)
+    if isinstance(conventions, dict):
+        settings["conventions"] = dict(conventions)
     return Report(
         implementation=implementation.name,
         settings=settings,
@@ -183,6 +198,7 @@ def _run(
         duration=time.monotonic() - started,
         groups=[vars(g).copy() for g in groups],
         capabilities_note=implementation.capabilities_note,
+        causes=causes,
     )
 
 
@@ -241,6 +257,7 @@ def replay(
             raise ValueError(f"{path}: this case cannot be judged fairly (see conformance/tolerances.py)")
         collector.add(report)
         verdicts = collector.verdicts([case.dtype], {}, None, implementation.name, implementation.replay_args)
+        causes = collector.causes(None, implementation.name, implementation.replay_args)
     finally:
         if implementation is not impl:
             implementation.close()
@@ -250,4 +267,5 @@ def replay(
         verdicts=[v for v in verdicts if v.status != "not covered" or v.layer is not None or v.cases],
         examples=1,
         duration=time.monotonic() - started,
+        causes=causes,
     )

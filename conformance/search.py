@@ -1,15 +1,34 @@
 """Driving the checks with Hypothesis, one search per (dtype, regime) group.
 
-Each generated case runs every check (checks.CaseChecker). A search has two
-passes with the same seed. The first records every case and never fails, so that
-the summary covers all the examples even for a broken implementation. If it saw
-a failure, the second pass raises an exception whose class names the first
-failing check, which Hypothesis replays (same seed, same cases up to there) and
-shrinks towards the smallest network that fails *that* check; the Collector keeps
-the smallest failing case it saw for every (check, layer, dtype).
-Two things stop a search early, by raising an exception Hypothesis does not
-catch: a hang of the implementation (retrying would only wait out the timeout
-again) and a shrinking phase that outlives its time budget.
+An example is an architecture with several value sets. Hypothesis draws a case (the
+architecture, batch size m, reduction and dtype, with its values), and then
+``values_per_architecture`` value sets on that same architecture and m: the drawn
+case's own values and new weights, biases, x and y from ``make_case`` with drawn
+seeds, each with its own learning rate and sample order. Every check runs on every
+value set, and each value set is one judged case. Why: an implementation that
+compiles per shape (jax.jit, torch.compile, custom kernels) compiles once per
+architecture and batch size, so a search that made every case a new architecture
+made it compile on every call (a jitted JAX adapter: 16 minutes for a default run, and
+out of memory maps). The regimes whose point is a size (wide, deep, big_batch) use
+fewer value sets per architecture, ``size_values_per_architecture``, so that the
+large sizes and their boundaries are still met in many architectures.
+
+A search has two phases with the same seed. The explore pass judges and records
+every value set until the group's requested number of cases is judged, and never
+fails, so that the summary covers all the cases even for a broken implementation.
+Each failing case is filed under its root cause (report.cause_key: its first failed
+check and what that check's message says, numbers aside). Then, per root cause, in
+the order first seen (at most ``shrink_causes``), a shrink pass replays the search
+and raises on the first value set with that cause; Hypothesis shrinks it towards the
+smallest network that still shows *that* cause, and only the shrunk case is recorded
+(the candidates tried on the way are odd corners of the same cause, such as a network
+whose top hidden delta happens to be right, that would stand as the smallest case of
+verdicts they do not represent). A saved case file is still one
+value set, replayed exactly.
+
+Two things stop a pass early, by raising an exception Hypothesis does not catch: a
+hang of the implementation (retrying would only wait out the timeout again) and the
+group's shrinking budget, ``shrink_seconds``, shared by its causes.
 """
 
 from __future__ import annotations
@@ -19,19 +38,23 @@ import time
 import traceback
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
+from reference import Case
 from reference.costs import REQUIRED_OUTPUT
-from reference.strategies import HIDDEN_ACTIVATIONS, cases, learning_rates
+from reference.strategies import HIDDEN_ACTIVATIONS, SIZE_REGIMES, Architecture, cases, learning_rates, make_case
 
 from .capabilities import Capabilities
-from .checks import CHECKS, CaseChecker
-from .report import Collector
+from .checks import CaseChecker, CaseReport
+from .report import Collector, cause_key
+
+# The fewest architectures a group draws when it asks for at least as many cases.
+MIN_ARCHITECTURES = 4
 
 
 @dataclass(frozen=True)
@@ -42,6 +65,10 @@ class SearchSettings:
     (batch_additivity makes m calls per case); a ``large_share`` of each size is drawn up
     to the maximum, often at a boundary (15/16/17, 31/32/33, 64) where kernels change path.
     The learning rate of every sgd_step is drawn log-uniform on [eta_low, eta_high].
+    ``max_examples`` counts cases (value sets); each architecture carries
+    ``values_per_architecture`` of them (``size_values_per_architecture`` in the size
+    regimes), the last one of a group possibly fewer. ``shrink_seconds`` is one group's
+    shrinking budget, shared by at most ``shrink_causes`` root causes.
     """
 
     max_examples: int
@@ -56,16 +83,28 @@ class SearchSettings:
     large_share: float = 0.1
     eta_low: float = 1e-3
     eta_high: float = 10.0
+    values_per_architecture: int = 10
+    size_values_per_architecture: int = 5
+    shrink_causes: int = 4
+
+    def values_for(self, regime: str, requested: int) -> int:
+        """Value sets per architecture in this regime, leaving at least MIN_ARCHITECTURES per group.
+
+        Hypothesis's first example is always the simplest network (sizes (1, 1), m = 1), so a
+        group of very few architectures would be little more than that one.
+        """
+        k = self.size_values_per_architecture if regime in SIZE_REGIMES else self.values_per_architecture
+        return max(1, min(k, -(-requested // MIN_ARCHITECTURES)))
 
 
 @dataclass
 class GroupCount:
     """How many cases of one (dtype, regime) group were requested, asked, answered and judged.
 
-    asked: sent to the implementation (cases the reference cannot judge fairly are never
-    sent); answered: its first backprop call returned a value, right or wrong; judged:
-    every check ran on it. A run that judged fewer cases than it requested, for any
-    reason, does not conform.
+    A case is one value set (an architecture carries several). asked: sent to the
+    implementation (cases the reference cannot judge fairly are never sent); answered:
+    its first backprop call returned a value, right or wrong; judged: every check ran on
+    it. A run that judged fewer cases than it requested, for any reason, does not conform.
     """
 
     dtype: str
@@ -75,6 +114,7 @@ class GroupCount:
     answered: int = 0
     judged: int = 0
     stopped: str | None = None  # why the search ended before judging every requested case
+    architectures: int = 0  # distinct examples (architecture and m) that had a case judged
 
     @property
     def complete(self) -> bool:
@@ -91,8 +131,10 @@ class GroupCount:
 @dataclass
 class _State:
     alive: bool = True
-    failed: bool = False
-    shrinking_since: float | None = None
+    causes: dict[str, None] = field(default_factory=dict)  # cause keys in the order first seen
+    target: str | None = None  # the cause being shrunk (None: exploring)
+    deadline: float = 0.0
+    shrunk: CaseReport | None = None  # the target's latest failing case: the smallest so far
 
 
 class _Stop(BaseException):
@@ -115,12 +157,11 @@ class SuiteError(BaseException):
 
 
 class CheckFailure(Exception):
-    """Base of the per-check failure classes (distinct classes keep distinct failures apart)."""
+    """A value set showed the root cause being shrunk (one class, raised from one line: one bug)."""
 
 
-_FAILURES: dict[str, type[CheckFailure]] = {
-    check: type(f"{check.title().replace('_', '')}Failure", (CheckFailure,), {}) for check in CHECKS
-}
+# Other value sets tried on the same architecture when one cannot be judged fairly.
+_RETRIES = 3
 
 
 def group_problem(caps: Capabilities) -> str | None:
@@ -173,6 +214,42 @@ def _only_ours(error: BaseException) -> bool:
     return False
 
 
+def value_set(case: Case, regime: str, value_seed: int, index: int, attempt: int, targets: str = "any") -> Case:
+    """Value set ``index`` on the drawn case's architecture, batch size, reduction and dtype.
+
+    Value set 0 is the drawn case itself. The others, and every retry (``attempt`` > 0,
+    when the reference cannot judge a value set fairly), take new weights, biases, x and
+    y from ``make_case``, put into a copy of the drawn case, so that whatever else a case
+    carries stays as drawn. Their seed mixes the drawn seed with the index and attempt:
+    Hypothesis draws all-zero seeds in its first, simplest examples, and equal seeds would
+    make the value sets of an architecture equal.
+    """
+    if index == 0 and attempt == 0:
+        return case
+    seed_ = zlib.crc32(f"{value_seed}/{index}/{attempt}".encode())
+    arch = Architecture(tuple(case.sizes), tuple(case.activations), case.cost)
+    extra = {"targets": targets} if targets != "any" else {}
+    fresh = make_case(arch, regime, case.m, case.reduction, case.dtype, seed_, **extra)
+    return case.replace(weights=fresh.weights, biases=fresh.biases, x=fresh.x, y=fresh.y)
+
+
+def _permutation(m: int, order: int, index: int) -> tuple[int, ...]:
+    """The sample order of value set ``index``'s permutation check: never the identity when m > 1."""
+    permutation = np.random.default_rng([order, index]).permutation(m)
+    if m > 1 and (permutation == np.arange(m)).all():
+        permutation = permutation[::-1]
+    return tuple(int(p) for p in permutation)
+
+
+def _judge(checker: CaseChecker, case: Case, eta: float, permutation: tuple[int, ...]) -> CaseReport | None:
+    """Every check on one value set; None when it cannot be judged fairly. SuiteError on our own faults."""
+    try:
+        return checker.run(case, eta, permutation)
+    except Exception:  # noqa: BLE001 - the implementation's faults are verdicts; this is ours
+        detail = traceback.format_exc(limit=8)
+        raise SuiteError(case, eta, permutation, detail) from None
+
+
 def run_group(
     checker: CaseChecker,
     caps: Capabilities,
@@ -201,12 +278,26 @@ def run_group(
         common_width=options.common_width,
         common_batch=options.common_batch,
         large_share=options.large_share,
+        hidden_activations=list(caps.hidden_activations),
+        output_activations=list(caps.output_activations),
+        targets=caps.targets,
     )
+    k = options.values_for(regime, count.requested)
+    values = st.lists(
+        st.tuples(st.integers(0, 2**32 - 1), learning_rates(options.eta_low, options.eta_high), st.integers(0, 2**16)),
+        min_size=k,
+        max_size=k,
+    )
+    targets = str(getattr(caps, "targets", "any"))
     state = _State()
+    architectures = 1 + -(-(count.requested - 1) // k)  # the simplest network carries one case (below)
 
     @seed(zlib.crc32(f"{options.seed}/{dtype}/{regime}".encode()))
     @settings(
-        max_examples=options.max_examples,
+        # The explore pass stops once the requested cases are judged; the margin is room for
+        # architectures with value sets that could not be judged fairly. Kept small: Hypothesis
+        # runs its first max_examples // 10 examples with all but the first choices minimal.
+        max_examples=architectures + max(2, architectures // 10),
         deadline=None,
         database=None,
         derandomize=False,
@@ -216,40 +307,50 @@ def run_group(
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
         print_blob=False,
     )
-    @given(case=strategy, eta=learning_rates(options.eta_low, options.eta_high), order=st.integers(0, 2**16))
-    def body(case: object, eta: float, order: int) -> None:
-        m = case.m  # type: ignore[attr-defined]
-        permutation = np.random.default_rng(order).permutation(m)
-        if m > 1 and (permutation == np.arange(m)).all():
-            permutation = permutation[::-1]
-        shrinking = state.shrinking_since is not None
-        try:
-            report = checker.run(case, eta, permutation)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - the implementation's faults are verdicts; this is ours
-            detail = traceback.format_exc(limit=8)
-            raise SuiteError(case, eta, tuple(int(p) for p in permutation), detail) from None
-        if report is None:
+    @given(case=strategy, values=values)
+    def body(case: Case, values: list[tuple[int, float, int]]) -> None:
+        shrinking = state.target is not None
+        if shrinking and time.monotonic() > state.deadline:
+            raise _Stop
+        judged = False
+        if not any(value_seed or order for value_seed, _, order in values):
+            # Every seed 0: Hypothesis's first example, the simplest network, or a shrink that
+            # reached it. One value set is enough there; the cases go to other architectures.
+            values = values[:1]
+        for index, (value_seed, eta, order) in enumerate(values):
+            report = None
+            permutation = _permutation(case.m, order, index)
+            for attempt in range(_RETRIES + 1):
+                values_case = value_set(case, regime, value_seed, index, attempt, targets)
+                report = _judge(checker, values_case, eta, permutation)
+                if report is not None:
+                    break
+            if report is None:
+                continue
+            root = report.root()
+            key = cause_key(root) if root is not None else None
+            if not shrinking:
+                count.asked += 1
+                count.answered += report.answered
+                count.judged += 1
+                count.architectures += not judged
+                collector.add(report)
+                if key is not None:
+                    state.causes.setdefault(key, None)
+            elif key == state.target:
+                state.shrunk = report  # the shrinker keeps a failing candidate only when it is smaller
+            judged = True
+            if report.fatal:
+                state.alive = False
+                count.stopped = count.stopped or "the implementation stopped responding"
+                raise _Stop
+            if shrinking and key == state.target:
+                assert root is not None
+                raise CheckFailure(root.message)
+            if not shrinking and count.judged >= count.requested:
+                raise _Stop
+        if not judged:
             reject()
-        assert report is not None
-        root = report.root()
-        if not shrinking:
-            count.asked += 1
-            count.answered += report.answered
-            count.judged += 1
-        if not shrinking or root is not None:
-            collector.add(report, count=not shrinking)
-        if report.fatal:
-            state.alive = False
-            count.stopped = count.stopped or "the implementation stopped responding"
-            raise _Stop
-        if root is None:
-            return
-        state.failed = True
-        if state.shrinking_since is None:
-            return
-        if time.monotonic() - state.shrinking_since > options.shrink_seconds:
-            raise _Stop
-        raise _FAILURES[root.check](root.message)
 
     # Explore: every case recorded, nothing raised but _Stop and SuiteError. A Hypothesis
     # report here (unsatisfiable, a health check) means cases went unjudged: it is counted.
@@ -263,17 +364,24 @@ def run_group(
         count.stopped = f"{type(error).__name__}: {first_line}"
     if count.judged < count.requested and count.stopped is None:
         count.stopped = f"only {count.judged} of {count.requested} cases could be generated and judged"
-    if not (state.failed and state.alive):
-        return state.alive
-    # Shrink: the failure is already recorded; Hypothesis replays and shrinks it. Its own
-    # reports (a flaky replay of a stateful implementation) cannot undo the verdict.
-    state.shrinking_since = time.monotonic()
-    try:
-        with _seed_only():
-            body()
-    except _Stop:
-        pass
-    except BaseException as error:
-        if not _only_ours(error):
-            raise
+    # Shrink each root cause in turn: its failure is already recorded; Hypothesis replays
+    # the search and shrinks the first case that shows it. Its own reports (a flaky replay
+    # of a stateful implementation) cannot undo the verdict.
+    causes = list(state.causes)[: max(0, options.shrink_causes)]
+    end = time.monotonic() + options.shrink_seconds
+    for index, target in enumerate(causes):
+        now = time.monotonic()
+        if not state.alive or now >= end:
+            break
+        state.target, state.deadline, state.shrunk = target, now + (end - now) / (len(causes) - index), None
+        try:
+            with _seed_only():
+                body()
+        except _Stop:
+            pass
+        except BaseException as error:
+            if not _only_ours(error):
+                raise
+        if state.shrunk is not None:  # only the shrunk case: the candidates on the way are not findings
+            collector.add(state.shrunk, count=False)
     return state.alive

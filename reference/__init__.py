@@ -9,6 +9,7 @@ Where the seed's equations live:
   sigma, sigma_prime                                                   activations
   costs C_x and reductions                                             costs
   gradient descent and training                                        api.sgd_step, api.train
+  validate once, run many (training, repeated passes)                  prepared.prepare
   numerical derivatives (central, complex step, mpmath, directional)  numerical/
   gradcheck: a rich verdict per layer and tensor                       gradcheck.gradcheck
 """
@@ -36,6 +37,7 @@ from .numerical import (
     signed_gaussian_direction,
     taylor_slope_test,
 )
+from .prepared import Prepared, prepare
 from .validation import validate
 
 __version__ = "0.1.0"
@@ -48,6 +50,7 @@ __all__ = [
     "LargeModelResult",
     "MpGroundTruth",
     "NumericGradient",
+    "Prepared",
     "Problem",
     "SlopeResult",
     "TensorReport",
@@ -74,6 +77,7 @@ __all__ = [
     "cost",
     "cost_mp",
     "forward",
+    "prepare",
     "sgd_step",
     "sigma",
     "sigma_prime",

@@ -9,11 +9,19 @@ saturated layer's gradient must still be exact to the last bits.
 softmax is the one activation that couples the units of a layer; its
 derivative is a Jacobian, not an elementwise factor, so equation 1 applies it
 as a Jacobian-vector product (see ``equations.equation_1``).
+
+Conventions. Two choices that libraries make differently are parameters here, with
+the contract's defaults: relu'(0) (``relu_prime_at_zero``, default 0: any value in
+[0, 1] is a subgradient; HIPS autograd's ``np.maximum`` gives 0.5) and a softplus that
+is the identity above a threshold (``softplus_threshold``, default None: none; torch's
+``F.softplus`` switches at z > 20). ``sigma``, ``sigma_prime`` and ``sigma_and_prime``
+take them as a ``conventions`` mapping; without one (or empty) they run the default code
+unchanged, so the default path costs one truth test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -22,6 +30,8 @@ from ._ops import Array
 
 ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "identity", "softplus", "softmax")
 OUTPUT_ONLY: frozenset[str] = frozenset({"softmax"})
+# The conventions an implementation may declare, and the contract's defaults (module docstring).
+CONVENTION_DEFAULTS: dict[str, float | None] = {"relu_prime_at_zero": 0.0, "softplus_threshold": None}
 
 
 def _folded(z: Array) -> tuple[Array, Array]:
@@ -83,9 +93,12 @@ def relu(z: Array) -> Array:
     return np.where(_ops.real(z) > 0, z, z * _ops.const(z, 0.0))
 
 
-def relu_prime(z: Array) -> Array:
-    # relu'(0) = 0 by convention (the contract's, and PyTorch's).
-    return np.where(_ops.real(z) > 0, _ops.const(z, 1.0), _ops.const(z, 0.0))
+def relu_prime(z: Array, at_zero: float = 0.0) -> Array:
+    """1 for z > 0, 0 for z < 0, and ``at_zero`` at z = 0 (the contract's default 0, like PyTorch's)."""
+    below = _ops.const(z, 0.0)
+    if at_zero != 0.0:
+        below = np.where(_ops.real(z) == 0, _ops.const(z, at_zero), below)
+    return np.where(_ops.real(z) > 0, _ops.const(z, 1.0), below)
 
 
 def identity(z: Array) -> Array:
@@ -96,14 +109,19 @@ def identity_prime(z: Array) -> Array:
     return np.ones_like(z) if not _ops.is_mp(z) else np.full(z.shape, _ops.const(z, 1.0), dtype=object)
 
 
-def softplus(z: Array) -> Array:
+def softplus(z: Array, threshold: float | None = None) -> Array:
+    """ln(1 + e^z); with a ``threshold``, z itself where z > threshold (torch's convention)."""
     # ln(1 + e^z) = max(z, 0) + ln(1 + e^{-|z|})
     positive, s = _folded(z)
-    return np.where(positive, z, z * _ops.const(z, 0.0)) + _ops.log1p(_ops.exp(s))
+    value = np.where(positive, z, z * _ops.const(z, 0.0)) + _ops.log1p(_ops.exp(s))
+    return value if threshold is None else np.where(_ops.real(z) > threshold, z, value)
 
 
-def softplus_prime(z: Array) -> Array:
-    return sigmoid(z)
+def softplus_prime(z: Array, threshold: float | None = None) -> Array:
+    """sigmoid(z); with a ``threshold``, exactly 1 where z > threshold (the linear branch's slope)."""
+    if threshold is None:
+        return sigmoid(z)
+    return np.where(_ops.real(z) > threshold, _ops.const(z, 1.0), sigmoid(z))
 
 
 def softmax(z: Array) -> Array:
@@ -161,13 +179,26 @@ SIGMA_PRIME: dict[str, Callable[[Array], Array]] = {
 _EXP_SAFE: dict[str, float] = {"d": -708.0, "f": -87.0}
 
 
-def sigma_and_prime(name: str, z: Array) -> tuple[Array, Array | None]:
+def _conventional(name: str, conventions: Mapping[str, float] | None) -> bool:
+    """True when a declared convention changes this activation (else the default code runs)."""
+    if not conventions:
+        return False
+    if name == "relu":
+        return conventions.get("relu_prime_at_zero", 0.0) != 0.0
+    return name == "softplus" and conventions.get("softplus_threshold") is not None
+
+
+def sigma_and_prime(
+    name: str, z: Array, conventions: Mapping[str, float] | None = None
+) -> tuple[Array, Array | None]:
     """(sigma(z), sigma'(z)) together: the forward pass keeps sigma'(z^l) for equations 1 and 2.
 
     For real sigmoid and softplus both come from one e = exp(-|z|), with r = 1 / (1 + e):
     sigma(z) = r or e r (z >= 0 or not), sigma'(z) = e r^2, softplus(z) = max(z, 0) + log1p(e).
-    softmax has no elementwise derivative: None.
+    softmax has no elementwise derivative: None. ``conventions``: see the module docstring.
     """
+    if _conventional(name, conventions):
+        return sigma(name, z, conventions), sigma_prime(name, z, conventions)
     if name == "softmax":
         return softmax(z), None
     if z.dtype.kind == "f" and name == "sigmoid" and (z.size == 0 or z.min() > _EXP_SAFE[z.dtype.char]):
@@ -198,13 +229,19 @@ def sigma_and_prime(name: str, z: Array) -> tuple[Array, Array | None]:
     return sigma(name, z), sigma_prime(name, z)
 
 
-def sigma(name: str, z: Array) -> Array:
-    """a = sigma(z) for the activation called ``name``."""
+def sigma(name: str, z: Array, conventions: Mapping[str, float] | None = None) -> Array:
+    """a = sigma(z) for the activation called ``name``, under ``conventions`` (module docstring)."""
+    if conventions and name == "softplus":
+        return softplus(z, conventions.get("softplus_threshold"))
     return SIGMA[name](z)
 
 
-def sigma_prime(name: str, z: Array) -> Array:
+def sigma_prime(name: str, z: Array, conventions: Mapping[str, float] | None = None) -> Array:
     """sigma'(z), elementwise. softmax has no elementwise derivative: use softmax_jacobian_t_dot."""
+    if conventions and name == "relu":
+        return relu_prime(z, conventions.get("relu_prime_at_zero", 0.0))
+    if conventions and name == "softplus":
+        return softplus_prime(z, conventions.get("softplus_threshold"))
     if name == "softmax":
         raise ValueError(
             "softmax has no elementwise derivative; equation 1 applies its Jacobian "

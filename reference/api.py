@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -10,7 +9,7 @@ from typing import Any, TypeVar
 import mpmath
 import numpy as np
 
-from . import engine, precision, validation
+from . import engine, precision, prepared, validation
 from ._ops import Array
 from .case import Case, Forward, Network
 from .validation import validate
@@ -27,19 +26,9 @@ def _guarded(case: Case, what: str, compute: Callable[[], T], outputs: Callable[
     """
     with np.errstate(all="ignore"):
         result = compute()
-        _require_finite(case, what, outputs(result))  # inside: huge finite outputs overflow is_finite's dot
+        # inside the errstate: huge finite outputs overflow is_finite's dot
+        prepared.require_finite(case, case.x, case.y, what, outputs(result))
     return result
-
-
-def _require_finite(case: Case, what: str, arrays: list[Any]) -> None:
-    if all(validation.is_finite(v) for v in arrays):
-        return
-    validation.find_non_finite(case)  # non-finite input: name it
-    largest = max(float(np.max(np.abs(w))) for w in case.weights)
-    raise FloatingPointError(
-        f"{what} left the range of {case.dtype}: the inputs are finite, but too large for this "
-        f"network (largest |w| = {largest:.3g}, largest |x| = {float(np.max(np.abs(case.x))):.3g})"
-    )
 
 
 def forward(case: Any) -> Forward:
@@ -67,6 +56,7 @@ def cost(case: Any) -> float:
 
 
 def _backprop_validated(c: Case) -> dict[str, Any]:
+    """Every quantity of one pass, unchecked: the mpmath ground truth's path."""
     p = engine.backpropagate(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
     return {
         "grad_weights": p.grad_weights,
@@ -78,51 +68,16 @@ def _backprop_validated(c: Case) -> dict[str, Any]:
     }
 
 
-_LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
-
-
-def _checked_backprop(c: Case) -> tuple[dict[str, Any], list[float]]:
-    """backprop in floats, with the finiteness checks that stand in for checking every input.
-
-    z^l finite means weights, biases and x are (validation.check_forward_finite). The gradient
-    is then finite when the deltas and C are, unless |dC/dw^l_jk| = |scale sum_x delta_j a_k|,
-    at most scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz), can reach the largest float: only
-    then are the gradient arrays themselves searched. One dot product per array does it all.
-
-    Also returns, per layer, a bound on every |dC/dw^l_jk| and |dC/db^l_j| (the latter is at
-    most scale sqrt(m) ||delta^l||), which lets gradient descent skip checking its update.
-    """
-    with np.errstate(all="ignore"):
-        result = _backprop_validated(c)
-        z, a = result.pop("z"), result.pop("a")
-        validation.check_forward_finite(c, z)
-        limit = _LARGEST[c.dtype] / 2 * (1.0 if c.reduction == "sum" else c.m)
-        scale = 1.0 if c.reduction == "sum" else 1.0 / c.m
-        root_m = math.sqrt(c.m)
-        cost_finite = math.isfinite(float(result["cost"]))
-        bounds = []
-        for i, delta in enumerate(result["deltas"]):
-            d, prev = delta.ravel(), a[i].ravel()
-            dd = float(d @ d)
-            if not (cost_finite and math.isfinite(dd)):
-                _require_finite(c, "backpropagation", [*result["deltas"], result["cost"]])
-            norm_d, norm_prev = math.sqrt(dd), math.sqrt(float(prev @ prev))
-            if not norm_d * norm_prev < limit:
-                _require_finite(c, "backpropagation", [result["grad_weights"][i], result["grad_biases"][i]])
-            bounds.append(scale * norm_d * max(norm_prev, root_m))
-    return result, bounds
-
-
 def backprop(case: Any) -> dict[str, Any]:
     """dC/dw^l and dC/db^l for every layer, the per-sample errors delta^{x,l}, and C.
 
     Returns {"grad_weights": [...], "grad_biases": [...], "deltas": [...], "cost": float}:
-    the Python shape of the conformance contract.
+    the Python shape of the conformance contract. The pass is the prepared form's
+    (``prepared.checked_pass``), after checking the whole case.
     """
-    c = validate(case, finite=False)  # finiteness: checked on z, see _checked_backprop
-    result, _ = _checked_backprop(c)
-    result["cost"] = float(result["cost"])
-    return result
+    c = validate(case, finite=False)  # finiteness: checked on z, see prepared.checked_pass
+    p, _ = prepared.checked_pass(prepared.trusted(c, parameters_finite=False), c.x, c.y, want_bounds=False)
+    return prepared.result_dict(p)
 
 
 def backprop_mp(case: Any, digits: int = 50) -> dict[str, Any]:
@@ -143,69 +98,12 @@ def cost_mp(case: Any, digits: int = 50) -> Any:
         return engine.evaluate_cost(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
 
 
-def _eta(eta: Any) -> float:
-    if isinstance(eta, bool | np.bool_) or not isinstance(eta, int | float | np.integer | np.floating):
-        raise TypeError(f"eta (the learning rate) must be a real number, got {eta!r}")
-    if not np.isfinite(eta) or eta < 0:
-        raise ValueError(f"eta (the learning rate) must be finite and >= 0, got {eta!r}")
-    return float(eta)
-
-
-# Half an ulp of the largest float, with a factor 2 to spare for rounding: when every
-# |eta dC/dp| is below it, p - eta dC/dp rounds to a finite number for every finite p.
-_SAFE_STEP = {
-    name: math.ldexp(1.0, int(np.finfo(name).maxexp) - int(np.finfo(name).nmant) - 3) for name in ("float64", "float32")
-}
-
-
-def _descend(
-    c: Case, eta: float, grad_w: list[Array], grad_b: list[Array], bounds: list[float], what: str
-) -> tuple[list[Array], list[Array]]:
-    """w^l <- w^l - eta dC/dw^l and b^l <- b^l - eta dC/db^l: the seed's update, with dC carrying the 1/m.
-
-    ``bounds[i]`` bounds every |dC/dp| of layer i + 2 (from _checked_backprop): only when eta
-    times it could overflow are the new parameters searched, so the check costs nothing in
-    ordinary training.
-    """
-    with np.errstate(all="ignore"):
-        step = c.x.dtype.type(eta)
-        weights = [w - step * g for w, g in zip(c.weights, grad_w, strict=True)]
-        biases = [b - step * g for b, g in zip(c.biases, grad_b, strict=True)]
-        if not np.isfinite(step):
-            raise ValueError(
-                f"eta (the learning rate) = {eta!r} overflows {c.dtype} (largest finite value "
-                f"{float(np.finfo(c.dtype).max):.4g})"
-            )
-        if not eta * max(bounds) < _SAFE_STEP[c.dtype]:
-            _require_finite_update(c, eta, what, (("weights", "w", weights, grad_w), ("biases", "b", biases, grad_b)))
-    return weights, biases
-
-
-def _require_finite_update(
-    c: Case, eta: float, what: str, groups: tuple[tuple[str, str, list[Array], list[Array]], ...]
-) -> None:
-    """Name the first parameter that p - eta dC/dp pushed out of the dtype's range."""
-    for field, symbol, new, grads in groups:
-        for i, (p, g) in enumerate(zip(new, grads, strict=True)):
-            if validation.is_finite(p):
-                continue
-            index = tuple(int(k) for k in np.argwhere(~np.isfinite(p))[0])
-            old = getattr(c, field)[i]
-            raise FloatingPointError(
-                f"{what}: the updated {field}[{i}] (layer {i + 2}) left the range of {c.dtype}: "
-                f"{symbol} - eta dC/d{symbol} at index {list(index)} is {p[index]} "
-                f"({symbol} = {old[index]:.6g}, dC/d{symbol} = {g[index]:.6g}, eta = {eta:.6g}); "
-                "use a smaller eta"
-            )
-
-
 def sgd_step(case: Any, eta: float) -> dict[str, list[Array]]:
     """One step of gradient descent on C: {"weights": [...], "biases": [...]} (new arrays)."""
-    eta = _eta(eta)
+    rate = prepared.eta_value(eta)
     c = validate(case)
-    result, bounds = _checked_backprop(c)
-    weights, biases = _descend(c, eta, result["grad_weights"], result["grad_biases"], bounds, "sgd_step")
-    return {"weights": weights, "biases": biases}
+    new = prepared.step(prepared.trusted(c, parameters_finite=True), c.x, c.y, rate, "sgd_step")
+    return {"weights": list(new.weights), "biases": list(new.biases)}
 
 
 @dataclass(frozen=True)
@@ -214,17 +112,6 @@ class TrainResult:
 
     network: Network
     costs: list[float]
-
-
-def _train_step(mini: Case, eta: float) -> Case:
-    result, bounds = _checked_backprop(mini)
-    weights, biases = _descend(mini, eta, result["grad_weights"], result["grad_biases"], bounds, "train")
-    return mini.replace(weights=weights, biases=biases)
-
-
-def _full_cost(c: Case) -> float:
-    args = (c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
-    return float(_guarded(c, "the cost", lambda: engine.evaluate_cost(*args), lambda v: [v]))  # type: ignore[arg-type]
 
 
 _NETWORK_FIELDS = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases")
@@ -260,21 +147,22 @@ def train(
     applies w^l <- w^l - (eta/m) sum_x delta^{x,l} (a^{x,l-1})^T and the same for b^l
     (reduction "mean"; with "sum" the 1/m is absent).
     """
-    eta = _eta(eta)
+    rate = prepared.eta_value(eta)
     epochs = validation.whole_number("epochs", epochs, "a positive int")
     mini_batch_size = validation.whole_number("mini_batch_size", mini_batch_size, "a positive int")
     seed = validation.seed(seed)
     if not isinstance(shuffle, bool | np.bool_):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
-    full = validate(_training_case(network, x, y))
+    full = validate(_training_case(network, x, y))  # once: every sample's x and y, and the parameters
     rng = np.random.default_rng(seed)
-    c = full
+    net = prepared.own(prepared.trusted(full, parameters_finite=True))  # updated in place from here on
     costs: list[float] = []
     for _ in range(epochs):
-        order = rng.permutation(full.m) if shuffle else np.arange(full.m)
+        order = rng.permutation(full.m) if shuffle else None
         for start in range(0, full.m, mini_batch_size):
-            batch = order[start : start + mini_batch_size]
-            c = _train_step(c.replace(x=full.x[batch], y=full.y[batch]), eta)
-        costs.append(_full_cost(c.replace(x=full.x, y=full.y)))
-    trained = Network(c.sizes, c.activations, c.cost, c.reduction, c.dtype, c.weights, c.biases)
-    return TrainResult(trained, costs)
+            # without shuffling a mini-batch is a slice: a view, where fancy indexing would copy
+            batch = slice(start, start + mini_batch_size) if order is None else order[start : start + mini_batch_size]
+            # x and y were checked with the whole set, and each update is certified finite
+            net = prepared.train_step(net, full.x[batch], full.y[batch], rate)
+        costs.append(prepared.full_cost(net, full.x, full.y))
+    return TrainResult(net.network(), costs)

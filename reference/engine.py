@@ -6,11 +6,14 @@ and object arrays of mpmath numbers (ground truth). Lists are indexed from
 layer 2: ``weights[i]``, ``biases[i]``, ``z[i]`` and ``deltas[i]`` belong to layer
 l = i + 2, while ``a[i]`` is a^{i+1}, so that a[0] = x = a^1 and equation 4 for
 layer i + 2 reads ``deltas[i]`` with ``a[i]``.
+
+``conventions`` (relu'(0), a softplus threshold: see ``activations``) default to the
+contract's; the conformance suite passes an implementation's declared ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import costs
@@ -20,14 +23,18 @@ from .equations import equation_1, equation_2, equation_3, equation_4
 
 
 def feedforward(
-    weights: Sequence[Array], biases: Sequence[Array], x: Array, activations: Sequence[str]
+    weights: Sequence[Array],
+    biases: Sequence[Array],
+    x: Array,
+    activations: Sequence[str],
+    conventions: Mapping[str, float] | None = None,
 ) -> tuple[list[Array], list[Array]]:
     """z^l = w^l a^{l-1} + b^l,  a^l = sigma(z^l),  with a^1 = x.  Returns (z, a)."""
     a: list[Array] = [x]
     z: list[Array] = []
     for w, b, name in zip(weights, biases, activations, strict=True):
         z.append(a[-1] @ w.T + b)  # row x: (w^l a^{x,l-1} + b^l)^T
-        a.append(sigma(name, z[-1]))
+        a.append(sigma(name, z[-1], conventions))
     return z, a
 
 
@@ -46,9 +53,10 @@ def evaluate_cost(
     activations: Sequence[str],
     cost: str,
     reduction: str,
+    conventions: Mapping[str, float] | None = None,
 ) -> object:
     """C for the given parameters: what finite differences and complex steps differentiate."""
-    z, a = feedforward(weights, biases, x, activations)
+    z, a = feedforward(weights, biases, x, activations, conventions)
     return cost_of(z, a, y, activations, cost, reduction)
 
 
@@ -90,13 +98,17 @@ def backward(
     activations: Sequence[str],
     cost: str,
     reduction: str,
+    conventions: Mapping[str, float] | None = None,
 ) -> tuple[list[Array], list[Array], list[Array]]:
     """Back-propagate the errors from a forward pass and return (deltas, grad_weights, grad_biases).
 
     deltas[i] holds delta^{x,l} = dC_x/dz^{x,l} for every sample x (independent of
     the reduction); the gradients are of C, so they carry the reduction's scale.
     """
-    primes = [None if name == "softmax" else sigma_prime(name, zl) for name, zl in zip(activations, z, strict=True)]
+    primes = [
+        None if name == "softmax" else sigma_prime(name, zl, conventions)
+        for name, zl in zip(activations, z, strict=True)
+    ]
     a_minus_y = costs.residual(activations[-1], z[-1], a[-1], y)
     return _backward(weights, a, primes, a_minus_y, y, activations, cost, reduction)
 
@@ -121,6 +133,7 @@ def backpropagate(
     activations: Sequence[str],
     cost: str,
     reduction: str,
+    conventions: Mapping[str, float] | None = None,
 ) -> Pass:
     """The seed's pseudocode for one batch: the forward pass (keeping sigma'(z^l) as it goes),
     the output error, equation 2 back to front, equations 3 and 4, and C."""
@@ -129,7 +142,7 @@ def backpropagate(
     primes: list[Array | None] = []
     for w, b, name in zip(weights, biases, activations, strict=True):
         z.append(a[-1] @ w.T + b)
-        a_l, prime = sigma_and_prime(name, z[-1])
+        a_l, prime = sigma_and_prime(name, z[-1], conventions)
         a.append(a_l)
         primes.append(prime)
     a_minus_y = costs.residual(activations[-1], z[-1], a[-1], y)

@@ -30,6 +30,12 @@ Regimes:
   deep        typical values; more layers than the common depth
   big_batch   typical values; a batch larger than the common batch
 
+Positions and targets. ``hidden_activations`` and ``output_activations`` restrict the
+activations per position (micrograd's MLP: relu hidden, identity output); an empty
+``hidden_activations`` means networks without hidden layers. ``targets="one_hot"`` draws
+class labels only: every row of y one-hot (with one output unit, 0 or 1; 1 under
+log_likelihood, whose rows must sum to 1). Without them the draws are those of before.
+
 The last three exist because a share of large draws inside the other regimes is not a
 guarantee: Hypothesis replays and mutates earlier choices, in ways that change with the
 seed (150 cases with a 10% share gave from 11 to 41 batches above 8, and from 0 to 12 of 33
@@ -62,6 +68,8 @@ BOUNDARY_SIZES: tuple[int, ...] = (1, 2, 15, 16, 17, 31, 32, 33, 64)
 # Outputs bounded by 1 in magnitude, whatever z is (the scaled regime's running scale).
 _BOUNDED = frozenset({"sigmoid", "tanh", "softmax"})
 WIDE_SHARE = 0.3  # in the "wide" regime, each layer is wide with at least this probability
+# What the targets may be: "any" (every target the cost allows), "one_hot" (class labels only).
+TARGETS: tuple[str, ...] = ("any", "one_hot")
 
 
 @dataclass(frozen=True)
@@ -116,18 +124,34 @@ def architectures(
     large_share: float = 0.1,
     wide: bool = False,
     deep: bool = False,
+    hidden_activations: Sequence[str] | None = None,
+    output_activations: Sequence[str] | None = None,
 ) -> Architecture:
     """Architectures whose activations and cost the engine accepts (softmax only at the output).
 
     ``common_*``, ``large_share``: see "Sizes" in the module docstring (None: uniform sizes).
     ``deep``: always more than common_layers layers; ``wide``: at least one layer wider than
     common_width, each with probability WIDE_SHARE (both only where the maximum allows).
+    ``hidden_activations``, ``output_activations``: the names allowed per position, instead of
+    ``activations`` (an empty hidden list: networks without hidden layers; module docstring).
     """
-    usable = [c for c in costs if _output_choices(c, activations)]
+    outputs = list(activations if output_activations is None else output_activations)
+    usable = [c for c in costs if _output_choices(c, outputs)]
     if not usable:
-        raise ValueError(f"no cost in {list(costs)} has an allowed output activation in {list(activations)}")
+        raise ValueError(f"no cost in {list(costs)} has an allowed output activation in {outputs}")
+    if hidden_activations is None:
+        hidden = [a for a in activations if a not in OUTPUT_ONLY] or list(HIDDEN_ACTIVATIONS)
+    else:
+        hidden = list(hidden_activations)
+        if any(a in OUTPUT_ONLY or a not in ACTIVATIONS for a in hidden):
+            raise ValueError(f"hidden_activations must be some of {', '.join(HIDDEN_ACTIVATIONS)}, got {hidden}")
+        if not hidden and min_layers > 2:
+            raise ValueError(f"no hidden activation is allowed, so no network has min_layers = {min_layers} layers")
     cost = draw(st.sampled_from(usable))
-    n_layers = _size(draw, min_layers, max_layers, common_layers, large_share, large=deep)
+    if hidden:
+        n_layers = _size(draw, min_layers, max_layers, common_layers, large_share, large=deep)
+    else:
+        n_layers = 2  # input and output only
     if square:
         width = _size(draw, max(min_width, 2), max(max_width, 2), common_width, large_share)
         sizes = [width] * n_layers
@@ -136,9 +160,8 @@ def architectures(
         sizes = [_size(draw, min_width, max_width, common_width, share) for _ in range(n_layers)]
         if wide and common_width is not None and common_width < max_width and max(sizes) <= common_width:
             sizes[draw(st.integers(0, n_layers - 1))] = _size(draw, min_width, max_width, common_width, 1.0, large=True)
-    hidden = [a for a in activations if a not in OUTPUT_ONLY] or list(HIDDEN_ACTIVATIONS)
     names = [draw(st.sampled_from(hidden)) for _ in range(n_layers - 2)]
-    names.append(draw(st.sampled_from(_output_choices(cost, activations))))
+    names.append(draw(st.sampled_from(_output_choices(cost, outputs))))
     return Architecture(tuple(sizes), tuple(names), cost)
 
 
@@ -195,10 +218,16 @@ def make_case(
     reduction: str = "mean",
     dtype: str = "float64",
     seed: int = 0,
+    targets: str = "any",
 ) -> Case:
-    """A deterministic case for an architecture and a regime (the values behind ``cases``)."""
+    """A deterministic case for an architecture and a regime (the values behind ``cases``).
+
+    ``targets``: "any" or "one_hot" (module docstring, "Positions and targets").
+    """
     if regime not in REGIMES:
         raise ValueError(f"unknown regime {regime!r}; expected one of {', '.join(REGIMES)}")
+    if targets not in TARGETS:
+        raise ValueError(f"unknown targets {targets!r}; expected one of {', '.join(TARGETS)}")
     rng = np.random.default_rng(seed)
     sizes = architecture.sizes
     if regime == "scaled":
@@ -221,7 +250,7 @@ def make_case(
         x = rng.standard_normal((m, sizes[0]))
         if regime == "zeros":
             x[rng.random(x.shape) < 0.3] = 0.0
-    y = _targets(architecture.cost, rng, m, sizes[-1])
+    y = _targets(architecture.cost, rng, m, sizes[-1], targets)
     return Case(
         sizes,
         architecture.activations,
@@ -235,7 +264,13 @@ def make_case(
     )
 
 
-def _targets(cost: str, rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+def _targets(cost: str, rng: np.random.Generator, m: int, n: int, targets: str = "any") -> np.ndarray:
+    if targets == "one_hot":
+        if n > 1:
+            return np.eye(n)[rng.integers(0, n, m)]
+        if cost == "log_likelihood":
+            return np.ones((m, 1))  # a one-element probability vector
+        return (rng.random((m, 1)) < 0.5).astype(np.float64)  # binary labels
     if cost == "log_likelihood":
         if n == 1 or rng.random() < 0.5:
             return np.eye(n)[rng.integers(0, n, m)]  # one-hot labels
@@ -268,16 +303,23 @@ def cases(
     common_width: int | None = None,
     common_batch: int | None = None,
     large_share: float = 0.1,
+    hidden_activations: Sequence[str] | None = None,
+    output_activations: Sequence[str] | None = None,
+    targets: str = "any",
 ) -> Case:
     """Whole cases: architecture, regime, batch size, reduction and dtype, then seeded values.
 
     ``common_*`` and ``large_share``: see "Sizes" in the module docstring (default: uniform
     sizes on [min, max], as before). The size regimes force their dimension beyond its
     ``common_*`` bound only when one is given (otherwise they are "typical").
+    ``hidden_activations``, ``output_activations``, ``targets``: see "Positions and targets"
+    (the first two apply only when ``architecture`` is None).
     """
     for d in dtypes:
         if d not in DTYPES:
             raise ValueError(f"unknown dtype {d!r}; expected one of {DTYPES}")
+    if targets not in TARGETS:
+        raise ValueError(f"unknown targets {targets!r}; expected one of {', '.join(TARGETS)}")
     regime = draw(st.sampled_from(list(regimes)))
     if architecture is None:
         architecture = architectures(
@@ -293,10 +335,12 @@ def cases(
             large_share=large_share,
             wide=regime == "wide",
             deep=regime == "deep",
+            hidden_activations=hidden_activations,
+            output_activations=output_activations,
         )
     arch = draw(architecture)
     m = _size(draw, min_batch, max_batch, common_batch, large_share, large=regime == "big_batch")
     reduction = draw(st.sampled_from(list(reductions)))
     dtype = draw(st.sampled_from(list(dtypes)))
     seed = draw(st.integers(0, 2**32 - 1))
-    return make_case(arch, regime, m, reduction, dtype, seed)
+    return make_case(arch, regime, m, reduction, dtype, seed, targets)

@@ -8,6 +8,7 @@ when the dtype already matches) and are never written to afterwards.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -46,14 +47,82 @@ def _validate(case: Any, finite: bool) -> Case:
     )
     weights = _layer_arrays("weights", case.weights, sizes, dtype, ndim=2, finite=finite)
     biases = _layer_arrays("biases", case.biases, sizes, dtype, ndim=1, finite=finite)
-    x = _batch_array("x", case.x, sizes[0], "n_1", dtype, finite=finite)
-    y = _batch_array("y", case.y, sizes[-1], f"n_{len(sizes)}", dtype, finite=True)
+    x, y = _batch(case.x, case.y, sizes, cost, dtype, finite)
+    return Case(sizes, activations, cost, reduction, dtype, weights, biases, x, y)
+
+
+NETWORK_FIELDS: tuple[str, ...] = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases")
+
+
+def network(
+    value: Any, what: str = "network"
+) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str, list[Array], list[Array]]:
+    """A network-like object's architecture and parameters, checked (finiteness included) without a batch.
+
+    Returns (sizes, activations, cost, reduction, dtype, weights, biases): what ``prepared.prepare``
+    keeps, so that later batches need only ``batch``.
+    """
+    missing = [f for f in NETWORK_FIELDS if not hasattr(value, f)]
+    if missing:
+        raise TypeError(
+            f"{what} is missing {', '.join(missing)}; it needs the attributes {', '.join(NETWORK_FIELDS)} "
+            f"(a reference.Network or Case), got a {type(value).__name__}"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        sizes, activations, cost, reduction, dtype = _architecture(
+            value.sizes, value.activations, value.cost, value.reduction, value.dtype
+        )
+        weights = _layer_arrays("weights", value.weights, sizes, dtype, ndim=2, finite=True)
+        biases = _layer_arrays("biases", value.biases, sizes, dtype, ndim=1, finite=True)
+    return sizes, activations, cost, reduction, dtype, weights, biases
+
+
+def parameters(
+    weights: Any, biases: Any, sizes: tuple[int, ...], dtype: str
+) -> tuple[list[Array], list[Array]]:
+    """New weights and biases for a checked architecture: shapes, dtype and finiteness, as ``validate`` checks them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (
+            _layer_arrays("weights", weights, sizes, dtype, ndim=2, finite=True),
+            _layer_arrays("biases", biases, sizes, dtype, ndim=1, finite=True),
+        )
+
+
+def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: bool = True) -> tuple[Array, Array]:
+    """x and y for a checked architecture: every per-batch check of ``validate`` (shapes, dtypes,
+    sample counts, targets, finite y); x's finiteness is left to the pass (see ``check_forward_finite``).
+
+    guard=False: the caller is already inside ``np.errstate(over="ignore", invalid="ignore")``.
+    """
+    if (  # the common case, in a few attribute reads; anything else takes the path that names the error
+        not guard
+        and cost == "quadratic"  # no target constraints
+        and type(x) is np.ndarray
+        and type(y) is np.ndarray
+        and x.ndim == 2
+        and y.ndim == 2
+        and x.dtype == y.dtype == _NUMPY_DTYPES[dtype]
+        and x.shape[0] == y.shape[0] > 0
+        and x.shape[1] == sizes[0]
+        and y.shape[1] == sizes[-1]
+        and is_finite(y)
+    ):
+        return x, y
+    if not guard:
+        return _batch(x, y, sizes, cost, dtype, finite=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch(x, y, sizes, cost, dtype, finite=False)
+
+
+def _batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, finite: bool) -> tuple[Array, Array]:
+    x = _batch_array("x", x, sizes[0], "n_1", dtype, finite=finite)
+    y = _batch_array("y", y, sizes[-1], f"n_{len(sizes)}", dtype, finite=True)
     if x.shape[0] != y.shape[0]:
         raise ValueError(
             f"x has {x.shape[0]} samples (rows) but y has {y.shape[0]}; each sample needs one target row"
         )
     _targets(cost, y, dtype)
-    return Case(sizes, activations, cost, reduction, dtype, weights, biases, x, y)
+    return x, y
 
 
 def whole_number(name: str, value: Any, expected: str, least: int = 1) -> int:
@@ -268,8 +337,12 @@ def is_finite(value: Any) -> bool:
     ``np.errstate(over="ignore", invalid="ignore")`` (the engine's hot path already is; an
     errstate per call would cost more than the dot product on small layers).
     """
-    flat = np.ravel(value)
-    return bool(np.isfinite(flat @ flat)) or bool(np.all(np.isfinite(flat)))
+    square = np.vdot(value, value)  # flattens without a separate ravel call
+    try:
+        finite = math.isfinite(square)  # a tenth of np.isfinite's cost on a scalar
+    except TypeError:  # complex or mpmath
+        finite = bool(np.isfinite(square))
+    return finite or bool(np.all(np.isfinite(value)))
 
 
 def _check_finite(field: str, where: str, array: Array) -> None:

@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--summary", action="store_true", help="verdict table only")
             p.add_argument("--no-batch", action="store_true", help="skip the 2-sample batch checks")
             p.add_argument(
+                "--per-entry", action="store_true",
+                help="derive equations 3 and 4 for every weight and bias (default: one per layer, "
+                "the others proven to be its renamings)",
+            )
+            p.add_argument(
                 "--composed", action="store_true",
                 help="also check every delta against the fully written-out cost (small networks)",
             )
@@ -66,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 def _prove(args: argparse.Namespace, spec: Spec) -> int:
     from .prove import prove_spec
 
-    proof = prove_spec(spec, batch=not args.no_batch, composed=args.composed)
+    proof = prove_spec(spec, batch=not args.no_batch, composed=args.composed, per_entry=args.per_entry)
     print(proof.to_markdown(detail=not args.summary))
     return 0 if proof.proven else 1
 

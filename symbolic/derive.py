@@ -82,8 +82,9 @@ def output_errors(spec: Spec) -> list[Expr]:
     return [sp.diff(c, zj) for zj in zeta]
 
 
-def hidden_errors(spec: Spec, l: int) -> list[Expr]:
-    """dC_x/dz^l_j = d/dz^l_j C_{l+1}(w^{l+1} sigma_l(z^l) + b^{l+1}), for l = 2..L-1."""
+def hidden_errors(spec: Spec, l: int, units: Sequence[int] | None = None) -> list[Expr]:
+    """dC_x/dz^l_j = d/dz^l_j C_{l+1}(w^{l+1} sigma_l(z^l) + b^{l+1}), for l = 2..L-1
+    (for the units j given, 1-based; default every unit)."""
     if not 2 <= l < spec.L:
         raise ValueError(f"hidden layers are 2..{spec.L - 1}, got layer {l}")
     zeta = [network.z(l, j) for j in range(1, spec.n(l) + 1)]
@@ -92,11 +93,16 @@ def hidden_errors(spec: Spec, l: int) -> list[Expr]:
     composed = tail(*args)
     names = [network.delta(l + 1, k) for k in range(1, spec.n(l + 1) + 1)]
     rename = partial_names(tail, args, names)
-    return [composed.diff(zj).xreplace(rename) for zj in zeta]
+    chosen = zeta if units is None else [zeta[j - 1] for j in units]
+    return [composed.diff(zj).xreplace(rename) for zj in chosen]
 
 
 def parameter_gradients(
-    spec: Spec, l: int, samples: int | None = None
+    spec: Spec,
+    l: int,
+    samples: int | None = None,
+    weights: Sequence[tuple[int, int]] | None = None,
+    biases: Sequence[int] | None = None,
 ) -> tuple[dict[tuple[int, int], Expr], dict[int, Expr]]:
     """(dC/dw^l_jk, dC/db^l_j) with C = C_l(w^l a^{l-1} + b^l).
 
@@ -105,6 +111,7 @@ def parameter_gradients(
     own tail C_l^x(w^l a^{x,l-1} + b^l) and its own free a^{x,l-1}; ``sympy.diff`` differentiates
     that whole expression, reduction factor included, so "mean means 1/m" is derived, never
     multiplied in from ``network.reduction_scale`` (which only the claimed side uses).
+    ``weights`` and ``biases`` restrict the entries differentiated (default: every one).
     """
     labels: list[int | None] = [None] if samples is None else list(range(1, samples + 1))
     rename: dict[sp.Basic, sp.Symbol] = {}
@@ -121,12 +128,12 @@ def parameter_gradients(
     def derived(symbol: sp.Symbol) -> Expr:
         return total.diff(symbol).xreplace(rename)
 
-    grad_w = {
-        (j, k): derived(network.w(l, j, k))
-        for j in range(1, spec.n(l) + 1)
-        for k in range(1, spec.n(l - 1) + 1)
-    }
-    grad_b = {j: derived(network.b(l, j)) for j in range(1, spec.n(l) + 1)}
+    if weights is None:
+        weights = [(j, k) for j in range(1, spec.n(l) + 1) for k in range(1, spec.n(l - 1) + 1)]
+    if biases is None:
+        biases = range(1, spec.n(l) + 1)
+    grad_w = {(j, k): derived(network.w(l, j, k)) for j, k in weights}
+    grad_b = {j: derived(network.b(l, j)) for j in biases}
     return grad_w, grad_b
 
 

@@ -26,7 +26,7 @@ from typing import Literal
 
 import sympy as sp
 
-from . import derive, formulas
+from . import derive, formulas, functions, network, renaming
 from .disprove import NetworkCounterexample, seed_typo_counterexample
 from .spec import Spec, check_size, make_spec
 from .zero import Point, find_nonzero, simplifies_to_zero
@@ -132,17 +132,54 @@ def _unit_checks(
     return out
 
 
-def _parameter_checks(spec: Spec, l: int, samples: int | None) -> list[Check]:
+def _parameter_checks(spec: Spec, l: int, samples: int | None, per_entry: bool = False) -> list[Check]:
+    """Equations 3 and 4 at layer l: every entry derived (``per_entry``), or entry (1, 1) and bias 1
+    derived and the others renamings of them (``renaming``); either way every entry is judged."""
     suffix = "" if samples is None else "-batch"
-    derived_w, derived_b = derive.parameter_gradients(spec, l, samples)
     claimed_w, claimed_b = formulas.equations_3_4(spec, l, samples)
+    if per_entry:
+        derived_w, derived_b = derive.parameter_gradients(spec, l, samples)
+        note = ""
+    else:
+        w11, b1 = derive.parameter_gradients(spec, l, samples, weights=[(1, 1)], biases=[1])
+        why = renaming.certify(spec, l, samples)
+        rows = {j: renaming.row_swap(spec, l, j, samples) for j in range(1, spec.n(l) + 1)}
+        columns = {k: renaming.column_swap(spec, l, k, samples) for k in range(1, spec.n(l - 1) + 1)}
+        derived_b = {j: renaming.transport(b1[1], rows[j], {}) for j in claimed_b}
+        derived_w = {(j, k): renaming.transport(w11[(1, 1)], rows[j], columns[k]) for j, k in claimed_w}
+        note = "" if why is None else f"renaming not certified: {why}"  # the proof's notes say how
     out = []
     for j, d in derived_b.items():
-        verdict, point = judge(d, claimed_b[j])
-        out.append(Check("eq3" + suffix, l, (j,), d, claimed_b[j], verdict, point))
+        verdict, point = _renamed_verdict(d, claimed_b[j], per_entry or j == 1 or why is None)
+        out.append(Check("eq3" + suffix, l, (j,), d, claimed_b[j], verdict, point, note))
     for (j, k), d in derived_w.items():
-        verdict, point = judge(d, claimed_w[(j, k)])
-        out.append(Check("eq4" + suffix, l, (j, k), d, claimed_w[(j, k)], verdict, point))
+        verdict, point = _renamed_verdict(d, claimed_w[(j, k)], per_entry or (j, k) == (1, 1) or why is None)
+        out.append(Check("eq4" + suffix, l, (j, k), d, claimed_w[(j, k)], verdict, point, note))
+    return out
+
+
+def _renamed_verdict(derived: sp.Expr, claimed: sp.Expr, certified: bool) -> tuple[Verdict, Point | None]:
+    """``judge``, except that a renamed entry whose renaming was not certified is at best "not proven"."""
+    verdict, point = judge(derived, claimed)
+    if verdict == "proven" and not certified:
+        return "not proven", None
+    return verdict, point
+
+
+def _hidden_checks(spec: Spec, l: int, claimed: Sequence[sp.Expr], equation: str, per_entry: bool) -> list[Check]:
+    """Equation 2 at layer l: every unit derived (``per_entry``), or unit 1 derived and the others
+    its renamings (``renaming.certify_hidden``); either way every unit is judged."""
+    if per_entry:
+        return _unit_checks(equation, l, derive.hidden_errors(spec, l), claimed)
+    (first,) = derive.hidden_errors(spec, l, units=[1])
+    zeta = [network.z(l, j) for j in range(1, spec.n(l) + 1)]
+    why = renaming.certify_hidden(spec, l, network.layer_map(spec, l + 1, functions.sigma(spec.activation(l), l, zeta)))
+    note = "" if why is None else f"renaming not certified: {why}"
+    out = []
+    for j, c in enumerate(claimed, start=1):
+        d = first if j == 1 else first.xreplace(renaming.hidden_swap(spec, l, j))
+        verdict, point = _renamed_verdict(d, c, j == 1 or why is None)
+        out.append(Check(equation, l, (j,), d, c, verdict, point, note))
     return out
 
 
@@ -162,7 +199,7 @@ def composed_checks(spec: Spec) -> list[Check]:
     return out
 
 
-def prove_spec(spec: Spec, batch: bool = True, composed: bool = False) -> Proof:
+def prove_spec(spec: Spec, batch: bool = True, composed: bool = False, per_entry: bool = False) -> Proof:
     check_size(spec)
     start = time.perf_counter()
     L = spec.L
@@ -178,16 +215,16 @@ def prove_spec(spec: Spec, batch: bool = True, composed: bool = False) -> Proof:
     typo = spec.hidden_rule == "seed-typo"
     for l in range(L - 1, 1, -1):
         claimed = formulas.equation_2_seed_typo(spec, l) if typo else formulas.equation_2(spec, l)
-        layer_checks = _unit_checks("eq2-typo" if typo else "eq2", l, derive.hidden_errors(spec, l), claimed)
+        layer_checks = _hidden_checks(spec, l, claimed, "eq2-typo" if typo else "eq2", per_entry)
         checks += layer_checks
         if typo and any(c.verdict != "proven" for c in layer_checks):
             found = seed_typo_counterexample(spec, l)
             if found is not None:
                 counterexamples.append(found)
     for l in range(2, L + 1):
-        checks += _parameter_checks(spec, l, None)
+        checks += _parameter_checks(spec, l, None, per_entry)
         if batch:
-            checks += _parameter_checks(spec, l, BATCH)
+            checks += _parameter_checks(spec, l, BATCH, per_entry)
     if composed:
         checks += composed_checks(spec)
     notes = []
@@ -195,6 +232,13 @@ def prove_spec(spec: Spec, batch: bool = True, composed: bool = False) -> Proof:
         notes.append(
             "relu is Piecewise((0, z <= 0), (z, True)); SymPy differentiates it branch by branch, "
             "so relu'(0) = 0, the engine's convention (relu has no derivative at 0)."
+        )
+    if not per_entry:
+        notes.append(
+            "Equations 2, 3 and 4: unit 1, entry (1, 1) and bias 1 of each layer are derived with "
+            "sympy.diff; every other unit and entry is their renaming (swap units 1 and j of a layer), "
+            "certified by SymPy to permute the tail's arguments as the proof needs (symbolic/renaming.py), "
+            "then judged like any check. --per-entry derives every one instead."
         )
     if "sigma" in spec.activations:
         notes.append(
@@ -211,9 +255,11 @@ def prove(
     hidden_rule: str = "seed",
     batch: bool = True,
     composed: bool = False,
+    per_entry: bool = False,
 ) -> Proof:
     """Derive every delta and gradient of this architecture from the chain rule and prove (or
     disprove) the backpropagation equations for it. ``composed=True`` adds the written-out
-    check (``composed_checks``), practical for small networks only."""
+    check (``composed_checks``), practical for small networks only. ``per_entry=True`` derives
+    equations 3 and 4 for every entry instead of one per layer and its renamings (``renaming``)."""
     spec = make_spec(sizes, activations, cost, reduction, hidden_rule)
-    return prove_spec(spec, batch=batch, composed=composed)
+    return prove_spec(spec, batch=batch, composed=composed, per_entry=per_entry)

@@ -93,6 +93,7 @@ def test_quick_run_backprop_rows_are_consistent(quick_run: tuple[dict, str]) -> 
     ]
     expected = {
         "reference float64",
+        "reference prepared float64",
         "reference float32",
         "numpy float64",
         "numpy float32",

@@ -64,7 +64,10 @@ def test_without_deltas_the_first_wrong_layer_is_still_named(tmp_path: Path) -> 
     assert statuses == {"equation1": "not covered", "equation2": "not covered"}
     for verdict in report.failed():
         assert verdict.layer == len(_sizes(verdict.case_file)) - 1
-        assert "delta^" in verdict.message and "(equation 2)" in verdict.message
+    # Where both gradients of that layer are wrong, delta^l is named; where a relu layer below
+    # outputs 0, dC/dw carries no information on delta and only equation 3 fails, unnamed.
+    named = [v for v in report.failed() if "delta^" in v.message and "(equation 2)" in v.message]
+    assert named, report.format()
 
 
 def test_a_bug_only_in_dw_fails_equation_4_alone(tmp_path: Path) -> None:

@@ -496,7 +496,7 @@ def test_an_exception_in_the_judging_code_is_exit_status_3(
 
 
 def test_a_run_that_judges_fewer_cases_than_requested_is_incomplete(monkeypatch: pytest.MonkeyPatch) -> None:
-    def unusable(case: Any) -> Any:
+    def unusable(*args: Any, **kwargs: Any) -> Any:
         raise Unusable("planted: no case can be judged")
 
     monkeypatch.setattr(conformance.checks, "expect", unusable)
@@ -545,4 +545,5 @@ def test_a_process_that_stops_itself_is_killed_as_a_timeout() -> None:
     report = _run("tests.hostile.crashes:StopsItself", timeout=1.0, warmup_timeout=3.0)
     structure = _failed(report, "structure")
     assert structure and "did not return within 1 s" in structure[0].message, report.format()
-    assert _judged(report) == report.groups[0]["requested"]
+    assert _judged(report) > 1, report.groups  # killed, restarted, and the run went on
+    assert not report.ok

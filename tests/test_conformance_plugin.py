@@ -200,8 +200,8 @@ def test_a_check_blocked_below_a_failure_is_skipped_not_passed(tmp_path: Path) -
         "from conformance import parametrize_with_checks\n"
         "from tests.broken_impls import CostDerivativeSign\n"
         "\n"
-        "@parametrize_with_checks(CostDerivativeSign(), quick=True, regimes=['typical'], dtypes=['float64'],\n"
-        "                         failures_dir=None)\n"
+        "@parametrize_with_checks(CostDerivativeSign(), quick=True, max_examples=30, regimes=['typical'],\n"
+        "                         dtypes=['float64'], failures_dir=None)\n"
         "def test_backprop(check):\n"
         "    check()\n"
     )

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from conformance import check_implementation
+from conformance import check_implementation, load_implementation
+from conformance.checks import CaseChecker
 from conformance.search import SearchSettings
 from conformance.tolerances import UNIT_ROUNDOFF, Expected, Unusable, compare, expect
 from reference import Case
@@ -228,3 +229,31 @@ def test_network2_is_within_tolerance_where_saturated_whenever_its_cost_is_finit
 
     run()
     assert seen["finite"] >= 20 and seen["saturated"] >= 5, seen
+
+
+def test_where_the_textbook_cost_is_infinite_only_the_cost_fails_and_says_why() -> None:
+    """An infinite a-based cost is the cost check's failure, not a malformed answer that blocks the rest.
+
+    At z^L = 40 the sigmoid output rounds to exactly 1 in float64, so ln(1 - a) is -inf: the cost
+    is wrong (its exact value, about 40, is finite), but the gradients (a - y) are still right and
+    must still be judged.
+    """
+    case = Case(
+        (1, 2),
+        ("sigmoid",),
+        "cross_entropy",
+        "mean",
+        "float64",
+        [np.array([[10.0], [1.0]])],
+        [np.array([0.0, 0.5])],
+        np.array([[4.0], [0.5]]),  # z^L = [40, 4.5] for the first sample: a_0 rounds to 1
+        np.array([[0.0, 1.0], [1.0, 0.0]]),
+    )
+    implementation = load_implementation(Network2(), in_process=True)
+    report = CaseChecker(implementation).run(case, 0.5, (1, 0))
+    assert report is not None
+    failed = [f for f in report.findings if f.status == "failed"]
+    assert [f.check for f in failed] == ["cost"], failed
+    assert "rounds to exactly 0 or 1" in failed[0].message and "from z^L" in failed[0].message, failed[0].message
+    passed = {f.check for f in report.findings if f.status == "passed"}
+    assert {"structure", "determinism", "equation1", "equation3", "equation4"} <= passed, report.findings

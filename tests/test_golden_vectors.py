@@ -15,6 +15,7 @@ import pytest
 
 import reference
 from conformance import contract
+from conformance.contract import CONTRACT_VERSION
 from conformance.vectors import DEFAULT_VECTORS, load_manifest, main
 from conformance.vectors.generate import generate, sha256
 
@@ -234,7 +235,7 @@ def test_report_file(reference_results: Path, tmp_path: Path, capsys: pytest.Cap
     code, _ = _run(capsys, reference_results, "--report", report)
     data = json.loads(report.read_text())
     assert code == 0 == data["exit_status"]
-    assert data["contract_version"] == "1.0" and data["reference_version"] == reference.__version__
+    assert data["contract_version"] == CONTRACT_VERSION and data["reference_version"] == reference.__version__
     assert {o["status"] for o in data["outcomes"]} == {"passed"} and len(data["outcomes"]) == len(VECTORS)
 
 

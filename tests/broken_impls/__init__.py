@@ -16,6 +16,12 @@ from .behaviour import (
     SgdStepIgnoresEta,
     SgdStepWrongSign,
 )
+from .conventions import (
+    ClampedCrossEntropy,
+    ClampedCrossEntropyWithoutDeltas,
+    ReluPrimeAtZeroIsHalf,
+    ReluPrimeAtZeroIsHalfWithoutDeltas,
+)
 from .corners import (
     CORNERS,
     DeepNetworkDropsSigmaPrime,
@@ -70,6 +76,9 @@ CATALOGUE: tuple[type[Backprop], ...] = (
     TanhPrimeWithoutSquare,
     DeltasCarryTheReduction,
     CostNotReduced,
+    # Conventions left undeclared (conventions.py): the message names relu'(0) and its value.
+    ReluPrimeAtZeroIsHalf,
+    ReluPrimeAtZeroIsHalfWithoutDeltas,
     # Corner-only bugs (corners.py): need the default settings, run on the regimes in REGIMES.
     MissingOneOverMAbove8,
     MissingOneOverMFrom17,
@@ -81,6 +90,9 @@ CATALOGUE: tuple[type[Backprop], ...] = (
     LargeWeightsClipped,
     TinyInputsFlushedToZero,
     SgdStepTunedRatesOnly,
+    # Saturated outputs (conventions.py): the message names the clamped, a-based cost and the cure.
+    ClampedCrossEntropy,
+    ClampedCrossEntropyWithoutDeltas,
 )
 
 __all__ = ["CATALOGUE", "CORNERS", "Backprop", *(cls.__name__ for cls in CATALOGUE)]

@@ -95,12 +95,15 @@ class TanhPrimeWithoutSquare(Backprop):
 
 
 class ReluPrimeAtZeroIsOne(Backprop):
-    """relu'(0) = 1 (a test z >= 0 instead of z > 0); the contract, like PyTorch, says 0.
+    """relu'(0) = 1 (a test z >= 0, as ML-From-Scratch's ReLU has); the contract's default, like PyTorch, is 0.
 
-    Visible only where a pre-activation is exactly 0. Expected diagnosis: equation 1, layer 2.
+    A valid convention once declared (tests/styles/mlfromscratch_style.py); undeclared, it fails.
+    Visible only where a pre-activation is exactly 0. Expected diagnosis: equation 1, layer 2,
+    naming relu'(0) = 1 and the declaration.
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("relu'(0) = 1 in this implementation", '{"relu_prime_at_zero": 1}')
     capabilities = {"activations": ["relu"]}
 
     def sigma_prime(self, name: str, z: Array, a: Array) -> Array:

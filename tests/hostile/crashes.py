@@ -1,7 +1,8 @@
 """Crashes inside backprop, on some cases only: a segfault, os._exit, sys.exit, a self-inflicted SIGSTOP.
 
-The condition is a property of the case (its first layer width), so the same case crashes
-again when asked again, and most cases do not crash.
+The condition is a property of the case's values (its first input above 0.5, about a third of
+typical cases, on every architecture), so the same case crashes again when asked again, and
+most cases do not crash.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import signal
 import sys
 from typing import Any
 
+import numpy as np
+
 from tests.broken_impls.base import Backprop
 
 
 def _unlucky(case: Any) -> bool:
-    return int(case.sizes[0]) == 2
+    return float(np.asarray(case.x).flat[0]) > 0.5
 
 
 class SegfaultOnSome(Backprop):
@@ -43,7 +46,11 @@ class SysExitInBackprop(Backprop):
 class StopsItself(Backprop):
     """SIGSTOP to its own process: not dead, not answering, and deaf to everything but SIGKILL."""
 
+    calls = 0  # never on a process's first call: that one has the warm-up budget, and a hang
+    # there ends the implementation for good (tested elsewhere); this class is about later calls
+
     def backprop(self, case: Any) -> dict[str, Any]:
-        if _unlucky(case):
+        StopsItself.calls += 1
+        if _unlucky(case) and StopsItself.calls > 1:
             os.kill(os.getpid(), signal.SIGSTOP)
         return super().backprop(case)

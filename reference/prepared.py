@@ -1,0 +1,277 @@
+"""Validate once, run many: a network whose architecture and parameters have been checked.
+
+``reference.backprop(case)`` checks the whole case on every call. A training loop or a gradient
+check runs the same network on batch after batch, and the architecture (sizes, activations, cost,
+reduction, dtype) never changes between them; the parameters change only through an update whose
+result is itself certified finite. ``prepare`` checks all of that once. What remains per batch is
+kept exact: x and y are checked as ``validate`` checks them (shapes, dtype, sample counts,
+targets, finite y), a non-finite x is named (searched for when z^l is not finite), and every
+result is certified finite. The pass itself is ``engine.backpropagate``, the same call
+``reference.backprop`` makes, so a prepared pass is bit-identical to an unprepared one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from . import engine, validation
+from ._ops import Array
+from .case import Case, Network
+
+# Activations whose values lie in [-1, 1] in floating point as in exact arithmetic.
+_BOUNDED = frozenset({"sigmoid", "tanh", "softmax"})
+
+_LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
+
+# Half an ulp of the largest float, with a factor 2 to spare for rounding: when every
+# |eta dC/dp| is below it, p - eta dC/dp rounds to a finite number for every finite p.
+_SAFE_STEP = {
+    name: math.ldexp(1.0, int(np.finfo(name).maxexp) - int(np.finfo(name).nmant) - 3) for name in ("float64", "float32")
+}
+
+
+def eta_value(eta: Any) -> float:
+    """The learning rate as a float: a real number, finite and >= 0."""
+    if isinstance(eta, bool | np.bool_) or not isinstance(eta, int | float | np.integer | np.floating):
+        raise TypeError(f"eta (the learning rate) must be a real number, got {eta!r}")
+    if not np.isfinite(eta) or eta < 0:
+        raise ValueError(f"eta (the learning rate) must be finite and >= 0, got {eta!r}")
+    return float(eta)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked network: architecture normalized, parameters of the right shapes, dtype and finite.
+
+    Build it with ``prepare``; it never changes (``sgd_step`` and ``with_parameters`` return new
+    ones) and never writes to the arrays it was given.
+    """
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str
+    reduction: str
+    dtype: str
+    weights: tuple[Array, ...]
+    biases: tuple[Array, ...]
+    parameters_finite: bool = True  # False only for reference.backprop's case: the pass searches z instead
+
+    def with_parameters(self, weights: Any, biases: Any) -> Prepared:
+        """The same architecture with other parameters, whose shapes, dtype and finiteness are checked."""
+        w, b = validation.parameters(weights, biases, self.sizes, self.dtype)
+        return Prepared(self.sizes, self.activations, self.cost, self.reduction, self.dtype, tuple(w), tuple(b))
+
+    def network(self) -> Network:
+        arch = (self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        return Network(*arch, list(self.weights), list(self.biases))
+
+    def case(self, x: Array, y: Array) -> Case:
+        arch = (self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        return Case(*arch, list(self.weights), list(self.biases), x, y)
+
+    def batch(self, x: Any, y: Any) -> tuple[Array, Array]:
+        """x and y checked for this network, exactly as ``validate`` checks them (x's finiteness: by the pass)."""
+        return validation.batch(x, y, self.sizes, self.cost, self.dtype)
+
+    def backprop(self, x: Any, y: Any) -> dict[str, Any]:
+        """What ``reference.backprop`` returns for this network with the batch (x, y), bit for bit."""
+        with np.errstate(all="ignore"):  # one for the batch's checks and the pass: each costs ~0.6 us
+            xs, ys = validation.batch(x, y, self.sizes, self.cost, self.dtype, guard=False)
+            p, _ = _checked_pass(self, xs, ys, False, want_bounds=False)
+        return result_dict(p)
+
+    def cost_of(self, x: Any, y: Any) -> float:
+        """C for the batch (x, y), as ``reference.cost`` computes it."""
+        xs, ys = self.batch(x, y)
+        return full_cost(self, xs, ys)
+
+    def sgd_step(self, x: Any, y: Any, eta: float) -> Prepared:
+        """One step of gradient descent on C for the batch (x, y): a new Prepared, as ``reference.sgd_step``."""
+        rate = eta_value(eta)
+        xs, ys = self.batch(x, y)
+        return step(self, xs, ys, rate, "sgd_step")
+
+
+def prepare(network: Any) -> Prepared:
+    """Check a Network (or a Case, or any object with its attributes) once; a Case's batch is ignored."""
+    sizes, activations, cost, reduction, dtype, weights, biases = validation.network(network)
+    return Prepared(sizes, activations, cost, reduction, dtype, tuple(weights), tuple(biases))
+
+
+def trusted(c: Case, parameters_finite: bool) -> Prepared:
+    """A Prepared from a case that ``validate`` has already checked; ``parameters_finite`` says
+    whether that included the parameters' finiteness (``validate(case, finite=False)`` does not)."""
+    arch = (c.sizes, c.activations, c.cost, c.reduction, c.dtype)
+    return Prepared(*arch, tuple(c.weights), tuple(c.biases), parameters_finite)
+
+
+def result_dict(p: engine.Pass) -> dict[str, Any]:
+    """The conformance contract's shape of one pass."""
+    return {
+        "grad_weights": p.grad_weights,
+        "grad_biases": p.grad_biases,
+        "deltas": p.deltas,
+        "cost": float(p.cost),  # type: ignore[arg-type]
+    }
+
+
+def require_finite(net: Prepared | Case, x: Array, y: Array, what: str, arrays: list[Any]) -> None:
+    """Raise unless every array is finite: naming a non-finite input if there is one, else the overflow."""
+    if all(validation.is_finite(v) for v in arrays):
+        return
+    validation.find_non_finite(_as_case(net, x, y))
+    largest = max(float(np.max(np.abs(w))) for w in net.weights)
+    raise FloatingPointError(
+        f"{what} left the range of {net.dtype}: the inputs are finite, but too large for this "
+        f"network (largest |w| = {largest:.3g}, largest |x| = {float(np.max(np.abs(x))):.3g})"
+    )
+
+
+def _as_case(net: Prepared | Case, x: Array, y: Array) -> Case:
+    """The case that ``validation.find_non_finite`` searches (built on the error path only)."""
+    return net if isinstance(net, Case) else net.case(x, y)
+
+
+def checked_pass(
+    net: Prepared, x: Array, y: Array, x_finite: bool = False, want_bounds: bool = True
+) -> tuple[engine.Pass, list[float]]:
+    """``engine.backpropagate`` in floats, with the finiteness checks that stand in for checking every input.
+
+    Inputs: with parameters not yet known finite (``reference.backprop``), z^l finite means
+    weights, biases and x are (``validation.check_forward_finite``), z^l being far smaller than
+    w^l. With finite parameters, ||x||^2, which the gradient's bound needs anyway, is finite
+    exactly when x is (or it overflowed: then x is searched). ``x_finite``: x was checked
+    already (training checks the whole set once).
+
+    Results: the gradient is finite when the deltas and C are, unless |dC/dw^l_jk| =
+    |scale sum_x delta_j a_k|, at most scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz), can reach
+    the largest float: only then are the gradient arrays searched. Also returns, per layer, a
+    bound on every |dC/dw^l_jk| and |dC/db^l_j| (the latter is at most scale sqrt(m) ||delta^l||),
+    which lets gradient descent skip checking its update.
+    """
+    with np.errstate(all="ignore"):
+        return _checked_pass(net, x, y, x_finite, want_bounds)
+
+
+def _checked_pass(
+    net: Prepared, x: Array, y: Array, x_finite: bool, want_bounds: bool = True
+) -> tuple[engine.Pass, list[float]]:
+    """``checked_pass`` inside the caller's ``np.errstate(all="ignore")``; ``want_bounds=False``
+    (a pass without an update) may leave the bounds infinite where a direct check is cheaper."""
+    m = x.shape[0]
+    p = engine.backpropagate(net.weights, net.biases, x, y, net.activations, net.cost, net.reduction)
+    if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
+        validation.find_non_finite(_as_case(net, x, y))
+    limit = _LARGEST[net.dtype] / 2 * (1.0 if net.reduction == "sum" else m)
+    scale = 1.0 if net.reduction == "sum" else 1.0 / m
+    root_m = math.sqrt(m)
+    cost_finite = math.isfinite(p.cost)  # type: ignore[arg-type]
+    bounds = []
+    for i, delta in enumerate(p.deltas):
+        dd = float(np.vdot(delta, delta))
+        if i == 0 and not want_bounds and p.grad_weights[0].size < x.size:
+            # dC/dw^2 = scale delta^T x is smaller than x: search it rather than bound it with ||x||
+            # (a non-finite x makes it non-finite too, as NaN * 0 and inf * 0 are NaN)
+            if not (cost_finite and math.isfinite(dd)):
+                require_finite(net, x, y, "backpropagation", [*p.deltas, p.cost])
+            require_finite(net, x, y, "backpropagation", [p.grad_weights[0]])
+            bounds.append(math.inf)
+            continue
+        if i > 0 and net.activations[i - 1] in _BOUNDED:  # |a^{l-1}| <= 1: ||a^{l-1}||^2 <= its size
+            prev_sq = float(p.a[i].size)
+        else:
+            prev_sq = float(np.vdot(p.a[i], p.a[i]))
+        if i == 0 and not (x_finite or math.isfinite(prev_sq)):
+            validation.find_non_finite(_as_case(net, x, y))  # x non-finite, or only huge
+        if not (cost_finite and math.isfinite(dd)):
+            require_finite(net, x, y, "backpropagation", [*p.deltas, p.cost])
+        norm_d, norm_prev = math.sqrt(dd), math.sqrt(prev_sq)
+        if not norm_d * norm_prev < limit:
+            require_finite(net, x, y, "backpropagation", [p.grad_weights[i], p.grad_biases[i]])
+        bounds.append(scale * norm_d * max(norm_prev, root_m))
+    return p, bounds
+
+
+def full_cost(net: Prepared, x: Array, y: Array) -> float:
+    """C over a checked batch, certified finite."""
+    with np.errstate(all="ignore"):
+        value = engine.evaluate_cost(net.weights, net.biases, x, y, net.activations, net.cost, net.reduction)
+        require_finite(net, x, y, "the cost", [value])
+    return float(value)  # type: ignore[arg-type]
+
+
+def descend(
+    net: Prepared, eta: float, grad_w: Sequence[Array], grad_b: Sequence[Array], bounds: list[float], what: str
+) -> Prepared:
+    """w^l <- w^l - eta dC/dw^l and b^l <- b^l - eta dC/db^l: the seed's update, with dC carrying the 1/m.
+
+    ``bounds[i]`` bounds every |dC/dp| of layer i + 2 (from ``checked_pass``): only when eta
+    times it could overflow are the new parameters searched, so the check costs nothing in
+    ordinary training, and the new parameters are finite: the next pass need not search them.
+    """
+    with np.errstate(all="ignore"):
+        rate = np.dtype(net.dtype).type(eta)
+        weights = tuple(w - rate * g for w, g in zip(net.weights, grad_w, strict=True))
+        biases = tuple(b - rate * g for b, g in zip(net.biases, grad_b, strict=True))
+        if not np.isfinite(rate):
+            raise ValueError(
+                f"eta (the learning rate) = {eta!r} overflows {net.dtype} (largest finite value "
+                f"{float(np.finfo(net.dtype).max):.4g})"
+            )
+        if not eta * max(bounds) < _SAFE_STEP[net.dtype]:
+            _require_finite_update(net, eta, what, (("weights", "w", weights, grad_w), ("biases", "b", biases, grad_b)))
+    return Prepared(net.sizes, net.activations, net.cost, net.reduction, net.dtype, weights, biases)
+
+
+def step(net: Prepared, x: Array, y: Array, eta: float, what: str, x_finite: bool = False) -> Prepared:
+    """One checked pass and one update (whose parameters are finite, see ``descend``)."""
+    p, bounds = checked_pass(net, x, y, x_finite)
+    return descend(net, eta, p.grad_weights, p.grad_biases, bounds, what)
+
+
+def own(net: Prepared) -> Prepared:
+    """A copy whose parameter arrays belong to the caller alone, for ``train_step`` to update in place."""
+    return replace(net, weights=tuple(w.copy() for w in net.weights), biases=tuple(b.copy() for b in net.biases))
+
+
+def train_step(net: Prepared, x: Array, y: Array, eta: float) -> Prepared:
+    """``step`` for ``train``, on parameters that ``own`` copied: updated in place, bit for bit the
+    values ``descend`` computes (eta dC/dp is the same product, p - it the same difference), without
+    allocating new parameter arrays per mini-batch (x: rows of the training set, checked already)."""
+    with np.errstate(all="ignore"):
+        p, bounds = _checked_pass(net, x, y, True)
+        rate = np.dtype(net.dtype).type(eta)
+        if not (math.isfinite(rate) and eta * max(bounds) < _SAFE_STEP[net.dtype]):
+            # eta overflows the dtype, or an update might: the checked path names it
+            return descend(net, eta, p.grad_weights, p.grad_biases, bounds, "train")  # new arrays: ours too
+        for params, grads in ((net.weights, p.grad_weights), (net.biases, p.grad_biases)):
+            for param, grad in zip(params, grads, strict=True):
+                grad *= rate  # the gradient arrays are this pass's own
+                param -= grad
+    return net
+
+
+def _require_finite_update(
+    net: Prepared,
+    eta: float,
+    what: str,
+    groups: tuple[tuple[str, str, Sequence[Array], Sequence[Array]], ...],
+) -> None:
+    """Name the first parameter that p - eta dC/dp pushed out of the dtype's range."""
+    for field, symbol, new, grads in groups:
+        for i, (p, g) in enumerate(zip(new, grads, strict=True)):
+            if validation.is_finite(p):
+                continue
+            index = tuple(int(k) for k in np.argwhere(~np.isfinite(p))[0])
+            old = getattr(net, field)[i]
+            raise FloatingPointError(
+                f"{what}: the updated {field}[{i}] (layer {i + 2}) left the range of {net.dtype}: "
+                f"{symbol} - eta dC/d{symbol} at index {list(index)} is {p[index]} "
+                f"({symbol} = {old[index]:.6g}, dC/d{symbol} = {g[index]:.6g}, eta = {eta:.6g}); "
+                "use a smaller eta"
+            )
