@@ -153,11 +153,11 @@ class _Process:
                 self._dead = problem
                 return Fault("unresponsive", problem)
             if problem is not None:
-                if self._starts > MAX_RESTARTS + 1:
-                    self._dead = problem
-                    return Fault("unresponsive", problem)
+                # It started (and loaded) once; if a fresh process cannot, every later try would
+                # cost another warm-up budget: stop here.
                 again = "restarted" if self._starts > 1 else "started"
-                return Fault("crash", f"could not be {again}: {problem}")
+                self._dead = f"the process could not be {again}: {problem}"
+                return Fault("crash", self._dead, final=True)
         channel = self._channel
         assert channel is not None
         self._next_id += 1
