@@ -43,8 +43,13 @@ TARGETS: tuple[str, ...] = ("any", "one_hot")
 #  softplus_threshold: softplus is z itself above it (torch: 20). At 10 the linear branch is
 #    already log1p(e^-10) = 4.5e-5 away from ln(1 + e^z); lower, it is another function, not a
 #    convention about rounding-level detail.
+#  cost_from_activations: 1 when the cost is computed from the rounded output a (ln a and
+#    ln(1 - a), as Nielsen's network2.py and BCELoss do), 0 (the default) when from z^L. Where a
+#    rounds to exactly 0 or 1 such a cost is infinite by construction: the cost check is then
+#    not covered on that case (everything else is still judged).
 CONVENTIONS: dict[str, tuple[float, float, str]] = {
     "relu_prime_at_zero": (0.0, 1.0, "a subgradient of relu at 0 lies in [0, 1]"),
+    "cost_from_activations": (0.0, 1.0, "1 (the cost is computed from the rounded output a) or 0 (from z^L)"),
     "softplus_threshold": (
         10.0,
         math.inf,
@@ -161,6 +166,8 @@ def parse_conventions(value: Any) -> dict[str, float]:
                 f"got {type(number).__name__} {number!r}"
             )
         given = float(number)
+        if name == "cost_from_activations" and given not in (0.0, 1.0):
+            raise CapabilitiesError(f"capabilities['conventions'][{name!r}] = {number!r} is out of range: {why}")
         if not (low <= given <= high and math.isfinite(given)):
             raise CapabilitiesError(f"capabilities['conventions'][{name!r}] = {number!r} is out of range: {why}")
         out[name] = given

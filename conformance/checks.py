@@ -40,6 +40,7 @@ from .loader import Implementation
 from .mutation import fresh_copy, mutation
 from .structure import Result, StructureError, parse_parameters, parse_result
 from .tolerances import (
+    ELEMENTARY_ULPS,
     SAFETY,
     UNIT_ROUNDOFF,
     Expected,
@@ -688,6 +689,15 @@ class CaseChecker:
         if res.cost is None:
             report.add("cost", None, "not covered", "not covered: the implementation does not report cost")
             return
+        if self.conventions.get("cost_from_activations") == 1.0 and _a_based_cost_may_be_infinite(report.case, exp):
+            report.add(
+                "cost",
+                None,
+                "not covered",
+                "not covered: the output rounds to 0 or 1 here, where a cost computed from a (the declared "
+                "convention cost_from_activations) is infinite by construction",
+            )
+            return
         if not np.isfinite(res.cost):
             report.add("cost", None, "failed", self._non_finite_cost(report, res.cost, exp))
             return
@@ -728,6 +738,12 @@ class CaseChecker:
                 else:
                     message += _rounded_output_hint(report.case, exp)
         report.add("cost", None, "failed", message)
+
+    def _costs_comparable(self, case: Case, exp: Expected) -> bool:
+        """False where a declared a-based cost may be infinite (its values then say nothing)."""
+        return not (
+            self.conventions.get("cost_from_activations") == 1.0 and _a_based_cost_may_be_infinite(case, exp)
+        )
 
     @staticmethod
     def _non_finite_cost(report: CaseReport, cost: float, exp: Expected) -> str:
@@ -821,7 +837,8 @@ class CaseChecker:
         if isinstance(second, str):
             report.add("determinism", None, "failed", second)
             return False
-        problem = _differs(second, first, exp, "the second call on the same case", "the first call", case.dtype)
+        again = "the second call on the same case"
+        problem = _differs(second, first, exp, again, "the first call", case.dtype, self._costs_comparable(case, exp))
         report.add("determinism", None, "failed" if problem else "passed", problem or "")
         return problem is None
 
@@ -861,7 +878,7 @@ class CaseChecker:
             cost=None if batch.cost is None or len(single_costs) < case.m else weight * sum(single_costs),
         )
         how = f"the {case.reduction} of the {case.m} single-sample results"
-        problem = _differs(combined, batch, exp, how, "the batch result", case.dtype)
+        problem = _differs(combined, batch, exp, how, "the batch result", case.dtype, self._costs_comparable(case, exp))
         report.add("batch_additivity", None, "failed" if problem else "passed", problem or "")
 
     def _permutation(self, report: CaseReport, batch: Result, exp: Expected) -> None:
@@ -881,7 +898,8 @@ class CaseChecker:
             parsed.cost,
         )
         order = f"the samples in the order {perm.tolist()}"
-        problem = _differs(unshuffled, batch, exp, order, "the original order", case.dtype)
+        comparable = self._costs_comparable(case, exp)
+        problem = _differs(unshuffled, batch, exp, order, "the original order", case.dtype, comparable)
         report.add("permutation", None, "failed" if problem else "passed", problem or "")
 
 
@@ -901,8 +919,27 @@ def _rounded_output_hint(case: Case, exp: Expected) -> str:
     return (
         f"; the output a^L rounds to exactly {'0 or 1' if out == 'sigmoid' else '0'} in {case.dtype} "
         f"(|z^L| up to {z_max:.4g}), where ln(a) or ln(1 - a) of the rounded a is infinite: compute "
-        "the cost from z^L instead (softplus of z^L, BCEWithLogitsLoss, log_softmax)"
+        "the cost from z^L instead (softplus of z^L, BCEWithLogitsLoss, log_softmax), or, if computing it "
+        'from a is your design, declare capabilities["conventions"] = {"cost_from_activations": 1}'
     )
+
+
+def _a_based_cost_may_be_infinite(case: Case, exp: Expected) -> bool:
+    """Whether ln(a) or ln(1 - a), with a computed in the case's dtype, can be infinite on this case.
+
+    A correct sigmoid or softmax errs by ELEMENTARY_ULPS ulps (tolerances.py), so 1 - a within
+    that of 0 may round to exactly 1. At the other end, below the smallest normal number a has
+    lost its relative precision, and the textbook 1 / (1 + e^-z) is exactly 0 once e^-z
+    overflows (a < 1 / max, which is below the smallest normal): a few times that is the limit.
+    """
+    out = case.activations[-1]
+    if out not in ("sigmoid", "softmax") or case.cost not in ("cross_entropy", "log_likelihood"):
+        return False
+    a, y = np.asarray(exp.a[-1], dtype=np.float64), np.asarray(exp.case64.y)
+    info = np.finfo(case.dtype)
+    near_zero = (a <= ELEMENTARY_ULPS * float(info.tiny)) & (y > 0)
+    near_one = (1.0 - a <= ELEMENTARY_ULPS * UNIT_ROUNDOFF[case.dtype]) & (y < 1) if out == "sigmoid" else False
+    return bool(np.any(near_zero | near_one))
 
 
 def _block_after(report: CaseReport, failed: str, cause: str) -> None:
@@ -912,7 +949,9 @@ def _block_after(report: CaseReport, failed: str, cause: str) -> None:
             report.add(check, None, "blocked", cause)
 
 
-def _differs(got: Result, want: Result, exp: Expected, got_name: str, want_name: str, dtype: str) -> str | None:
+def _differs(
+    got: Result, want: Result, exp: Expected, got_name: str, want_name: str, dtype: str, costs: bool = True
+) -> str | None:
     """First disagreement between two results of the same implementation, beyond twice T.
 
     Each correct evaluation is within T of the exact value, in any summation order, so two of
@@ -935,7 +974,7 @@ def _differs(got: Result, want: Result, exp: Expected, got_name: str, want_name:
                     "tolerance "
                     f"{mm.tolerance:.2g} on the layer's error norm, which is {mm.error:.2g})"
                 )
-    if got.cost is not None and want.cost is not None and not (got.cost == want.cost):  # inf == inf: the same
+    if costs and got.cost is not None and want.cost is not None and not (got.cost == want.cost):  # inf == inf
         mm = compare(np.asarray(got.cost), np.asarray(want.cost), 2 * exp.tol_cost)
         if mm is not None:
             return f"cost = {format_number(got.cost)} with {got_name}, but {format_number(want.cost)} with {want_name}"

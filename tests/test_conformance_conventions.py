@@ -543,3 +543,16 @@ def test_pytorch_sigmoid_with_bceloss_fails_where_the_output_saturates() -> None
     assert not report.ok
     assert {v.check for v in report.failed()} <= {"equation3", "equation4", "cost"}
     assert any("where the sigmoid output saturates" in v.message for v in report.failed()), report.format()
+
+
+def test_the_autograd_package_conforms_with_its_relu_convention_and_is_named_without() -> None:
+    """HIPS autograd from its package (optional): np.maximum's tie rule gives relu'(0) = 0.5."""
+    pytest.importorskip("autograd", reason="HIPS autograd is an optional test dependency (pip install autograd)")
+    from .styles.autograd_pkg import AutogradNet
+
+    declared = _run(AutogradNet(declare=True), dtypes=["float64"])
+    assert declared.ok, declared.format()
+    undeclared = _run(AutogradNet(declare=False), dtypes=["float64"], regimes=["zeros"], max_examples=30)
+    assert not undeclared.ok
+    messages = _messages(undeclared)
+    assert messages and all("relu'(0) = 0.5 in this implementation" in m for m in messages), messages

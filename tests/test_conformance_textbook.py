@@ -15,6 +15,7 @@ the suite rejects it there (the structure check), rightly, since the exact cost 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -162,10 +163,9 @@ FINITE_REGIMES = ("small", "typical", "zeros", "square", "wide", "deep", "big_ba
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_network2_conforms_with_the_default_settings(dtype: str) -> None:
-    """Every regime whose outputs never round to exactly 1 (or 0): default sizes, 40 cases per group."""
-    report = check_implementation(
-        Network2(), max_examples=40, failures_dir=None, dtypes=[dtype], regimes=list(FINITE_REGIMES)
-    )
+    """Every regime, default sizes, 40 cases per group; where its output rounds to exactly 1 (or 0)
+    the a-based cost is infinite by construction, which its declared convention says."""
+    report = check_implementation(Network2(), max_examples=40, failures_dir=None, dtypes=[dtype])
     assert report.ok, report.format()
     checked = {v.check for v in report.verdicts if v.status == "passed"}
     assert {"cost", "equation1", "equation2", "equation4", "sgd_step", "batch_additivity"} <= checked
@@ -249,11 +249,43 @@ def test_where_the_textbook_cost_is_infinite_only_the_cost_fails_and_says_why() 
         np.array([[4.0], [0.5]]),  # z^L = [40, 4.5] for the first sample: a_0 rounds to 1
         np.array([[0.0, 1.0], [1.0, 0.0]]),
     )
-    implementation = load_implementation(Network2(), in_process=True)
-    report = CaseChecker(implementation).run(case, 0.5, (1, 0))
+
+    class Undeclared(Network2):
+        capabilities = {k: v for k, v in Network2.capabilities.items() if k != "conventions"}
+
+    report = CaseChecker(load_implementation(Undeclared(), in_process=True)).run(case, 0.5, (1, 0))
     assert report is not None
     failed = [f for f in report.findings if f.status == "failed"]
     assert [f.check for f in failed] == ["cost"], failed
     assert "rounds to exactly 0 or 1" in failed[0].message and "from z^L" in failed[0].message, failed[0].message
+    assert '{"cost_from_activations": 1}' in failed[0].message
     passed = {f.check for f in report.findings if f.status == "passed"}
     assert {"structure", "determinism", "equation1", "equation3", "equation4"} <= passed, report.findings
+    # Declared, the cost is not covered on this case, and nothing fails.
+    declared = CaseChecker(load_implementation(Network2(), in_process=True)).run(case, 0.5, (1, 0))
+    assert declared is not None and not [f for f in declared.findings if f.status == "failed"], declared.findings
+    cost = [f for f in declared.findings if f.check == "cost"]
+    assert [f.status for f in cost] == ["not covered"] and "cost_from_activations" in cost[0].message
+
+
+def test_the_a_based_cost_convention_does_not_excuse_a_wrong_finite_cost() -> None:
+    """Negative control: declared, a cost that is wrong where it is finite still fails."""
+
+    class WrongCost(Network2):
+        def backprop(self, case: Case) -> dict[str, Any]:
+            result = super().backprop(case)
+            result["cost"] = 2 * result["cost"]
+            return result
+
+    report = check_implementation(WrongCost(), quick=True, failures_dir=None, dtypes=["float64"], regimes=["typical"])
+    assert "cost" in {v.check for v in report.failed()}, report.format()
+
+
+@pytest.mark.parametrize("value", [0.5, 2, True, "yes"])
+def test_the_a_based_cost_convention_is_0_or_1(value: object) -> None:
+    from conformance.capabilities import CapabilitiesError, parse_capabilities
+
+    with pytest.raises(CapabilitiesError, match="cost_from_activations"):
+        parse_capabilities({"conventions": {"cost_from_activations": value}})
+    declared = parse_capabilities({"conventions": {"cost_from_activations": 1}})
+    assert declared.conventions == {"cost_from_activations": 1.0}

@@ -53,6 +53,8 @@ class Network2:
         "reductions": ["mean", "sum"],
         "dtypes": ["float64", "float32"],
         "outputs": ["deltas", "cost"],
+        # Its cost is computed from the rounded output a, by design: declared (CONTRACT.md section 1).
+        "conventions": {"cost_from_activations": 1},
     }
 
     def _one(self, case: Any, x: Array, y: Array) -> tuple[list[Array], list[Array], list[Array], Array]:
