@@ -1,9 +1,9 @@
 """Default run sizes, in a module light enough for the pytest plugin to import at startup.
 
-150 examples per (dtype, regime) group, 18 groups (9 regimes, 2 dtypes): 2700 cases and
-about 31,600 backprop calls (batch_additivity makes m of them per case), some 18-20 s for the
-reference engine on a 2-core machine shared with other jobs (load ~1.5; in-process calls,
-before worker isolation); --quick: 10 per group, 180 cases, about a second.
+150 examples per (dtype, regime) group, 18 groups (9 regimes, 2 dtypes): 2700 cases, drawn as
+several value sets per architecture (search.py). Measured 2026-11-30 on a 2-core machine at
+load ~1.2: 25.3 s for the reference engine in its worker process (14.6 s with --in-process);
+--quick: 10 per group, 180 cases, about a second.
 """
 
 DEFAULT_EXAMPLES = 150
