@@ -33,6 +33,7 @@ from .numerical.kinks import KinkReport
 from .numerical.mp import mp_ground_truth
 from .numerical.problem import Problem, as_problem
 from .numerical.steps import format_step
+from .numerical.verdicts import Verdict, VerdictFlags, not_a_bool, worst
 
 METHODS: tuple[str, ...] = ("central", "complex_step", "mpmath")
 
@@ -45,24 +46,6 @@ def _fmt(v: float, rel: float) -> str:
 def _index(shape: tuple[int, ...], flat: int) -> str:
     return (
         "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]" if shape else ""
-    )
-
-
-Verdict = str  # "pass", "fail" or "inconclusive"
-
-
-def _not_a_bool(self: object, other: object) -> bool:
-    """``result == True`` would silently be False (a dataclass is not a bool): refuse it instead."""
-    if isinstance(other, bool | np.bool_):
-        raise TypeError(
-            f"a {type(self).__name__} is not a bool: compare .passed (or .verdict), not the result"
-        )
-    if type(other) is not type(self):
-        return NotImplemented
-    return all(
-        getattr(self, f) == getattr(other, f)
-        for f in self.__dataclass_fields__  # type: ignore[attr-defined]
-        if f != "numeric"
     )
 
 
@@ -96,7 +79,7 @@ class TensorReport:
     inconclusive: list[str] = field(default_factory=list)
     nonfinite: list[str] = field(default_factory=list)
 
-    __eq__ = _not_a_bool
+    __eq__ = not_a_bool
     __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
@@ -113,6 +96,7 @@ class TensorReport:
             return "fail"
         return "inconclusive" if self.n_inconclusive else "pass"
 
+    # passed and failed only: ``inconclusive`` is the field naming the undecided entries.
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
@@ -159,7 +143,7 @@ MAX_NOTES = 10
 
 
 @dataclass(frozen=True, eq=False)
-class GradcheckResult:
+class GradcheckResult(VerdictFlags):
     """Per-tensor reports and one verdict: "fail" if any entry anywhere fails beyond doubt,
     "inconclusive" if none fails but some could not be checked, else "pass". Not usable as a bool.
     """
@@ -169,26 +153,12 @@ class GradcheckResult:
     numeric: NumericGradient
     notes: list[str] = field(default_factory=list)
 
-    __eq__ = _not_a_bool
+    __eq__ = not_a_bool
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def verdict(self) -> Verdict:
-        verdicts = {t.verdict for t in self.tensors}
-        return "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
-
-    @property
-    def passed(self) -> bool:
-        """Every checked entry agrees with the witness (none failed, none inconclusive)."""
-        return self.verdict == "pass"
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
-
-    @property
-    def inconclusive(self) -> bool:
-        return self.verdict == "inconclusive"
+        return worst(t.verdict for t in self.tensors)
 
     @property
     def failures(self) -> list[TensorReport]:

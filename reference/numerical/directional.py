@@ -21,6 +21,7 @@ from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
 from .line import DirectionLine, check_line
 from .problem import Params, Problem, as_problem
 from .steps import format_step, power_of_two
+from .verdicts import VerdictFlags, not_a_bool, worst
 
 PROBLEM_KEYWORDS = ("params", "gradient", "names", "complex_cost", "analytic_rtol", "x", "y")
 
@@ -155,19 +156,8 @@ class DirectionalCheck:
         return text + (f"; {self.kink.describe()}" if self.kink is not None else "")
 
 
-def _not_a_bool(self: object, other: object) -> bool:
-    """``result == True`` would silently be False: refuse the comparison instead."""
-    if isinstance(other, bool | np.bool_):
-        raise TypeError(
-            f"a {type(self).__name__} is not a bool: compare .passed (or .verdict), not the result"
-        )
-    if type(other) is not type(self):
-        return NotImplemented
-    return all(getattr(self, f) == getattr(other, f) for f in self.__dataclass_fields__)  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True, eq=False)
-class DirectionalResult:
+class DirectionalResult(VerdictFlags):
     """All directional checks of one run; ``evaluations``: evaluations of C (noise included).
 
     verdict: "fail" if a check fails beyond doubt or the analytic gradient has a non-finite entry
@@ -181,26 +171,12 @@ class DirectionalResult:
     nonfinite: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    __eq__ = _not_a_bool
+    __eq__ = not_a_bool
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def verdict(self) -> str:
-        if self.nonfinite or any(c.verdict == "fail" for c in self.checks):
-            return "fail"
-        return "inconclusive" if any(c.verdict == "inconclusive" for c in self.checks) else "pass"
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict == "pass"
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
-
-    @property
-    def inconclusive(self) -> bool:
-        return self.verdict == "inconclusive"
+        return "fail" if self.nonfinite else worst(c.verdict for c in self.checks)
 
     @property
     def failures(self) -> list[DirectionalCheck]:
@@ -293,7 +269,7 @@ def directional_check(
 
 
 @dataclass(frozen=True)
-class SlopeResult:
+class SlopeResult(VerdictFlags):
     """Taylor-remainder orders: r(t) = |C(p + t d) - C(p) - t <g, d>| (one-sided, expected order 2)
     or |(C(p + t d) - C(p - t d))/2 - t <g, d>| (symmetric, expected order 3); a wrong gradient
     leaves an O(t) term, order 1.
@@ -316,14 +292,6 @@ class SlopeResult:
     verdict: str
     analytic: float
     kink: Kink | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict == "pass"
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
 
     @property
     def message(self) -> str:

@@ -27,10 +27,11 @@ import numpy as np
 from .central import central_differences
 from .directional import DirectionalResult, _problem, directional_check
 from .problem import Problem
+from .verdicts import VerdictFlags, worst
 
 
 @dataclass(frozen=True, eq=False)
-class LargeModelResult:
+class LargeModelResult(VerdictFlags):
     """The directional result, the entrywise result on the sampled entries, and coverage."""
 
     directional: DirectionalResult
@@ -51,20 +52,7 @@ class LargeModelResult:
 
     @property
     def verdict(self) -> str:
-        verdicts = {self.directional.verdict, self.entrywise.verdict}
-        return "fail" if "fail" in verdicts else "inconclusive" if "inconclusive" in verdicts else "pass"
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict == "pass"
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
-
-    @property
-    def inconclusive(self) -> bool:
-        return self.verdict == "inconclusive"
+        return worst((self.directional.verdict, self.entrywise.verdict))
 
     def detection_probability(self, tensor: int, index: int) -> float:
         """The probability that entry ``index`` (flat) of ``tensor`` was checked entrywise."""
