@@ -269,8 +269,9 @@ def _params(held: Held, seed: int) -> Params:
     return held.make(seed)
 
 
-def rates(held: Held, checker: Callable[[Held, Params, Params], str], false_seeds: int,
-          detect_seeds: int) -> dict[str, float]:
+def rates(
+    held: Held, checker: Callable[[Held, Params, Params], str], false_seeds: int, detect_seeds: int
+) -> dict[str, float]:
     """Fractions: false failures, inconclusive (right gradient), detection (planted 1e-6)."""
     false = inconclusive = detected = 0
     for seed in range(false_seeds):
@@ -320,8 +321,13 @@ def large(quick: bool) -> list[str]:
     """The 1.8 M-parameter network: time and detection of a single wrong entry per checker."""
     held = mlp((784, 1000, 1000, 10))
     seeds = 1 if quick else 3
-    out = ["", "[784, 1000, 1000, 10] (1,796,010 parameters), one wrong entry (largest |g| of w^2, 1e-6):", "",
-           "| checker | right gradient | planted 1e-6 | seconds per check |", "| --- | --- | --- | --- |"]
+    out = [
+        "",
+        "[784, 1000, 1000, 10] (1,796,010 parameters), one wrong entry (largest |g| of w^2, 1e-6):",
+        "",
+        "| checker | right gradient | planted 1e-6 | seconds per check |",
+        "| --- | --- | --- | --- |",
+    ]
     checkers = {
         "reference.large_model_check": ours_large,
         "reference.directional_check": ours_directional,
@@ -369,9 +375,13 @@ def speed(quick: bool) -> list[str]:
 
     torch.set_num_threads(1)
     sizes_list = [(20, 10, 1), (100, 30, 3)] if quick else [(20, 10, 1), (100, 30, 3), (784, 30, 10)]
-    out = ["", "Central differences against torch.autograd.gradcheck's slow mode, same MLP, one thread:", "",
-           "| network | params | reference.gradcheck (callable) | torch slow | ratio | torch fast |",
-           "| --- | --- | --- | --- | --- | --- |"]
+    out = [
+        "",
+        "Central differences against torch.autograd.gradcheck's slow mode, same MLP, one thread:",
+        "",
+        "| network | params | reference.gradcheck (callable) | torch slow | ratio | torch fast |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     with threadpool_limits(1):
         for sizes in sizes_list:
             held = mlp(sizes)

@@ -39,7 +39,8 @@ def machine(results: dict[str, Any]) -> list[str]:
         + ", ".join(f"{p['internal_api']}={p['num_threads']}" for p in pin.get("pools", []))
         + (f", torch={pin['torch_threads']}" if pin.get("torch_threads") is not None else "")
         + (
-            "; environment " + ", ".join(f"{k}={v or 'unset'}" for k, v in pin["environment"].items())
+            "; environment "
+            + ", ".join(f"{k}={v or 'unset'}" for k, v in pin["environment"].items())
             + f"; OS threads in the process: {pin.get('os_threads')}"
             if pin.get("environment")
             else ""

@@ -51,7 +51,15 @@ def prove_once(sizes: tuple[int, ...], timeout_s: float) -> dict[str, Any]:
 
 
 ISSUE_COMMAND = (
-    "-m", "symbolic", "prove", "--sizes", "24,24,24", "--activations", "sigmoid,sigmoid", "--cost", "quadratic",
+    "-m",
+    "symbolic",
+    "prove",
+    "--sizes",
+    "24,24,24",
+    "--activations",
+    "sigmoid,sigmoid",
+    "--cost",
+    "quadratic",
 )
 
 

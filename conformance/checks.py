@@ -741,9 +741,7 @@ class CaseChecker:
 
     def _costs_comparable(self, case: Case, exp: Expected) -> bool:
         """False where a declared a-based cost may be infinite (its values then say nothing)."""
-        return not (
-            self.conventions.get("cost_from_activations") == 1.0 and _a_based_cost_may_be_infinite(case, exp)
-        )
+        return not (self.conventions.get("cost_from_activations") == 1.0 and _a_based_cost_may_be_infinite(case, exp))
 
     @staticmethod
     def _non_finite_cost(report: CaseReport, cost: float, exp: Expected) -> str:

@@ -95,8 +95,13 @@ def train(
         for first in range(0, m, per_tick):
             batch = order[first : first + per_tick]
             step = reference.train(
-                network, data.x_train[batch], data.y_train[batch],
-                eta=eta, epochs=1, mini_batch_size=mini_batch_size, shuffle=False,
+                network,
+                data.x_train[batch],
+                data.y_train[batch],
+                eta=eta,
+                epochs=1,
+                mini_batch_size=mini_batch_size,
+                shuffle=False,
             )
             network = step.network
             _bar(progress, epoch, epochs, min(first + per_tick, m), m)

@@ -188,9 +188,7 @@ def _conventional(name: str, conventions: Mapping[str, float] | None) -> bool:
     return name == "softplus" and conventions.get("softplus_threshold") is not None
 
 
-def sigma_and_prime(
-    name: str, z: Array, conventions: Mapping[str, float] | None = None
-) -> tuple[Array, Array | None]:
+def sigma_and_prime(name: str, z: Array, conventions: Mapping[str, float] | None = None) -> tuple[Array, Array | None]:
     """(sigma(z), sigma'(z)) together: the forward pass keeps sigma'(z^l) for equations 1 and 2.
 
     For real sigmoid and softplus both come from one e = exp(-|z|), with r = 1 / (1 + e):
@@ -244,7 +242,6 @@ def sigma_prime(name: str, z: Array, conventions: Mapping[str, float] | None = N
         return softplus_prime(z, conventions.get("softplus_threshold"))
     if name == "softmax":
         raise ValueError(
-            "softmax has no elementwise derivative; equation 1 applies its Jacobian "
-            "through softmax_jacobian_t_dot"
+            "softmax has no elementwise derivative; equation 1 applies its Jacobian through softmax_jacobian_t_dot"
         )
     return SIGMA_PRIME[name](z)

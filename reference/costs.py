@@ -24,9 +24,7 @@ REQUIRED_OUTPUT: dict[str, str | None] = {
 }
 
 
-def per_sample_cost(
-    cost: str, sigma_L: str, z_L: Array, a_L: Array, y: Array, a_minus_y: Array | None = None
-) -> Array:
+def per_sample_cost(cost: str, sigma_L: str, z_L: Array, a_L: Array, y: Array, a_minus_y: Array | None = None) -> Array:
     """C_x for every sample (row) of the batch (a_minus_y: ``residual``, if already computed)."""
     if cost == "quadratic":
         # C_x = 1/2 ||a^L - y||^2   (the seed's cost)

@@ -44,9 +44,7 @@ def _fmt(v: float, rel: float) -> str:
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
-    return (
-        "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]" if shape else ""
-    )
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]" if shape else ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,9 +185,7 @@ class GradcheckResult(VerdictFlags):
             raise AssertionError(self.message)
 
 
-def _kink_entry(
-    report: KinkReport, analytic: float, allowance: float
-) -> tuple[float, float, str] | None:
+def _kink_entry(report: KinkReport, analytic: float, allowance: float) -> tuple[float, float, str] | None:
     """(value, tolerance, note) for the one-sided derivative the analytic value matches, or None."""
     sides = [("left", report.left, report.left_error), ("right", report.right, report.right_error)]
     for label, v, err in sides:
@@ -202,9 +198,7 @@ def compare(problem: Problem, numeric: NumericGradient) -> GradcheckResult:
     """Judge problem.gradient against a numerical gradient (tolerances: module docstring)."""
     reports: list[TensorReport] = []
     notes: list[str] = list(numeric.notes)
-    for t, (g, v, e, h) in enumerate(
-        zip(problem.gradient, numeric.values, numeric.errors, numeric.steps, strict=True)
-    ):
+    for t, (g, v, e, h) in enumerate(zip(problem.gradient, numeric.values, numeric.errors, numeric.steps, strict=True)):
         analytic = np.asarray(g, dtype=np.float64).reshape(-1)
         value = np.array(v, dtype=np.float64).reshape(-1)
         tol = np.asarray(e, dtype=np.float64).reshape(-1) + problem.allowance[t]
@@ -261,9 +255,7 @@ def compare(problem: Problem, numeric: NumericGradient) -> GradcheckResult:
         ratio[~ok] = -1.0
         worst = int(np.argmax(ratio)) if size else 0
         has = bool(ok.any())
-        rel_tol = (
-            float(tol[worst] / scale[worst]) if has and scale[worst] > 0 else float(tol[worst]) if has else 0.0
-        )
+        rel_tol = float(tol[worst] / scale[worst]) if has and scale[worst] > 0 else float(tol[worst]) if has else 0.0
         reports.append(
             TensorReport(
                 name=problem.names[t],
@@ -334,9 +326,7 @@ def gradcheck(
     if method == "complex_step":
         return compare(problem, complex_step(problem))
     if problem.case is None:
-        raise TypeError(
-            "method 'mpmath' needs a reference case (the mpmath engine), not a callable"
-        )
+        raise TypeError("method 'mpmath' needs a reference case (the mpmath engine), not a callable")
     truth = mp_ground_truth(problem.case, digits=digits)
     result = compare(problem, truth.numeric)
     if not truth.confirmed:
@@ -344,9 +334,7 @@ def gradcheck(
             result.method,
             result.tensors,
             result.numeric,
-            result.notes
-            + ["mpmath ground truth NOT confirmed by mp central differences:"]
-            + truth.unconfirmed,
+            result.notes + ["mpmath ground truth NOT confirmed by mp central differences:"] + truth.unconfirmed,
         )
     return result
 

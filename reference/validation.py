@@ -18,9 +18,7 @@ from .activations import ACTIVATIONS, OUTPUT_ONLY
 from .case import DTYPES, Case
 from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
 
-FIELDS: tuple[str, ...] = (
-    "sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y"
-)
+FIELDS: tuple[str, ...] = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y")
 
 
 def validate(case: Any, *, finite: bool = True) -> Case:
@@ -77,9 +75,7 @@ def network(
     return sizes, activations, cost, reduction, dtype, weights, biases
 
 
-def parameters(
-    weights: Any, biases: Any, sizes: tuple[int, ...], dtype: str
-) -> tuple[list[Array], list[Array]]:
+def parameters(weights: Any, biases: Any, sizes: tuple[int, ...], dtype: str) -> tuple[list[Array], list[Array]]:
     """New weights and biases for a checked architecture: shapes, dtype and finiteness, as ``validate`` checks them."""
     with np.errstate(over="ignore", invalid="ignore"):
         return (
@@ -118,9 +114,7 @@ def _batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, finite
     x = _batch_array("x", x, sizes[0], "n_1", dtype, finite=finite)
     y = _batch_array("y", y, sizes[-1], f"n_{len(sizes)}", dtype, finite=True)
     if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"x has {x.shape[0]} samples (rows) but y has {y.shape[0]}; each sample needs one target row"
-        )
+        raise ValueError(f"x has {x.shape[0]} samples (rows) but y has {y.shape[0]}; each sample needs one target row")
     _targets(cost, y, dtype)
     return x, y
 
@@ -199,17 +193,13 @@ def _check_architecture(
 def _sizes(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list | tuple | np.ndarray) or np.ndim(value) != 1:
         why = "a numpy array of sizes must be 1-D" if isinstance(value, np.ndarray) else _unordered(value)
-        raise TypeError(
-            f"sizes must be a list or tuple of layer widths (n_1, ..., n_L), got {value!r}: {why}"
-        )
+        raise TypeError(f"sizes must be a list or tuple of layer widths (n_1, ..., n_L), got {value!r}: {why}")
     sizes = []
     for i, n in enumerate(value):
         if isinstance(n, bool) or not isinstance(n, int | np.integer):
             raise TypeError(f"sizes[{i}] (n_{i + 1}, layer {i + 1}) must be an int, got {n!r}")
         if n < 1:
-            raise ValueError(
-                f"sizes[{i}] = {int(n)}: layer {i + 1} has zero width; every layer needs n_l >= 1"
-            )
+            raise ValueError(f"sizes[{i}] = {int(n)}: layer {i + 1} has zero width; every layer needs n_l >= 1")
         sizes.append(int(n))
     if len(sizes) < 2:
         raise ValueError(
@@ -259,8 +249,7 @@ def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:
         names.append(_name(f"activations[{i}] (layer {layer})", name, ACTIVATIONS))
         if name in OUTPUT_ONLY and layer != L:
             raise ValueError(
-                f"activations[{i}] = {name!r} at layer {layer}: {name} is allowed only at the "
-                f"output layer L = {L}"
+                f"activations[{i}] = {name!r} at layer {layer}: {name} is allowed only at the output layer L = {L}"
             )
     return tuple(names)
 
@@ -358,18 +347,12 @@ def _check_finite(field: str, where: str, array: Array) -> None:
         )
 
 
-def _layer_arrays(
-    field: str, value: Any, sizes: tuple[int, ...], dtype: str, ndim: int, finite: bool
-) -> list[Array]:
+def _layer_arrays(field: str, value: Any, sizes: tuple[int, ...], dtype: str, ndim: int, finite: bool) -> list[Array]:
     L = len(sizes)
     if not isinstance(value, list | tuple):
-        raise TypeError(
-            f"{field} must be a list of {L - 1} arrays (layers 2..{L}), got {type(value).__name__}"
-        )
+        raise TypeError(f"{field} must be a list of {L - 1} arrays (layers 2..{L}), got {type(value).__name__}")
     if len(value) != L - 1:
-        raise ValueError(
-            f"{field} has {len(value)} arrays, but sizes {sizes} needs {L - 1} (layers 2..{L})"
-        )
+        raise ValueError(f"{field} has {len(value)} arrays, but sizes {sizes} needs {L - 1} (layers 2..{L})")
     arrays = []
     for i, item in enumerate(value):
         layer = i + 2
@@ -378,17 +361,14 @@ def _layer_arrays(
         n, n_prev = sizes[i + 1], sizes[i]
         expected = (n, n_prev) if ndim == 2 else (n,)
         if array.shape != expected:
-            why = (
-                f"n_{layer} = {n} and n_{layer - 1} = {n_prev}" if ndim == 2 else f"n_{layer} = {n}"
-            )
+            why = f"n_{layer} = {n} and n_{layer - 1} = {n_prev}" if ndim == 2 else f"n_{layer} = {n}"
             hint = ""
             if ndim == 1 and array.shape == (n, 1):
                 hint = "; biases are 1-D, not (n, 1) columns: pass b.ravel()"
             elif ndim == 2 and array.shape == (n_prev, n):
                 hint = "; this looks transposed: row j, column k holds w^l_jk"
             raise ValueError(
-                f"{field}[{i}] has shape {array.shape}; layer {layer} needs {expected} because "
-                f"{why}{hint}"
+                f"{field}[{i}] has shape {array.shape}; layer {layer} needs {expected} because {why}{hint}"
             )
         if finite:
             _check_finite(field, where, array)
@@ -401,15 +381,12 @@ def _batch_array(field: str, value: Any, n: int, n_name: str, dtype: str, finite
     if array.ndim != 2:
         hint = f"; a single sample is {field}[None, :]" if array.ndim == 1 else ""
         raise ValueError(
-            f"{field} has shape {array.shape}; expected (m, {n}): one sample per row, "
-            f"{n_name} = {n} columns{hint}"
+            f"{field} has shape {array.shape}; expected (m, {n}): one sample per row, {n_name} = {n} columns{hint}"
         )
     if array.shape[0] == 0:
         raise ValueError(f"{field} has shape {array.shape}: the batch is empty (m = 0); need m >= 1")
     if array.shape[1] != n:
-        raise ValueError(
-            f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n}"
-        )
+        raise ValueError(f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n}")
     if finite:
         _check_finite(field, "", array)
     return array
@@ -440,9 +417,7 @@ def _targets(cost: str, y: Array, dtype: str) -> None:
         outside = np.argwhere((y < 0) | (y > 1))
         if len(outside):
             index = tuple(int(i) for i in outside[0])
-            raise ValueError(
-                f"y{list(index)} = {y[index]}: cross_entropy targets must lie in [0, 1]"
-            )
+            raise ValueError(f"y{list(index)} = {y[index]}: cross_entropy targets must lie in [0, 1]")
     elif cost == "log_likelihood":
         negative = np.argwhere(y < 0)
         if len(negative):

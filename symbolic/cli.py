@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--sizes", type=_sizes, required=True, help="layer widths, e.g. 2,3,2")
         p.add_argument(
-            "--activations", type=_names, required=True,
+            "--activations",
+            type=_names,
+            required=True,
             help=f"one per layer 2..L, comma-separated, from: {', '.join(ACTIVATIONS)}",
         )
         p.add_argument("--cost", required=True, help=f"one of: {', '.join(COSTS)}")
@@ -54,12 +56,14 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--summary", action="store_true", help="verdict table only")
             p.add_argument("--no-batch", action="store_true", help="skip the 2-sample batch checks")
             p.add_argument(
-                "--per-entry", action="store_true",
+                "--per-entry",
+                action="store_true",
                 help="derive equations 3 and 4 for every weight and bias (default: one per layer, "
                 "the others proven to be its renamings)",
             )
             p.add_argument(
-                "--composed", action="store_true",
+                "--composed",
+                action="store_true",
                 help="also check every delta against the fully written-out cost (small networks)",
             )
         else:
@@ -80,10 +84,7 @@ def _crosscheck(args: argparse.Namespace, spec: Spec) -> int:
     from .numeric import cross_check, random_case
 
     report = cross_check(random_case(spec, args.samples, args.seed))
-    print(
-        f"float64: largest normwise relative difference {report.float64_error:.3g}; "
-        f"mpmath: {report.mp_error:.3g}"
-    )
+    print(f"float64: largest normwise relative difference {report.float64_error:.3g}; mpmath: {report.mp_error:.3g}")
     for failure in report.failures:
         print(failure)
     return 0 if report.ok else 1
@@ -94,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         spec = make_spec(
-            args.sizes, args.activations, args.cost, args.reduction,
+            args.sizes,
+            args.activations,
+            args.cost,
+            args.reduction,
             getattr(args, "hidden_rule", "seed"),
         )
         check_size(spec)

@@ -55,15 +55,11 @@ class TailFunction(sp.Function):
 def tail_function(l: int, n: int, s: int | None = None) -> type[TailFunction]:
     """C_l, the cost as a function of the n = n_l values z^l (of sample s), undefined."""
     label = f"C_{{{l}}}" if s is None else f"C^{{({s})}}_{{{l}}}"
-    partials = tuple(
-        sp.Function(f"\\partial_{{{k}}} {label}", real=True) for k in range(1, n + 1)
-    )
+    partials = tuple(sp.Function(f"\\partial_{{{k}}} {label}", real=True) for k in range(1, n + 1))
     return type(label, (TailFunction,), {"partials": partials, "nargs": n})
 
 
-def partial_names(
-    f: type[TailFunction], args: Sequence[Expr], names: Sequence[sp.Symbol]
-) -> dict[sp.Basic, sp.Symbol]:
+def partial_names(f: type[TailFunction], args: Sequence[Expr], names: Sequence[sp.Symbol]) -> dict[sp.Basic, sp.Symbol]:
     """{(d_p f)(args): names[p]}: the p-th partial of f evaluated exactly at ``args``.
 
     Used with xreplace, which matches whole subtrees only: a term of any other shape (another

@@ -61,9 +61,7 @@ def _point(spec: Spec, rng: random.Random) -> dict[sp.Symbol, sp.Rational]:
     return values
 
 
-def seed_typo_counterexample(
-    spec: Spec, l: int, seed: int = 0, tries: int = 4
-) -> NetworkCounterexample | None:
+def seed_typo_counterexample(spec: Spec, l: int, seed: int = 0, tries: int = 4) -> NetworkCounterexample | None:
     """A point where the typo's delta^l_j differs from dC/dz^l_j, or None if none was found."""
     concrete, instance = _concrete(spec)
     rng = random.Random(seed)

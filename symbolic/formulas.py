@@ -27,10 +27,7 @@ def equation_1(spec: Spec) -> list[Expr]:
     name = spec.activation(spec.L)
     if name == "softmax":
         n = len(zeta)
-        return [
-            sp.Add(*[functions.softmax_jacobian(a_out, i, j) * g[i] for i in range(n)])
-            for j in range(n)
-        ]
+        return [sp.Add(*[functions.softmax_jacobian(a_out, i, j) * g[i] for i in range(n)]) for j in range(n)]
     return [gj * functions.sigma_prime(name, spec.L, zj) for gj, zj in zip(g, zeta, strict=True)]
 
 
@@ -69,8 +66,7 @@ def equation_2_seed_typo(spec: Spec, l: int) -> list[Expr]:
     z_next = network.layer_map(spec, l + 1, functions.sigma(name, l, zeta))
     a_next = functions.sigma(spec.activation(l + 1), l + 1, z_next)
     return [
-        sp.Add(*[w_next[k][j] * a_next[k] for k in range(spec.n(l + 1))])
-        * functions.sigma_prime(name, l, zeta[j])
+        sp.Add(*[w_next[k][j] * a_next[k] for k in range(spec.n(l + 1))]) * functions.sigma_prime(name, l, zeta[j])
         for j in range(spec.n(l))
     ]
 
@@ -87,9 +83,7 @@ def equations_3_4(
         for j in range(1, spec.n(l) + 1)
         for k in range(1, spec.n(l - 1) + 1)
     }
-    grad_b = {
-        j: scale * sp.Add(*[network.delta(l, j, s) for s in labels]) for j in range(1, spec.n(l) + 1)
-    }
+    grad_b = {j: scale * sp.Add(*[network.delta(l, j, s) for s in labels]) for j in range(1, spec.n(l) + 1)}
     return grad_w, grad_b
 
 
@@ -106,7 +100,6 @@ def backprop_errors(spec: Spec, l: int) -> list[Expr]:
     delta_next = [d.subs(at) for d in later]  # subs, not xreplace: keeps d sigma/dz valid
     name = spec.activation(l)
     return [
-        sp.Add(*[w_next[k][j] * delta_next[k] for k in range(spec.n(l + 1))])
-        * functions.sigma_prime(name, l, zeta[j])
+        sp.Add(*[w_next[k][j] * delta_next[k] for k in range(spec.n(l + 1))]) * functions.sigma_prime(name, l, zeta[j])
         for j in range(spec.n(l))
     ]

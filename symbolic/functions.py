@@ -81,9 +81,7 @@ def cost(name: str, a: Sequence[Expr], y: Sequence[Expr]) -> Expr:
     if name == "quadratic":
         return sp.Rational(1, 2) * sp.Add(*[(aj - yj) ** 2 for aj, yj in zip(a, y, strict=True)])
     if name == "cross_entropy":
-        return -sp.Add(
-            *[yj * sp.log(aj) + (1 - yj) * sp.log(1 - aj) for aj, yj in zip(a, y, strict=True)]
-        )
+        return -sp.Add(*[yj * sp.log(aj) + (1 - yj) * sp.log(1 - aj) for aj, yj in zip(a, y, strict=True)])
     if name == "log_likelihood":
         return -sp.Add(*[yj * sp.log(aj) for aj, yj in zip(a, y, strict=True)])
     raise ValueError(f"unknown cost {name!r}")
@@ -100,9 +98,7 @@ def grad_a(name: str, a: Sequence[Expr], y: Sequence[Expr]) -> list[Expr]:
     raise ValueError(f"unknown cost {name!r}")
 
 
-def closed_output_error(
-    cost_name: str, output: str, a: Sequence[Expr], y: Sequence[Expr]
-) -> list[Expr] | None:
+def closed_output_error(cost_name: str, output: str, a: Sequence[Expr], y: Sequence[Expr]) -> list[Expr] | None:
     """delta^L = a^L - y where the cost and output activation admit that closed form, else None."""
     if (cost_name, output) in {("cross_entropy", "sigmoid"), ("log_likelihood", "softmax")}:
         return [aj - yj for aj, yj in zip(a, y, strict=True)]

@@ -120,8 +120,12 @@ def _flat_values(case: Any) -> list[float]:
 
 def _unflatten(sg: SymbolicGradients, flat: Sequence[Any], kind: type) -> dict[str, Any]:
     def array(positions: Any) -> np.ndarray:
-        return np.array([[flat[p] for p in row] for row in positions] if isinstance(positions[0], list)
-                        else [flat[p] for p in positions], dtype=kind)
+        return np.array(
+            [[flat[p] for p in row] for row in positions]
+            if isinstance(positions[0], list)
+            else [flat[p] for p in positions],
+            dtype=kind,
+        )
 
     return {
         "cost": flat[0],
@@ -169,9 +173,7 @@ class CrossCheck:
         return not self.failures
 
 
-def compare(
-    name: str, got: Any, want: Any, tol: float, label: str, n_layers: int
-) -> tuple[float, list[str]]:
+def compare(name: str, got: Any, want: Any, tol: float, label: str, n_layers: int) -> tuple[float, list[str]]:
     """Normwise relative difference of ``got`` (the engine) from ``want`` (the chain rule).
 
     ``name`` is "cost", or "grad_weights"/"grad_biases"/"deltas" with got/want lists by layer.
@@ -184,8 +186,9 @@ def compare(
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             layer = i + 2
             eq = EQUATION_OF.get(name) or ("equation 1" if layer == n_layers + 1 else "equation 2")
-            pairs.append((f"{name}[{i}]", f"layer {layer}, {eq}", np.asarray(g, dtype=object),
-                          np.asarray(w, dtype=object)))
+            pairs.append(
+                (f"{name}[{i}]", f"layer {layer}, {eq}", np.asarray(g, dtype=object), np.asarray(w, dtype=object))
+            )
     worst = 0.0
     failures = []
     for array_name, where, g, w in pairs:
@@ -252,8 +255,11 @@ def cross_check(case: Any, digits: int = MP_DIGITS) -> CrossCheck:
     )
     report.failures += fails
     report.mp_error, fails = check_against(
-        reference.backprop_mp(case, digits=digits), evaluate(case, "mpmath"), MP_TOL,
-        f"mpmath {digits} digits", n_layers,
+        reference.backprop_mp(case, digits=digits),
+        evaluate(case, "mpmath"),
+        MP_TOL,
+        f"mpmath {digits} digits",
+        n_layers,
     )
     report.failures += fails
     return report

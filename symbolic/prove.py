@@ -208,9 +208,7 @@ def prove_spec(spec: Spec, batch: bool = True, composed: bool = False, per_entry
     if closed is not None:
         constraint = formulas.probability_constraint(spec) if spec.cost == "log_likelihood" else None
         note = "for probability-vector targets (sum_j y_j = 1)" if constraint else ""
-        checks += _unit_checks(
-            "eq1-closed", L, derive.output_errors(spec), closed, constraint, note
-        )
+        checks += _unit_checks("eq1-closed", L, derive.output_errors(spec), closed, constraint, note)
     counterexamples: list[NetworkCounterexample] = []
     typo = spec.hidden_rule == "seed-typo"
     for l in range(L - 1, 1, -1):
@@ -241,9 +239,7 @@ def prove_spec(spec: Spec, batch: bool = True, composed: bool = False, per_entry
             "then judged like any check. --per-entry derives every one instead."
         )
     if "sigma" in spec.activations:
-        notes.append(
-            "sigma_l is an undefined function: the proof holds for every differentiable sigma_l."
-        )
+        notes.append("sigma_l is an undefined function: the proof holds for every differentiable sigma_l.")
     return Proof(spec, tuple(checks), tuple(counterexamples), time.perf_counter() - start, BATCH, tuple(notes))
 
 

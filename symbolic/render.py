@@ -78,8 +78,7 @@ def _check_block(check: Check, spec_L: int) -> list[str]:
     derived_lhs, claimed_lhs = _lhs(check, spec_L)
     unit = ",".join(str(u) for u in check.unit)
     lines = [
-        f"**layer {check.layer}, unit {unit}**: {check.verdict}"
-        + (f" ({check.note})" if check.note else ""),
+        f"**layer {check.layer}, unit {unit}**: {check.verdict}" + (f" ({check.note})" if check.note else ""),
         "",
         f"- chain rule: $${derived_lhs} = {latex(check.derived)}$$",
         f"- equation: $${claimed_lhs} = {latex(check.claimed)}$$",
@@ -136,9 +135,7 @@ def render_proof(proof: Proof, detail: bool = True) -> str:
         body += [
             f"### Counterexample to the seed's equation 2, layer {cx.layer}, unit {cx.unit}",
             "",
-            f"On the network with {values}"
-            + (f" ({cx.instance})" if cx.instance else "")
-            + ":",
+            f"On the network with {values}" + (f" ({cx.instance})" if cx.instance else "") + ":",
             "",
             f"- true $\\delta^{{{cx.layer}}}_{{{cx.unit}}} = \\partial C_x / \\partial z^{{{cx.layer}}}_{{{cx.unit}}}$"
             f" (chain rule on the composed network) = {cx.true_delta}",

@@ -87,9 +87,7 @@ def check_size(spec: Spec) -> None:
         )
 
 
-def make_spec(
-    sizes: Any, activations: Any, cost: Any, reduction: Any = "mean", hidden_rule: Any = "seed"
-) -> Spec:
+def make_spec(sizes: Any, activations: Any, cost: Any, reduction: Any = "mean", hidden_rule: Any = "seed") -> Spec:
     """Validate and freeze an architecture; raise TypeError/ValueError naming what is wrong."""
     checked_sizes = _sizes(sizes)
     checked_acts = _activations(activations, checked_sizes)
@@ -144,8 +142,7 @@ def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:
             )
         if name in OUTPUT_ONLY and layer != len(sizes):
             raise ValueError(
-                f"activations[{i}] (layer {layer}): {name} is allowed only at the output layer "
-                f"{len(sizes)}"
+                f"activations[{i}] (layer {layer}): {name} is allowed only at the output layer {len(sizes)}"
             )
     return names
 

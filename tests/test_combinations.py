@@ -27,7 +27,8 @@ HIDDEN = [a for a in ACTIVATIONS if a not in OUTPUT_ONLY]
 COMBINATIONS = [
     (hidden, output, cost, reduction)
     for hidden, output, (cost, required), reduction in itertools.product(
-        HIDDEN, ACTIVATIONS, REQUIRED_OUTPUT.items(), REDUCTIONS)
+        HIDDEN, ACTIVATIONS, REQUIRED_OUTPUT.items(), REDUCTIONS
+    )
     if required is None or output == required
 ]
 
@@ -46,8 +47,9 @@ def _central_differences(case: reference.Case, digits: int = 40, h: str = "1e-15
                     moved = w.copy()
                     moved[index] = moved[index] + sign * step
                     weights = mc.weights[:i] + [moved] + mc.weights[i + 1 :]
-                    values.append(engine.evaluate_cost(weights, mc.biases, mc.x, mc.y, mc.activations,
-                                                       mc.cost, mc.reduction))
+                    values.append(
+                        engine.evaluate_cost(weights, mc.biases, mc.x, mc.y, mc.activations, mc.cost, mc.reduction)
+                    )
                 grad[index] = float((values[0] - values[1]) / (2 * step))
             out.append(grad)
     return out
@@ -77,7 +79,8 @@ def test_gradient_entries_match_central_differences(hidden: str, output: str, co
         worst = np.unravel_index(np.argmax(np.abs(g - w)), g.shape)
         assert rel <= 1e-13, (
             f"grad_weights[{i}][{worst[0]}, {worst[1]}] = {g[worst]!r}, but central differences give "
-            f"{w[worst]!r} (layer {i + 2}, equation 4, float64, norm-wise relative error {rel:.1e} > 1e-13)")
+            f"{w[worst]!r} (layer {i + 2}, equation 4, float64, norm-wise relative error {rel:.1e} > 1e-13)"
+        )
 
 
 def _typo_gradient(case: reference.Case) -> list[np.ndarray]:

@@ -399,7 +399,7 @@ def test_a_closure_runs_unisolated_and_says_so() -> None:
 
 # -- 11. a file spec whose module imports its neighbour ---------------------------------------------------------
 
-MYNET = '''
+MYNET = """
 from mynet_helpers_for_the_hostile_test import sigmoid, sigmoid_prime
 import numpy as np
 
@@ -421,7 +421,7 @@ def backprop(case):
 
 
 capabilities = {"activations": ["sigmoid"], "costs": ["quadratic"], "dtypes": ["float64"], "outputs": ["deltas"]}
-'''
+"""
 HELPERS = """
 import numpy as np
 
@@ -468,9 +468,7 @@ def _planted_bug(*args: Any, **kwargs: Any) -> None:
     raise RuntimeError("planted bug in the suite's judging code")
 
 
-def test_an_exception_in_the_judging_code_is_an_internal_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(conformance.checks.CaseChecker, "_cost", _planted_bug)
     with pytest.raises(conformance.runner.InternalError) as error:
         _run("tests.broken_impls.base:Backprop", failures_dir=tmp_path / "saved")

@@ -34,9 +34,7 @@ def test_cross_entropy_matches_its_definition() -> None:
     y = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.25]])
     case = _case("cross_entropy", "sigmoid", y)
     a = 1 / (1 + np.exp(-_z(case)))
-    want = -sum(
-        yj * math.log(aj) + (1 - yj) * math.log(1 - aj) for yj, aj in zip(y.ravel(), a.ravel(), strict=True)
-    )
+    want = -sum(yj * math.log(aj) + (1 - yj) * math.log(1 - aj) for yj, aj in zip(y.ravel(), a.ravel(), strict=True))
     assert reference.cost(case) == pytest.approx(want, rel=1e-14)
 
 
@@ -74,8 +72,17 @@ def test_closed_form_delta_L_equals_equation_1(cost: str, out: str, y: list[list
 
 def test_saturated_cross_entropy_stays_finite_and_exact() -> None:
     # z = +-40: a rounds to 1 or 0 in float64, yet C_x = softplus(-z) for y = 1 is exp(-40)-ish, not 0 or inf.
-    case = Case((1, 1), ("sigmoid",), "cross_entropy", "sum", "float64",
-                [np.array([[1.0]])], [np.array([0.0])], np.array([[40.0], [-40.0]]), np.array([[1.0], [0.0]]))
+    case = Case(
+        (1, 1),
+        ("sigmoid",),
+        "cross_entropy",
+        "sum",
+        "float64",
+        [np.array([[1.0]])],
+        [np.array([0.0])],
+        np.array([[40.0], [-40.0]]),
+        np.array([[1.0], [0.0]]),
+    )
     c = reference.cost(case)
     want = 2 * math.log1p(math.exp(-40.0))
     assert c == pytest.approx(want, rel=1e-15)

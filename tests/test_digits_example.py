@@ -72,8 +72,9 @@ def test_the_progress_slices_are_exactly_one_reference_train_epoch() -> None:
     network, _ = digits.train(data, epochs=1, out=io.StringIO(), progress=io.StringIO(), seed=5)
     order = np.random.default_rng(5).permutation(120)
     start = reference.Network.random((64, 30, 10), ("sigmoid", "sigmoid"), seed=5)
-    whole = reference.train(start, data.x_train[order], data.y_train[order], eta=3.0, epochs=1,
-                            mini_batch_size=10, shuffle=False).network
+    whole = reference.train(
+        start, data.x_train[order], data.y_train[order], eta=3.0, epochs=1, mini_batch_size=10, shuffle=False
+    ).network
     for got, want in zip(network.weights + network.biases, whole.weights + whole.biases, strict=True):
         np.testing.assert_array_equal(got, want)
     assert not np.array_equal(network.weights[0], start.weights[0])

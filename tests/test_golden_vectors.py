@@ -279,8 +279,10 @@ class Textbook:
         hidden_ok = all(name == "sigmoid" for name in case.activations[:-1])
         y = np.asarray(case.y)
         one_hot = bool(np.all((y == 0) | (y == 1)))  # C = -ln a^L_y needs a class index
-        return hidden_ok and (case.activations[-1], case.cost) in self.families and (
-            case.cost != "log_likelihood" or one_hot
+        return (
+            hidden_ok
+            and (case.activations[-1], case.cost) in self.families
+            and (case.cost != "log_likelihood" or one_hot)
         )
 
     def output(self, z: np.ndarray, softmax: bool) -> np.ndarray:

@@ -77,9 +77,13 @@ def test_result_is_not_a_bool() -> None:
 def test_float32_case_is_judged_by_its_own_rounding() -> None:
     # float32 analytic gradient, float64 witness: passes; a 1e-3 relative error (>> float32's ~1e-6) fails
     net, x, y = _net()
-    net32 = reference.Network(net.sizes, net.activations, dtype="float32",
-                              weights=[w.astype("float32") for w in net.weights],
-                              biases=[b.astype("float32") for b in net.biases])
+    net32 = reference.Network(
+        net.sizes,
+        net.activations,
+        dtype="float32",
+        weights=[w.astype("float32") for w in net.weights],
+        biases=[b.astype("float32") for b in net.biases],
+    )
     case = net32.case(x.astype("float32"), y.astype("float32"))
     result = gradcheck(case)
     assert result.passed, result.message

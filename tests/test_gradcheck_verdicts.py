@@ -201,8 +201,7 @@ def test_non_finite_gradient_entry_fails_and_is_named(bad_value: float) -> None:
     g[0, 1] = bad_value
     for result in (
         gradcheck(_square, params=[W], gradient=[g]),
-        gradcheck(_square, params=[W], gradient=[g], method="complex_step",
-                  complex_cost=lambda ps: np.sum(ps[0] ** 2)),
+        gradcheck(_square, params=[W], gradient=[g], method="complex_step", complex_cost=lambda ps: np.sum(ps[0] ** 2)),
         directional_check(_square, params=[W], gradient=[g]),
     ):
         assert result.failed, result.message

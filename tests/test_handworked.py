@@ -31,9 +31,17 @@ def test_one_one_one_sigmoid_network_step_by_step() -> None:
     delta2 = w3 * delta3 * s_prime(z2)  # equation 2
     expected = {"w2": x * delta2, "b2": delta2, "w3": a2 * delta3, "b3": delta3}  # equations 3 and 4
 
-    case = Case((1, 1, 1), ("sigmoid", "sigmoid"), "quadratic", "sum", "float64",
-                [np.array([[w2]]), np.array([[w3]])], [np.array([b2]), np.array([b3])],
-                np.array([[x]]), np.array([[y]]))
+    case = Case(
+        (1, 1, 1),
+        ("sigmoid", "sigmoid"),
+        "quadratic",
+        "sum",
+        "float64",
+        [np.array([[w2]]), np.array([[w3]])],
+        [np.array([b2]), np.array([b3])],
+        np.array([[x]]),
+        np.array([[y]]),
+    )
     out = reference.backprop(case)
     assert out["cost"] == pytest.approx(C, rel=1e-15)
     assert out["deltas"][1][0, 0] == pytest.approx(delta3, rel=1e-14)
@@ -71,8 +79,17 @@ def test_two_two_one_network_two_samples_mean() -> None:
             for k in range(2):
                 gw2[j][k] += x[k] * d2[j] / 2
         gb3[0] += d3 / 2
-    case = Case((2, 2, 1), ("sigmoid", "sigmoid"), "quadratic", "mean", "float64",
-                [np.array(W2), np.array(W3)], [np.array(B2), np.array(B3)], np.array(X), np.array(Y))
+    case = Case(
+        (2, 2, 1),
+        ("sigmoid", "sigmoid"),
+        "quadratic",
+        "mean",
+        "float64",
+        [np.array(W2), np.array(W3)],
+        [np.array(B2), np.array(B3)],
+        np.array(X),
+        np.array(Y),
+    )
     out = reference.backprop(case)
     assert out["cost"] == pytest.approx(C, rel=1e-14)
     np.testing.assert_allclose(out["grad_weights"][0], gw2, rtol=1e-13)

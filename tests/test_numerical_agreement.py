@@ -56,9 +56,10 @@ def _bounds(case: Case) -> list[float]:
 
 
 def _report(names: tuple[str, ...], errors: list[float], bounds: list[float], witness: str) -> str:
-    return ", ".join(
-        f"dC/d{n}: {e:.1e} (bound {b:.1e})" for n, e, b in zip(names, errors, bounds, strict=True)
-    ) + f" (max |reference - {witness}| / max |{witness}| per tensor; bound 1e-13 + 100 rho)"
+    return (
+        ", ".join(f"dC/d{n}: {e:.1e} (bound {b:.1e})" for n, e, b in zip(names, errors, bounds, strict=True))
+        + f" (max |reference - {witness}| / max |{witness}| per tensor; bound 1e-13 + 100 rho)"
+    )
 
 
 def _assert_within(names: tuple[str, ...], errors: list[float], case: Case, witness: str) -> None:

@@ -186,8 +186,13 @@ def test_plants_through_the_callable_interface() -> None:
 
 @settings(max_examples=15)
 @given(
-    case=cases(regimes=("square",), activations=("sigmoid", "tanh", "softplus", "identity", "softmax"),
-               min_layers=3, max_layers=5, min_batch=2),
+    case=cases(
+        regimes=("square",),
+        activations=("sigmoid", "tanh", "softplus", "identity", "softmax"),
+        min_layers=3,
+        max_layers=5,
+        min_batch=2,
+    ),
     layer=st.integers(0, 3),
 )
 def test_directional_check_rejects_a_transposed_square_layer(case: reference.Case, layer: int) -> None:

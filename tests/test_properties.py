@@ -19,8 +19,9 @@ ALL = cases(min_layers=2, max_layers=6, min_width=1, max_width=8, min_batch=1, m
 
 def _near_relu_kink(case: Case, margin: float) -> bool:
     z = reference.forward(case).z
-    return any(name == "relu" and bool(np.any(np.abs(zl) <= margin))
-               for name, zl in zip(case.activations, z, strict=True))
+    return any(
+        name == "relu" and bool(np.any(np.abs(zl) <= margin)) for name, zl in zip(case.activations, z, strict=True)
+    )
 
 
 def _dot(g: np.ndarray, d: np.ndarray) -> mpmath.mpf:
@@ -43,26 +44,31 @@ def test_gradients_equal_central_differences_of_the_cost(case: Case, seed: int) 
         dw, db = layer_direction(case, i, seed + i)
         with mpmath.workdps(DIGITS):
             g_dot_d = _dot(mp["grad_weights"][i], dw) + _dot(mp["grad_biases"][i], db)
-            norm_g = mpmath.sqrt(mpmath.fsum(v**2 for v in mp["grad_weights"][i].ravel())
-                                 + mpmath.fsum(v**2 for v in mp["grad_biases"][i].ravel()))
+            norm_g = mpmath.sqrt(
+                mpmath.fsum(v**2 for v in mp["grad_weights"][i].ravel())
+                + mpmath.fsum(v**2 for v in mp["grad_biases"][i].ravel())
+            )
             norm_d = mpmath.sqrt(float(np.sum(dw**2) + np.sum(db**2)))
             scale = max(norm_g * norm_d, abs(mp["cost"]), 1)
             d_h = directional_difference(case, i, dw, db)
             d_10h = directional_difference(case, i, dw, db, 10 * H)
             layer = i + 2
             assert abs(d_10h - d_h) <= mpmath.mpf("1e-28") * scale, (
-                f"layer {layer}: truncation not negligible, |D(10h) - D(h)| = {mpmath.nstr(abs(d_10h - d_h), 5)}")
+                f"layer {layer}: truncation not negligible, |D(10h) - D(h)| = {mpmath.nstr(abs(d_10h - d_h), 5)}"
+            )
             err = abs(g_dot_d - d_h)
             assert err <= mpmath.mpf("1e-30") * scale, (
                 f"layer {layer}: <dC/dparams, d> = {mpmath.nstr(g_dot_d, 20)} (mpmath backprop), but the "
-                f"central difference is {mpmath.nstr(d_h, 20)}; error {mpmath.nstr(err, 3)}")
+                f"central difference is {mpmath.nstr(d_h, 20)}; error {mpmath.nstr(err, 3)}"
+            )
             f64_dot = float(np.sum(f64["grad_weights"][i] * dw) + np.sum(f64["grad_biases"][i] * db))
             f64_err = abs(mpmath.mpf(f64_dot) - d_h)
             # float64 gradient error <= 1e-13 |g| (norm-wise); |<e, d>| <= |e| |d|; the float64 dot itself
             # adds at most n u |g| |d| with n <= 72 entries: 2e-14 |g| |d|.
             assert f64_err <= mpmath.mpf("1.2e-13") * norm_g * norm_d + mpmath.mpf("1e-30") * scale, (
                 f"layer {layer}: float64 <dC/dparams, d> = {f64_dot!r}, central difference "
-                f"{mpmath.nstr(d_h, 17)}, error {mpmath.nstr(f64_err, 3)}")
+                f"{mpmath.nstr(d_h, 17)}, error {mpmath.nstr(f64_err, 3)}"
+            )
 
 
 def _relative_layer_errors(got: dict, truth: dict, dtype: str) -> list[tuple[str, int, float]]:
@@ -92,7 +98,8 @@ def _assert_accurate(case: Case, got: dict, truth: dict, target: float) -> None:
         tolerance = target + 100 * rho[(key, layer)]
         assert rel <= tolerance, (
             f"{key} at layer {layer}: relative error {rel:.2e} > tolerance {tolerance:.2e} "
-            f"({case.dtype} vs mpmath at 50 digits; target {target:g}, conditioning rho = {rho[(key, layer)]:.1e})")
+            f"({case.dtype} vs mpmath at 50 digits; target {target:g}, conditioning rho = {rho[(key, layer)]:.1e})"
+        )
 
 
 @given(case=ALL)
@@ -157,7 +164,8 @@ def _assert_batch_is_sum_of_singles(case: Case, whole: dict, singles: list[dict]
         scale = max([abs(v) for v in stacked.ravel()] + [mpmath.mpf(1e-300)])
         pairs = zip(whole["deltas"][i].ravel(), stacked.ravel(), strict=True)
         assert all(abs(a - b) <= tol * scale for a, b in pairs), (
-            f"deltas at layer {i + 2} of the batch differ from those of single samples")
+            f"deltas at layer {i + 2} of the batch differ from those of single samples"
+        )
         for key in ("grad_weights", "grad_biases"):
             summed = sum(s[key][i] for s in singles)
             magnitude = sum(np.abs(s[key][i]) for s in singles)
@@ -165,4 +173,5 @@ def _assert_batch_is_sum_of_singles(case: Case, whole: dict, singles: list[dict]
                 err = abs(whole[key][i][index] - summed[index])
                 assert err <= tol * magnitude[index] + mpmath.mpf(1e-300), (
                     f"{key}[{i}]{list(index)} (layer {i + 2}): batch {mpmath.nstr(whole[key][i][index], 15)}, "
-                    f"but the sum of single-sample gradients is {mpmath.nstr(summed[index], 15)}")
+                    f"but the sum of single-sample gradients is {mpmath.nstr(summed[index], 15)}"
+                )

@@ -29,8 +29,10 @@ def _per_sample_update(case: Case, eta: float) -> tuple[list[np.ndarray], list[n
             sum_w[i] += np.outer(delta[0], a_prev[0])  # delta^{x,l} (a^{x,l-1})^T
             sum_b[i] += delta[0]
     scale = eta / m if case.reduction == "mean" else eta
-    return ([w - scale * s for w, s in zip(case.weights, sum_w, strict=True)],
-            [b - scale * s for b, s in zip(case.biases, sum_b, strict=True)])
+    return (
+        [w - scale * s for w, s in zip(case.weights, sum_w, strict=True)],
+        [b - scale * s for b, s in zip(case.biases, sum_b, strict=True)],
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -53,7 +55,8 @@ def test_step_with_eta_zero_changes_nothing_and_float32_stays_float32() -> None:
     for g, w in zip(same["weights"], case.weights, strict=True):
         np.testing.assert_array_equal(g, w)
     c32 = reference.Network.random((3, 4, 2), ("tanh", "sigmoid"), dtype="float32").case(
-        x.astype(np.float32), y.astype(np.float32))
+        x.astype(np.float32), y.astype(np.float32)
+    )
     out = reference.sgd_step(c32, 0.1)
     assert all(w.dtype == np.float32 for w in out["weights"] + out["biases"])
 
@@ -67,11 +70,13 @@ def _manual_training(net: Network, x: np.ndarray, y: np.ndarray, eta: float, epo
         order = rng.permutation(len(x))
         for start in range(0, len(x), size):
             batch = order[start : start + size]
-            case = Case(net.sizes, net.activations, net.cost, net.reduction, net.dtype, weights, biases,
-                        x[batch], y[batch])
+            case = Case(
+                net.sizes, net.activations, net.cost, net.reduction, net.dtype, weights, biases, x[batch], y[batch]
+            )
             weights, biases = _per_sample_update(case, eta)
-        costs.append(reference.cost(Case(net.sizes, net.activations, net.cost, net.reduction, net.dtype,
-                                         weights, biases, x, y)))
+        costs.append(
+            reference.cost(Case(net.sizes, net.activations, net.cost, net.reduction, net.dtype, weights, biases, x, y))
+        )
     return weights, biases, costs
 
 
@@ -100,8 +105,17 @@ def test_training_is_reproducible_from_its_seed_and_learns() -> None:
 
 def _steep() -> Case:
     """z = 200 against y = -100: dC/dw = (z - y) x = 30000 per weight, so eta = 1e307 overflows."""
-    return Case((2, 1), ("identity",), "quadratic", "sum", "float64",
-                [np.array([[1.0, 1.0]])], [np.zeros(1)], np.array([[100.0, 100.0]]), np.array([[-100.0]]))
+    return Case(
+        (2, 1),
+        ("identity",),
+        "quadratic",
+        "sum",
+        "float64",
+        [np.array([[1.0, 1.0]])],
+        [np.zeros(1)],
+        np.array([[100.0, 100.0]]),
+        np.array([[-100.0]]),
+    )
 
 
 def test_an_update_that_overflows_is_an_error_naming_the_parameter_and_layer() -> None:
@@ -111,8 +125,12 @@ def test_an_update_that_overflows_is_an_error_naming_the_parameter_and_layer() -
     with pytest.raises(FloatingPointError) as info:
         reference.sgd_step(case, 1e307)
     message = str(info.value)
-    for fragment in ("sgd_step: the updated weights[0] (layer 2) left the range of float64",
-                     "at index [0, 0] is -inf", "dC/dw = 30000", "eta = 1e+307"):
+    for fragment in (
+        "sgd_step: the updated weights[0] (layer 2) left the range of float64",
+        "at index [0, 0] is -inf",
+        "dC/dw = 30000",
+        "eta = 1e+307",
+    ):
         assert fragment in message, message
     net = Network(case.sizes, case.activations, case.cost, case.reduction, case.dtype, case.weights, case.biases)
     with pytest.raises(FloatingPointError, match=r"train: the updated weights\[0\] \(layer 2\) left the range"):
@@ -137,6 +155,7 @@ def test_a_huge_eta_that_stays_in_range_is_not_refused() -> None:
 
 def test_an_eta_beyond_float32_is_named() -> None:
     c32 = reference.Network.random((3, 4, 2), ("tanh", "sigmoid"), dtype="float32").case(
-        np.ones((2, 3), dtype=np.float32), np.zeros((2, 2), dtype=np.float32))
+        np.ones((2, 3), dtype=np.float32), np.zeros((2, 2), dtype=np.float32)
+    )
     with pytest.raises(ValueError, match=r"eta \(the learning rate\) = 1e\+39 overflows float32"):
         reference.sgd_step(c32, 1e39)

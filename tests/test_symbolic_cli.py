@@ -16,25 +16,61 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_issue_example_is_proven_end_to_end() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "symbolic", "prove", "--sizes", "2,3,2", "--activations", "sigmoid,sigmoid",
-         "--cost", "quadratic"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "symbolic",
+            "prove",
+            "--sizes",
+            "2,3,2",
+            "--activations",
+            "sigmoid,sigmoid",
+            "--cost",
+            "quadratic",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     assert "**Verdict: proven**" in run.stdout and "$$" in run.stdout
 
 
 def test_seed_typo_exits_1_with_the_counterexample(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["prove", "--sizes", "2,3,2", "--activations", "sigmoid,sigmoid", "--cost", "quadratic",
-                 "--hidden-rule", "seed-typo"])
+    code = main(
+        [
+            "prove",
+            "--sizes",
+            "2,3,2",
+            "--activations",
+            "sigmoid,sigmoid",
+            "--cost",
+            "quadratic",
+            "--hidden-rule",
+            "seed-typo",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "**Verdict: disproven**" in out and "Counterexample to the seed's equation 2" in out
 
 
 def test_sum_reduction_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["prove", "--sizes", "2,2", "--activations", "softmax", "--cost", "log_likelihood",
-                 "--reduction", "sum", "--summary"])
+    code = main(
+        [
+            "prove",
+            "--sizes",
+            "2,2",
+            "--activations",
+            "softmax",
+            "--cost",
+            "log_likelihood",
+            "--reduction",
+            "sum",
+            "--summary",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "reduction sum" in out and "- chain rule:" not in out
 
@@ -44,24 +80,25 @@ def test_sum_reduction_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["prove", "--sizes", "2,x", "--activations", "sigmoid", "--cost", "quadratic"], "comma-separated"),
         (["prove", "--sizes", "2,3,2", "--activations", "sigmoid", "--cost", "quadratic"], "expected 2 names"),
-        (["prove", "--sizes", "2,3,2", "--activations", "softmax,sigmoid", "--cost", "quadratic"],
-         "layer 2"),
+        (["prove", "--sizes", "2,3,2", "--activations", "softmax,sigmoid", "--cost", "quadratic"], "layer 2"),
         (["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "cross_entropy"], "cross_entropy"),
         (["prove", "--sizes", "2,0", "--activations", "tanh", "--cost", "quadratic"], "layer 2"),
         (["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "hinge"], "unknown cost"),
-        (["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "quadratic", "--reduction", "avg"],
-         "unknown reduction"),
-        (["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "quadratic", "--hidden-rule", "x"],
-         "unknown hidden_rule"),
+        (
+            ["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "quadratic", "--reduction", "avg"],
+            "unknown reduction",
+        ),
+        (
+            ["prove", "--sizes", "2,2", "--activations", "tanh", "--cost", "quadratic", "--hidden-rule", "x"],
+            "unknown hidden_rule",
+        ),
         (["prove", "--sizes", "2,2", "--activations", "tanh"], "--cost"),
         (["prove", "--sizes", "2,2,2", "--activations", "relu,tanh", "--cost", "quadratic", "--composed"], "relu"),
         (["crosscheck", "--sizes", "2,2", "--activations", "sigma", "--cost", "quadratic"], "concrete"),
         ([], "command"),
     ],
 )
-def test_bad_arguments_exit_2_with_a_message(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_arguments_exit_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     try:
         code = main(argv)
     except SystemExit as stop:

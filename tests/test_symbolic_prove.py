@@ -92,8 +92,9 @@ def test_batch_checks_carry_the_reduction_scale() -> None:
 # --- the seed's typo -------------------------------------------------------------------------
 
 
-def _engine_deltas_mp(values: dict[str, sp.Rational], sizes: tuple[int, ...], activations: tuple[str, ...],
-                      cost: str) -> list[np.ndarray]:
+def _engine_deltas_mp(
+    values: dict[str, sp.Rational], sizes: tuple[int, ...], activations: tuple[str, ...], cost: str
+) -> list[np.ndarray]:
     """The reference engine's per-sample deltas at the counterexample's exact point, in mpmath."""
     from reference import engine
 

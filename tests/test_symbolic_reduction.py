@@ -67,9 +67,22 @@ def test_limit_is_named_and_refuses_only_beyond_it() -> None:
 def test_cli_refuses_huge_sizes_with_exit_2_quickly() -> None:
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "symbolic", "prove", "--sizes", "99999999999,1", "--activations", "sigmoid",
-         "--cost", "quadratic"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "symbolic",
+            "prove",
+            "--sizes",
+            "99999999999,1",
+            "--activations",
+            "sigmoid",
+            "--cost",
+            "quadratic",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 2, run.stderr
     assert "above the limit 2,000,000" in run.stderr and "99999999999" in run.stderr

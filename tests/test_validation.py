@@ -17,10 +17,15 @@ def good(**changes: Any) -> Case:
     """A valid [4, 5, 3] case; changes replace fields."""
     rng = np.random.default_rng(0)
     case = Case(
-        (4, 5, 3), ("sigmoid", "sigmoid"), "quadratic", "mean", "float64",
+        (4, 5, 3),
+        ("sigmoid", "sigmoid"),
+        "quadratic",
+        "mean",
+        "float64",
         [rng.standard_normal((5, 4)), rng.standard_normal((3, 5))],
         [rng.standard_normal(5), rng.standard_normal(3)],
-        rng.standard_normal((2, 4)), rng.random((2, 3)),
+        rng.standard_normal((2, 4)),
+        rng.random((2, 3)),
     )
     return case.replace(**changes)
 
@@ -35,25 +40,41 @@ def rejects(case: Any, error: type[Exception], *fragments: str) -> None:
 def test_weight_shape_names_layer_and_the_reason() -> None:
     c = good(sizes=(4, 5, 3))
     bad = [c.weights[0], np.zeros((3, 4))]
-    rejects(c.replace(weights=bad), ValueError,
-            "weights[1] has shape (3, 4); layer 3 needs (3, 5) because n_3 = 3 and n_2 = 5")
+    rejects(
+        c.replace(weights=bad),
+        ValueError,
+        "weights[1] has shape (3, 4); layer 3 needs (3, 5) because n_3 = 3 and n_2 = 5",
+    )
 
 
 def test_transposed_weights_get_a_hint() -> None:
     c = good()
-    rejects(c.replace(weights=[c.weights[0].T, c.weights[1]]), ValueError,
-            "weights[0] has shape (4, 5)", "layer 2 needs (5, 4)", "transposed")
+    rejects(
+        c.replace(weights=[c.weights[0].T, c.weights[1]]),
+        ValueError,
+        "weights[0] has shape (4, 5)",
+        "layer 2 needs (5, 4)",
+        "transposed",
+    )
 
 
 def test_bias_column_vectors_are_rejected_with_a_hint() -> None:
     c = good()
-    rejects(c.replace(biases=[c.biases[0].reshape(5, 1), c.biases[1]]), ValueError,
-            "biases[0] has shape (5, 1); layer 2 needs (5,)", "b.ravel()")
+    rejects(
+        c.replace(biases=[c.biases[0].reshape(5, 1), c.biases[1]]),
+        ValueError,
+        "biases[0] has shape (5, 1); layer 2 needs (5,)",
+        "b.ravel()",
+    )
 
 
 def test_fewer_than_two_layers() -> None:
-    rejects(good(sizes=(4,), activations=(), weights=[], biases=[]), ValueError,
-            "sizes = (4,) has 1 layer(s)", "at least two")
+    rejects(
+        good(sizes=(4,), activations=(), weights=[], biases=[]),
+        ValueError,
+        "sizes = (4,) has 1 layer(s)",
+        "at least two",
+    )
 
 
 def test_zero_width_layer() -> None:
@@ -74,34 +95,52 @@ def test_y_shape_and_sample_count() -> None:
     rejects(good(y=np.zeros((3, 3))), ValueError, "x has 2 samples (rows) but y has 3")
 
 
-@pytest.mark.parametrize(("field", "value", "fragment"), [
-    ("activations", ("sigmoid", "swish"), "unknown activations[1] (layer 3) 'swish'"),
-    ("cost", "hinge", "unknown cost 'hinge'; expected one of quadratic, cross_entropy, log_likelihood"),
-    ("reduction", "average", "unknown reduction 'average'; expected one of mean, sum"),
-    ("dtype", "float16", "unknown dtype 'float16'; expected one of float64, float32"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("activations", ("sigmoid", "swish"), "unknown activations[1] (layer 3) 'swish'"),
+        ("cost", "hinge", "unknown cost 'hinge'; expected one of quadratic, cross_entropy, log_likelihood"),
+        ("reduction", "average", "unknown reduction 'average'; expected one of mean, sum"),
+        ("dtype", "float16", "unknown dtype 'float16'; expected one of float64, float32"),
+    ],
+)
 def test_unknown_names(field: str, value: Any, fragment: str) -> None:
     rejects(good(**{field: value}), ValueError, fragment)
 
 
 def test_wrong_number_of_activations() -> None:
-    rejects(good(activations=("sigmoid",)), ValueError,
-            "activations has 1 names, but sizes (4, 5, 3) has L = 3 layers, which needs 2")
+    rejects(
+        good(activations=("sigmoid",)),
+        ValueError,
+        "activations has 1 names, but sizes (4, 5, 3) has L = 3 layers, which needs 2",
+    )
 
 
 def test_softmax_before_the_output_layer() -> None:
-    rejects(good(activations=("softmax", "sigmoid")), ValueError,
-            "activations[0] = 'softmax' at layer 2", "only at the output layer L = 3")
+    rejects(
+        good(activations=("softmax", "sigmoid")),
+        ValueError,
+        "activations[0] = 'softmax' at layer 2",
+        "only at the output layer L = 3",
+    )
 
 
 def test_cross_entropy_without_sigmoid_output() -> None:
-    rejects(good(cost="cross_entropy", activations=("sigmoid", "tanh")), ValueError,
-            "cost 'cross_entropy' needs a sigmoid output layer", "output activation is 'tanh'")
+    rejects(
+        good(cost="cross_entropy", activations=("sigmoid", "tanh")),
+        ValueError,
+        "cost 'cross_entropy' needs a sigmoid output layer",
+        "output activation is 'tanh'",
+    )
 
 
 def test_log_likelihood_without_softmax_output() -> None:
-    rejects(good(cost="log_likelihood"), ValueError,
-            "cost 'log_likelihood' needs a softmax output layer", "output activation is 'sigmoid'")
+    rejects(
+        good(cost="log_likelihood"),
+        ValueError,
+        "cost 'log_likelihood' needs a softmax output layer",
+        "output activation is 'sigmoid'",
+    )
 
 
 def test_cross_entropy_targets_outside_unit_interval() -> None:
@@ -111,10 +150,10 @@ def test_cross_entropy_targets_outside_unit_interval() -> None:
 
 def test_log_likelihood_targets_not_probability_vectors() -> None:
     c = good(cost="log_likelihood", activations=("sigmoid", "softmax"))
-    rejects(c.replace(y=np.array([[0.5, 0.6, 0.0], [0.0, 0.0, 1.0]])), ValueError,
-            "y[0] sums to 1.1", "probability vectors")
-    rejects(c.replace(y=np.array([[1.5, -0.5, 0.0], [0.0, 0.0, 1.0]])), ValueError,
-            "y[0, 1] = -0.5", "non-negative")
+    rejects(
+        c.replace(y=np.array([[0.5, 0.6, 0.0], [0.0, 0.0, 1.0]])), ValueError, "y[0] sums to 1.1", "probability vectors"
+    )
+    rejects(c.replace(y=np.array([[1.5, -0.5, 0.0], [0.0, 0.0, 1.0]])), ValueError, "y[0, 1] = -0.5", "non-negative")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -132,12 +171,15 @@ def test_non_finite_inputs_anywhere(field: str, bad: float) -> None:
         rejects(c.replace(**{field: array}), ValueError, f"{field} contains {bad} at index [1, 2]")
 
 
-@pytest.mark.parametrize(("field", "value", "fragment"), [
-    ("x", np.array([["a", "b", "c", "d"]] * 2), "x must hold real numbers, got dtype <U1"),
-    ("x", np.ones((2, 4), dtype=bool), "x must hold real numbers, got dtype bool (booleans)"),
-    ("weights", [np.ones((5, 4)), [[1, 2], [3]]], "weights[1] (layer 3) is not a rectangular numeric array"),
-    ("y", np.full((2, 3), None), "y must hold real numbers, got dtype object"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("x", np.array([["a", "b", "c", "d"]] * 2), "x must hold real numbers, got dtype <U1"),
+        ("x", np.ones((2, 4), dtype=bool), "x must hold real numbers, got dtype bool (booleans)"),
+        ("weights", [np.ones((5, 4)), [[1, 2], [3]]], "weights[1] (layer 3) is not a rectangular numeric array"),
+        ("y", np.full((2, 3), None), "y must hold real numbers, got dtype object"),
+    ],
+)
 def test_non_numeric_arrays(field: str, value: Any, fragment: str) -> None:
     rejects(good(**{field: value}), TypeError, fragment)
 
@@ -205,25 +247,34 @@ def test_contract_accepts_any_object_and_nested_lists() -> None:
 
 def _rejects_everywhere(case: Any, error: type[Exception], *fragments: str) -> None:
     """backprop, forward, cost, sgd_step and validate all refuse the case with the same message."""
-    for call in (reference.backprop, reference.forward, reference.cost, reference.validate,
-                 lambda c: reference.sgd_step(c, 0.1)):
+    for call in (
+        reference.backprop,
+        reference.forward,
+        reference.cost,
+        reference.validate,
+        lambda c: reference.sgd_step(c, 0.1),
+    ):
         with pytest.raises(error) as info:
             call(case)
         for fragment in fragments:
             assert fragment in str(info.value), f"{fragment!r} not in {str(info.value)!r}"
 
 
-@pytest.mark.parametrize(("value", "why"), [
-    ({"sigmoid", "tanh"}, "a set has no fixed order"),
-    (frozenset({"sigmoid", "tanh"}), "a frozenset has no fixed order"),
-    ({"sigmoid": 0, "tanh": 1}, "a dict is not a per-layer sequence"),
-    ("sigmoid", "a string is one name"),
-    (iter(["sigmoid", "tanh"]), "is not a list or tuple"),
-])
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ({"sigmoid", "tanh"}, "a set has no fixed order"),
+        (frozenset({"sigmoid", "tanh"}), "a frozenset has no fixed order"),
+        ({"sigmoid": 0, "tanh": 1}, "a dict is not a per-layer sequence"),
+        ("sigmoid", "a string is one name"),
+        (iter(["sigmoid", "tanh"]), "is not a list or tuple"),
+    ],
+)
 def test_activations_must_be_a_list_or_tuple(value: Any, why: str) -> None:
     # A set used to pass, in hash order: which activation landed on which layer changed with PYTHONHASHSEED.
-    _rejects_everywhere(good(activations=value), TypeError,
-                        "activations must be a list or tuple of 2 names, one per layer 2..3", why)
+    _rejects_everywhere(
+        good(activations=value), TypeError, "activations must be a list or tuple of 2 names, one per layer 2..3", why
+    )
 
 
 def test_a_set_of_activation_names_is_refused_by_network_random_too() -> None:
@@ -231,12 +282,15 @@ def test_a_set_of_activation_names_is_refused_by_network_random_too() -> None:
         reference.Network.random((4, 5, 3), {"sigmoid", "tanh"})
 
 
-@pytest.mark.parametrize(("value", "why"), [
-    ({4, 5, 3}, "a set has no fixed order"),
-    ({4: 0, 5: 0, 3: 0}, "a dict is not a per-layer sequence"),
-    ((n for n in (4, 5, 3)), "is not a list or tuple"),
-    (np.array([[4, 5, 3]]), "a numpy array of sizes must be 1-D"),
-])
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ({4, 5, 3}, "a set has no fixed order"),
+        ({4: 0, 5: 0, 3: 0}, "a dict is not a per-layer sequence"),
+        ((n for n in (4, 5, 3)), "is not a list or tuple"),
+        (np.array([[4, 5, 3]]), "a numpy array of sizes must be 1-D"),
+    ],
+)
 def test_sizes_must_be_ordered_and_flat(value: Any, why: str) -> None:
     _rejects_everywhere(good(sizes=value), TypeError, "sizes must be a list or tuple of layer widths", why)
 
@@ -290,13 +344,20 @@ def test_finite_values_that_overflow_float32_are_named_not_called_inf() -> None:
     c = good(dtype="float32")
     x = c.x.copy()
     x[1, 2] = 1e39
-    _rejects_everywhere(c.replace(x=x), ValueError,
-                        "x holds 1e+39 at index [1, 2], which is finite but overflows float32",
-                        "largest finite value 3.403e+38", "use dtype float64")
+    _rejects_everywhere(
+        c.replace(x=x),
+        ValueError,
+        "x holds 1e+39 at index [1, 2], which is finite but overflows float32",
+        "largest finite value 3.403e+38",
+        "use dtype float64",
+    )
     weights = [w.copy() for w in c.weights]
     weights[1][2, 0] = -5e38
-    _rejects_everywhere(c.replace(weights=weights), ValueError,
-                        "weights[1] (layer 3) holds -5e+38 at index [2, 0], which is finite but overflows float32")
+    _rejects_everywhere(
+        c.replace(weights=weights),
+        ValueError,
+        "weights[1] (layer 3) holds -5e+38 at index [2, 0], which is finite but overflows float32",
+    )
     # and a real infinity is still reported as one
     x[1, 2] = np.inf
     _rejects_everywhere(c.replace(x=x), ValueError, "x contains inf at index [1, 2]")
@@ -310,19 +371,31 @@ def test_long_double_values_that_overflow_float64_are_named() -> None:
     _rejects_everywhere(good(x=x), ValueError, "x holds 1e+400 at index [0, 3], which is finite but overflows float64")
 
 
-@pytest.mark.parametrize("make", [
-    lambda c: c.replace(x=np.full((2, 4), 1e200)),
-    lambda c: c.replace(weights=[np.full((5, 4), 1e200), c.weights[1]]),
-    lambda c: c.replace(biases=[c.biases[0], np.full(3, -1e300)]),
-    lambda c: c.replace(x=np.full((2, 4), 1e39), dtype="float32"),
-    lambda c: c.replace(cost="log_likelihood", activations=("sigmoid", "softmax"),
-                        y=np.array([[1e308, 1e308, 0.0], [0.0, 0.0, 1.0]])),
-], ids=["x-1e200", "weights-1e200", "biases-1e300", "float32-1e39", "y-row-sum-overflow"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: c.replace(x=np.full((2, 4), 1e200)),
+        lambda c: c.replace(weights=[np.full((5, 4), 1e200), c.weights[1]]),
+        lambda c: c.replace(biases=[c.biases[0], np.full(3, -1e300)]),
+        lambda c: c.replace(x=np.full((2, 4), 1e39), dtype="float32"),
+        lambda c: c.replace(
+            cost="log_likelihood",
+            activations=("sigmoid", "softmax"),
+            y=np.array([[1e308, 1e308, 0.0], [0.0, 0.0, 1.0]]),
+        ),
+    ],
+    ids=["x-1e200", "weights-1e200", "biases-1e300", "float32-1e39", "y-row-sum-overflow"],
+)
 def test_no_warning_escapes_validation_or_the_entry_points(make: Any) -> None:
     """Huge finite input: a clear error or a result, never a RuntimeWarning (an error under -W error)."""
     case = make(good())
-    for call in (reference.validate, reference.forward, reference.cost, reference.backprop,
-                 lambda c: reference.sgd_step(c, 0.1)):
+    for call in (
+        reference.validate,
+        reference.forward,
+        reference.cost,
+        reference.backprop,
+        lambda c: reference.sgd_step(c, 0.1),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
@@ -331,20 +404,23 @@ def test_no_warning_escapes_validation_or_the_entry_points(make: Any) -> None:
                 pass  # a clear error is fine; a RuntimeWarning raised as an error is not one of these
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"seed": -1}, ValueError, "seed must be an int >= 0 (runs repeat exactly from it), got -1"),
-    ({"seed": True}, TypeError, "seed must be an int >= 0 (runs repeat exactly from it), got True (bool)"),
-    ({"seed": 1.5}, TypeError, "seed must be an int >= 0 (runs repeat exactly from it), got 1.5 (float)"),
-    ({"seed": None}, TypeError, "seed must be an int >= 0 (runs repeat exactly from it), got None"),
-    ({"epochs": "3"}, TypeError, "epochs must be a positive int, got '3' (str)"),
-    ({"epochs": 2.0}, TypeError, "epochs must be a positive int, got 2.0 (float)"),
-    ({"epochs": 0}, ValueError, "epochs must be a positive int, got 0"),
-    ({"mini_batch_size": True}, TypeError, "mini_batch_size must be a positive int, got True (bool)"),
-    ({"shuffle": "no"}, TypeError, "shuffle must be True or False, got 'no'"),
-    ({"eta": True}, TypeError, "eta (the learning rate) must be a real number, got True"),
-    ({"eta": np.bool_(True)}, TypeError, "eta (the learning rate) must be a real number"),
-    ({"eta": -0.1}, ValueError, "eta (the learning rate) must be finite and >= 0, got -0.1"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"seed": -1}, ValueError, "seed must be an int >= 0 (runs repeat exactly from it), got -1"),
+        ({"seed": True}, TypeError, "seed must be an int >= 0 (runs repeat exactly from it), got True (bool)"),
+        ({"seed": 1.5}, TypeError, "seed must be an int >= 0 (runs repeat exactly from it), got 1.5 (float)"),
+        ({"seed": None}, TypeError, "seed must be an int >= 0 (runs repeat exactly from it), got None"),
+        ({"epochs": "3"}, TypeError, "epochs must be a positive int, got '3' (str)"),
+        ({"epochs": 2.0}, TypeError, "epochs must be a positive int, got 2.0 (float)"),
+        ({"epochs": 0}, ValueError, "epochs must be a positive int, got 0"),
+        ({"mini_batch_size": True}, TypeError, "mini_batch_size must be a positive int, got True (bool)"),
+        ({"shuffle": "no"}, TypeError, "shuffle must be True or False, got 'no'"),
+        ({"eta": True}, TypeError, "eta (the learning rate) must be a real number, got True"),
+        ({"eta": np.bool_(True)}, TypeError, "eta (the learning rate) must be a real number"),
+        ({"eta": -0.1}, ValueError, "eta (the learning rate) must be finite and >= 0, got -0.1"),
+    ],
+)
 def test_every_train_argument_is_checked_by_name(kwargs: dict[str, Any], error: type[Exception], message: str) -> None:
     c = good()
     net = reference.Network.random((4, 5, 3), ("sigmoid", "sigmoid"))
@@ -361,8 +437,16 @@ def test_train_needs_a_network_and_numpy_integers_are_welcome() -> None:
     with pytest.raises(ValueError, match="seed must be an int >= 0"):
         reference.Network.random((4, 5, 3), ("sigmoid", "sigmoid"), seed=-1)
     net = reference.Network.random((4, 5, 3), ("sigmoid", "sigmoid"))
-    a = reference.train(net, c.x, c.y, eta=np.float32(0.5), epochs=np.int64(2), mini_batch_size=np.int32(1),
-                        seed=np.uint8(3), shuffle=np.bool_(True))
+    a = reference.train(
+        net,
+        c.x,
+        c.y,
+        eta=np.float32(0.5),
+        epochs=np.int64(2),
+        mini_batch_size=np.int32(1),
+        seed=np.uint8(3),
+        shuffle=np.bool_(True),
+    )
     b = reference.train(net, c.x, c.y, eta=0.5, epochs=2, mini_batch_size=1, seed=3)
     np.testing.assert_allclose(a.costs, b.costs, rtol=1e-6)  # eta went through float32(0.5), which is exact
     assert a.costs == b.costs
@@ -370,20 +454,29 @@ def test_train_needs_a_network_and_numpy_integers_are_welcome() -> None:
 
 def test_a_bool_hidden_among_numbers_in_nested_lists_is_refused() -> None:
     # np.asarray([[1.0, True]]) is [[1.0, 1.0]]: the bool would pass as a number.
-    rejects(good(x=[[1.0, 2.0, 3.0, 4.0], [0.5, True, 0.0, 0.0]]), TypeError,
-            "x holds the bool True at index [1, 1]; expected a real number")
-    rejects(good(biases=[[0.0, np.bool_(False), 0.0, 0.0, 0.0], good().biases[1]]), TypeError,
-            "biases[0] (layer 2) holds the bool False at index [1]")
+    rejects(
+        good(x=[[1.0, 2.0, 3.0, 4.0], [0.5, True, 0.0, 0.0]]),
+        TypeError,
+        "x holds the bool True at index [1, 1]; expected a real number",
+    )
+    rejects(
+        good(biases=[[0.0, np.bool_(False), 0.0, 0.0, 0.0], good().biases[1]]),
+        TypeError,
+        "biases[0] (layer 2) holds the bool False at index [1]",
+    )
 
 
-@pytest.mark.parametrize(("field", "value", "fragment"), [
-    ("x", np.array(1.0), "x has shape (); expected (m, 4)"),
-    ("weights", [np.array(1.0), np.zeros((3, 5))], "weights[0] has shape (); layer 2 needs (5, 4)"),
-    ("x", np.ones((2, 4), dtype=complex), "x must hold real numbers, got dtype complex128 (complex numbers)"),
-    ("x", np.ones((2, 4)).astype(object), "x must hold real numbers, got dtype object (Python objects"),
-    ("weights", "ab", "weights must be a list of 2 arrays (layers 2..3), got str"),
-    ("biases", {0: np.zeros(5), 1: np.zeros(3)}, "biases must be a list of 2 arrays (layers 2..3), got dict"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("x", np.array(1.0), "x has shape (); expected (m, 4)"),
+        ("weights", [np.array(1.0), np.zeros((3, 5))], "weights[0] has shape (); layer 2 needs (5, 4)"),
+        ("x", np.ones((2, 4), dtype=complex), "x must hold real numbers, got dtype complex128 (complex numbers)"),
+        ("x", np.ones((2, 4)).astype(object), "x must hold real numbers, got dtype object (Python objects"),
+        ("weights", "ab", "weights must be a list of 2 arrays (layers 2..3), got str"),
+        ("biases", {0: np.zeros(5), 1: np.zeros(3)}, "biases must be a list of 2 arrays (layers 2..3), got dict"),
+    ],
+)
 def test_zero_dimensional_complex_object_and_container_mistakes(field: str, value: Any, fragment: str) -> None:
     error = ValueError if "shape" in fragment else TypeError
     rejects(good(**{field: value}), error, fragment)

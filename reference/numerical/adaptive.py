@@ -156,9 +156,7 @@ class StepTable:
         return Estimate(r3, truncation + rounding, h, truncation, rounding, trusted, True)
 
 
-def _scan(
-    table: StepTable, get: Callable[[int], Estimate], g: float
-) -> tuple[dict[int, Estimate], int | None]:
+def _scan(table: StepTable, get: Callable[[int], Estimate], g: float) -> tuple[dict[int, Estimate], int | None]:
     """Estimates by j (down from 0 until balanced, then up while rounding-bound); the best trusted j."""
     found: dict[int, Estimate] = {}
     best: int | None = None
@@ -173,8 +171,7 @@ def _scan(
             break
         j -= 1
     coarse = best is None or (
-        found[best].truncation * 16.0 < found[best].rounding
-        and found[best].error > RESOLUTION * abs(g)
+        found[best].truncation * 16.0 < found[best].rounding and found[best].error > RESOLUTION * abs(g)
     )
     if coarse:
         j = 1
@@ -197,9 +194,7 @@ def _agrees(e: Estimate, g: float, allowance: float) -> bool:
     return abs(g - e.value) <= e.error + allowance
 
 
-def kink_suspected(
-    fp1: float, fm1: float, fp2: float, fm2: float, f0: float, h: float, noise: float
-) -> bool:
+def kink_suspected(fp1: float, fm1: float, fp2: float, fm2: float, f0: float, h: float, noise: float) -> bool:
     """Second differences S(h) = (phi(h) + phi(-h) - 2 phi(0)) / h that do not scale like h.
 
     Smooth: S(h) = h phi'' + O(h^3), so S(2h) - 2 S(h) = h^3 phi'''' / 2, tiny. A corner at 0 with

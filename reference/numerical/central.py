@@ -120,7 +120,11 @@ def carrying(g: np.ndarray) -> np.ndarray:
 
 
 def _cheap_pass(
-    problem: Problem, t: int, idx: np.ndarray, h: np.ndarray, offsets: Sequence[tuple[int, int]],
+    problem: Problem,
+    t: int,
+    idx: np.ndarray,
+    h: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
     work: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """C(p + side 2^j h e_i) for every (j, side) in offsets: values and realised steps, (len, n)."""
@@ -258,9 +262,7 @@ def central_differences(
                 i = int(i)
                 line = CoordinateLine(problem, t, i, work)
                 gi = float(g[i]) if math.isfinite(g[i]) else math.nan
-                d = check_line(
-                    line, float(h_all[i]), levels or 2, noise, f0, centre, gi, allowance, bool(carries[i])
-                )
+                d = check_line(line, float(h_all[i]), levels or 2, noise, f0, centre, gi, allowance, bool(carries[i]))
                 val[i], err[i], used[i] = d.value, d.error, d.step
                 if d.kink is not None:
                     kinks[(t, i)] = d.kink

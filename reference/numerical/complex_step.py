@@ -38,9 +38,7 @@ def complex_step(target: Any) -> NumericGradient:
     values, errors, steps = [], [], []
     for t, p in enumerate(problem.params):
         flat = work[t].reshape(-1)
-        h = (2.0**STEP_EXPONENT) * power_of_two(
-            np.maximum(1.0, np.abs(p.astype(np.float64)))
-        ).reshape(-1)
+        h = (2.0**STEP_EXPONENT) * power_of_two(np.maximum(1.0, np.abs(p.astype(np.float64)))).reshape(-1)
         val = np.empty(p.size)
         for i in range(p.size):
             p0 = flat[i]

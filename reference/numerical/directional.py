@@ -113,7 +113,7 @@ class DirectionalCheck:
 
     @property
     def verdict(self) -> str:
-        """"pass", "fail" (beyond doubt: adaptive.refine), or "inconclusive" (``reason`` says why)."""
+        """ "pass", "fail" (beyond doubt: adaptive.refine), or "inconclusive" (``reason`` says why)."""
         if not math.isfinite(self.analytic):
             return "fail"
         if math.isnan(self.numeric) or self.reason:
@@ -124,8 +124,6 @@ class DirectionalCheck:
                         return "pass"
             return "inconclusive"
         return "pass" if abs(self.analytic - self.numeric) <= self.tolerance else "fail"
-
-
 
     def describe(self) -> str:
         where = f"dC/d{self.scope}" if self.tensor is not None else "dC/dp (all parameters)"
@@ -185,10 +183,7 @@ class DirectionalResult(VerdictFlags):
     @property
     def message(self) -> str:
         word = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[self.verdict]
-        lines = [
-            f"directional check {word} ({len(self.checks)} directions, "
-            f"{self.evaluations} cost evaluations)"
-        ]
+        lines = [f"directional check {word} ({len(self.checks)} directions, {self.evaluations} cost evaluations)"]
         lines += ["  " + n for n in self.nonfinite]
         ordered = self.failures + [c for c in self.checks if c.verdict != "fail"]
         lines += ["  " + c.describe() for c in ordered]
@@ -245,9 +240,7 @@ def directional_check(
                 only=tensor,
             )
             analytic, allowance = _inner(problem, d)
-            result = check_line(
-                DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance
-            )
+            result = check_line(DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance)
             name = "all parameters" if tensor is None else problem.names[tensor]
             checks.append(
                 DirectionalCheck(
@@ -302,9 +295,7 @@ class SlopeResult(VerdictFlags):
             f"observed order at the smallest resolvable step {observed} "
             f"(slopes {', '.join(f'{s:.2f}' for s in self.slopes)})"
         )
-        return text + (
-            f"; {self.kink.describe()} at some steps (left out)" if self.kink is not None else ""
-        )
+        return text + (f"; {self.kink.describe()} at some steps (left out)" if self.kink is not None else "")
 
     def __str__(self) -> str:
         return self.message
@@ -357,15 +348,8 @@ def taylor_slope_test(
         steps.append(t)
         remainders.append(r)
         floors.append(fl)
-    valid = [
-        r > 0 and r >= 64 * fl and not kk
-        for r, fl, kk in zip(remainders, floors, kinked, strict=True)
-    ]
-    slopes = [
-        math.log2(remainders[k] / remainders[k + 1])
-        for k in range(halvings)
-        if valid[k] and valid[k + 1]
-    ]
+    valid = [r > 0 and r >= 64 * fl and not kk for r, fl, kk in zip(remainders, floors, kinked, strict=True)]
+    slopes = [math.log2(remainders[k] / remainders[k + 1]) for k in range(halvings) if valid[k] and valid[k + 1]]
     expected = 3 if symmetric else 2
     if slopes and slopes[-1] >= expected - 0.5:
         verdict = "pass"

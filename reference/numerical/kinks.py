@@ -38,9 +38,7 @@ class Kink:
         return f"kink within step at {where}"
 
 
-def _first(
-    mask_per_layer: Sequence[np.ndarray], layers: Sequence[int], at_point: bool
-) -> Kink | None:
+def _first(mask_per_layer: Sequence[np.ndarray], layers: Sequence[int], at_point: bool) -> Kink | None:
     for mask, layer in zip(mask_per_layer, layers, strict=True):
         hits = np.argwhere(mask)
         if hits.size:
@@ -49,9 +47,7 @@ def _first(
     return None
 
 
-def crossing_inside(
-    centre: Sequence[np.ndarray], end: Sequence[np.ndarray], layers: Sequence[int]
-) -> Kink | None:
+def crossing_inside(centre: Sequence[np.ndarray], end: Sequence[np.ndarray], layers: Sequence[int]) -> Kink | None:
     """A unit with z != 0 at the centre whose sign differs at the end of the step."""
     masks = [(c != 0) & (np.sign(e) != np.sign(c)) for c, e in zip(centre, end, strict=True)]
     return _first(masks, layers, at_point=False)

@@ -61,9 +61,7 @@ class Line:
 class CoordinateLine(Line):
     """t -> p + t e_i for entry ``index`` (flat) of tensor ``tensor``."""
 
-    def __init__(
-        self, problem: Problem, tensor: int, index: int, work: list[np.ndarray] | None = None
-    ) -> None:
+    def __init__(self, problem: Problem, tensor: int, index: int, work: list[np.ndarray] | None = None) -> None:
         self.problem = problem
         self.work = work if work is not None else [p.copy() for p in problem.params]
         self.flat = self.work[tensor].reshape(-1)
@@ -120,7 +118,12 @@ class LineDerivative:
 
 
 def needs_refining(
-    value: float, error: float, truncation: float, rounding: float, g: float, allowance: float,
+    value: float,
+    error: float,
+    truncation: float,
+    rounding: float,
+    g: float,
+    allowance: float,
     carries: bool,
 ) -> bool:
     """Whether the cheap estimate leaves the entry unsettled: not finite, disagreeing with g, or
@@ -150,9 +153,7 @@ def _central(table: StepTable, levels: int) -> tuple[float, float, float, float]
     return float(ex.best), float(ex.truncation) + rounding, float(ex.truncation), rounding
 
 
-def _one_sided(
-    line: Line, side: float, h: float, levels: int, noise: float, f0: float
-) -> tuple[float, float]:
+def _one_sided(line: Line, side: float, h: float, levels: int, noise: float, f0: float) -> tuple[float, float]:
     quotients = np.empty(levels)
     inv_steps = np.empty(levels)
     for k in range(levels):
@@ -247,9 +248,7 @@ def differentiate(
             ends = [line.probe(step * span), line.probe(-step * span)]
             if all(crossing_inside(centre, e, layers) is None for e in ends):
                 value, error, _, _ = _central(StepTable(line, step, noise, f0), levels)
-                return LineDerivative(
-                    value, error, step, KinkReport(kink, step, value, error, value, error)
-                )
+                return LineDerivative(value, error, step, KinkReport(kink, step, value, error, value, error))
     sides: list[tuple[float, float]] = []
     for side in (-1.0, 1.0):
         step = h
@@ -261,6 +260,4 @@ def differentiate(
             step /= 2.0
         sides.append(estimate)
     (left, left_err), (right, right_err) = sides
-    return LineDerivative(
-        float("nan"), float("inf"), h, KinkReport(kink, None, left, left_err, right, right_err)
-    )
+    return LineDerivative(float("nan"), float("inf"), h, KinkReport(kink, None, left, left_err, right, right_err))

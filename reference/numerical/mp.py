@@ -80,16 +80,12 @@ def mp_ground_truth(
             relu = [i for i, a in enumerate(acts) if a == "relu"]
 
             def cost(ps: list[np.ndarray]) -> Any:
-                return engine.evaluate_cost(
-                    ps[0::2], ps[1::2], x, y, acts, case.cost, case.reduction
-                )
+                return engine.evaluate_cost(ps[0::2], ps[1::2], x, y, acts, case.cost, case.reduction)
 
             def probe(ps: list[np.ndarray]) -> list[np.ndarray]:
                 z, _ = engine.feedforward(ps[0::2], ps[1::2], x, acts)
                 return [
-                    np.sign(np.asarray([float(mpmath.sign(v)) for v in z[i].reshape(-1)])).reshape(
-                        z[i].shape
-                    )
+                    np.sign(np.asarray([float(mpmath.sign(v)) for v in z[i].reshape(-1)])).reshape(z[i].shape)
                     for i in relu
                 ]
 
@@ -135,13 +131,9 @@ def mp_ground_truth(
                             f"(bound {mpmath.nstr(bound, 3)})"
                         )
                     worst = max(worst, float(gap / max(abs(r), mpmath.mpf(10) ** -300)))
-    rounded = [
-        np.vectorize(float, otypes=[np.float64])(e) if e.size else np.zeros(e.shape) for e in exact
-    ]
+    rounded = [np.vectorize(float, otypes=[np.float64])(e) if e.size else np.zeros(e.shape) for e in exact]
     # rounding an mpf to float64 errs by <= half an ulp: 2^-53 |value|
     errors = [np.abs(r) * 2.0**-53 for r in rounded]
     steps = [np.zeros(r.shape) for r in rounded]
     numeric = NumericGradient(f"mpmath ({digits} digits)", rounded, errors, steps, noise=0.0)
-    return MpGroundTruth(
-        digits, exact, numeric, confirm and not unconfirmed, worst, unconfirmed, kinks
-    )
+    return MpGroundTruth(digits, exact, numeric, confirm and not unconfirmed, worst, unconfirmed, kinks)

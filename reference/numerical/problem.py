@@ -84,8 +84,7 @@ def to_float(value: Any) -> float:
         return value
     if isinstance(value, complex | np.complexfloating):
         raise TypeError(
-            f"cost(params) must return a real scalar, got complex {value!r} (pass a complex cost as "
-            "complex_cost=)"
+            f"cost(params) must return a real scalar, got complex {value!r} (pass a complex cost as complex_cost=)"
         )
     try:
         array = np.asarray(value)
@@ -93,17 +92,11 @@ def to_float(value: Any) -> float:
         item = getattr(value, "item", None)
         if callable(item):
             return to_float(item())
-        raise TypeError(
-            f"cost(params) must return a real scalar, got {type(value).__name__}"
-        ) from None
+        raise TypeError(f"cost(params) must return a real scalar, got {type(value).__name__}") from None
     if array.size != 1:
-        raise TypeError(
-            f"cost(params) must return a scalar, got an array of shape {array.shape}"
-        )
+        raise TypeError(f"cost(params) must return a scalar, got an array of shape {array.shape}")
     if array.dtype.kind not in "fiub":
-        raise TypeError(
-            f"cost(params) must return a real scalar, got {type(value).__name__} of dtype {array.dtype}"
-        )
+        raise TypeError(f"cost(params) must return a real scalar, got {type(value).__name__} of dtype {array.dtype}")
     return float(array.reshape(()))
 
 
@@ -147,9 +140,7 @@ def from_callable(
     gradient's dtype (an assumption about a short computation; state yours when it is longer).
     """
     if not callable(cost):
-        raise TypeError(
-            f"cost must be callable as cost(params) -> float, got {type(cost).__name__}"
-        )
+        raise TypeError(f"cost must be callable as cost(params) -> float, got {type(cost).__name__}")
     if isinstance(params, np.ndarray) or not isinstance(params, Sequence) or len(params) == 0:
         raise TypeError("params must be a non-empty list of arrays (one per parameter tensor)")
     arrays = [np.asarray(p) for p in params]
@@ -161,9 +152,7 @@ def from_callable(
         raise ValueError(f"gradient has {len(grads)} tensors, but params has {len(own)}")
     for t, (g, p) in enumerate(zip(grads, own, strict=True)):
         if g.shape != p.shape:
-            raise ValueError(
-                f"gradient[{t}] has shape {g.shape}, but params[{t}] has shape {p.shape}"
-            )
+            raise ValueError(f"gradient[{t}] has shape {g.shape}, but params[{t}] has shape {p.shape}")
     analytic_dtype = _float_dtype(list(grads), "gradient")
     labels = tuple(names) if names is not None else tuple(f"params[{t}]" for t in range(len(own)))
     if len(labels) != len(own):
@@ -173,15 +162,11 @@ def from_callable(
     ):
         raise ValueError(f"analytic_rtol must be a finite number >= 0, got {analytic_rtol!r}")
     rtol = (
-        DEFAULT_ANALYTIC_GAMMA * machine_epsilon(analytic_dtype) / 2
-        if analytic_rtol is None
-        else float(analytic_rtol)
+        DEFAULT_ANALYTIC_GAMMA * machine_epsilon(analytic_dtype) / 2 if analytic_rtol is None else float(analytic_rtol)
     )
     _finite(own, [f"params[{t}]" for t in range(len(own))])
     # over finite entries only: an inf in g must fail at its entry, not widen every tolerance
-    allowance = tuple(
-        rtol * float(np.max(np.abs(np.where(np.isfinite(g), g, 0.0)), initial=0.0)) for g in grads
-    )
+    allowance = tuple(rtol * float(np.max(np.abs(np.where(np.isfinite(g), g, 0.0)), initial=0.0)) for g in grads)
     return Problem(
         params=own,
         names=labels,
@@ -209,9 +194,7 @@ def _output_magnitude(case: Any, z_L: np.ndarray, a_L: np.ndarray, y: np.ndarray
     return ay * np.abs(sigma_prime(case.activations[-1], z_L))
 
 
-def analytic_allowance(
-    case: Any, z: Sequence[np.ndarray], a: Sequence[np.ndarray], y: np.ndarray
-) -> list[float]:
+def analytic_allowance(case: Any, z: Sequence[np.ndarray], a: Sequence[np.ndarray], y: np.ndarray) -> list[float]:
     """Per-tensor rounding allowance of a gradient computed from the network's equations (an error
     model, not a proven bound); it applies to backprop and to complex step (forward mode) alike.
 
@@ -257,10 +240,7 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
 
     if x is not None or y is not None:
         if not hasattr(target, "case"):
-            raise TypeError(
-                "x and y are given, so target must be a reference Network, "
-                f"got {type(target).__name__}"
-            )
+            raise TypeError(f"x and y are given, so target must be a reference Network, got {type(target).__name__}")
         target = target.case(x, y)
     case = reference.validate(target)
     f64 = np.dtype(np.float64)
@@ -355,9 +335,7 @@ def as_problem(target: Any, **kwargs: Any) -> Problem:
         return from_case(target, kwargs.pop("x", None), kwargs.pop("y", None))
     if callable(target):
         if "params" not in kwargs or "gradient" not in kwargs:
-            raise TypeError(
-                "a callable cost needs params=[arrays] and gradient=[arrays] or gradient=callable"
-            )
+            raise TypeError("a callable cost needs params=[arrays] and gradient=[arrays] or gradient=callable")
         return from_callable(target, kwargs.pop("params"), kwargs.pop("gradient"), **kwargs)
     raise TypeError(
         f"cannot check a {type(target).__name__}: pass a reference Case, a Network with x and y, "

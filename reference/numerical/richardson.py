@@ -41,9 +41,7 @@ def extrapolate(quotients: np.ndarray, power: int) -> Extrapolation:
     for j in range(1, levels):
         factor = 2.0 ** (power * j)
         previous = column[0]
-        column = [
-            column[k] + (column[k] - column[k + 1]) / (factor - 1.0) for k in range(len(column) - 1)
-        ]
+        column = [column[k] + (column[k] - column[k + 1]) / (factor - 1.0) for k in range(len(column) - 1)]
         unit = [unit[k] + (unit[k] - unit[k + 1]) / (factor - 1.0) for k in range(len(unit) - 1)]
     best = column[0]
     return Extrapolation(best, previous, np.abs(best - previous), unit[0])

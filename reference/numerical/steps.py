@@ -23,9 +23,7 @@ def power_of_two(x: np.ndarray | float) -> np.ndarray:
     return np.asarray(2.0 ** np.round(np.log2(np.asarray(x, dtype=np.float64))))
 
 
-def central_steps(
-    p: np.ndarray, dtype: np.dtype | str | type, exponent: float = 1.0 / 3.0
-) -> np.ndarray:
+def central_steps(p: np.ndarray, dtype: np.dtype | str | type, exponent: float = 1.0 / 3.0) -> np.ndarray:
     """h = 2^round(log2(eps^exponent * max(1, |p|))) for every entry of p.
 
     exponent 1/3 balances the central difference's truncation error (h^2 |C'''| / 6) against its

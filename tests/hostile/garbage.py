@@ -61,4 +61,3 @@ class AlwaysRaggedCost(Backprop):
         result = super().backprop(case)
         result["cost"] = RAGGED
         return result
-
