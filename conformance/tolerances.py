@@ -124,7 +124,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reference import Case, Forward, engine, validate
-from reference.activations import sigma_prime, softplus
+from reference.activations import ACTIVATION_RECORDS, BOUNDED, sigma_prime, softplus
 
 Array = np.ndarray
 
@@ -139,33 +139,20 @@ SMALLEST_SUBNORMAL: dict[str, float] = {"float64": 2.0**-1074, "float32": 2.0**-
 SAFETY = 4.0
 # exp, log1p, tanh and the divisions inside sigma: accurate to a few ulps of the result.
 ELEMENTARY_ULPS = 4.0
-# max |sigma'| and max |sigma''| over the real line: how a z error moves a and sigma'.
-LIPSCHITZ: dict[str, float] = {
-    "sigmoid": 0.25,
-    "tanh": 1.0,
-    "relu": 1.0,
-    "identity": 1.0,
-    "softplus": 1.0,
-}
+# The per-activation bounds of the error model, read from each activation's record in
+# reference/activations.py (where each number's derivation is written), for the elementwise
+# activations (softmax has its own bound in ``error_bounds``): max |sigma'| (LIPSCHITZ) and
+# max |sigma''| (SECOND_DERIVATIVE) over the real line, how a z error moves a and sigma'; and
+# the size of the quantities sigma' is built from (PRIME_SCALE), an absolute error of a few u
+# even where sigma' itself is tiny (0: sigma' is exact).
+LIPSCHITZ: dict[str, float] = {n: r.lipschitz for n, r in ACTIVATION_RECORDS.items() if r.lipschitz is not None}
 SECOND_DERIVATIVE: dict[str, float] = {
-    "sigmoid": 0.0963,  # max |s(1 - s)(1 - 2s)| = 1 / (6 sqrt 3)
-    "tanh": 0.7699,  # max |2t(1 - t^2)| = 4 / (3 sqrt 3)
-    "relu": 0.0,  # piecewise constant away from 0 (see ambiguous_relu)
-    "identity": 0.0,
-    "softplus": 0.25,  # softplus'' = sigmoid'
+    n: r.second_derivative for n, r in ACTIVATION_RECORDS.items() if r.second_derivative is not None
 }
-# sigma' built from quantities of size 1 (s(1 - s), 1 - t^2): an absolute error of a few u
-# even where sigma' itself is tiny. relu' and identity' are exact.
-PRIME_SCALE: dict[str, float] = {
-    "sigmoid": 1.0,
-    "tanh": 1.0,
-    "relu": 0.0,
-    "identity": 0.0,
-    "softplus": 1.0,
-}
+PRIME_SCALE: dict[str, float] = {n: r.prime_scale for n, r in ACTIVATION_RECORDS.items() if r.prime_scale is not None}
 # Outputs bounded by 1 whose residual a - y may be formed through the complement 1 - a
 # (as the reference does, to keep saturated outputs exact): see ``complement_bound``.
-BOUNDED_OUTPUTS = frozenset({"sigmoid", "tanh", "softmax"})
+BOUNDED_OUTPUTS = BOUNDED
 
 __all__ = [
     "SAFETY",

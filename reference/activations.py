@@ -22,14 +22,14 @@ unchanged, so the default path costs one truth test.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from . import _ops
 from ._ops import Array
 
-ACTIVATIONS: tuple[str, ...] = ("sigmoid", "tanh", "relu", "identity", "softplus", "softmax")
-OUTPUT_ONLY: frozenset[str] = frozenset({"softmax"})
 # The conventions an implementation may declare, and the contract's defaults (module docstring).
 CONVENTION_DEFAULTS: dict[str, float | None] = {"relu_prime_at_zero": 0.0, "softplus_threshold": None}
 
@@ -157,22 +157,96 @@ def log_softmax(z: Array) -> Array:
     return shifted - _ops.log1p(rest)
 
 
-SIGMA: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "relu": relu,
-    "identity": identity,
-    "softplus": softplus,
-    "softmax": softmax,
-}
+@dataclass(frozen=True)
+class Activation:
+    """One activation and the facts every layer needs about it, kept together.
 
-SIGMA_PRIME: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": sigmoid_prime,
-    "tanh": tanh_prime,
-    "relu": relu_prime,
-    "identity": identity_prime,
-    "softplus": softplus_prime,
-}
+    The other layers keep their own tables where they must (SymPy expressions, the PyTorch
+    adapter, the Node example, the golden vectors' recipes); tests/test_activation_tables.py
+    fails when one of them misses an activation listed here. The bounds feed the rounding-error
+    model in conformance/tolerances.py; None where the activation is not elementwise (softmax
+    enters equation 1 through its Jacobian, and the error model treats it separately).
+    """
+
+    name: str
+    sigma: Callable[[Array], Array]
+    sigma_prime: Callable[[Array], Array] | None  # None: no elementwise derivative (a Jacobian)
+    output_only: bool = False  # allowed in the output layer only
+    bounded: bool = False  # |sigma(z)| <= 1 for every z: the residual a - y may go through 1 - a
+    nonnegative: bool = False  # sigma(z) >= 0 for every z
+    kinks: tuple[float, ...] = ()  # the z where sigma' jumps (a convention picks sigma' there)
+    lipschitz: float | None = None  # max |sigma'| over the real line: how a z error moves a
+    second_derivative: float | None = None  # max |sigma''| over the real line: how it moves sigma'
+    # The size of the quantities sigma' may be built from (s(1 - s), 1 - t^2): an absolute error
+    # of a few u times this, even where sigma' itself is tiny. 0: sigma' is exact.
+    prime_scale: float | None = None
+
+    @property
+    def elementwise(self) -> bool:
+        """sigma acts on each unit alone, so sigma'(z) is a factor, not a Jacobian."""
+        return self.sigma_prime is not None
+
+
+ACTIVATION_RECORDS: Mapping[str, Activation] = MappingProxyType(
+    {
+        record.name: record
+        for record in (
+            Activation(
+                "sigmoid",
+                sigmoid,
+                sigmoid_prime,
+                nonnegative=True,
+                bounded=True,
+                lipschitz=0.25,  # sigma'(0) = 1/4
+                second_derivative=0.0963,  # max |s(1 - s)(1 - 2s)| = 1 / (6 sqrt 3)
+                prime_scale=1.0,  # s(1 - s)
+            ),
+            Activation(
+                "tanh",
+                tanh,
+                tanh_prime,
+                bounded=True,
+                lipschitz=1.0,  # tanh'(0) = 1
+                second_derivative=0.7699,  # max |2t(1 - t^2)| = 4 / (3 sqrt 3)
+                prime_scale=1.0,  # 1 - t^2
+            ),
+            Activation(
+                "relu",
+                relu,
+                relu_prime,
+                nonnegative=True,
+                kinks=(0.0,),
+                lipschitz=1.0,  # relu' is 0 or 1
+                second_derivative=0.0,  # piecewise constant away from 0 (see ambiguous_relu)
+                prime_scale=0.0,  # relu' is exact
+            ),
+            Activation(
+                "identity",
+                identity,
+                identity_prime,
+                lipschitz=1.0,  # identity' = 1
+                second_derivative=0.0,
+                prime_scale=0.0,  # identity' is exact
+            ),
+            Activation(
+                "softplus",
+                softplus,
+                softplus_prime,
+                nonnegative=True,
+                lipschitz=1.0,  # softplus' = sigmoid, which tends to 1
+                second_derivative=0.25,  # softplus'' = sigmoid'
+                prime_scale=1.0,  # softplus' = sigmoid, of size 1
+            ),
+            Activation("softmax", softmax, None, output_only=True, bounded=True, nonnegative=True),
+        )
+    }
+)
+"""Every activation by name, in the order the suite lists them."""
+
+ACTIVATIONS: tuple[str, ...] = tuple(ACTIVATION_RECORDS)
+OUTPUT_ONLY: frozenset[str] = frozenset(n for n, r in ACTIVATION_RECORDS.items() if r.output_only)
+# Outputs bounded by 1 in magnitude, whatever z is.
+BOUNDED: frozenset[str] = frozenset(n for n, r in ACTIVATION_RECORDS.items() if r.bounded)
 
 
 # Below these z, e^{-z} overflows (float64: e^709.78; float32: e^88.72); margin of one unit.
@@ -231,7 +305,7 @@ def sigma(name: str, z: Array, conventions: Mapping[str, float] | None = None) -
     """a = sigma(z) for the activation called ``name``, under ``conventions`` (module docstring)."""
     if conventions and name == "softplus":
         return softplus(z, conventions.get("softplus_threshold"))
-    return SIGMA[name](z)
+    return ACTIVATION_RECORDS[name].sigma(z)
 
 
 def sigma_prime(name: str, z: Array, conventions: Mapping[str, float] | None = None) -> Array:
@@ -240,8 +314,9 @@ def sigma_prime(name: str, z: Array, conventions: Mapping[str, float] | None = N
         return relu_prime(z, conventions.get("relu_prime_at_zero", 0.0))
     if conventions and name == "softplus":
         return softplus_prime(z, conventions.get("softplus_threshold"))
-    if name == "softmax":
+    prime = ACTIVATION_RECORDS[name].sigma_prime
+    if prime is None:
         raise ValueError(
-            "softmax has no elementwise derivative; equation 1 applies its Jacobian through softmax_jacobian_t_dot"
+            f"{name} has no elementwise derivative; equation 1 applies its Jacobian through softmax_jacobian_t_dot"
         )
-    return SIGMA_PRIME[name](z)
+    return prime(z)

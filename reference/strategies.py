@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from .activations import ACTIVATIONS, OUTPUT_ONLY
+from .activations import ACTIVATIONS, BOUNDED, OUTPUT_ONLY
 from .case import DTYPES, Case
 from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
 
@@ -65,8 +65,6 @@ CLASSIC_REGIMES: tuple[str, ...] = ("small", "typical", "saturating", "zeros", "
 HIDDEN_ACTIVATIONS: tuple[str, ...] = tuple(a for a in ACTIVATIONS if a not in OUTPUT_ONLY)
 # Sizes where kernels typically change path (vector widths, tiles, warps): drawn on purpose.
 BOUNDARY_SIZES: tuple[int, ...] = (1, 2, 15, 16, 17, 31, 32, 33, 64)
-# Outputs bounded by 1 in magnitude, whatever z is (the scaled regime's running scale).
-_BOUNDED = frozenset({"sigmoid", "tanh", "softmax"})
 WIDE_SHARE = 0.3  # in the "wide" regime, each layer is wide with at least this probability
 # What the targets may be: "any" (every target the cost allows), "one_hot" (class labels only).
 TARGETS: tuple[str, ...] = ("any", "one_hot")
@@ -207,7 +205,7 @@ def _scaled(
         w *= 10.0 ** (target - running) / np.abs(w).sum(axis=1, keepdims=True).max()
         weights.append(w)
         biases.append(rng.standard_normal(n) * 10.0**target / 4)
-        running = min(target, 0.0) if name in _BOUNDED else target
+        running = min(target, 0.0) if name in BOUNDED else target  # |a| <= 1 whatever z is
     return weights, biases, x
 
 
