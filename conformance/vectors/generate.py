@@ -23,13 +23,16 @@ import numpy as np
 
 import reference
 from reference import engine, precision
+from reference.activations import ACTIVATION_RECORDS
 
 from ..contract import CONTRACT_VERSION, dumps, encode_case
 from ..tolerances import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_relu, error_bounds, tolerance, with_dtype
 from .verify import MANIFEST, sha256
 
 DIGITS = 50
-QUANTUM = 2.0**-10
+# Every input, weight, bias and soft target is a multiple of this: exact in float32 as in
+# float64, and short in JSON.
+INPUT_GRID = 2.0**-10
 GENERATOR = "python -m conformance.vectors generate"
 _RETRIES = 20
 _AGREES = "reference.backprop in this dtype agrees with the 50-digit values within the tolerance"
@@ -40,19 +43,19 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class VectorSpec:
-    """One golden vector's recipe."""
+    """One golden vector's recipe: everything its file is a pure function of."""
 
-    id: str
-    description: str
-    sizes: tuple[int, ...]
-    activations: tuple[str, ...]
+    id: str  # the file name without .json; ends in -f64 or -f32, the dtype
+    description: str  # one line for a reader of the file
+    sizes: tuple[int, ...]  # (n_1, ..., n_L)
+    activations: tuple[str, ...]  # sigma of layers 2..L
     cost: str
-    reduction: str
-    dtype: str
-    m: int
-    seed: int
+    reduction: str  # "mean" or "sum" over the batch
+    dtype: str  # "float64" or "float32", of the case's arrays
+    m: int  # samples in the batch
+    seed: int  # the first seed tried; build_vector steps by _SEED_STRIDE past ambiguous cases
     weight_scale: float = 1.0  # times 1/sqrt(n_{l-1}); large values saturate sigmoid and tanh
-    bias_scale: float = 1.0
+    bias_scale: float = 1.0  # the biases' standard deviation
     zero_units: tuple[tuple[int, int], ...] = ()  # (layer, unit): zero weight row and bias, so z = 0 exactly
     onehot: bool = False  # log_likelihood targets one-hot instead of soft
     regimes: tuple[str, ...] = field(default=())
@@ -105,171 +108,174 @@ def _grid() -> Iterator[VectorSpec]:
 
 
 def _regimes() -> Iterator[VectorSpec]:
-    """The regimes the issue names: square, deep, width 1, batch 1, saturated, exact-zero relu."""
-    deep_square = (4, 4, 4, 4, 4, 4)
+    """The regimes the issue names: square, deep, width 1, batch 1, saturated, exact-zero relu.
+
+    One VectorSpec per vector, every field by name (their meaning: ``VectorSpec``). The first
+    five come in both dtypes, float64 first; the rest in the one dtype their id ends with.
+    """
     for dtype, short in (("float64", "f64"), ("float32", "f32")):
         yield VectorSpec(
-            f"deep-square-{short}",
-            f"6 square layers of width 4 (L = 6), {dtype}",
-            deep_square,
-            ("tanh", "relu", "sigmoid", "softplus", "identity"),
-            "quadratic",
-            "mean",
-            dtype,
-            3,
-            2000,
+            id=f"deep-square-{short}",
+            description=f"6 square layers of width 4 (L = 6), {dtype}",
+            sizes=(4, 4, 4, 4, 4, 4),
+            activations=("tanh", "relu", "sigmoid", "softplus", "identity"),
+            cost="quadratic",
+            reduction="mean",
+            dtype=dtype,
+            m=3,
+            seed=2000,
             regimes=("square", "deep"),
         )
         yield VectorSpec(
-            f"width-one-{short}",
-            f"every layer of width 1 (L = 5), {dtype}",
-            (1, 1, 1, 1, 1),
-            ("sigmoid", "tanh", "softplus", "sigmoid"),
-            "quadratic",
-            "mean",
-            dtype,
-            4,
-            2100,
+            id=f"width-one-{short}",
+            description=f"every layer of width 1 (L = 5), {dtype}",
+            sizes=(1, 1, 1, 1, 1),
+            activations=("sigmoid", "tanh", "softplus", "sigmoid"),
+            cost="quadratic",
+            reduction="mean",
+            dtype=dtype,
+            m=4,
+            seed=2100,
             regimes=("width1", "deep"),
         )
         yield VectorSpec(
-            f"batch-one-{short}",
-            f"a single sample (m = 1), cross_entropy, {dtype}",
-            (3, 5, 2),
-            ("tanh", "sigmoid"),
-            "cross_entropy",
-            "mean",
-            dtype,
-            1,
-            2200,
+            id=f"batch-one-{short}",
+            description=f"a single sample (m = 1), cross_entropy, {dtype}",
+            sizes=(3, 5, 2),
+            activations=("tanh", "sigmoid"),
+            cost="cross_entropy",
+            reduction="mean",
+            dtype=dtype,
+            m=1,
+            seed=2200,
             regimes=("batch1",),
         )
         yield VectorSpec(
-            f"saturated-sigmoid-{short}",
-            f"sigmoid and tanh saturated (|z| up to ~30), output included, {dtype}",
-            (3, 4, 4, 2),
-            ("sigmoid", "tanh", "sigmoid"),
-            "quadratic",
-            "sum",
-            dtype,
-            3,
-            2300,
+            id=f"saturated-sigmoid-{short}",
+            description=f"sigmoid and tanh saturated (|z| up to ~30), output included, {dtype}",
+            sizes=(3, 4, 4, 2),
+            activations=("sigmoid", "tanh", "sigmoid"),
+            cost="quadratic",
+            reduction="sum",
+            dtype=dtype,
+            m=3,
+            seed=2300,
             weight_scale=12.0,
             bias_scale=4.0,
             regimes=("saturating",),
         )
         yield VectorSpec(
-            f"relu-zeros-{short}",
-            f"relu pre-activations exactly 0 in hidden and output layers (relu'(0) = 0), {dtype}",
-            (3, 4, 4, 3),
-            ("relu", "relu", "relu"),
-            "quadratic",
-            "mean",
-            dtype,
-            3,
-            2400,
+            id=f"relu-zeros-{short}",
+            description=f"relu pre-activations exactly 0 in hidden and output layers (relu'(0) = 0), {dtype}",
+            sizes=(3, 4, 4, 3),
+            activations=("relu", "relu", "relu"),
+            cost="quadratic",
+            reduction="mean",
+            dtype=dtype,
+            m=3,
+            seed=2400,
             zero_units=((2, 1), (3, 0), (3, 3), (4, 2)),
             regimes=("zeros",),
         )
     yield VectorSpec(
-        "deep-mixed-log-likelihood-sum-f64",
-        "7 non-square layers ending in softmax, log_likelihood, sum",
-        (5, 3, 4, 2, 6, 3, 4),
-        ("sigmoid", "relu", "tanh", "softplus", "identity", "softmax"),
-        "log_likelihood",
-        "sum",
-        "float64",
-        3,
-        2500,
+        id="deep-mixed-log-likelihood-sum-f64",
+        description="7 non-square layers ending in softmax, log_likelihood, sum",
+        sizes=(5, 3, 4, 2, 6, 3, 4),
+        activations=("sigmoid", "relu", "tanh", "softplus", "identity", "softmax"),
+        cost="log_likelihood",
+        reduction="sum",
+        dtype="float64",
+        m=3,
+        seed=2500,
         regimes=("deep",),
     )
     yield VectorSpec(
-        "square-bottleneck-width-one-f64",
-        "a width-1 bottleneck between square layers",
-        (3, 3, 1, 3, 3),
-        ("tanh", "identity", "softplus", "tanh"),
-        "quadratic",
-        "sum",
-        "float64",
-        2,
-        2600,
+        id="square-bottleneck-width-one-f64",
+        description="a width-1 bottleneck between square layers",
+        sizes=(3, 3, 1, 3, 3),
+        activations=("tanh", "identity", "softplus", "tanh"),
+        cost="quadratic",
+        reduction="sum",
+        dtype="float64",
+        m=2,
+        seed=2600,
         regimes=("width1", "square"),
     )
     yield VectorSpec(
-        "batch-one-softmax-log-likelihood-f32",
-        "m = 1, softmax output, log_likelihood, float32",
-        (4, 3, 5),
-        ("relu", "softmax"),
-        "log_likelihood",
-        "sum",
-        "float32",
-        1,
-        2700,
+        id="batch-one-softmax-log-likelihood-f32",
+        description="m = 1, softmax output, log_likelihood, float32",
+        sizes=(4, 3, 5),
+        activations=("relu", "softmax"),
+        cost="log_likelihood",
+        reduction="sum",
+        dtype="float32",
+        m=1,
+        seed=2700,
         onehot=True,
         regimes=("batch1",),
     )
     yield VectorSpec(
-        "saturated-softmax-log-likelihood-f64",
-        "softmax logits spread over ~40, log_likelihood",
-        (3, 4, 5),
-        ("tanh", "softmax"),
-        "log_likelihood",
-        "mean",
-        "float64",
-        3,
-        2800,
+        id="saturated-softmax-log-likelihood-f64",
+        description="softmax logits spread over ~40, log_likelihood",
+        sizes=(3, 4, 5),
+        activations=("tanh", "softmax"),
+        cost="log_likelihood",
+        reduction="mean",
+        dtype="float64",
+        m=3,
+        seed=2800,
         weight_scale=15.0,
         regimes=("saturating",),
     )
     yield VectorSpec(
-        "saturated-softmax-quadratic-f32",
-        "softmax logits spread over ~40, quadratic cost, float32",
-        (3, 4, 5),
-        ("sigmoid", "softmax"),
-        "quadratic",
-        "mean",
-        "float32",
-        3,
-        2900,
+        id="saturated-softmax-quadratic-f32",
+        description="softmax logits spread over ~40, quadratic cost, float32",
+        sizes=(3, 4, 5),
+        activations=("sigmoid", "softmax"),
+        cost="quadratic",
+        reduction="mean",
+        dtype="float32",
+        m=3,
+        seed=2900,
         weight_scale=20.0,
         regimes=("saturating",),
     )
     yield VectorSpec(
-        "saturated-cross-entropy-hidden-f64",
-        "saturated hidden layers under a moderate cross_entropy output",
-        (4, 5, 3),
-        ("tanh", "sigmoid"),
-        "cross_entropy",
-        "sum",
-        "float64",
-        4,
-        3000,
+        id="saturated-cross-entropy-hidden-f64",
+        description="saturated hidden layers under a moderate cross_entropy output",
+        sizes=(4, 5, 3),
+        activations=("tanh", "sigmoid"),
+        cost="cross_entropy",
+        reduction="sum",
+        dtype="float64",
+        m=4,
+        seed=3000,
         weight_scale=10.0,
         bias_scale=0.25,
         regimes=("saturating",),
     )
     yield VectorSpec(
-        "large-batch-sum-f64",
-        "m = 16 samples, sum reduction (the factor-of-m bugs)",
-        (3, 4, 2),
-        ("softplus", "tanh"),
-        "quadratic",
-        "sum",
-        "float64",
-        16,
-        3100,
+        id="large-batch-sum-f64",
+        description="m = 16 samples, sum reduction (the factor-of-m bugs)",
+        sizes=(3, 4, 2),
+        activations=("softplus", "tanh"),
+        cost="quadratic",
+        reduction="sum",
+        dtype="float64",
+        m=16,
+        seed=3100,
         regimes=("batch",),
     )
     yield VectorSpec(
-        "large-batch-mean-f32",
-        "m = 16 samples, mean reduction, float32",
-        (3, 4, 2),
-        ("relu", "sigmoid"),
-        "quadratic",
-        "mean",
-        "float32",
-        16,
-        3200,
+        id="large-batch-mean-f32",
+        description="m = 16 samples, mean reduction, float32",
+        sizes=(3, 4, 2),
+        activations=("relu", "sigmoid"),
+        cost="quadratic",
+        reduction="mean",
+        dtype="float32",
+        m=16,
+        seed=3200,
         regimes=("batch",),
     )
 
@@ -333,7 +339,7 @@ def specs() -> list[VectorSpec]:
 
 
 def _quantize(values: Array) -> Array:
-    return np.round(values / QUANTUM) * QUANTUM
+    return np.round(values / INPUT_GRID) * INPUT_GRID
 
 
 def _targets(spec: VectorSpec, rng: np.random.Generator) -> Array:
@@ -341,9 +347,9 @@ def _targets(spec: VectorSpec, rng: np.random.Generator) -> Array:
     if spec.cost == "log_likelihood" or (out == "softmax" and spec.cost == "quadratic"):
         if spec.onehot:
             return np.eye(n_L)[rng.integers(0, n_L, spec.m)]
-        counts = rng.multinomial(int(1 / QUANTUM), rng.dirichlet(np.ones(n_L)), spec.m)
-        return counts * QUANTUM  # probability vectors summing to exactly 1
-    if out in ("sigmoid", "relu", "softplus"):
+        counts = rng.multinomial(int(1 / INPUT_GRID), rng.dirichlet(np.ones(n_L)), spec.m)
+        return counts * INPUT_GRID  # probability vectors summing to exactly 1
+    if ACTIVATION_RECORDS[out].nonnegative:
         return _quantize(rng.uniform(0.0, 1.0, (spec.m, n_L)))
     return _quantize(rng.uniform(-1.0, 1.0, (spec.m, n_L)))
 

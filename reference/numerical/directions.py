@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 DEFAULT_FLOOR = 0.25
-QUANTUM = 2.0**13  # components are multiples of 2^-13: at most 16 significant bits below 8
+COMPONENT_DENOMINATOR = 2.0**13  # components are multiples of 1 / this, 2^-13: at most 16 significant bits below 8
 
 
 def _power_of_two_scale(p: np.ndarray) -> np.ndarray:
@@ -41,7 +41,7 @@ def signed_gaussian_direction(
             out.append(np.zeros(p.shape, dtype=p.dtype))
             continue
         z = rng.standard_normal(p.shape)
-        mag = np.round(np.maximum(np.abs(z), floor) * QUANTUM) / QUANTUM
+        mag = np.round(np.maximum(np.abs(z), floor) * COMPONENT_DENOMINATOR) / COMPONENT_DENOMINATOR
         out.append((np.copysign(mag, z) * _power_of_two_scale(p)).astype(p.dtype))
     return out
 
@@ -54,7 +54,7 @@ def relative_direction(params: Sequence[np.ndarray], seed: int) -> list[np.ndarr
     out = []
     for p in params:
         z = rng.standard_normal(p.shape)
-        mag = np.round(np.maximum(np.abs(z), DEFAULT_FLOOR) * QUANTUM) / QUANTUM
+        mag = np.round(np.maximum(np.abs(z), DEFAULT_FLOOR) * COMPONENT_DENOMINATOR) / COMPONENT_DENOMINATOR
         a = np.abs(p.astype(np.float64))
         mantissa, exponent = np.frexp(np.where(a > 0, a, 1.0))
         scale = np.ldexp(1.0, exponent - (mantissa < np.sqrt(0.5)))
