@@ -96,3 +96,37 @@ def test_complex_step_of_sigma_gives_sigma_prime(name: str) -> None:
     np.testing.assert_allclose(
         activations.sigma(name, z + 1j * h).imag / h, activations.sigma_prime(name, z), rtol=1e-14
     )
+
+
+RECORDS = activations.ACTIVATION_RECORDS
+ELEMENTWISE = [name for name, record in RECORDS.items() if record.elementwise]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_the_records_bounds_are_the_maxima_of_sigma_prime_and_sigma_second(name: str) -> None:
+    # The error model (conformance/tolerances.py) needs upper bounds; they are also tight, so
+    # a wrong record (a bound from another activation, a lost factor) fails either way.
+    record = RECORDS[name]
+    assert record.lipschitz is not None and record.second_derivative is not None and record.prime_scale is not None
+    h = 1e-5
+    z = np.linspace(-40.0, 40.0, 160_001)
+    for kink in record.kinks:
+        z = z[np.abs(z - kink) > 2 * h]  # sigma'' is a Dirac there: no bound applies
+    prime = activations.sigma_prime(name, z)
+    second = (activations.sigma_prime(name, z + h) - activations.sigma_prime(name, z - h)) / (2 * h)
+    assert np.max(np.abs(prime)) <= record.lipschitz
+    assert np.max(np.abs(prime)) >= 0.999 * record.lipschitz
+    assert np.max(np.abs(second)) <= record.second_derivative * (1 + 1e-6)
+    assert np.max(np.abs(second)) >= 0.999 * record.second_derivative
+
+
+@pytest.mark.parametrize("name", list(RECORDS))
+def test_the_records_range_and_kinks(name: str) -> None:
+    record = RECORDS[name]
+    z = np.random.default_rng(0).normal(0.0, 30.0, (200, 5))
+    a = activations.sigma(name, z)
+    assert (np.max(np.abs(a)) <= 1.0) == record.bounded
+    assert (np.min(a) >= 0.0) == record.nonnegative
+    for kink in record.kinks:
+        left, right = activations.sigma_prime(name, np.array([kink - 1e-9, kink + 1e-9]))
+        assert left != right, f"{name}' is continuous at its kink {kink}"
