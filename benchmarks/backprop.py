@@ -33,7 +33,7 @@ class Size:
     loop: bool = True  # the per-sample loop takes seconds per call at the largest size
 
 
-def peers_for(problem: problems.Problem) -> tuple[dict[str, Callable[[], object]], list[str]]:
+def peers_for(problem: problems.Workload) -> tuple[dict[str, Callable[[], object]], list[str]]:
     """The timed callables for one problem, and notes on peers that were left out."""
     notes: list[str] = []
     p64 = problem.astype("float64")

@@ -49,7 +49,7 @@ def _modules() -> tuple[Any, Any, Any] | None:
     return gradcheck, directional_check, large_model_check
 
 
-def torch_gradcheck(problem: problems.Problem, fast: bool) -> Callable[[], bool]:
+def torch_gradcheck(problem: problems.Workload, fast: bool) -> Callable[[], bool]:
     import torch
     import torch.nn.functional as F
 

@@ -26,7 +26,7 @@ from . import problems
 from .peers import numpy_pass
 
 
-def must_hold(problem: problems.Problem) -> dict[str, int]:
+def must_hold(problem: problems.Workload) -> dict[str, int]:
     """Bytes of every array the pass cannot do without, by kind."""
     item = problem.x.dtype.itemsize
     m = problem.batch
@@ -60,7 +60,7 @@ def traced_peak(fn: Callable[[], object]) -> int:
     return peak - before
 
 
-def run(problem: problems.Problem) -> dict[str, Any]:
+def run(problem: problems.Workload) -> dict[str, Any]:
     case = problem.case()
     reference.backprop(case)  # warm-up: first-call allocations of caches are not the pass's
     required = must_hold(problem)

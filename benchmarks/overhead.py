@@ -50,7 +50,7 @@ def _guard() -> None:
         pass
 
 
-def parts(problem: problems.Problem) -> dict[str, Callable[[], object]]:
+def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
     case = problem.case()
     c = reference.validate(case)
     acts = c.activations
@@ -110,7 +110,7 @@ def parts(problem: problems.Problem) -> dict[str, Callable[[], object]]:
     return timed
 
 
-def profile(problem: problems.Problem, prepared: bool = False) -> list[dict[str, Any]]:
+def profile(problem: problems.Workload, prepared: bool = False) -> list[dict[str, Any]]:
     """The functions reference.backprop (or the prepared pass) spends its own time in, on the CPU clock."""
     case = problem.case()
     net = reference.prepare(case)
@@ -143,7 +143,7 @@ def profile(problem: problems.Problem, prepared: bool = False) -> list[dict[str,
     return rows[:PROFILE_TOP]
 
 
-def run(problem: problems.Problem, rounds: int, min_sample_s: float, seed: int = 0) -> dict[str, Any]:
+def run(problem: problems.Workload, rounds: int, min_sample_s: float, seed: int = 0) -> dict[str, Any]:
     """Median time of every part (call inside ``threads.single_thread()``), the gap, a profile."""
     timings = timing.interleaved(parts(problem), rounds=rounds, min_sample_s=min_sample_s, seed=seed)
     med = {name: t.median for name, t in timings.items()}

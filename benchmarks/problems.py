@@ -15,7 +15,7 @@ from reference import Case
 
 
 @dataclass(frozen=True)
-class Problem:
+class Workload:
     """A network and batch in the engine's layout: weights[i] is (n_{i+2}, n_{i+1}), x (m, n_1)."""
 
     sizes: tuple[int, ...]
@@ -47,9 +47,9 @@ class Problem:
             self.y,
         )
 
-    def astype(self, dtype: str) -> Problem:
+    def astype(self, dtype: str) -> Workload:
         cast = [np.ascontiguousarray(a, dtype=dtype) for a in (self.x, self.y)]
-        return Problem(
+        return Workload(
             self.sizes,
             self.batch,
             dtype,
@@ -65,11 +65,11 @@ def n_params(sizes: tuple[int, ...] | list[int]) -> int:
     return sum(n * (n_prev + 1) for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True))
 
 
-def make(sizes: tuple[int, ...] | list[int], batch: int, dtype: str = "float64", seed: int = 0) -> Problem:
+def make(sizes: tuple[int, ...] | list[int], batch: int, dtype: str = "float64", seed: int = 0) -> Workload:
     sizes = tuple(int(n) for n in sizes)
     net = reference.Network.random(sizes, ("sigmoid",) * (len(sizes) - 1), seed=seed)
     rng = np.random.default_rng(seed + 1)
     x = rng.random((batch, sizes[0]))
     y = np.zeros((batch, sizes[-1]))
     y[np.arange(batch), rng.integers(0, sizes[-1], batch)] = 1.0
-    return Problem(sizes, batch, "float64", list(net.weights), list(net.biases), x, y).astype(dtype)
+    return Workload(sizes, batch, "float64", list(net.weights), list(net.biases), x, y).astype(dtype)

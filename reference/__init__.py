@@ -18,7 +18,7 @@ from .activations import ACTIVATIONS, sigma, sigma_prime
 from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, sgd_step, train
 from .case import DTYPES, Case, Forward, Network
 from .costs import COSTS, REDUCTIONS
-from .gradcheck import GradcheckResult, TensorReport, compare, gradcheck
+from .gradcheck import GradcheckResult, TensorReport, gradcheck, judge_gradient
 from .numerical import (
     DirectionalCheck,
     DirectionalResult,
@@ -55,7 +55,7 @@ __all__ = [
     "SlopeResult",
     "TensorReport",
     "central_differences",
-    "compare",
+    "judge_gradient",
     "complex_step",
     "directional_check",
     "from_callable",

@@ -194,7 +194,7 @@ def _kink_entry(report: KinkReport, analytic: float, allowance: float) -> tuple[
     return None
 
 
-def compare(problem: Problem, numeric: NumericGradient) -> GradcheckResult:
+def judge_gradient(problem: Problem, numeric: NumericGradient) -> GradcheckResult:
     """Judge problem.gradient against a numerical gradient (tolerances: module docstring)."""
     reports: list[TensorReport] = []
     notes: list[str] = list(numeric.notes)
@@ -322,13 +322,13 @@ def gradcheck(
     else:
         problem = as_problem(target, x=x, y=y)
     if method == "central":
-        return compare(problem, central_differences(problem, levels=levels, seed=seed))
+        return judge_gradient(problem, central_differences(problem, levels=levels, seed=seed))
     if method == "complex_step":
-        return compare(problem, complex_step(problem))
+        return judge_gradient(problem, complex_step(problem))
     if problem.case is None:
         raise TypeError("method 'mpmath' needs a reference case (the mpmath engine), not a callable")
     truth = mp_ground_truth(problem.case, digits=digits)
-    result = compare(problem, truth.numeric)
+    result = judge_gradient(problem, truth.numeric)
     if not truth.confirmed:
         return GradcheckResult(
             result.method,

@@ -20,8 +20,8 @@ DEPTHS: tuple[int, ...] = (3, 4, 5, 6, 7, 8)
 WIDTHS: tuple[int, ...] = (2, 3, 4, 5, 6)
 
 
-def architectures(quick: bool = False) -> list[tuple[int, ...]]:
-    """Depth at width 2, then width at 3 and 4 layers."""
+def bench_sizes(quick: bool = False) -> list[tuple[int, ...]]:
+    """The layer sizes timed: depth at width 2, then width at 3 and 4 layers."""
     depths = (3, 5, 8) if quick else DEPTHS
     widths = (2, 4, 6) if quick else WIDTHS
     out: list[tuple[int, ...]] = [(2,) * d for d in depths]
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--activation", default="sigmoid")
     parser.add_argument("--cost", default="quadratic")
     args = parser.parse_args(argv)
-    rows = measure(architectures(args.quick), args.activation, args.cost)
+    rows = measure(bench_sizes(args.quick), args.activation, args.cost)
     print(to_markdown(rows))
     return 0 if all(r["verdict"] == "proven" for r in rows) else 1
 

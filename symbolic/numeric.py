@@ -173,8 +173,8 @@ class CrossCheck:
         return not self.failures
 
 
-def compare(name: str, got: Any, want: Any, tol: float, label: str, n_layers: int) -> tuple[float, list[str]]:
-    """Normwise relative difference of ``got`` (the engine) from ``want`` (the chain rule).
+def check_field(name: str, got: Any, want: Any, tol: float, label: str, n_layers: int) -> tuple[float, list[str]]:
+    """Check one result field: normwise relative difference of ``got`` (the engine) from ``want`` (the chain rule).
 
     ``name`` is "cost", or "grad_weights"/"grad_biases"/"deltas" with got/want lists by layer.
     Returns (largest relative difference, failure messages).
@@ -218,7 +218,7 @@ def check_against(
     worst = 0.0
     failures: list[str] = []
     for name in ("cost", "grad_weights", "grad_biases", "deltas"):
-        err, fails = compare(name, engine_result[name], symbolic[name], tol, label, n_layers)
+        err, fails = check_field(name, engine_result[name], symbolic[name], tol, label, n_layers)
         worst = max(worst, err)
         failures += fails
     return worst, failures

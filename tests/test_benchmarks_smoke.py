@@ -161,7 +161,7 @@ CASES = [((5, 4, 3), 6), ((4, 6, 5, 3), 3), ((7, 3, 4, 2, 3), 5)]
 
 
 def _truth(
-    problem: problems.Problem,
+    problem: problems.Workload,
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Exact gradients of the float inputs (50 digits, rounded to float64) and |.|-magnitudes."""
     mp = reference.backprop_mp(problem.case(), digits=50)
@@ -170,7 +170,7 @@ def _truth(
     return grad_w, grad_b, [d.astype(np.float64) for d in mp["deltas"]]
 
 
-def tolerances(problem: problems.Problem, u: float) -> list[float]:
+def tolerances(problem: problems.Workload, u: float) -> list[float]:
     """Per tensor (w^2, b^2, w^3, ...): a first-order bound on the rounding error of one pass.
 
     Error model (Higham, Accuracy and Stability, ch. 3): a dot product of length n errs by at most
@@ -238,23 +238,23 @@ def mismatches(
     return out
 
 
-def _numpy(p: problems.Problem) -> Grads:
+def _numpy(p: problems.Workload) -> Grads:
     grad_w, grad_b, _, _ = numpy_pass.backprop(p.weights, p.biases, p.x, p.y)
     return grad_w, grad_b
 
 
-def _loop(p: problems.Problem) -> Grads:
+def _loop(p: problems.Workload) -> Grads:
     grad_w, grad_b = per_sample.backprop(p.weights, per_sample.columns(p.biases), p.x, p.y)
     return grad_w, [b.ravel() for b in grad_b]
 
 
-def _torch(p: problems.Problem) -> Grads:
+def _torch(p: problems.Workload) -> Grads:
     from benchmarks.peers import torch_pass
 
     return torch_pass.backprop(torch_pass.prepare(p.weights, p.biases), p.x, p.y)
 
 
-def _typo(p: problems.Problem) -> Grads:
+def _typo(p: problems.Workload) -> Grads:
     """The seed's printed equation 2: propagates a^{l+1} (sigma^{l+1}) instead of delta^{l+1}."""
     m = p.x.shape[0]
     acts = [p.x]
@@ -266,7 +266,7 @@ def _typo(p: problems.Problem) -> Grads:
     return [d.T @ a / m for d, a in zip(deltas, acts, strict=False)], [d.sum(0) / m for d in deltas]
 
 
-PEERS: dict[str, tuple[Callable[[problems.Problem], Grads], tuple[str, ...]]] = {
+PEERS: dict[str, tuple[Callable[[problems.Workload], Grads], tuple[str, ...]]] = {
     "numpy pass": (_numpy, ("float64", "float32")),
     "per-sample loop": (_loop, ("float64",)),
     "torch autograd": (_torch, ("float64", "float32")),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 import reference
 from reference import Case
-from reference.gradcheck import compare, gradcheck
+from reference.gradcheck import gradcheck, judge_gradient
 from reference.numerical import central_differences, directional_check, from_case, taylor_slope_test
 from reference.strategies import cases
 
@@ -59,7 +59,7 @@ def test_a_wrong_entry_next_to_a_kink_still_fails() -> None:
     problem = from_case(_near_kink_case())
     g = [np.array(x, copy=True) for x in problem.gradient]
     g[1][3] *= 1 + 1e-3
-    result = compare(replace(problem, gradient=tuple(g)), central_differences(problem))
+    result = judge_gradient(replace(problem, gradient=tuple(g)), central_differences(problem))
     assert not result.passed and result.failures[0].name == "b^2", result.message
 
 
@@ -70,7 +70,7 @@ def test_a_wrong_entry_at_a_corner_is_not_passed() -> None:
     problem = from_case(case)
     g = [np.array(x, copy=True) for x in problem.gradient]
     g[1][3] = 0.123
-    result = compare(replace(problem, gradient=tuple(g)), central_differences(problem))
+    result = judge_gradient(replace(problem, gradient=tuple(g)), central_differences(problem))
     assert result.tensors[1].n_inconclusive == 1 and result.tensors[1].verdict == "inconclusive", result.message
     assert "dC/db^2[3]" in result.message and "matches neither (inconclusive)" in result.message, result.message
 

@@ -24,7 +24,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import reference
-from reference.gradcheck import compare, gradcheck
+from reference.gradcheck import gradcheck, judge_gradient
 from reference.numerical import (
     Problem,
     central_differences,
@@ -98,8 +98,8 @@ def _planted(case_name: str, plant: str) -> tuple[Problem, Problem, int]:
 @pytest.mark.parametrize("case_name", CASES)
 def test_every_checker_accepts_the_unplanted_gradient(case_name: str) -> None:
     good = from_case(CASES[case_name])
-    assert compare(good, central_differences(good)).passed
-    assert compare(good, complex_step(good)).passed
+    assert judge_gradient(good, central_differences(good)).passed
+    assert judge_gradient(good, complex_step(good)).passed
     assert directional_check(good).passed
     assert taylor_slope_test(good).verdict == "pass"
     assert taylor_slope_test(good, symmetric=False).verdict == "pass"
@@ -111,7 +111,7 @@ def test_entrywise_checkers_reject_and_locate_plants(case_name: str, plant: str)
     good, bad, tensor = _planted(case_name, plant)
     changed = np.asarray(bad.gradient[tensor]) != np.asarray(good.gradient[tensor])
     for numeric in (central_differences(bad), complex_step(bad)):
-        result = compare(bad, numeric)
+        result = judge_gradient(bad, numeric)
         assert not result.passed, result.message
         report = result.tensors[tensor]
         assert not report.passed, result.message
@@ -125,8 +125,8 @@ def test_mpmath_verdict_rejects_plants(plant: str) -> None:
     good, bad, tensor = _planted("tanh-sigmoid", plant)
     truth = mp_ground_truth(good.case, digits=30)
     assert truth.confirmed
-    assert compare(good, truth.numeric).passed
-    result = compare(bad, truth.numeric)
+    assert judge_gradient(good, truth.numeric).passed
+    result = judge_gradient(bad, truth.numeric)
     assert not result.tensors[tensor].passed, result.message
 
 
@@ -161,7 +161,7 @@ def test_one_sided_slope_test_rejects_gross_plants(case_name: str, plant: str) -
 
 def test_failure_message_names_entry_values_method_step_and_tolerance() -> None:
     _, bad, _ = _planted("tanh-sigmoid", "one entry 1e-6")
-    result = compare(bad, central_differences(bad))
+    result = judge_gradient(bad, central_differences(bad))
     first = result.message.splitlines()[1].strip()
     pattern = (
         r"^dC/dw\^3\[\d+, \d+\]: analytic -?[\d.e+-]+, numeric -?[\d.e+-]+ "

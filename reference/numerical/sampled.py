@@ -114,7 +114,7 @@ def large_model_check(
     """Directional check plus central differences on the ``top`` largest-|g| and ``random``
     uniformly drawn entries of every tensor (module docstring: what each mode sees). Cost:
     about 2 levels (top + random) evaluations per tensor plus the directional check's."""
-    from reference.gradcheck import compare
+    from reference.gradcheck import judge_gradient
 
     for name, v in (("top", top), ("random", random)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -129,7 +129,7 @@ def large_model_check(
         entries[t] = chosen
         probabilities.append(p)
     numeric = central_differences(problem, levels=levels, seed=seed, entries=entries)
-    entrywise = compare(problem, numeric)
+    entrywise = judge_gradient(problem, numeric)
     notes = [
         "directional: sees whole-tensor errors (transpose, scale, sign); one entry off by 1e-6 only "
         "when 1e-6 |g_i d_i| clears the bound of <g, d> (not at 1.8 M parameters)",
