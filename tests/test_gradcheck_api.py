@@ -89,13 +89,13 @@ def test_float32_case_is_judged_by_its_own_rounding() -> None:
     assert result.passed, result.message
     from dataclasses import replace
 
-    from reference.gradcheck import compare
+    from reference.gradcheck import judge_gradient
     from reference.numerical import central_differences, from_case
 
     problem = from_case(case)
     g = [np.array(t, copy=True) for t in problem.gradient]
     g[2].flat[int(np.argmax(np.abs(g[2])))] *= 1 + 1e-3
-    bad = compare(replace(problem, gradient=tuple(g)), central_differences(problem))
+    bad = judge_gradient(replace(problem, gradient=tuple(g)), central_differences(problem))
     assert not bad.passed and bad.failures[0].name == "w^3", bad.message
 
 
