@@ -1,4 +1,4 @@
-"""python -m benchmarks [--quick | --full] [--out DIR]: writes latest.json and latest.md."""
+"""python -m benchmarks [--quick | --full] [--out DIR] [--page FILE]: writes latest.json and docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -19,16 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--quick", action="store_true", help="smoke run: small sizes, few rounds (seconds)")
     mode.add_argument("--full", action="store_true", help="every section at every size (the default; minutes)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
-    parser.add_argument("--readme", type=Path, default=None, help="also write the README section to this path")
+    parser.add_argument("--page", type=Path, default=report.PAGE, help=f"the Markdown page (default {report.PAGE})")
     args = parser.parse_args(argv)
     results = runner.run(QUICK if args.quick else FULL)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    (args.out / "latest.md").write_text(report.markdown(results), encoding="utf-8")
-    written = [args.out / "latest.json", args.out / "latest.md"]
-    if args.readme is not None:
-        args.readme.write_text(report.readme_section(results), encoding="utf-8")
-        written.append(args.readme)
+    args.page.write_text(report.page(results), encoding="utf-8")
+    written = [args.out / "latest.json", args.page]
     if plot.write(results, args.out / "latest.png"):
         written.append(args.out / "latest.png")
     print("wrote " + ", ".join(str(p) for p in written))

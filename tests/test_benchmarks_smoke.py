@@ -36,7 +36,7 @@ Grads = tuple[list[np.ndarray], list[np.ndarray]]
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out), "--page", str(out / "benchmarks.md")],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -45,7 +45,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((out / "latest.json").read_text(encoding="utf-8"))
-    return results, (out / "latest.md").read_text(encoding="utf-8")
+    return results, (out / "benchmarks.md").read_text(encoding="utf-8")
 
 
 def test_quick_run_reports_every_section(quick_run: tuple[dict, str]) -> None:
@@ -65,15 +65,16 @@ def test_quick_run_reports_every_section(quick_run: tuple[dict, str]) -> None:
         assert key in results, f"latest.json has no {key!r} section"
     assert results["machine"]["nproc"] >= 1 and results["machine"]["numpy"] == np.__version__
     for heading in (
-        "### Targets",
-        "### 1. One backpropagation pass",
-        "### 2. Training throughput",
-        "### 3. Gradient checking",
-        "### 4. Conformance run",
-        "### 5. Symbolic proofs",
-        "### 6. Peak memory of one pass",
+        "## Reproduce",
+        "## Targets",
+        "## 1. One backpropagation pass",
+        "## 2. Training throughput",
+        "## 3. Gradient checking",
+        "## 4. Conformance run",
+        "## 5. Symbolic proofs",
+        "## 6. Peak memory of one pass",
     ):
-        assert heading in markdown, f"latest.md lacks {heading!r}"
+        assert heading in markdown, f"the benchmarks page lacks {heading!r}"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("threadpoolctl") is None, reason="threadpoolctl not installed")

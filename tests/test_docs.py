@@ -1,21 +1,24 @@
-"""The recipes in docs/ tell the truth: every code block on every page runs, as written.
+"""The guides and recipes in docs/ tell the truth: every code block on every page runs, as written.
 
 The annotations are README's (tests/test_readme.py), with the prefix ``docs-test``, on the
 line before a fence:
   <!-- docs-test: file NAME -->     the block is saved as NAME in the page's scratch directory;
   <!-- docs-test: run -->           each command of the bash block runs there (exit 0 expected);
-  <!-- docs-test: run cwd=repo -->  the same, from the repository's root.
+  <!-- docs-test: run cwd=repo -->  the same, from the repository's root;
+                                    a command commented ``# exit N`` must exit N instead.
 Unannotated python blocks are executed, in order, in the scratch directory (from the
 repository's root when the page has a ``run cwd=repo`` block). ``text`` blocks are output,
 not code. Anywhere on a page:
   <!-- docs-test: needs MODULE -->          the page is skipped, with the reason, without MODULE;
   <!-- docs-test: needs-program PROGRAM --> the same for a program on PATH.
 Each page's recipe runs with --quick and one dtype, so that the pages add seconds, not minutes.
+docs/benchmarks.md is generated (``python -m benchmarks.report``); a test holds it to latest.json.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -27,12 +30,18 @@ from pathlib import Path
 
 import pytest
 
+import reference
+from benchmarks import report
+from reference import equations
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 _FENCE = re.compile(r"(?:<!-- docs-test: (?P<note>[^>]*?) -->\n)?```(?P<lang>\w*)\n(?P<code>.*?)```", re.DOTALL)
 _NEEDS = re.compile(r"<!-- docs-test: (needs|needs-program) (\S+) -->")
 EXECUTABLE = ("python", "bash")
+RECIPES = {"pytorch.md", "jax.md", "scalar-autograd.md", "other-languages.md"}
+GUIDES = {"validating.md", "engine.md", "gradient-checking.md", "proofs.md", "derivation.md", "benchmarks.md"}
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,16 @@ def blocks(text: str) -> list[Block]:
     return [Block(m["lang"], m["code"], (m["note"] or "").strip()) for m in _FENCE.finditer(text)]
 
 
-def _commands(code: str) -> list[str]:
+def _commands(code: str) -> list[tuple[str, int]]:
+    """Each command of a bash block with the exit status it must give (0, or ``# exit N``)."""
     joined = code.replace("\\\n", " ")
-    return [line.split("  #")[0].strip() for line in joined.splitlines() if line.strip() and not line.startswith("#")]
+    out = []
+    for line in joined.splitlines():
+        if line.strip() and not line.startswith("#"):
+            command, _, comment = line.partition("  #")
+            expected = re.match(r"\s*exit (\d+)", comment)
+            out.append((command.strip(), int(expected[1]) if expected else 0))
+    return out
 
 
 def _missing(text: str) -> str | None:
@@ -78,7 +94,7 @@ def _run(command: str, cwd: Path, workdir: Path) -> subprocess.CompletedProcess[
 def test_there_are_recipes_and_every_code_block_is_run() -> None:
     """Each recipe page exists, has code, and has no code block this test would leave unrun."""
     names = {p.name for p in PAGES}
-    assert {"pytorch.md", "jax.md", "scalar-autograd.md", "other-languages.md"} <= names, names
+    assert RECIPES | GUIDES <= names, names
     for page in PAGES:
         found = blocks(page.read_text(encoding="utf-8"))
         for block in found:
@@ -87,7 +103,7 @@ def test_there_are_recipes_and_every_code_block_is_run() -> None:
                 assert block.note.startswith("run"), f"{page.name}: a bash block without 'run' is never run"
             if block.note:
                 assert block.note.startswith(("file ", "run")), f"{page.name}: unknown annotation {block.note!r}"
-        if page.name != "README.md":
+        if page.name in RECIPES:
             assert any(b.note.startswith("run") for b in found), f"{page.name} never runs the suite"
 
 
@@ -98,6 +114,7 @@ def test_the_block_parser_sees_annotations_and_missing_needs() -> None:
     assert _missing("<!-- docs-test: needs no_such_module_xyz -->") is not None
     assert _missing("<!-- docs-test: needs-program no-such-program-xyz -->") is not None
     assert _missing("<!-- docs-test: needs json -->") is None
+    assert _commands("a --x  # exit 1: no\nb \\\n  --y  # a note\n# c\n") == [("a --x", 1), ("b    --y", 0)]
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.stem)
@@ -117,10 +134,10 @@ def test_recipe_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         exec(compile(block.code, f"{page.name} python block {index}", "exec"), {"__name__": "docs_example"})
     for block in (b for b in found if b.note.startswith("run")):
         cwd = ROOT if "cwd=repo" in block.note else tmp_path
-        for command in _commands(block.code):
+        for command, expected in _commands(block.code):
             done = _run(command, cwd, tmp_path)
             output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-            assert done.returncode == 0, f"{page.name}: {command!r} exited {done.returncode}:\n{output}"
+            assert done.returncode == expected, f"{page.name}: {command!r} exited {done.returncode}:\n{output}"
             if "conformance" in command and "pytest" not in command:
                 assert "CONFORMS" in done.stdout.splitlines()[-1], output
 
@@ -135,3 +152,31 @@ def test_a_planted_bug_in_the_scalar_engine_is_caught(tmp_path: Path) -> None:
     done = _run("python -m conformance --impl scalar_net_bug --quick", tmp_path, tmp_path)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "DOES NOT CONFORM" in done.stdout and "root cause" in done.stdout
+
+
+def test_the_seed_typo_is_disproven_on_the_proofs_page() -> None:
+    """The page's commands include the negative control, and the runner expects its exit status 1."""
+    page = (DOCS / "proofs.md").read_text(encoding="utf-8")
+    commands = [c for b in blocks(page) if b.note.startswith("run") for c in _commands(b.code)]
+    assert any("--hidden-rule seed-typo" in command and expected == 1 for command, expected in commands)
+
+
+def test_equation_table_names_real_functions_with_matching_docstrings() -> None:
+    page = (DOCS / "engine.md").read_text(encoding="utf-8")
+    for number in (1, 2, 3, 4):
+        function = getattr(equations, f"equation_{number}")
+        assert f"Equation {number}" in (function.__doc__ or ""), function.__name__
+        assert f"`equation_{number}`" in page
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_public_names_exist(page: Path) -> None:
+    for name in re.findall(r"`reference\.(\w+)", page.read_text(encoding="utf-8")):
+        assert hasattr(reference, name), f"{page.name} names reference.{name}, which does not exist"
+
+
+def test_the_benchmarks_page_is_what_the_report_renders_from_latest_json() -> None:
+    """docs/benchmarks.md is generated: a hand edit, or a JSON without its page, fails here."""
+    results = json.loads(report.RESULTS.read_text(encoding="utf-8"))
+    page = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
+    assert page == report.page(results), "docs/benchmarks.md is stale: run python -m benchmarks.report"

@@ -1,5 +1,7 @@
 """README tells the truth: its examples run as written, its commands are the ones CI runs.
 
+The guides in docs/ have their own test (tests/test_docs.py), with the same annotations.
+
 Blocks are annotated in README.md with an HTML comment on the line before the fence:
   <!-- readme-test: file NAME -->   the block is saved as NAME in a scratch directory;
   <!-- readme-test: run -->         each command of the bash block runs there (exit 0 expected);
@@ -20,7 +22,6 @@ from pathlib import Path
 import pytest
 
 import reference
-from reference import equations
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -101,6 +102,9 @@ def test_planting_the_seed_typo_gives_the_documented_verdict(workdir: Path) -> N
     assert "FAILED: equation2 layer" in done.stdout
     assert "replay: python -m conformance replay" in done.stdout
     assert "FAILED: equation1" not in done.stdout
+    guide = (ROOT / "docs" / "validating.md").read_text(encoding="utf-8")  # where the output is shown
+    shown = re.search(r"^FAILED: equation2 layer (\d+) \(float64\)", guide, re.MULTILINE)
+    assert shown is not None and f"FAILED: equation2 layer {shown[1]} (float64)" in done.stdout
 
 
 def test_quick_start_commands_are_what_ci_runs() -> None:
@@ -111,24 +115,6 @@ def test_quick_start_commands_are_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     for command in commands:
         assert command in ci, f"README's command {command!r} is not run verbatim by .ci/run"
-
-
-def test_symbolic_commands_exit_as_documented(workdir: Path) -> None:
-    block = next(b for b in _blocks() if "python -m symbolic prove" in b.code)
-    for line in block.code.replace("\\\n", " ").splitlines():
-        if not line.strip().startswith("python -m symbolic"):
-            continue
-        command, _, comment = line.partition("#")
-        expected = int(m[1]) if (m := re.search(r"exit (\d)", comment)) else 0
-        done = _run(command.strip(), ROOT, workdir)
-        assert done.returncode == expected, f"{command.strip()!r} exited {done.returncode}, README says {expected}"
-
-
-def test_equation_table_names_real_functions_with_matching_docstrings() -> None:
-    for number in (1, 2, 3, 4):
-        function = getattr(equations, f"equation_{number}")
-        assert f"Equation {number}" in (function.__doc__ or ""), function.__name__
-        assert f"`equation_{number}`" in README
 
 
 def test_public_names_in_readme_exist() -> None:
