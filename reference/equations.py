@@ -27,7 +27,8 @@ def equation_1(nabla_a_C: Array, sigma_prime_L: Array | None, a_L: Array, sigma_
 def equation_2(w_next: Array, delta_next: Array, sigma_prime_l: Array) -> Array:
     """Equation 2 (hidden layers, back to front):  delta^l = ((w^{l+1})^T delta^{l+1}) (.) sigma'(z^l).
 
-    The seed's printed form has sigma^{l+1} where delta^{l+1} belongs (erratum 1 in README's "Errata in the seed").
+    The seed's printed form has sigma^{l+1} where delta^{l+1} belongs
+    (erratum 1 in docs/derivation.md, "Errata in the seed").
     """
     return (delta_next @ w_next) * sigma_prime_l
 
