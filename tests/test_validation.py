@@ -432,7 +432,7 @@ def test_every_train_argument_is_checked_by_name(kwargs: dict[str, Any], error: 
 
 def test_train_needs_a_network_and_numpy_integers_are_welcome() -> None:
     c = good()
-    with pytest.raises(TypeError, match="network is missing sizes, .* train needs a reference.Network"):
+    with pytest.raises(TypeError, match=r"network is missing sizes, .* train needs a reference\.Network"):
         reference.train(object(), c.x, c.y, eta=0.1, epochs=1, mini_batch_size=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="seed must be an int >= 0"):
         reference.Network.random((4, 5, 3), ("sigmoid", "sigmoid"), seed=-1)
