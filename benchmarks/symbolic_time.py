@@ -120,7 +120,7 @@ def run(depths: tuple[int, ...], widths: tuple[int, ...], timeout_s: float = 300
         bench = importlib.import_module("symbolic.bench")
         try:
             out["symbolic.bench.measure"] = _jsonable(bench.measure([list(s) for _, s in series(depths, widths)]))
-        except Exception as error:  # its API is another issue's: record the mismatch, keep our own figures
+        except Exception as error:  # noqa: BLE001 - its API is another issue's: record the mismatch, keep our own figures
             notes.append(f"symbolic.bench.measure could not be called: {type(error).__name__}: {error}")
     return out
 

@@ -83,7 +83,7 @@ class ThreadCaller:
             job, reply = requests.get()
             try:
                 reply.put(Answer(job()))
-            except BaseException as error:  # noqa: B036 - the code under test may raise anything
+            except BaseException as error:  # noqa: BLE001 - the code under test may raise anything
                 reply.put(Fault("exception", f"raised {describe_exception(error)}"))
 
     def call(self, what: str, job: Callable[[], Any]) -> Outcome:
@@ -96,7 +96,7 @@ class ThreadCaller:
                 return Answer(job())
             except KeyboardInterrupt:
                 raise
-            except BaseException as error:  # noqa: B036 - the code under test may raise anything
+            except BaseException as error:  # noqa: BLE001 - the code under test may raise anything
                 return Fault("exception", f"raised {describe_exception(error)}")
         if self._requests is None:
             self._requests = queue.Queue()

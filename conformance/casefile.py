@@ -152,7 +152,7 @@ def load_case(path: str | Path) -> tuple[Case, float, tuple[int, ...], Mapping[s
         case = contract.decode_case(document["case"])
     except (TypeError, ValueError) as error:
         raise CaseFileError(f"case file {path}: 'case' is invalid: {one_line(error)}") from None
-    except Exception as error:  # hostile values can reach numpy in ways no validator lists
+    except Exception as error:  # noqa: BLE001 - hostile values can reach numpy in ways no validator lists
         raise CaseFileError(
             f"case file {path}: 'case' is invalid ({type(error).__name__}: {one_line(error)})"
         ) from None

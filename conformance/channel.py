@@ -84,7 +84,7 @@ class Channel:
         self._buffer = bytearray()
         self._stderr: collections.deque[bytes] = collections.deque()
         self._stderr_size = 0
-        self.proc = subprocess.Popen(  # noqa: S603 - the user's own command, by design
+        self.proc = subprocess.Popen(  # the user's own command, by design
             self.argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

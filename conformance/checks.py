@@ -348,7 +348,7 @@ def _layer_passes(exp: Expected, i: int, deltas: Array | None, grads: tuple[Arra
 def _number(value: float) -> str:
     """The shortest form that reads back as value: 0.5, 1, 0.333333333333."""
     text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
+    return text.removesuffix(".0")
 
 
 def _under_torch_threshold(case: Case, exp: Expected) -> Expected | None:

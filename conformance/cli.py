@@ -262,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception:
+    except Exception:  # noqa: BLE001 - our own bug: a traceback and INTERNAL_ERROR
         traceback.print_exc()
         print(
             "error: internal error in the conformance suite (please report it with the traceback above)",

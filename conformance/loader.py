@@ -81,7 +81,7 @@ def bind(obj: Any, name: str, module: types.ModuleType | None = None) -> Bound:
         source = f"capabilities declared by the module {module.__name__}" if raw is not None else None
     try:
         raw = raw() if callable(raw) else raw
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - the implementation's own code
         raise LoadError(f"{name}: capabilities() {describe_exception(error)}") from None
     return Bound(backprop, sgd if callable(sgd) else None, raw, source)
 
@@ -153,7 +153,7 @@ def _import_module(module_name: str) -> types.ModuleType:
         sys.modules.setdefault(path.stem, module)
         try:
             spec.loader.exec_module(module)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - importing runs the user's code
             raise LoadError(f"importing {module_name} failed: {describe_exception(error)}") from None
         return module
     try:
@@ -167,7 +167,7 @@ def _import_module(module_name: str) -> types.ModuleType:
         raise LoadError(
             f"cannot import {module_name!r}: {error} (is the package installed, or run from its directory?)"
         ) from None
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - importing runs the user's code
         raise LoadError(f"importing {module_name!r} failed: {describe_exception(error)}") from None
 
 
@@ -193,7 +193,7 @@ def load_spec(spec: str) -> tuple[Any, types.ModuleType | None]:
     if isinstance(obj, type):
         try:
             obj = obj()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the user's constructor
             raise LoadError(f"{spec} is a class, and {spec}() failed: {describe_exception(error)}") from None
     return obj, module
 
@@ -279,7 +279,7 @@ def load_implementation(
     bind(impl, name)  # the same LoadError as in process, before any worker starts
     try:
         pickled = pickle.dumps(impl)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - __reduce__ is the user's code
         why = f"{type(error).__name__}: {str(error)[:100]}"
         return PythonImplementation(
             impl,

@@ -438,7 +438,7 @@ class Report:
                 for c in columns:
                     status = cells.get(c)
                     if c is None and status is None and check in LAYERED:
-                        status = _summarise([s for s in cells.values()])
+                        status = _summarise(list(cells.values()))
                     text += f"{_CELL[status] if status else '':>{width}}"
                 lines.append(text.rstrip())
             blocks.append("\n".join(lines))

@@ -146,7 +146,7 @@ def _run(
     problem = group_problem(caps)
     if problem:
         not_covered.append(problem)
-        uncovered.update({d: f"not covered: {problem}" for d in run_dtypes})
+        uncovered.update(dict.fromkeys(run_dtypes, f"not covered: {problem}"))
         run_dtypes = []
     collector = Collector()
     checker = CaseChecker(implementation)

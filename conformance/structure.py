@@ -55,7 +55,7 @@ def _array(value: Any, where: str, shape: tuple[int, ...], dtype: str, layer: in
         raise StructureError(f"{where} is the boolean {value}; expected an array of shape {shape}", layer)
     try:
         raw = np.asarray(value)
-    except Exception as error:  # ragged nesting, objects numpy cannot hold, tensors needing grad, ...
+    except Exception as error:  # noqa: BLE001 - ragged nesting, objects numpy cannot hold, tensors needing grad, ...
         reason = str(error).split(". ")[0]
         raise StructureError(f"{where} is not a rectangular array ({type(error).__name__}: {reason})", layer) from None
     kind = raw.dtype.kind

@@ -19,8 +19,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import reference  # noqa: E402
-from conformance import contract  # noqa: E402
+import reference
+from conformance import contract
 
 
 def answer(request: dict, mode: str, count: int) -> dict | str:

@@ -274,7 +274,7 @@ PEERS: dict[str, tuple[Callable[[problems.Workload], Grads], tuple[str, ...]]] =
 }
 
 
-@pytest.mark.parametrize("sizes,batch", CASES)
+@pytest.mark.parametrize(("sizes", "batch"), CASES)
 @pytest.mark.parametrize("peer", list(PEERS))
 def test_peer_matches_the_exact_gradient(peer: str, sizes: tuple[int, ...], batch: int) -> None:
     if peer == "torch autograd" and not HAS_TORCH:
@@ -288,7 +288,7 @@ def test_peer_matches_the_exact_gradient(peer: str, sizes: tuple[int, ...], batc
         assert not errors, "\n".join(errors)
 
 
-@pytest.mark.parametrize("sizes,batch", [c for c in CASES if len(c[0]) > 3])
+@pytest.mark.parametrize(("sizes", "batch"), [c for c in CASES if len(c[0]) > 3])
 def test_the_comparison_rejects_the_seed_typo(sizes: tuple[int, ...], batch: int) -> None:
     """Negative control: the same comparison must fail a peer that follows the seed's erratum 1."""
     problem = problems.make(sizes, batch, seed=len(sizes) + batch)

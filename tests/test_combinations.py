@@ -42,7 +42,7 @@ def _central_differences(case: reference.Case, digits: int = 40, h: str = "1e-15
         for i, w in enumerate(mc.weights):
             grad = np.zeros(w.shape)
             for index in np.ndindex(w.shape):
-                values = []
+                values: list[mpmath.mpf] = []
                 for sign in (1, -1):
                     moved = w.copy()
                     moved[index] = moved[index] + sign * step

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ class _Recorder(Backprop):
 
 
 @pytest.fixture
-def settings_of(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def settings_of(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Run with chosen SearchSettings fields (check_implementation builds them from quick/max_examples)."""
     original = runner.search_settings
 
@@ -56,7 +56,7 @@ def settings_of(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
         monkeypatch.setattr(runner, "search_settings", chosen)
 
-    yield use
+    return use
 
 
 def _architectures(calls: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:

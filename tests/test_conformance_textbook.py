@@ -30,7 +30,6 @@ from reference.strategies import cases
 
 from .textbook_impls import Network2, cross_entropy_fn, log_likelihood_fn, sigmoid, softmax
 
-Array = np.ndarray
 DTYPES = ("float64", "float32")
 LOWER_ROUNDOFF = {"float32": 2.0**-24, "float16": 2.0**-11}
 # float32's value of -ln(1 - a) saturates at ln(2^24) = 16.6, float64's at ln(2^53) = 36.7.
@@ -263,7 +262,8 @@ def test_where_the_textbook_cost_is_infinite_only_the_cost_fails_and_says_why() 
     assert {"structure", "determinism", "equation1", "equation3", "equation4"} <= passed, report.findings
     # Declared, the cost is not covered on this case, and nothing fails.
     declared = CaseChecker(load_implementation(Network2(), in_process=True)).run(case, 0.5, (1, 0))
-    assert declared is not None and not [f for f in declared.findings if f.status == "failed"], declared.findings
+    assert declared is not None
+    assert not [f for f in declared.findings if f.status == "failed"], declared.findings
     cost = [f for f in declared.findings if f.check == "cost"]
     assert [f.status for f in cost] == ["not covered"] and "cost_from_activations" in cost[0].message
 

@@ -79,5 +79,5 @@ def test_bad_arguments_are_named(problem: Problem) -> None:
     with pytest.raises(ValueError, match="top must be an int >= 0, got -1"):
         large_model_check(problem, top=-1)
     result = large_model_check(problem, top=TOP, random=RANDOM)
-    with pytest.raises(IndexError, match="index must be in 0..9 for b\\^3"):
+    with pytest.raises(IndexError, match=r"index must be in 0\.\.9 for b\^3"):
         result.detection_probability(3, 10)

@@ -10,7 +10,7 @@ never taken from the checker.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from reference.gradcheck import gradcheck
 from reference.numerical import directional_check, from_callable
 from reference.numerical.central import measure_noise
 
-Grad = Callable[[list[np.ndarray]], list[np.ndarray]]
+Grad = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 
 
 def _index_of(report_index: str) -> tuple[int, ...]:
@@ -57,7 +57,7 @@ def test_parameters_at_1e_minus_6_varying_on_their_own_scale(seed: int) -> None:
     def cost(ps: list[np.ndarray]) -> float:
         return float(np.sum(c * np.sin(ps[0] * 1e6)))
 
-    def grad(ps: list[np.ndarray]) -> list[np.ndarray]:
+    def grad(ps: Sequence[np.ndarray]) -> list[np.ndarray]:
         return [c * 1e6 * np.cos(ps[0] * 1e6)]
 
     _judge_pair(cost, p, grad, 0)
@@ -70,7 +70,7 @@ def _two_scales() -> tuple[Callable, list[np.ndarray], Grad]:
     def cost(ps: list[np.ndarray]) -> float:
         return float(np.sum(np.log(ps[0])) + np.sum(np.cos(ps[1] * 1e6)) + np.sum(ps[0] * 1e-6) ** 2)
 
-    def grad(ps: list[np.ndarray]) -> list[np.ndarray]:
+    def grad(ps: Sequence[np.ndarray]) -> list[np.ndarray]:
         return [1 / ps[0] + 2e-6 * np.sum(ps[0] * 1e-6), -1e6 * np.sin(ps[1] * 1e6)]
 
     return cost, [a, b], grad
@@ -106,7 +106,7 @@ def test_parameters_from_1e_minus_8_to_1e8_with_their_own_variation_scales() -> 
         u = np.concatenate(ps) / scale
         return float(np.sum(np.tanh(u) + 0.1 * u * u))
 
-    def grad(ps: list[np.ndarray]) -> list[np.ndarray]:
+    def grad(ps: Sequence[np.ndarray]) -> list[np.ndarray]:
         u = np.concatenate(ps) / scale
         return list(((1 - np.tanh(u) ** 2) / scale + 0.2 * u / scale).reshape(-1, 1))
 
@@ -173,7 +173,7 @@ def test_float32_cost_with_badly_scaled_parameters() -> None:
     def cost(ps: list[np.ndarray]) -> float:
         return float(np.sum(np.tanh(a_mat @ (ps[0] / sc)) ** 2, dtype=np.float32))
 
-    def grad(ps: list[np.ndarray]) -> list[np.ndarray]:
+    def grad(ps: Sequence[np.ndarray]) -> list[np.ndarray]:
         t = np.tanh(a_mat @ (ps[0] / sc))
         return [((a_mat.T @ (2 * t * (1 - t * t))) / sc).astype(np.float32)]
 

@@ -103,7 +103,7 @@ def test_bad_batches_are_rejected_every_time() -> None:
     x, y = _batch()
     with pytest.raises(ValueError, match=r"x has shape \(6, 4\); expected \(m, 5\)"):
         p.backprop(x[:, :4], y)
-    with pytest.raises(ValueError, match="x has 6 samples .* y has 5"):
+    with pytest.raises(ValueError, match=r"x has 6 samples .* y has 5"):
         p.backprop(x, y[:5])
     with pytest.raises(TypeError, match="x must hold real numbers"):
         p.backprop(x.astype(complex), y)
@@ -144,14 +144,14 @@ def test_train_refuses_an_eta_that_overflows_the_dtype_even_where_the_gradient_i
     x, y = _batch(dtype="float32")
     y = np.tile(y[0], (len(x), 1))  # a^L = b^L = y for every sample: delta^L = 0
     flat = Network(SIZES, net.activations, dtype="float32", weights=zero, biases=[np.zeros(4, "float32"), y[0]])
-    with pytest.raises(ValueError, match="eta .* = 1e\\+39 overflows float32"):
+    with pytest.raises(ValueError, match=r"eta .* = 1e\+39 overflows float32"):
         reference.train(flat, x, y, eta=1e39, epochs=1, mini_batch_size=2)
 
 
 def test_prepare_checks_the_network_once_with_clear_errors() -> None:
     net = _net()
+    swapped = [net.weights[0], net.weights[1].T]
     with pytest.raises(ValueError, match=r"weights\[1\] has shape \(4, 3\); layer 3 needs \(3, 4\)"):
-        swapped = [net.weights[0], net.weights[1].T]
         reference.prepare(Network(SIZES, net.activations, weights=swapped, biases=net.biases))
     bad = net.weights[0].copy()
     bad[0, 0] = np.nan
@@ -159,6 +159,6 @@ def test_prepare_checks_the_network_once_with_clear_errors() -> None:
         reference.prepare(Network(SIZES, net.activations, weights=[bad, net.weights[1]], biases=net.biases))
     with pytest.raises(ValueError, match=r"biases\[0\] \(layer 2\) contains nan"):
         reference.prepare(net).with_parameters(net.weights, [np.full(4, np.nan), net.biases[1]])
-    with pytest.raises(TypeError, match="network is missing sizes, .*, weights, biases"):
+    with pytest.raises(TypeError, match=r"network is missing sizes, .*, weights, biases"):
         reference.prepare(object())
     assert isinstance(reference.prepare(net.case(*_batch())), prepared.Prepared)  # a Case works too

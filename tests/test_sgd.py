@@ -61,7 +61,9 @@ def test_step_with_eta_zero_changes_nothing_and_float32_stays_float32() -> None:
     assert all(w.dtype == np.float32 for w in out["weights"] + out["biases"])
 
 
-def _manual_training(net: Network, x: np.ndarray, y: np.ndarray, eta: float, epochs: int, size: int, seed: int):
+def _manual_training(
+    net: Network, x: np.ndarray, y: np.ndarray, eta: float, epochs: int, size: int, seed: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
     """The seed's pseudocode: shuffle (numpy Generator from seed), cut into mini-batches, step on each."""
     rng = np.random.default_rng(seed)
     weights, biases = list(net.weights), list(net.biases)

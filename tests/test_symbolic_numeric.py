@@ -56,7 +56,7 @@ def test_a_planted_error_above_tolerance_is_caught(name: str) -> None:
     engine = reference.backprop(case)
     symbolic = evaluate(case, "float64")
     assert check_against(engine, symbolic, FLOAT64_TOL, "float64", 2)[1] == []
-    worst, failures = check_against(_planted(engine, name, 10 * FLOAT64_TOL), symbolic, FLOAT64_TOL, "float64", 2)
+    _, failures = check_against(_planted(engine, name, 10 * FLOAT64_TOL), symbolic, FLOAT64_TOL, "float64", 2)
     assert len(failures) == 1 and failures[0].startswith(f"{name}[0][")
     assert "layer 2" in failures[0] and "float64" in failures[0] and "tolerance 1e-12" in failures[0]
     with mpmath.workdps(60):

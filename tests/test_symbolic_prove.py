@@ -233,7 +233,7 @@ def test_relu_and_generic_sigma_are_stated() -> None:
     assert proof.verdict == "proven"
     notes = " ".join(proof.notes)
     assert "relu'(0) = 0" in notes and "every differentiable sigma" in notes
-    eq1 = [c for c in proof.checks if c.equation == "eq1"][0]
+    eq1 = next(c for c in proof.checks if c.equation == "eq1")
     assert eq1.derived.has(sp.Derivative)  # sigma_3' stays an undefined derivative
 
 

@@ -279,7 +279,7 @@ def test_activations_must_be_a_list_or_tuple(value: Any, why: str) -> None:
 
 def test_a_set_of_activation_names_is_refused_by_network_random_too() -> None:
     with pytest.raises(TypeError, match="a set has no fixed order"):
-        reference.Network.random((4, 5, 3), {"sigmoid", "tanh"})
+        reference.Network.random((4, 5, 3), {"sigmoid", "tanh"})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -432,21 +432,19 @@ def test_every_train_argument_is_checked_by_name(kwargs: dict[str, Any], error: 
 
 def test_train_needs_a_network_and_numpy_integers_are_welcome() -> None:
     c = good()
-    with pytest.raises(TypeError, match="network is missing sizes, .* train needs a reference.Network"):
+    with pytest.raises(TypeError, match=r"network is missing sizes, .* train needs a reference\.Network"):
         reference.train(object(), c.x, c.y, eta=0.1, epochs=1, mini_batch_size=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="seed must be an int >= 0"):
         reference.Network.random((4, 5, 3), ("sigmoid", "sigmoid"), seed=-1)
     net = reference.Network.random((4, 5, 3), ("sigmoid", "sigmoid"))
-    a = reference.train(
-        net,
-        c.x,
-        c.y,
-        eta=np.float32(0.5),
-        epochs=np.int64(2),
-        mini_batch_size=np.int32(1),
-        seed=np.uint8(3),
-        shuffle=np.bool_(True),
-    )
+    numpy_scalars: dict[str, Any] = {  # numpy scalars where the signature says float, int and bool
+        "eta": np.float32(0.5),
+        "epochs": np.int64(2),
+        "mini_batch_size": np.int32(1),
+        "seed": np.uint8(3),
+        "shuffle": np.bool_(True),
+    }
+    a = reference.train(net, c.x, c.y, **numpy_scalars)
     b = reference.train(net, c.x, c.y, eta=0.5, epochs=2, mini_batch_size=1, seed=3)
     np.testing.assert_allclose(a.costs, b.costs, rtol=1e-6)  # eta went through float32(0.5), which is exact
     assert a.costs == b.costs

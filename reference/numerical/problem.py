@@ -88,7 +88,7 @@ def to_float(value: Any) -> float:
         )
     try:
         array = np.asarray(value)
-    except Exception:  # e.g. a tensor that requires grad: fall back on .item()
+    except Exception:  # noqa: BLE001 - e.g. a tensor that requires grad: fall back on .item()
         item = getattr(value, "item", None)
         if callable(item):
             return to_float(item())

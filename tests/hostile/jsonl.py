@@ -26,15 +26,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-import reference  # noqa: E402
-from conformance import contract  # noqa: E402
-from tests.hostile._key import case_key  # noqa: E402
+import reference
+from conformance import contract
+from tests.hostile._key import case_key
 
 RAGGED = [[1.0], [2.0, 3.0]]
 
 
 def spawn_detached(pidfile: str) -> None:
-    child = subprocess.Popen(  # noqa: S603
+    child = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(3600)"],
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # setsid: out of the program's process group

@@ -15,8 +15,6 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
 
-Array = np.ndarray
-
 
 def _sigma(name: str, z: Any) -> Any:
     if name == "sigmoid":

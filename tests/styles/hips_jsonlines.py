@@ -14,8 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from conformance import contract  # noqa: E402
-from tests.styles.hips_style import HipsStyle  # noqa: E402
+from conformance import contract
+from tests.styles.hips_style import HipsStyle
 
 
 def main() -> None:
