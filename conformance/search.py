@@ -45,6 +45,11 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, setti
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
+try:  # a private module (see _seed_only)
+    from hypothesis.internal.conjecture import providers
+except ImportError:  # pragma: no cover - a Hypothesis without it
+    providers = None  # type: ignore[assignment]
+
 from reference import Case
 from reference.costs import REQUIRED_OUTPUT
 from reference.strategies import HIDDEN_ACTIVATIONS, SIZE_REGIMES, Architecture, cases, learning_rates, make_case
@@ -183,9 +188,7 @@ def _seed_only() -> Iterator[None]:
     pool is emptied for the search and restored after it. It is a private API: when it is
     gone, nothing is patched (and the test comparing the CLI with pytest says so).
     """
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - a Hypothesis without it
+    if providers is None:  # pragma: no cover - a Hypothesis without it
         yield
         return
     original = getattr(providers, "_get_local_constants", None)

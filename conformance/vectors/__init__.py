@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..contract import CONTRACT_VERSION
+from ..versions import REFERENCE_VERSION
+from .generate import generate
 from .verify import DEFAULT_VECTORS, Outcome, VectorsError, compare, load_manifest, verify
 
 __all__ = [
@@ -54,11 +56,9 @@ def _verify_parser() -> argparse.ArgumentParser:
 
 
 def _write_report(path: Path, args: argparse.Namespace, outcomes: list[Outcome], code: int) -> None:
-    import reference
-
     report = {
         "contract_version": CONTRACT_VERSION,
-        "reference_version": getattr(reference, "__version__", None),
+        "reference_version": REFERENCE_VERSION,
         "vectors": str(args.vectors),
         "results": str(args.results_dir),
         "exit_status": code,
@@ -107,8 +107,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _generate(argv: list[str]) -> int:
-    from .generate import generate
-
     parser = argparse.ArgumentParser(prog="python -m conformance.vectors generate")
     parser.add_argument(
         "--out",
