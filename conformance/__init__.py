@@ -20,7 +20,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "CHECKS": "checks",
+    "CHECKS": "findings",
     "CONTRACT_VERSION": "contract",
     "SUITE_VERSION": "versions",
     "Implementation": "loader",
@@ -48,8 +48,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # the lazy exports, for type checkers
-    from .checks import CHECKS
     from .contract import CONTRACT_VERSION
+    from .findings import CHECKS
     from .loader import Implementation, LoadError, load_implementation
     from .pytest_helpers import parametrize_with_checks
     from .report import Report, Verdict

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .checks import CHECKS
+from .findings import CHECKS
 from .plugin import judge
 from .report import Report
 from .runner import check_implementation

@@ -9,7 +9,7 @@ replay command. The summary itself writes nothing.
 
 One defect fails many verdicts (every layer below it, both dtypes, several checks), so
 failures are also grouped by root cause: each failing case's root finding (its first
-failed check, checks.CaseReport.root) is filed under ``cause_key``, what that finding's
+failed check, findings.CaseReport.root) is filed under ``cause_key``, what that finding's
 message says with its numbers, dtype and indices masked. A Cause names that diagnosis,
 the failed verdicts its cases explain and the smallest case that shows it; the report
 prints the causes first and the full verdicts and table below them.
@@ -25,7 +25,7 @@ from typing import Any
 
 from reference import DTYPES, Case
 
-from .checks import CHECKS, LAYERED, CaseReport, Finding, Status
+from .findings import CHECKS, LAYERED, CaseReport, Finding, Status
 from .versions import versions
 
 _RANK: dict[str, int] = {"failed": 3, "blocked": 2, "passed": 1, "not covered": 0}

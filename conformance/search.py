@@ -55,7 +55,8 @@ from reference.costs import REQUIRED_OUTPUT
 from reference.strategies import HIDDEN_ACTIVATIONS, SIZE_REGIMES, Architecture, cases, learning_rates, make_case
 
 from .capabilities import Capabilities
-from .checks import CaseChecker, CaseReport
+from .checks import CaseChecker
+from .findings import CaseReport
 from .report import Collector, cause_key
 
 # The fewest architectures a group draws when it asks for at least as many cases.

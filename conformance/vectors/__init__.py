@@ -16,16 +16,16 @@ from pathlib import Path
 from ..contract import CONTRACT_VERSION
 from ..versions import REFERENCE_VERSION
 from .generate import generate
-from .verify import DEFAULT_VECTORS, Outcome, VectorsError, compare, load_manifest, verify
+from .verify import DEFAULT_VECTORS, VectorOutcome, VectorsError, load_manifest, vector_mismatches, verify
 
 __all__ = [
     "DEFAULT_VECTORS",
-    "Outcome",
+    "VectorOutcome",
     "VectorsError",
     "cli",
-    "compare",
     "load_manifest",
     "main",
+    "vector_mismatches",
     "verify",
 ]
 
@@ -55,7 +55,7 @@ def _verify_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_report(path: Path, args: argparse.Namespace, outcomes: list[Outcome], code: int) -> None:
+def _write_report(path: Path, args: argparse.Namespace, outcomes: list[VectorOutcome], code: int) -> None:
     report = {
         "contract_version": CONTRACT_VERSION,
         "reference_version": REFERENCE_VERSION,
