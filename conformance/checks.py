@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reference import Case
+from reference._ops import Array
 
 from .calls import Answer, Fault, describe_exception
 from .diagnosis import costs_comparable, factor, factor_text, mismatch_text
@@ -161,9 +162,7 @@ class CaseChecker:
         report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
 
 
-def _step_error(
-    case: Case, eta: float, exp: Expected, weights: list[np.ndarray], biases: list[np.ndarray]
-) -> str | None:
+def _step_error(case: Case, eta: float, exp: Expected, weights: list[Array], biases: list[Array]) -> str | None:
     """The first parameter the SGD step got wrong (p - eta g, with its rounding), in words; None if none."""
     c64, u = exp.case64, exp.u
     for name, got, params, grads, tols in (
