@@ -9,8 +9,9 @@ Command line: ``python -m conformance --impl package.module:attr`` (or ``--impl-
 pytest: ``pytest --pyargs conformance --impl package.module:attr``; in your own test suite:
 ``conformance.parametrize_with_checks(impl)``. The contract is conformance/CONTRACT.md.
 
-The names below are imported on first use: the pytest plugin (conformance.plugin) is
-loaded by every pytest run once the package is installed, and must stay cheap.
+The names below (the version too) are imported on first use: the pytest plugin
+(conformance.plugin) is loaded by every pytest run once the package is installed, and
+importing it runs this file, which must stay cheap.
 """
 
 from __future__ import annotations
@@ -18,12 +19,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-SUITE_VERSION = "0.1.0"
-__version__ = SUITE_VERSION
-
 _EXPORTS = {
-    "CHECKS": "checks",
+    "CHECKS": "findings",
     "CONTRACT_VERSION": "contract",
+    "SUITE_VERSION": "versions",
     "Implementation": "loader",
     "LoadError": "loader",
     "Report": "report",
@@ -49,15 +48,20 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # the lazy exports, for type checkers
-    from .checks import CHECKS
     from .contract import CONTRACT_VERSION
+    from .findings import CHECKS
     from .loader import Implementation, LoadError, load_implementation
     from .pytest_helpers import parametrize_with_checks
     from .report import Report, Verdict
     from .runner import check_implementation, replay
+    from .versions import SUITE_VERSION
+
+    __version__ = SUITE_VERSION
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        name = "SUITE_VERSION"
     if name in _EXPORTS:
         return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'conformance' has no attribute {name!r}")

@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from .casefile import CaseFileError
 from .defaults import (
     DEFAULT_EXAMPLES,
     DEFAULT_MAX_ANSWER_BYTES,
@@ -19,6 +20,9 @@ from .defaults import (
     DEFAULT_WARMUP_TIMEOUT,
     QUICK_EXAMPLES,
 )
+from .loader import LoadError
+from .runner import InternalError, check_implementation, replay
+from .vectors import main as verify_main
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 3
@@ -172,9 +176,6 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def _run(argv: Sequence[str]) -> int:
-    from .loader import LoadError
-    from .runner import InternalError, check_implementation
-
     parser = _run_parser()
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
@@ -223,10 +224,6 @@ def _run(argv: Sequence[str]) -> int:
 
 
 def _replay(argv: Sequence[str]) -> int:
-    from .casefile import CaseFileError
-    from .loader import LoadError
-    from .runner import InternalError, replay
-
     parser = _replay_parser()
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
@@ -249,8 +246,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "verify":
-            from .vectors import main as verify_main
-
             return verify_main(argv[1:])
         if argv and argv[0] == "replay":
             return _replay(argv[1:])

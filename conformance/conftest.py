@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import plugin
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from conformance import plugin
-
     if not pluginmanager.is_registered(plugin) and pluginmanager.get_plugin("backprop_conformance") is None:
         pluginmanager.register(plugin, "backprop_conformance")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from conformance import plugin
-
     plugin.add_short_options(parser)

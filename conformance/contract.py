@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from reference import validate
+
 CONTRACT_VERSION = "1.1"
 
 CASE_FIELDS: tuple[str, ...] = (
@@ -117,8 +119,6 @@ def decode_case(obj: Mapping[str, Any]) -> Any:
     Raises TypeError or ValueError naming the field (and layer) when the object does
     not describe a valid case.
     """
-    from reference import validate  # deferred: the wire format itself needs no engine
-
     if not isinstance(obj, Mapping):
         raise TypeError(f"a case must be a JSON object, got {type(obj).__name__}")
     fields = {name: decode_value(_field(obj, name)) for name in CASE_FIELDS}

@@ -42,6 +42,9 @@ FIXTURE = "conformance_session"
 _PROPERTY = "backprop_conformance_report"
 _REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 _GROUP = "backprop-conformance"
+# _LAZY: pytest imports this module in every run of every project once the package is installed,
+# so the suite proper (runner, loader, report: NumPy, Hypothesis, the engine, about 0.2 s) is
+# imported inside the functions that need it, only when the conformance tests run.
 # The short spellings, each an alias of a --conformance- option (its own dest, so that
 # the plugin can tell whether the alias is its own or another plugin's option).
 _ALIASES: dict[str, str] = {"--impl": "conformance_impl_alias", "--impl-cmd": "conformance_impl_cmd_alias"}
@@ -312,7 +315,7 @@ class ConformanceSession:
         self.implementation = implementation
 
     def check_group(self, dtype: str, regime: str, node: pytest.Item) -> Report:
-        from .runner import check_implementation
+        from .runner import check_implementation  # lazy: start-up time (module docstring, _LAZY)
 
         caps = self.implementation.capabilities
         if dtype not in caps.dtypes:
@@ -326,7 +329,7 @@ class ConformanceSession:
 
 @pytest.fixture(scope="session")
 def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
-    from .loader import LoadError, load_implementation
+    from .loader import LoadError, load_implementation  # lazy: start-up time (module docstring, _LAZY)
 
     config = request.config
     impl, cmd, _ = _selection(config)
@@ -391,7 +394,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     data = config.stash.get(_REPORTS, []) + _COLLECTED
     if not data:
         return
-    from .report import Report, merge
+    from .report import Report, merge  # lazy: start-up time (module docstring, _LAZY)
 
     merged = merge([Report.from_dict(d) for d in data])
     terminalreporter.section("backprop conformance summary")

@@ -21,8 +21,12 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from .checks import CHECKS
+import pytest
+
+from .findings import CHECKS
+from .plugin import judge
 from .report import Report
+from .runner import check_implementation
 
 
 class _SharedRun:
@@ -37,8 +41,6 @@ class _SharedRun:
         if self._error is not None:
             raise self._error
         if self._report is None:
-            from .runner import check_implementation
-
             try:
                 self._report = check_implementation(self.impl, **self.options)
             except Exception as error:
@@ -58,8 +60,6 @@ class ConformanceCheck:
         return f"<conformance check {self.name}>"
 
     def __call__(self) -> None:
-        from .plugin import judge
-
         report = self._shared.report()
         verdicts = [v for v in report.verdicts if v.check == self.name]
         judge(self.name, verdicts, report.incomplete())
@@ -80,10 +80,6 @@ def parametrize_with_checks(
     regimes, dtypes, failures_dir); an unknown one is a TypeError here, at collection,
     rather than one error per check.
     """
-    import pytest
-
-    from .runner import check_implementation
-
     accepted = [
         name
         for name, p in inspect.signature(check_implementation).parameters.items()

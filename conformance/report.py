@@ -4,11 +4,12 @@ Findings from every case are folded into one Verdict per (check, layer, dtype):
 failed if any case failed it, else blocked if any case was blocked, else passed
 if any case passed, else not covered. A failed verdict carries the smallest case
 that shows it (Hypothesis shrinks towards small networks; of the failing cases
-seen, the smallest is kept) saved as a case file with a replay command.
+seen, the smallest is kept): its Exhibit, which the runner saves as a case file with a
+replay command. The summary itself writes nothing.
 
 One defect fails many verdicts (every layer below it, both dtypes, several checks), so
 failures are also grouped by root cause: each failing case's root finding (its first
-failed check, checks.CaseReport.root) is filed under ``cause_key``, what that finding's
+failed check, findings.CaseReport.root) is filed under ``cause_key``, what that finding's
 message says with its numbers, dtype and indices masked. A Cause names that diagnosis,
 the failed verdicts its cases explain and the smallest case that shows it; the report
 prints the causes first and the full verdicts and table below them.
@@ -24,8 +25,7 @@ from typing import Any
 
 from reference import DTYPES, Case
 
-from .casefile import replay_command, save_case
-from .checks import CHECKS, LAYERED, CaseReport, Finding, Status
+from .findings import CHECKS, LAYERED, CaseReport, Finding, Status
 from .versions import versions
 
 _RANK: dict[str, int] = {"failed": 3, "blocked": 2, "passed": 1, "not covered": 0}
@@ -150,6 +150,16 @@ def _explained(explains: list[tuple[str, int | None, str]]) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class Exhibit:
+    """The smallest case that shows a failed verdict or a cause, and what it shows: a case file to be."""
+
+    report: CaseReport
+    check: str
+    layer: int | None
+    message: str
+
+
 @dataclass
 class _Slot:
     status: Status = "not covered"
@@ -202,55 +212,35 @@ class Collector:
     def failures(self) -> int:
         return sum(slot.status == "failed" for slot in self.slots.values())
 
-    def causes(self, failures_dir: str | Path | None, implementation: str, replay_args: str) -> list[Cause]:
-        """One Cause per root cause seen, in check order (fix the first first), then by reach."""
+    def causes(self) -> list[tuple[Cause, Exhibit]]:
+        """One Cause per root cause seen, in check order (fix the first first), then by reach,
+        each with its smallest case (without a case file: the runner saves it)."""
         out = []
         for key, slot in self.cause_slots.items():
             assert slot.smallest is not None
             size, report, root = slot.smallest
-            case_file = replay = None
-            if failures_dir is not None:
-                path = save_case(
-                    failures_dir,
-                    report.case,
-                    eta=report.eta,
-                    permutation=report.permutation,
-                    check=root.check,
-                    layer=root.layer,
-                    message=root.message,
-                    implementation=implementation,
-                )
-                case_file, replay = str(path), replay_command(path, replay_args)
-            out.append(
-                Cause(
-                    key,
-                    root.check,
-                    root.layer,
-                    report.case.dtype,
-                    root.message,
-                    _network(report.case),
-                    list(slot.explains),
-                    slot.cases,
-                    size,
-                    case_file,
-                    replay,
-                )
+            cause = Cause(
+                key,
+                root.check,
+                root.layer,
+                report.case.dtype,
+                root.message,
+                _network(report.case),
+                list(slot.explains),
+                slot.cases,
+                size,
             )
-        return sorted(out, key=_cause_order)
+            out.append((cause, Exhibit(report, root.check, root.layer, root.message)))
+        return sorted(out, key=lambda pair: _cause_order(pair[0]))
 
-    def verdicts(
-        self,
-        dtypes: list[str],
-        uncovered_dtypes: dict[str, str],
-        failures_dir: str | Path | None,
-        implementation: str,
-        replay_args: str,
-    ) -> list[Verdict]:
-        out: list[Verdict] = []
+    def verdicts(self, dtypes: list[str], uncovered_dtypes: dict[str, str]) -> list[tuple[Verdict, Exhibit | None]]:
+        """Every verdict, each failed one with its smallest case (without a case file: the runner saves it)."""
+        out: list[tuple[Verdict, Exhibit | None]] = []
         for dtype in dtypes + [d for d in uncovered_dtypes if d not in dtypes]:
             if dtype in uncovered_dtypes:
                 out.extend(
-                    Verdict(check, None, "not covered", uncovered_dtypes[dtype], dtype=dtype) for check in CHECKS
+                    (Verdict(check, None, "not covered", uncovered_dtypes[dtype], dtype=dtype), None)
+                    for check in CHECKS
                 )
                 continue
             for check in CHECKS:
@@ -259,51 +249,24 @@ class Collector:
                     key=lambda k: -1 if k[1] is None else k[1],
                 )
                 if not keys:
-                    out.append(
-                        Verdict(
-                            check,
-                            None,
-                            "not covered",
-                            "no generated case exercised this check",
-                            dtype=dtype,
-                        )
-                    )
+                    verdict = Verdict(check, None, "not covered", "no generated case exercised this check", dtype=dtype)
+                    out.append((verdict, None))
                     continue
-                for key in keys:
-                    out.append(self._verdict(key, failures_dir, implementation, replay_args))
+                out.extend(self._verdict(key) for key in keys)
         return out
 
-    def _verdict(
-        self,
-        key: tuple[str, int | None, str],
-        failures_dir: str | Path | None,
-        implementation: str,
-        replay_args: str,
-    ) -> Verdict:
+    def _verdict(self, key: tuple[str, int | None, str]) -> tuple[Verdict, Exhibit | None]:
         check, layer, dtype = key
         slot = self.slots[key]
         message = slot.message or {"passed": f"passed on {slot.cases} case(s)"}.get(slot.status, "")
         if slot.status == "passed":
             message = f"passed on {slot.cases} case(s)"
-        case_file = replay = None
+        exhibit = None
         if slot.status == "failed" and slot.worst is not None:
             _, report, finding = slot.worst
-            case = report.case
-            message = f"{finding.message} [{_network(case)}]"
-            if failures_dir is not None:
-                path = save_case(
-                    failures_dir,
-                    case,
-                    eta=report.eta,
-                    permutation=report.permutation,
-                    check=check,
-                    layer=layer,
-                    message=finding.message,
-                    implementation=implementation,
-                )
-                case_file = str(path)
-                replay = replay_command(path, replay_args)
-        return Verdict(check, layer, slot.status, message, case_file, dtype, slot.cases, replay)
+            message = f"{finding.message} [{_network(report.case)}]"
+            exhibit = Exhibit(report, check, layer, finding.message)
+        return Verdict(check, layer, slot.status, message, None, dtype, slot.cases), exhibit
 
 
 def _cause_order(cause: Cause) -> tuple[int, int, int]:

@@ -1,16 +1,21 @@
-"""check_implementation: load, search each (dtype, regime) group, fold findings into a Report."""
+"""check_implementation: load, search each (dtype, regime) group, fold findings into a Report.
+
+The runner is what writes: the smallest case behind each failed verdict and each root cause
+(report.Exhibit) is saved here as a case file, once the summary is made.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from reference.strategies import REGIMES
 
-from .casefile import load_case, save_case
+from .casefile import load_case, replay_command, save_case
 from .checks import CaseChecker
 from .defaults import (
     DEFAULT_EXAMPLES,
@@ -21,7 +26,7 @@ from .defaults import (
     QUICK_EXAMPLES,
 )
 from .loader import Implementation, load_implementation
-from .report import Collector, Report
+from .report import Cause, Collector, Exhibit, Report, Verdict
 from .search import GroupCount, SearchSettings, SuiteError, group_problem, run_group
 
 # --quick's value sets per architecture: its size regimes are typical (its sizes stop at the
@@ -171,8 +176,8 @@ def _run(
                     f"{dtype:>8} {regime:<11} {count.judged:4d} cases {time.monotonic() - t0:6.1f} s"
                     + (f"  (stopped: {count.stopped})" if count.stopped else "")
                 )
-    verdicts = collector.verdicts(run_dtypes, uncovered, directory, implementation.name, implementation.replay_args)
-    causes = collector.causes(directory, implementation.name, implementation.replay_args)
+    verdicts = _filed(collector.verdicts(run_dtypes, uncovered), directory, implementation)
+    causes = _filed(collector.causes(), directory, implementation)
     settings: dict[str, Any] = {
         "examples per group": options.max_examples,
         "seed": options.seed,
@@ -200,6 +205,33 @@ def _run(
         capabilities_note=implementation.capabilities_note,
         causes=causes,
     )
+
+
+_Filed = TypeVar("_Filed", Verdict, Cause)
+
+
+def _filed(
+    summary: Sequence[tuple[_Filed, Exhibit | None]], directory: str | Path | None, implementation: Implementation
+) -> list[_Filed]:
+    """The verdicts (or causes), each with its exhibit saved as a case file under ``directory`` (None: not
+    saved) and the command that replays it."""
+    out = []
+    for item, exhibit in summary:
+        if exhibit is not None and directory is not None:
+            report = exhibit.report
+            path = save_case(
+                directory,
+                report.case,
+                eta=report.eta,
+                permutation=report.permutation,
+                check=exhibit.check,
+                layer=exhibit.layer,
+                message=exhibit.message,
+                implementation=implementation.name,
+            )
+            item = replace(item, case_file=str(path), replay=replay_command(path, implementation.replay_args))
+        out.append(item)
+    return out
 
 
 def _internal_error(error: SuiteError, directory: str | Path | None, implementation: Implementation) -> InternalError:
@@ -256,8 +288,8 @@ def replay(
         if report is None:
             raise ValueError(f"{path}: this case cannot be judged fairly (see conformance/tolerances.py)")
         collector.add(report)
-        verdicts = collector.verdicts([case.dtype], {}, None, implementation.name, implementation.replay_args)
-        causes = collector.causes(None, implementation.name, implementation.replay_args)
+        verdicts = [verdict for verdict, _ in collector.verdicts([case.dtype], {})]
+        causes = [cause for cause, _ in collector.causes()]
     finally:
         if implementation is not impl:
             implementation.close()

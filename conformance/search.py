@@ -45,12 +45,18 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, setti
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
+try:  # a private module (see _seed_only)
+    from hypothesis.internal.conjecture import providers
+except ImportError:  # pragma: no cover - a Hypothesis without it
+    providers = None  # type: ignore[assignment]
+
 from reference import Case
 from reference.costs import REQUIRED_OUTPUT
 from reference.strategies import HIDDEN_ACTIVATIONS, SIZE_REGIMES, Architecture, cases, learning_rates, make_case
 
 from .capabilities import Capabilities
-from .checks import CaseChecker, CaseReport
+from .checks import CaseChecker
+from .findings import CaseReport
 from .report import Collector, cause_key
 
 # The fewest architectures a group draws when it asks for at least as many cases.
@@ -183,9 +189,7 @@ def _seed_only() -> Iterator[None]:
     pool is emptied for the search and restored after it. It is a private API: when it is
     gone, nothing is patched (and the test comparing the CLI with pytest says so).
     """
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - a Hypothesis without it
+    if providers is None:  # pragma: no cover - a Hypothesis without it
         yield
         return
     original = getattr(providers, "_get_local_constants", None)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .wire import Opaque
+from reference._ops import Array
 
-Array = np.ndarray
+from .wire import Opaque
 
 _PRECISION = {"float64": 53, "float32": 24}
 _BITS = {np.dtype(np.float64): 53, np.dtype(np.float32): 24, np.dtype(np.float16): 11}

@@ -124,9 +124,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reference import Case, Forward, engine, validate
+from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS, BOUNDED, sigma_prime, softplus
-
-Array = np.ndarray
 
 UNIT_ROUNDOFF: dict[str, float] = {"float64": 2.0**-53, "float32": 2.0**-24}
 U64 = UNIT_ROUNDOFF["float64"]
@@ -163,13 +162,13 @@ __all__ = [
     "Unusable",
     "ambiguous_relu",
     "ambiguous_threshold",
-    "compare",
     "complement_bound",
     "error_bounds",
     "expect",
     "format_number",
     "gamma",
     "log_error",
+    "norm_mismatch",
     "tolerance",
     "with_dtype",
 ]
@@ -506,7 +505,7 @@ def norm(array: Array) -> float:
         return float(np.linalg.norm(np.ravel(array)))
 
 
-def compare(actual: Array, expected: Array, tolerance: Array | float) -> Mismatch | None:
+def norm_mismatch(actual: Array, expected: Array, tolerance: Array | float) -> Mismatch | None:
     """None when ||actual - expected|| <= ||tolerance||, else the mismatch and its worst element."""
     diff = np.asarray(actual, dtype=np.float64) - expected
     error = norm(diff)

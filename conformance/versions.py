@@ -1,34 +1,19 @@
-"""Version strings a report carries, so that a saved verdict can be traced to what produced it."""
+"""Version strings a report carries, so that a saved verdict can be traced to what produced it.
+
+A leaf of the package: case files and reports import it, never the package ``__init__``.
+"""
 
 from __future__ import annotations
 
-from importlib import metadata
+from reference import __version__ as REFERENCE_VERSION
 
-from . import SUITE_VERSION
 from .contract import CONTRACT_VERSION
 
-__all__ = ["CONTRACT_VERSION", "SUITE_VERSION", "reference_version", "versions"]
+# The engine and the suite ship in one distribution, whose installed metadata holds the version.
+SUITE_VERSION = REFERENCE_VERSION
 
-
-def reference_version() -> str:
-    """The reference engine's version: its ``__version__``, else the installed distribution's."""
-    try:
-        import reference
-
-        version = getattr(reference, "__version__", None)
-        if version:
-            return str(version)
-    except ImportError:
-        pass
-    try:
-        return metadata.version("backprop-reference")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+__all__ = ["CONTRACT_VERSION", "REFERENCE_VERSION", "SUITE_VERSION", "versions"]
 
 
 def versions() -> dict[str, str]:
-    return {
-        "suite": SUITE_VERSION,
-        "contract": CONTRACT_VERSION,
-        "reference": reference_version(),
-    }
+    return {"suite": SUITE_VERSION, "contract": CONTRACT_VERSION, "reference": REFERENCE_VERSION}

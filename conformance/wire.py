@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from reference import Case
+
 ARRAY = "$a"
 OPAQUE = "$o"
 TUPLE = "$t"
@@ -197,8 +199,6 @@ def encode_case(case: Any) -> dict[str, Any]:
 
 def decode_case(obj: Any) -> Any:
     """The worker's side: the suite's case as a reference.Case of writable arrays."""
-    from reference import Case
-
     fields = decode(obj)
     if not isinstance(fields, dict) or any(name not in fields for name in _CASE_FIELDS):
         raise WireError("a malformed case")

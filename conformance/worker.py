@@ -14,10 +14,16 @@ The protocol uses private copies of stdin and stdout; the implementation's own
 from __future__ import annotations
 
 import base64
+import json
 import os
 import pickle
 import sys
 from typing import IO, Any
+
+from . import wire
+from .calls import describe_exception
+from .loader import LoadError, bind, load_spec
+from .mutation import fresh_copy, mutation
 
 
 def _private_streams() -> tuple[IO[bytes], IO[bytes]]:
@@ -35,9 +41,6 @@ def _private_streams() -> tuple[IO[bytes], IO[bytes]]:
 
 def _load(message: dict[str, Any]) -> tuple[Any, Any]:
     """(the Bound calls, the answer to the load line)."""
-    from . import wire
-    from .loader import LoadError, bind, load_spec
-
     for entry in reversed(message.get("sys_path") or []):
         if isinstance(entry, str) and entry not in sys.path:
             sys.path.insert(0, entry)
@@ -64,10 +67,6 @@ def _load(message: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def _call(bound: Any, request: dict[str, Any]) -> dict[str, Any]:
-    from . import wire
-    from .calls import describe_exception
-    from .mutation import fresh_copy, mutation
-
     case = wire.decode_case(request["case"])
     original = fresh_copy(case)
     op = request.get("op")
@@ -86,10 +85,7 @@ def _call(bound: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def serve() -> int:
-    import json
-
     proto_in, proto_out = _private_streams()
-    from . import wire
 
     def send(obj: dict[str, Any]) -> None:
         proto_out.write(wire.dumps(obj) + b"\n")

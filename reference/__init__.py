@@ -14,6 +14,8 @@ Where the seed's equations live:
   gradcheck: a rich verdict per layer and tensor                       gradcheck.gradcheck
 """
 
+from importlib import metadata
+
 from .activations import ACTIVATIONS, sigma, sigma_prime
 from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, sgd_step, train
 from .case import DTYPES, Case, Forward, Network
@@ -40,7 +42,10 @@ from .numerical import (
 from .prepared import Prepared, prepare
 from .validation import validate
 
-__version__ = "0.1.0"
+try:
+    __version__ = metadata.version("backprop-reference")  # pyproject.toml is the one place it is written
+except metadata.PackageNotFoundError:  # a source tree used without installing it
+    __version__ = "unknown"
 
 __all__ = [
     "ACTIVATIONS",

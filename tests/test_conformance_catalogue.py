@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conformance import check_implementation
-from conformance.checks import CHECKS
+from conformance.findings import CHECKS
 from conformance.report import Report
 from conformance.vectors import main as verify
 

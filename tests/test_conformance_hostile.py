@@ -22,6 +22,10 @@ import pytest
 import conformance
 import conformance.checks
 import conformance.cli
+import conformance.diagnosis
+import conformance.equation_checks
+import conformance.findings
+import conformance.metamorphic
 import conformance.report
 import conformance.runner
 import conformance.structure
@@ -199,21 +203,24 @@ def test_the_same_malformed_answer_every_time_is_exit_status_1(
 
 def _suite_fingerprint() -> dict[str, object]:
     return {
-        "checks.compare": conformance.checks.compare,
-        "tolerances.compare": conformance.tolerances.compare,
-        "checks._differs": conformance.checks._differs,
-        "checks._factor": conformance.checks._factor,
+        "checks.norm_mismatch": conformance.checks.norm_mismatch,
+        "equation_checks.norm_mismatch": conformance.equation_checks.norm_mismatch,
+        "tolerances.norm_mismatch": conformance.tolerances.norm_mismatch,
+        "metamorphic.differs": conformance.metamorphic.differs,
+        "diagnosis.factor": conformance.diagnosis.factor,
+        "equation_checks.factor": conformance.equation_checks.factor,
         "Report.ok": conformance.report.Report.__dict__["ok"],
         "Report.failed": conformance.report.Report.failed,
         "Report.incomplete": conformance.report.Report.incomplete,
         "Collector.add": conformance.report.Collector.add,
-        "CaseReport.add": conformance.checks.CaseReport.add,
-        "CaseReport.root": conformance.checks.CaseReport.root,
+        "CaseReport.add": conformance.findings.CaseReport.add,
+        "CaseReport.root": conformance.findings.CaseReport.root,
         "structure.parse_result": conformance.structure.parse_result,
         "check_implementation": conformance.runner.check_implementation,
+        "CaseChecker._sgd_step": conformance.checks.CaseChecker._sgd_step,
         **{
-            f"CaseChecker.{name}": getattr(conformance.checks.CaseChecker, name)
-            for name in ("_equations_1_2", "_equations_3_4", "_cost", "_sgd_step", "_batch_additivity", "_permutation")
+            f"checks.{name}": getattr(conformance.checks, name)
+            for name in ("equations_1_2", "equations_3_4", "check_cost", "batch_additivity", "permutation_invariance")
         },
     }
 
@@ -469,7 +476,7 @@ def _planted_bug(*args: Any, **kwargs: Any) -> None:
 
 
 def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(conformance.checks.CaseChecker, "_cost", _planted_bug)
+    monkeypatch.setattr(conformance.checks, "check_cost", _planted_bug)
     with pytest.raises(conformance.runner.InternalError) as error:
         _run("tests.broken_impls.base:Backprop", failures_dir=tmp_path / "saved")
     assert error.value.case_file is not None
@@ -481,7 +488,7 @@ def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pyte
 def test_an_exception_in_the_judging_code_is_exit_status_3(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(conformance.checks.CaseChecker, "_cost", _planted_bug)
+    monkeypatch.setattr(conformance.checks, "check_cost", _planted_bug)
     args = ["--impl", "tests.broken_impls.base:Backprop", "--quick", "--dtypes", "float64", "--regimes", "typical"]
     status = conformance.cli.main([*args, "-q", "--failures-dir", str(tmp_path / "saved")])
     out = capsys.readouterr()

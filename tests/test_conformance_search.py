@@ -24,7 +24,8 @@ import pytest
 
 import conformance.runner as runner
 from conformance import check_implementation
-from conformance.checks import CaseChecker, Finding
+from conformance.checks import CaseChecker
+from conformance.findings import Finding
 from conformance.report import Cause, Report, cause_key, merge
 from conformance.search import MIN_ARCHITECTURES, SearchSettings
 

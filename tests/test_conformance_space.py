@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import reference
 from conformance import check_implementation
-from conformance.checks import CHECKS
+from conformance.findings import CHECKS
 from conformance.search import SearchSettings
 from conformance.tolerances import expect
 from reference.strategies import (

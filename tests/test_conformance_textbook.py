@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from conformance import check_implementation, load_implementation
 from conformance.checks import CaseChecker
 from conformance.search import SearchSettings
-from conformance.tolerances import UNIT_ROUNDOFF, Expected, Unusable, compare, expect
+from conformance.tolerances import UNIT_ROUNDOFF, Expected, Unusable, expect, norm_mismatch
 from reference import Case
 from reference.strategies import cases
 
@@ -96,7 +96,7 @@ def _sign_bug(case: Case) -> float | None:
 
 def _passes(case: Case, value: float, exp: Expected | None = None) -> bool:
     exp = exp or expect(case)
-    return compare(np.asarray(value), np.asarray(exp.cost), exp.tol_cost) is None
+    return norm_mismatch(np.asarray(value), np.asarray(exp.cost), exp.tol_cost) is None
 
 
 def _sweep(make: Callable[[str], list[Case]]) -> None:
@@ -217,14 +217,14 @@ def test_network2_is_within_tolerance_where_saturated_whenever_its_cost_is_finit
             return
         seen["finite"] += 1
         seen["saturated"] += bool(np.max(exp.a[-1]) > 1 - 1e-4)  # z^L > 9.2: the old bound failed there
-        assert compare(np.asarray(result["cost"]), np.asarray(exp.cost), exp.tol_cost) is None
+        assert norm_mismatch(np.asarray(result["cost"]), np.asarray(exp.cost), exp.tol_cost) is None
         for key, tols in (
             ("deltas", exp.tol_deltas),
             ("grad_weights", exp.tol_weights),
             ("grad_biases", exp.tol_biases),
         ):
             for actual, expected, tol in zip(result[key], getattr(exp, key), tols, strict=True):
-                assert compare(actual, expected, tol) is None, key
+                assert norm_mismatch(actual, expected, tol) is None, key
 
     run()
     assert seen["finite"] >= 20 and seen["saturated"] >= 5, seen

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 import reference
 from conformance.search import SearchSettings
-from conformance.tolerances import Unusable, compare, expect
+from conformance.tolerances import Unusable, expect, norm_mismatch
 from reference.strategies import SIZE_REGIMES, Architecture, cases, make_case
 
 from . import conformance_planted as planted
@@ -36,7 +36,7 @@ def _mismatches(result: dict[str, list[np.ndarray]], case: Any) -> list[str]:
     found = []
     for key, tols in (("deltas", exp.tol_deltas), ("grad_weights", exp.tol_weights), ("grad_biases", exp.tol_biases)):
         for i, (actual, expected, tol) in enumerate(zip(result[key], getattr(exp, key), tols, strict=True)):
-            if compare(actual, expected, tol) is not None:
+            if norm_mismatch(actual, expected, tol) is not None:
                 found.append(f"{key}[{i}]")
     return found
 
@@ -131,13 +131,13 @@ def test_float64_computed_in_float32_is_rejected_in_the_new_regimes(regime: str)
     assert total >= 60, total  # most layers are judged that finely: the test is not vacuous
 
 
-def test_compare_reports_the_worst_element_and_the_norms() -> None:
+def test_norm_mismatch_reports_the_worst_element_and_the_norms() -> None:
     expected = np.array([[1.0, 2.0], [3.0, 4.0]])
     tol = np.full((2, 2), 1e-12)
-    assert compare(expected + 1e-13, expected, tol) is None
+    assert norm_mismatch(expected + 1e-13, expected, tol) is None
     actual = expected.copy()
     actual[1, 0] += 1e-9
-    mismatch = compare(actual, expected, tol)
+    mismatch = norm_mismatch(actual, expected, tol)
     assert mismatch is not None
     assert mismatch.index == (1, 0) and mismatch.actual == actual[1, 0] and mismatch.expected == 3.0
     assert mismatch.error == pytest.approx(1e-9, rel=1e-6) and mismatch.tolerance == pytest.approx(2e-12)

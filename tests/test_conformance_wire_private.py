@@ -16,7 +16,7 @@ import pytest
 
 from conformance import wire
 from conformance.channel import command_argv
-from conformance.checks import _factor
+from conformance.diagnosis import factor
 from conformance.structure import StructureError, parse_result
 
 
@@ -110,11 +110,11 @@ def test_simple_commands_run_without_a_shell() -> None:
 
 
 def test_a_factor_of_m_is_named_even_when_the_value_is_near_its_tolerance() -> None:
-    """m R with R between T/(m - 1) and 2T: compare rejects it, so the factor must explain it."""
+    """m R with R between T/(m - 1) and 2T: norm_mismatch rejects it, so the factor must explain it."""
     m = 33
     tol = np.full(4, 1e-12)
     expected = np.full(4, 1.5e-12)  # below 2T, above T/(m - 1)
-    assert _factor(m * expected, expected, tol, m) == m
-    assert _factor(expected / m, expected, tol, m) == 1 / m
+    assert factor(m * expected, expected, tol, m) == m
+    assert factor(expected / m, expected, tol, m) == 1 / m
     wrong = expected * 7.0  # off, but by no reduction factor
-    assert _factor(wrong, expected, tol, m) is None
+    assert factor(wrong, expected, tol, m) is None

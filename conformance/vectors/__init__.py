@@ -14,16 +14,18 @@ from collections import Counter
 from pathlib import Path
 
 from ..contract import CONTRACT_VERSION
-from .verify import DEFAULT_VECTORS, Outcome, VectorsError, compare, load_manifest, verify
+from ..versions import REFERENCE_VERSION
+from . import generate as recipes
+from .verify import DEFAULT_VECTORS, VectorOutcome, VectorsError, load_manifest, vector_mismatches, verify
 
 __all__ = [
     "DEFAULT_VECTORS",
-    "Outcome",
+    "VectorOutcome",
     "VectorsError",
     "cli",
-    "compare",
     "load_manifest",
     "main",
+    "vector_mismatches",
     "verify",
 ]
 
@@ -53,12 +55,10 @@ def _verify_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_report(path: Path, args: argparse.Namespace, outcomes: list[Outcome], code: int) -> None:
-    import reference
-
+def _write_report(path: Path, args: argparse.Namespace, outcomes: list[VectorOutcome], code: int) -> None:
     report = {
         "contract_version": CONTRACT_VERSION,
-        "reference_version": getattr(reference, "__version__", None),
+        "reference_version": REFERENCE_VERSION,
         "vectors": str(args.vectors),
         "results": str(args.results_dir),
         "exit_status": code,
@@ -107,8 +107,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _generate(argv: list[str]) -> int:
-    from .generate import generate
-
     parser = argparse.ArgumentParser(prog="python -m conformance.vectors generate")
     parser.add_argument(
         "--out",
@@ -117,7 +115,7 @@ def _generate(argv: list[str]) -> int:
         help="output directory (default: the shipped vectors)",
     )
     args = parser.parse_args(argv)
-    paths = generate(args.out, log=print)
+    paths = recipes.generate(args.out, log=print)
     print(f"wrote {len(paths) - 1} vectors and {paths[-1].name} to {args.out}")
     return 0
 

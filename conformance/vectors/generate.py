@@ -23,6 +23,7 @@ import numpy as np
 
 import reference
 from reference import engine, precision
+from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS
 
 from ..contract import CONTRACT_VERSION, dumps, encode_case
@@ -37,8 +38,6 @@ GENERATOR = "python -m conformance.vectors generate"
 _RETRIES = 20
 _AGREES = "reference.backprop in this dtype agrees with the 50-digit values within the tolerance"
 _SEED_STRIDE = 7919
-
-Array = np.ndarray
 
 
 @dataclass(frozen=True)

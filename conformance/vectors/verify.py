@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from reference._ops import Array
+
 from ..contract import decode_value
 from ..safejson import JSONInputError, load_json_file, loads_bounded, one_line, read_bounded
 
-Array = np.ndarray
 DEFAULT_VECTORS = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
 
@@ -41,7 +42,7 @@ class VectorsError(Exception):
 
 
 @dataclass
-class Outcome:
+class VectorOutcome:
     """One vector's verdict: "passed", "failed" or "missing"."""
 
     id: str
@@ -151,7 +152,7 @@ def _float_array(value: Any, where: str) -> Array:
 
 
 def _load_vector(vectors_dir: Path, entry: Mapping[str, Any]) -> dict[str, Any]:
-    """A vector file, re-hashed as read and checked for the fields compare() uses; VectorsError otherwise."""
+    """A vector file, re-hashed as read and checked for the fields vector_mismatches() uses; VectorsError otherwise."""
     file = entry["file"]
     data = _read_vector_bytes(vectors_dir, file)
     if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
@@ -261,7 +262,7 @@ def _compare_array(label: str, where: str, actual: Any, expected: Array, tol: Ar
     )
 
 
-def compare(vector: Mapping[str, Any], result: Any) -> list[str]:
+def vector_mismatches(vector: Mapping[str, Any], result: Any) -> list[str]:
     """Every disagreement between a result and a vector's expected values, most causal first."""
     if not isinstance(result, Mapping):
         return [f"the result is a JSON {type(result).__name__}, not an object with grad_weights and grad_biases"]
@@ -309,16 +310,16 @@ def compare(vector: Mapping[str, Any], result: Any) -> list[str]:
     return messages
 
 
-def verify(results_dir: Path, vectors_dir: Path = DEFAULT_VECTORS) -> list[Outcome]:
-    """One Outcome per vector in the manifest, in manifest order; VectorsError for an unusable vector set."""
+def verify(results_dir: Path, vectors_dir: Path = DEFAULT_VECTORS) -> list[VectorOutcome]:
+    """One VectorOutcome per vector in the manifest, in manifest order; VectorsError for an unusable vector set."""
     manifest = load_manifest(vectors_dir)
     outcomes = []
     for entry in manifest["vectors"]:
         vector_id = entry["id"]
         status, result = _load_result(results_dir, vector_id)
         if status != "read":
-            outcomes.append(Outcome(vector_id, status, [result]))
+            outcomes.append(VectorOutcome(vector_id, status, [result]))
             continue
-        messages = compare(_load_vector(vectors_dir, entry), result)
-        outcomes.append(Outcome(vector_id, "failed" if messages else "passed", messages))
+        messages = vector_mismatches(_load_vector(vectors_dir, entry), result)
+        outcomes.append(VectorOutcome(vector_id, "failed" if messages else "passed", messages))
     return outcomes

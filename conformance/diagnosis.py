@@ -1,0 +1,443 @@
+"""Why a check failed: the known causes a failure is tested against, and the words that name them.
+
+A wrong result is first compared with the reference; when it fails, these functions look for a
+cause that accounts for all of it, so that the report can say what to fix:
+
+* a factor m or 1/m (``factor``): a reduction bug (a missing or doubled 1/m);
+* relu'(0) (``relu_cause``): the disagreement sits only on units of a relu layer whose
+  pre-activation is exactly 0; the value used is solved for, and the case re-judged under it as
+  a declared convention;
+* a saturated output (``saturation_cause``, ``saturation_fit``): the disagreement sits only where
+  the sigmoid or softmax output is within sqrt(u) of 0 or 1, where a cost computed from the
+  rounded a, or clamped, loses delta^L;
+* torch's softplus threshold (``threshold_cause``): softplus(z) = z above z = 20, undeclared;
+* for the cost, a clamped or a-based cost (``cost_cause``).
+
+"Accounts for all of it" is tested, not assumed: with the cause removed, the layer (or the
+cost) passes within its tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference import Case
+from reference._ops import Array
+from reference.activations import sigmoid, softplus
+
+from .structure import Result
+from .tolerances import (
+    ELEMENTARY_ULPS,
+    UNIT_ROUNDOFF,
+    Expected,
+    Mismatch,
+    Unusable,
+    expect,
+    format_number,
+    norm_mismatch,
+    place,
+)
+
+# torch's softplus threshold (F.softplus, nn.Softplus): the one tried when none is declared.
+TORCH_SOFTPLUS_THRESHOLD = 20.0
+# torch's BCELoss clamps each logarithm at this value.
+BCE_LOG_CLAMP = -100.0
+
+
+def mismatch_text(field_name: str, i: int | None, mm: Mismatch, layer: int | None, what: str, dtype: str) -> str:
+    """A failed comparison in words: where, what was returned, what it should be, by how much."""
+    where = f"layer {layer}, " if layer is not None else ""
+    return (
+        f"{place(field_name, i, mm.index)} = {format_number(mm.actual)}, but should be "
+        f"{format_number(mm.expected)} ({where}{what}, {dtype}, tolerance {mm.tolerance:.2g} "
+        f"on the layer's error norm, which is {mm.error:.2g})"
+    )
+
+
+# -- a factor m: the reduction ------------------------------------------------------------------
+
+
+def factor(actual: Array, expected: Array, tol: Array, m: int) -> float | None:
+    """m or 1/m when actual is that multiple of expected (a reduction bug), else None.
+
+    Called once ``norm_mismatch(actual, expected, tol)`` has failed. Computing k R instead of R
+    multiplies the implementation's own error by k, so k R is accepted within k T + T. The
+    factor explains the mismatch when actual fits k R and k R itself is not within T of R
+    (the same test norm_mismatch applies): otherwise "off by k" and "right" cannot be told apart.
+    """
+    if m < 2:
+        return None
+    for k in (float(m), 1.0 / m):
+        fits = norm_mismatch(actual, k * expected, tol * max(k, 1.0) + tol) is None
+        if fits and norm_mismatch(k * expected, expected, tol) is not None:
+            return k
+    return None
+
+
+def fraction(k: float) -> str:
+    return f"{k:g}" if k >= 1 else f"1/{round(1 / k)}"
+
+
+def factor_text(k: float, m: int, reduction: str) -> str:
+    if k > 1:
+        return (
+            f"exactly m = {m} times the expected value: the 1/m of the mean reduction is missing"
+            if reduction == "mean"
+            else f"exactly m = {m} times the expected value although the reduction is sum"
+        )
+    return (
+        f"exactly 1/m = 1/{m} of the expected value: averaged although the reduction is sum"
+        if reduction == "sum"
+        else f"exactly 1/m = 1/{m} of the expected value: divided by m twice?"
+    )
+
+
+# -- conventions: the case judged again under another one ---------------------------------------
+
+
+def _judged_under(case: Case, conventions: dict[str, float]) -> Expected | None:
+    """The reference's values and tolerances under other conventions (None: not judgeable)."""
+    try:
+        return expect(case, conventions)
+    except Unusable:
+        return None
+
+
+def _layer_passes(exp: Expected, i: int, deltas: Array | None, grads: tuple[Array, Array] | None) -> bool:
+    """True when the implementation's delta^{i+2} (or, without deltas, both gradients) pass against exp."""
+    if deltas is not None:
+        return norm_mismatch(deltas, exp.deltas[i], exp.tol_deltas[i]) is None
+    assert grads is not None
+    return (
+        norm_mismatch(grads[0], exp.grad_biases[i], exp.tol_biases[i]) is None
+        and norm_mismatch(grads[1], exp.grad_weights[i], exp.tol_weights[i]) is None
+    )
+
+
+def _number(value: float) -> str:
+    """The shortest form that reads back as value: 0.5, 1, 0.333333333333."""
+    text = repr(value)
+    return text.removesuffix(".0")
+
+
+# -- relu'(0) -------------------------------------------------------------------------------------
+
+
+def _relu_zeros(exp: Expected, i: int) -> Array | None:
+    """The (sample, unit) mask of exact zeros of z^{i+2} when that layer is relu, else None."""
+    if exp.case64.activations[i] != "relu" or len(exp.z) <= i:
+        return None
+    mask = exp.z[i] == 0
+    return mask if mask.any() else None
+
+
+def _incoming(exp: Expected, i: int) -> Array:
+    """What sigma'(z^l) multiplies in delta^l: (w^{l+1})^T delta^{l+1}, or a^L - y at a relu output.
+
+    The layers above are right when this is asked (else this layer is blocked), so the
+    reference's values stand in for the implementation's. A relu output has the quadratic
+    cost (the others need sigmoid or softmax), whose nabla_a C is a^L - y.
+    """
+    c = exp.case64
+    if i == len(c.weights) - 1:
+        return exp.a[-1] - c.y
+    return exp.deltas[i + 1] @ c.weights[i + 1]
+
+
+def _relu_text(layer: int, shown: str, value: float, declared: float | None) -> str:
+    where = (
+        f"the disagreement sits only on units whose pre-activation z^{layer} is exactly 0 in this relu "
+        f"layer: relu'(0) = {shown} in this implementation"
+    )
+    snippet = f'capabilities["conventions"] = {{"relu_prime_at_zero": {shown}}}'
+    if not 0.0 <= value <= 1.0:
+        return where + ", which is not a subgradient of relu (those lie in [0, 1]): a bug, not a convention"
+    if declared is not None:
+        return (
+            where + f", but its declared convention is relu'(0) = {declared:g}: correct the code, or declare {snippet}"
+        )
+    return (
+        where + ", where the contract's default is relu'(0) = 0; any value in [0, 1] is a valid subgradient: "
+        f"if {shown} is your convention, declare it: {snippet}"
+    )
+
+
+def relu_cause(
+    case: Case, exp: Expected, i: int, deltas: Array | None, grads: tuple[Array, Array] | None
+) -> str | None:
+    """The relu'(0) text when a relu'(0) other than the judged one explains layer i + 2, else None.
+
+    The implementation's deviation from the reference, restricted to the exact zeros, is
+    (r - r0) times what relu'(0) multiplies there (delta^l = p (.) relu'(z), and equations 3
+    and 4 of that); r is its least-squares solution. The value shown is the shortest decimal
+    within what the data can tell (the tolerance over the size of p, at least 1e-12 relative)
+    under which the case, judged again, passes at this layer: so declaring it works.
+    """
+    mask = _relu_zeros(exp, i)
+    if mask is None:
+        return None
+    p = np.where(mask, _incoming(exp, i), 0.0)
+    if deltas is not None:
+        diffs, basis, tols = [deltas - exp.deltas[i]], [p], [exp.tol_deltas[i]]
+    else:
+        assert grads is not None
+        diffs = [grads[0] - exp.grad_biases[i], grads[1] - exp.grad_weights[i]]
+        basis = [exp.scale * p.sum(axis=0), exp.scale * (p.T @ exp.a[i])]
+        tols = [exp.tol_biases[i], exp.tol_weights[i]]
+    size = float(sum(np.sum(b * b) for b in basis))
+    if not (size > 0 and np.isfinite(size) and all(np.isfinite(d).all() for d in diffs)):
+        return None
+    declared = exp.conventions.get("relu_prime_at_zero")
+    r = (declared or 0.0) + float(sum(np.sum(d * b) for d, b in zip(diffs, basis, strict=True))) / size
+    spread = float(np.sqrt(sum(np.sum(np.asarray(t) ** 2) for t in tols) / size))
+    window = max(spread, 1e-12 * max(1.0, abs(r)))
+    for digits in range(1, 18):
+        candidate = float(f"{r:.{digits}g}")
+        if abs(candidate - r) > window:
+            continue
+        again = _judged_under(case, {**exp.conventions, "relu_prime_at_zero": candidate})
+        if again is not None and _layer_passes(again, i, deltas, grads):
+            return _relu_text(i + 2, _number(candidate), candidate, declared)
+    return None
+
+
+# -- saturated outputs ---------------------------------------------------------------------------
+
+
+def _saturated(exp: Expected, dtype: str) -> Array | None:
+    """Mask of saturated outputs: sigmoid or softmax a^L within sqrt(u) of 0 or 1, else None.
+
+    Beyond there a formula that goes through the rounded a (a division by a (1 - a), ln(1 - a),
+    a clamp) keeps less than half of its digits, and a clamp at 1e-12 or an a that rounds to 1
+    loses delta^L entirely.
+    """
+    name = exp.case64.activations[-1]
+    if name not in ("sigmoid", "softmax") or not exp.z:
+        return None
+    if name == "sigmoid":
+        complement = sigmoid(-np.abs(exp.z[-1]))
+    else:
+        a = exp.a[-1]
+        complement = np.minimum(a, np.sum(a, axis=1, keepdims=True) - a)  # 1 - a_j as the other outputs' sum
+    mask = complement < np.sqrt(UNIT_ROUNDOFF[dtype])
+    return mask if mask.any() else None
+
+
+def _saturation_text(exp: Expected, mask: Array, index: tuple[int, ...], got: float, want: float) -> str:
+    name = exp.case64.activations[-1]
+    z = float(exp.z[-1][index])
+    unsaturated = int(mask.size - mask.sum())
+    if unsaturated:
+        plural = unsaturated > 1
+        right = f"{unsaturated} unsaturated output{'s' if plural else ''} here {'are' if plural else 'is'} right"
+        scope = f"where the {name} output saturates (the {right})"
+    else:
+        scope = f"where the {name} output saturates (every output of this case is saturated)"
+    cure = "BCEWithLogitsLoss, or softplus of z^L" if name == "sigmoid" else "log_softmax of z^L with NLLLoss"
+    return (
+        f"the disagreement sits only {scope}: delta^L[{', '.join(map(str, index))}] = {format_number(got)} at "
+        f"z^L = {z:.4g}, where it should be {format_number(want)}; a cost computed from the rounded output a "
+        "loses delta^L there: clamped (BCELoss after Sigmoid clamps ln at -100 and divides by "
+        "max(a (1 - a), 1e-12)) or a-based (-[y ln a + (1 - y) ln(1 - a)] differentiated through a); "
+        f"compute the cost from z^L instead ({cure})"
+    )
+
+
+def saturation_cause(exp: Expected, dtype: str, actual: Array, expected: Array, tol: Array) -> str | None:
+    """The saturation text when delta^L is wrong only at saturated outputs, else None."""
+    mask = _saturated(exp, dtype)
+    if mask is None:
+        return None
+    off = ~mask
+    if off.any() and norm_mismatch(actual[off], expected[off], tol[off]) is not None:
+        return None
+    wrong = np.where(mask, np.abs(np.asarray(actual, dtype=np.float64) - expected), -1.0)
+    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(wrong)), wrong.shape))
+    return _saturation_text(exp, mask, index, float(actual[index]), float(expected[index]))
+
+
+def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array) -> str | None:
+    """Without deltas: the saturation text when a change of delta^L at saturated outputs only explains both gradients.
+
+    Per output unit j, the unknown changes of delta^L at its saturated samples are fitted to
+    dC/db_j and dC/dw_j by least squares; the fit must have fewer unknowns than equations
+    (otherwise any change of the gradients could be fitted, and nothing would be shown), and
+    the refitted gradients must then pass within their tolerances.
+    """
+    mask = _saturated(exp, dtype)
+    if mask is None:
+        return None
+    i = len(exp.case64.weights) - 1
+    a_prev, scale = exp.a[i], exp.scale
+    change = np.zeros_like(exp.deltas[i])
+    for j in range(mask.shape[1]):
+        rows = np.flatnonzero(mask[:, j])
+        if rows.size == 0:
+            continue
+        if rows.size >= 1 + a_prev.shape[1]:
+            return None
+        system = scale * np.vstack([np.ones(rows.size), a_prev[rows].T])
+        target = np.concatenate([[grad_b[j] - exp.grad_biases[i][j]], grad_w[j] - exp.grad_weights[i][j]])
+        if not np.isfinite(target).all():
+            return None
+        change[rows, j] = np.linalg.lstsq(system, target, rcond=None)[0]
+    fitted_b = exp.grad_biases[i] + scale * change.sum(axis=0)
+    fitted_w = exp.grad_weights[i] + scale * (change.T @ a_prev)
+    if norm_mismatch(grad_b, fitted_b, exp.tol_biases[i]) is not None or norm_mismatch(
+        grad_w, fitted_w, exp.tol_weights[i]
+    ):
+        return None
+    index = tuple(int(k) for k in np.unravel_index(int(np.argmax(np.abs(change))), change.shape))
+    want = float(exp.deltas[i][index])
+    text = _saturation_text(exp, mask, index, want + float(change[index]), want)
+    return text.replace(f"delta^L[{', '.join(map(str, index))}] = ", f"delta^L[{', '.join(map(str, index))}] ~ ", 1)
+
+
+# -- torch's softplus threshold ------------------------------------------------------------------
+
+
+def threshold_text(what: str) -> str:
+    t = f"{TORCH_SOFTPLUS_THRESHOLD:g}"
+    return (
+        f"{what} is right when softplus is z itself above z = {t}, as torch's F.softplus and nn.Softplus "
+        f"make it (a deviation of log1p(e^-z), 2e-9 at z = {t}): a documented convention; declare it: "
+        f'capabilities["conventions"] = {{"softplus_threshold": {t}}}, or compute ln(1 + e^z) everywhere '
+        "(torch.logaddexp(z, 0))"
+    )
+
+
+def under_torch_threshold(case: Case, exp: Expected) -> Expected | None:
+    """The case judged under torch's softplus threshold, when none is declared and it changes something."""
+    if "softplus_threshold" in exp.conventions or not any(
+        name == "softplus" and bool((z > TORCH_SOFTPLUS_THRESHOLD).any())
+        for name, z in zip(exp.case64.activations, exp.z, strict=False)
+    ):
+        return None
+    return _judged_under(case, {**exp.conventions, "softplus_threshold": TORCH_SOFTPLUS_THRESHOLD})
+
+
+def threshold_cause(
+    case: Case, exp: Expected, i: int, deltas: Array | None, grads: tuple[Array, Array] | None
+) -> str | None:
+    """The softplus-threshold text when torch's threshold, undeclared, explains layer i + 2, else None.
+
+    Tried only where it changes something: no threshold declared, and a softplus
+    pre-activation above torch's 20 somewhere in the case. The layer must pass when the
+    case is judged again under that threshold.
+    """
+    again = under_torch_threshold(case, exp)
+    if again is None or not _layer_passes(again, i, deltas, grads):
+        return None
+    return threshold_text(f"layer {i + 2}")
+
+
+# -- a layer's cause ------------------------------------------------------------------------------
+
+
+def delta_cause(case: Case, exp: Expected, i: int, deltas: Array) -> str | None:
+    """Why delta^{i+2} is wrong, when a known cause explains all of it (module docstring)."""
+    cause = relu_cause(case, exp, i, deltas, None)
+    if cause is None and i == len(case.weights) - 1:
+        cause = saturation_cause(exp, case.dtype, deltas, exp.deltas[i], exp.tol_deltas[i])
+    return cause or threshold_cause(case, exp, i, deltas, None)
+
+
+def gradients_cause(case: Case, exp: Expected, i: int, res: Result) -> str | None:
+    """Without deltas: the known cause that explains layer i + 2's gradients, else None."""
+    grads = (res.grad_biases[i], res.grad_weights[i])
+    cause = relu_cause(case, exp, i, None, grads)
+    if cause is None and i == len(case.weights) - 1:
+        cause = saturation_fit(exp, case.dtype, *grads)
+    return cause or threshold_cause(case, exp, i, None, grads)
+
+
+# -- the cost: clamped, a-based -------------------------------------------------------------------
+
+
+def clamped_costs(exp: Expected, dtype: str) -> list[float]:
+    """C of a cross_entropy case with ln a and ln(1 - a) clamped at -100 (BCELoss), else [].
+
+    Twice: from the exact logarithms, and from a rounded to the case's dtype (where a rounds
+    to 1, at z > 16.6 in float32, ln(1 - a) is -inf before the clamp makes it -100).
+    """
+    c = exp.case64
+    if c.cost != "cross_entropy" or not exp.z:
+        return []
+    z, y = exp.z[-1], c.y
+    rounded = exp.a[-1].astype(dtype).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        logs = ((-softplus(-z), -softplus(z)), (np.log(rounded), np.log(1 - rounded)))
+    return [
+        float(
+            -exp.scale * np.sum(y * np.maximum(log_a, BCE_LOG_CLAMP) + (1 - y) * np.maximum(log_not_a, BCE_LOG_CLAMP))
+        )
+        for log_a, log_not_a in logs
+    ]
+
+
+def rounded_output_hint(case: Case, exp: Expected) -> str:
+    """Why an a-based cost goes wrong where the output rounds to exactly 0 or 1 in the case's dtype.
+
+    There ln(a) or ln(1 - a) of the rounded a is infinite (or, through nan_to_num, the largest
+    float): the exact cost is finite, and only a cost computed from z^L keeps it.
+    """
+    out = case.activations[-1]
+    if out not in ("sigmoid", "softmax") or case.cost not in ("cross_entropy", "log_likelihood"):
+        return ""
+    a = np.asarray(exp.a[-1], dtype=case.dtype)  # the output as the case's dtype rounds it
+    if not (np.any(a == 0) or (out == "sigmoid" and np.any(a == 1))):
+        return ""
+    z_max = float(np.max(np.abs(exp.z[-1])))
+    return (
+        f"; the output a^L rounds to exactly {'0 or 1' if out == 'sigmoid' else '0'} in {case.dtype} "
+        f"(|z^L| up to {z_max:.4g}), where ln(a) or ln(1 - a) of the rounded a is infinite: compute "
+        "the cost from z^L instead (softplus of z^L, BCEWithLogitsLoss, log_softmax), or, if computing it "
+        'from a is your design, declare capabilities["conventions"] = {"cost_from_activations": 1}'
+    )
+
+
+def a_based_cost_may_be_infinite(case: Case, exp: Expected) -> bool:
+    """Whether ln(a) or ln(1 - a), with a computed in the case's dtype, can be infinite on this case.
+
+    A correct sigmoid or softmax errs by ELEMENTARY_ULPS ulps (tolerances.py), so 1 - a within
+    that of 0 may round to exactly 1. At the other end, below the smallest normal number a has
+    lost its relative precision, and the textbook 1 / (1 + e^-z) is exactly 0 once e^-z
+    overflows (a < 1 / max, which is below the smallest normal): a few times that is the limit.
+    """
+    out = case.activations[-1]
+    if out not in ("sigmoid", "softmax") or case.cost not in ("cross_entropy", "log_likelihood"):
+        return False
+    a, y = np.asarray(exp.a[-1], dtype=np.float64), np.asarray(exp.case64.y)
+    info = np.finfo(case.dtype)
+    near_zero = (a <= ELEMENTARY_ULPS * float(info.tiny)) & (y > 0)
+    near_one = (1.0 - a <= ELEMENTARY_ULPS * UNIT_ROUNDOFF[case.dtype]) & (y < 1) if out == "sigmoid" else False
+    return bool(np.any(near_zero | near_one))
+
+
+def costs_comparable(conventions: dict[str, float], case: Case, exp: Expected) -> bool:
+    """False where a declared a-based cost may be infinite (its values then say nothing)."""
+    return not (conventions.get("cost_from_activations") == 1.0 and a_based_cost_may_be_infinite(case, exp))
+
+
+def cost_cause(case: Case, exp: Expected, cost: float) -> str:
+    """What explains a wrong cost, as the end of its message ("; ..."), or "" when nothing known does."""
+    k = factor(np.asarray(cost), np.asarray(exp.cost), np.asarray(exp.tol_cost), case.m)
+    if k is not None:
+        return f"; it is {factor_text(k, case.m, case.reduction)}"
+    fits = [
+        c
+        for c in clamped_costs(exp, case.dtype)
+        if norm_mismatch(np.asarray(cost), np.asarray(c), exp.tol_cost) is None
+    ]
+    if fits:
+        z_max = float(np.max(np.abs(exp.z[-1])))
+        return (
+            f"; it is the cost with every logarithm clamped at {BCE_LOG_CLAMP:g} ({format_number(fits[0])}), "
+            f"as BCELoss after Sigmoid computes it from the rounded output a: the output saturates "
+            f"(|z^L| up to {z_max:.4g}); compute the cost from z^L instead (BCEWithLogitsLoss, or "
+            "softplus of z^L)"
+        )
+    again = under_torch_threshold(case, exp)
+    if again is not None and norm_mismatch(np.asarray(cost), np.asarray(again.cost), again.tol_cost) is None:
+        return "; " + threshold_text("the cost")
+    return rounded_output_hint(case, exp)

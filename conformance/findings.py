@@ -1,0 +1,75 @@
+"""What the checks find on one case: the checks in their order, a Finding per check, the CaseReport.
+
+Plain data, shared by the checks that write findings (checks, equation_checks, metamorphic)
+and the summary that folds them (report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reference import Case
+
+Status = Literal["passed", "failed", "blocked", "not covered"]
+
+# In dependency order (conformance.checks' docstring): a failure blocks the checks after it.
+CHECKS: tuple[str, ...] = (
+    "structure",
+    "determinism",
+    "equation1",
+    "equation2",
+    "equation3",
+    "equation4",
+    "cost",
+    "reduction",
+    "sgd_step",
+    "no_mutation",
+    "batch_additivity",
+    "permutation",
+)
+LAYERED: frozenset[str] = frozenset({"equation1", "equation2", "equation3", "equation4", "reduction"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's verdict on one case (and one layer for the layered checks)."""
+
+    check: str
+    layer: int | None
+    status: Status
+    message: str
+
+
+@dataclass
+class CaseReport:
+    """Everything the checks found on one case."""
+
+    case: Case
+    eta: float
+    permutation: tuple[int, ...]
+    findings: list[Finding] = field(default_factory=list)
+    fatal: bool = False
+    answered: bool = False  # the first backprop call returned a value (whatever it was)
+
+    def add(self, check: str, layer: int | None, status: Status, message: str = "") -> None:
+        self.findings.append(Finding(check, layer, status, message))
+
+    def root(self) -> Finding | None:
+        """The first failure in check order: the one to shrink and to fix first."""
+        failed = [f for f in self.findings if f.status == "failed"]
+        return min(failed, key=lambda f: (CHECKS.index(f.check), -(f.layer or 0))) if failed else None
+
+    def failed_any(self, checks: Sequence[str]) -> Finding | None:
+        for f in self.findings:
+            if f.check in checks and f.status in ("failed", "blocked"):
+                return f
+        return None
+
+
+def block_after(report: CaseReport, failed: str, cause: str) -> None:
+    """Every check after ``failed`` is blocked, except no_mutation, judged on the first call alone."""
+    for check in CHECKS[CHECKS.index(failed) + 1 :]:
+        if check != "no_mutation":
+            report.add(check, None, "blocked", cause)
