@@ -11,12 +11,14 @@ equations; the numeric engine is then held against the same derivatives.
 
 Modules: spec (validation), functions (activations and costs, defined and differentiated by
 hand), network (symbols, forward pass), derive (chain rule), formulas (the equations),
-zero (zero test, rational points), prove (verdicts), disprove (the seed's typo on a concrete
-network), numeric (lambdify vs the engine), render (Markdown), cli, bench.
+zero (zero test, rational points), proof (checks and verdicts), prove (building proofs),
+disprove (the seed's typo on a concrete network), numeric (lambdify vs the engine), render (Markdown), cli, bench.
 """
 
 from .numeric import CrossCheck, cross_check, random_case
-from .prove import Check, Proof, Verdict, prove, prove_spec
+from .proof import Check, Proof, Verdict
+from .prove import prove, prove_spec
+from .render import render_proof
 from .spec import ACTIVATIONS, COSTS, HIDDEN_RULES, REDUCTIONS, Spec, make_spec
 
 __all__ = [
@@ -34,4 +36,5 @@ __all__ = [
     "prove",
     "prove_spec",
     "random_case",
+    "render_proof",
 ]

@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 import sympy as sp
 
 from . import derive, formulas, functions, network, renaming
 from .disprove import NetworkCounterexample, seed_typo_counterexample
+from .proof import BATCH, Check, Proof, Verdict
 from .spec import Spec, check_size, make_spec
 from .zero import Point, find_nonzero, simplifies_to_zero
-
-Verdict = Literal["proven", "disproven", "not proven"]
 
 EQUATIONS: dict[str, str] = {
     "eq1": "equation 1: delta^L = nabla_a C (.) sigma'(z^L)",
@@ -44,60 +41,6 @@ EQUATIONS: dict[str, str] = {
     "eq4-batch": "equation 4 over a batch: dC/dw^l_jk = scale * sum_x a^{x,l-1}_k delta^{x,l}_j",
     "composed": "delta^l from the written-out cost = equations 1 and 2 applied recursively",
 }
-
-BATCH = 2
-"""Samples in the batch checks: the smallest m where the reduction (1/m vs 1) and the sum matter."""
-
-
-@dataclass(frozen=True)
-class Check:
-    equation: str
-    layer: int
-    unit: tuple[int, ...]
-    derived: sp.Expr
-    claimed: sp.Expr
-    verdict: Verdict
-    point: Point | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Proof:
-    spec: Spec
-    checks: tuple[Check, ...]
-    counterexamples: tuple[NetworkCounterexample, ...] = ()
-    seconds: float = 0.0
-    batch: int = BATCH
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def verdict(self) -> Verdict:
-        verdicts = {c.verdict for c in self.checks}
-        if "disproven" in verdicts:
-            return "disproven"
-        return "not proven" if "not proven" in verdicts else "proven"
-
-    @property
-    def proven(self) -> bool:
-        return self.verdict == "proven"
-
-    def verdicts(self) -> dict[tuple[str, int], Verdict]:
-        """One verdict per (equation, layer): the worst of its units."""
-        order: dict[Verdict, int] = {"proven": 0, "not proven": 1, "disproven": 2}
-        out: dict[tuple[str, int], Verdict] = {}
-        for c in self.checks:
-            key = (c.equation, c.layer)
-            if key not in out or order[c.verdict] > order[out[key]]:
-                out[key] = c.verdict
-        return out
-
-    def failures(self) -> list[Check]:
-        return [c for c in self.checks if c.verdict != "proven"]
-
-    def to_markdown(self, detail: bool = True) -> str:
-        from .render import render_proof
-
-        return render_proof(self, detail=detail)
 
 
 def judge(

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import sympy as sp
 
-if TYPE_CHECKING:
-    from .prove import Check, Proof
+from .proof import Check, Proof
 
 TITLES: dict[str, str] = {
     "eq1": r"Equation 1: $\delta^L = \nabla_a C \odot \sigma'(z^L)$",

@@ -30,7 +30,6 @@ KNOWN_BACK_EDGES: dict[tuple[str, str], str] = {
     ("reference.numerical.problem", "reference"): "from_case and the allowance reach the engine via the package",
     ("reference.numerical.mp", "reference"): "mp_ground_truth calls reference.backprop_mp",
     ("reference.numerical.sampled", "reference.gradcheck"): "large_model_check uses gradcheck.compare",
-    ("symbolic.prove", "symbolic.render"): "Proof.to_markdown renders; render types its argument as a Proof",
 }
 
 # Top-level packages each package must not import (reference.strategies' Hypothesis is a library, not a layer).

@@ -11,6 +11,7 @@ import sympy as sp
 
 from symbolic import derive, formulas, functions, network, prove
 from symbolic.prove import judge
+from symbolic.render import render_proof
 from symbolic.spec import make_spec
 from symbolic.zero import find_nonzero, simplifies_to_zero
 
@@ -146,7 +147,7 @@ def test_seed_typo_is_disproven_with_a_concrete_counterexample(
             engine = _engine_deltas_mp(cx.values, sizes, activations, cost)[cx.layer - 2][0, cx.unit - 1]
             assert abs(mpmath.mpf(cx.true_delta) - engine) < mpmath.mpf("1e-18")
             assert abs(mpmath.mpf(cx.typo_delta) - engine) > mpmath.mpf("1e-6")
-    text = proof.to_markdown()
+    text = render_proof(proof)
     assert "Counterexample to the seed's equation 2" in text
 
 
@@ -238,12 +239,12 @@ def test_relu_and_generic_sigma_are_stated() -> None:
 
 
 def test_markdown_shows_each_delta_derived_and_claimed() -> None:
-    text = prove((2, 3, 2), ["sigmoid", "sigmoid"], "quadratic").to_markdown()
+    text = render_proof(prove((2, 3, 2), ["sigmoid", "sigmoid"], "quadratic"))
     assert "**Verdict: proven**" in text
     for j in (1, 2, 3):
         assert f"\\frac{{\\partial C_x}}{{\\partial z^{{2}}_{{{j}}}}}" in text
         assert f"\\delta^{{2}}_{{{j}}} = " in text
-    summary = prove((2, 3, 2), ["sigmoid", "sigmoid"], "quadratic").to_markdown(detail=False)
+    summary = render_proof(prove((2, 3, 2), ["sigmoid", "sigmoid"], "quadratic"), detail=False)
     assert "- chain rule:" not in summary and "| proven |" in summary
 
 
