@@ -90,7 +90,7 @@ class PythonImplementation:
     """In process (``--in-process``): an object with ``backprop(case)``, or a callable.
 
     No isolation: a hang abandons a thread, a crash ends the suite, and the code can reach
-    the suite's own modules. For debugging with breakpoints; see README.
+    the suite's own modules. For debugging with breakpoints; see docs/validating.md.
     """
 
     in_process = True
