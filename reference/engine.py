@@ -107,5 +107,4 @@ def _forward(
 
 def _cost(net: Net, z_L: Array, a_L: Array, y: Array, a_minus_y: Array | None = None) -> object:
     """C over the batch from the output layer's z^L and a^L (a_minus_y: ``costs.residual``, if computed)."""
-    per_sample = costs.per_sample_cost(net.cost, net.activations[-1], z_L, a_L, y, a_minus_y)
-    return costs.reduce(net.reduction, per_sample)
+    return costs.total(net.cost, net.reduction, net.activations[-1], z_L, a_L, y, a_minus_y)
