@@ -135,6 +135,7 @@ def extrapolate_central(sizes: tuple[int, ...], seed: int, evaluations: int = 3)
     """Full central differences at ``sizes``: at least 3 evaluations of C per parameter (the cheap
     pass: C at p + h, p - h, p + 2h), one by one as a callable's would be."""
     from reference import engine
+    from reference.case import Layers
 
     problem = problems.make(sizes, BATCH, seed=seed)
     acts = ("sigmoid",) * (len(sizes) - 1)
@@ -143,11 +144,9 @@ def extrapolate_central(sizes: tuple[int, ...], seed: int, evaluations: int = 3)
     x, y = problem.x, problem.y
     timings = timing.interleaved(
         {
-            "one evaluation of C": lambda: engine.evaluate_cost(
-                problem.weights, problem.biases, x, y, acts, "quadratic", "mean"
-            ),
+            "one evaluation of C": lambda: engine.evaluate_cost(Layers(problem.weights, problem.biases, acts), x, y),
             "one complex evaluation of C": lambda: engine.evaluate_cost(
-                complex_weights, complex_biases, x, y, acts, "quadratic", "mean"
+                Layers(complex_weights, complex_biases, acts), x, y
             ),
         },
         rounds=5,

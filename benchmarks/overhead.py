@@ -53,44 +53,22 @@ def _guard() -> None:
 def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
     case = problem.case()
     c = reference.validate(case)
-    acts = c.activations
-    z, a = engine.feedforward(c.weights, c.biases, c.x, acts)
-    named = {
-        "weights": c.weights,
-        "biases": c.biases,
-        "x": c.x,
-        "y": c.y,
-        "activations": acts,
-        "cost": c.cost,
-        "reduction": c.reduction,
-    }
-    cost_of = _bind(engine.cost_of, z=z, a=a, **named)
-    backward = _bind(engine.backward, z=z, a=a, **named)
+    z, a = engine.feedforward(c, c.x)
     as_backprop_validates = (
         (lambda: reference.validate(case, finite=False))
         if "finite" in inspect.signature(reference.validate).parameters
         else (lambda: reference.validate(case))
     )
-
-    def core() -> object:
-        zz, aa = engine.feedforward(c.weights, c.biases, c.x, acts)
-        backward(z=zz, a=aa)
-        return cost_of(z=zz, a=aa)
-
     prepared = reference.prepare(case)
     timed: dict[str, Callable[[], object]] = {
         "reference.backprop": lambda: reference.backprop(case),
         "reference prepared pass": lambda: prepared.backprop(problem.x, problem.y),
-        "engine.backpropagate (the prepared pass's core)": lambda: engine.backpropagate(
-            c.weights, c.biases, c.x, c.y, acts, c.cost, c.reduction
-        ),
+        "engine.backpropagate (the prepared pass's core)": lambda: engine.backpropagate(c, c.x, c.y),
         "numpy pass": lambda: numpy_pass.backprop(problem.weights, problem.biases, problem.x, problem.y),
         "validate, as backprop calls it": as_backprop_validates,
         "errstate guard (enter + exit)": _guard,
-        "core: feedforward + backward + cost_of": core,
-        "engine.feedforward": lambda: engine.feedforward(c.weights, c.biases, c.x, acts),
-        "engine.backward": backward,
-        "engine.cost_of": cost_of,
+        "engine.feedforward": lambda: engine.feedforward(c, c.x),
+        "engine.evaluate_cost (forward only)": lambda: engine.evaluate_cost(c, c.x, c.y),
         "forward matmuls a @ w.T + b alone": lambda: [
             ai @ w.T + b for ai, w, b in zip(a, c.weights, c.biases, strict=False)
         ],
@@ -104,8 +82,8 @@ def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
         timed["validation.check_forward_finite (finiteness, on z)"] = _bind(check_z, case=c, z=z)
     residual = getattr(costs, "residual", None)
     if residual is not None:
-        timed["costs.residual at the output (backward and cost_of each run it)"] = _bind(
-            residual, sigma_L=acts[-1], z_L=z[-1], a_L=a[-1], y=c.y
+        timed["costs.residual at the output (once per pass)"] = _bind(
+            residual, sigma_L=c.activations[-1], z_L=z[-1], a_L=a[-1], y=c.y
         )
     return timed
 
@@ -153,7 +131,10 @@ def run(problem: problems.Workload, rounds: int, min_sample_s: float, seed: int 
         "sigmoid (extra over 1/(1+exp(-z)))": med["activations.sigmoid on every z"]
         - med["candidate: 1 / (1 + exp(-z))"],
         "sigma' from z (extra over a(1-a))": med["activations.sigmoid_prime on every z"] - med["candidate: a (1 - a)"],
-        "core beyond the numpy pass": med["core: feedforward + backward + cost_of"] - med["numpy pass"],
+        "backward pass and C (engine.backpropagate beyond engine.feedforward)": med[
+            "engine.backpropagate (the prepared pass's core)"
+        ]
+        - med["engine.feedforward"],
         "prepared pass: checks beyond engine.backpropagate": med["reference prepared pass"]
         - med["engine.backpropagate (the prepared pass's core)"],
         "engine.backpropagate beyond the numpy pass": med["engine.backpropagate (the prepared pass's core)"]

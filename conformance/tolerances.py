@@ -439,14 +439,9 @@ def expect(case: Case, conventions: Mapping[str, float] | None = None) -> Expect
     # Overflow is detected from the values, not by trapping floating-point flags, which
     # BLAS kernels can raise spuriously on finite data.
     with np.errstate(all="ignore"):
-        z, a = engine.feedforward(c64.weights, c64.biases, c64.x, c64.activations, conventions)
-        deltas, grad_w, grad_b = engine.backward(
-            c64.weights, z, a, c64.y, c64.activations, c64.cost, c64.reduction, conventions
-        )
-        total = engine.evaluate_cost(
-            c64.weights, c64.biases, c64.x, c64.y, c64.activations, c64.cost, c64.reduction, conventions
-        )
-        cost = float(total)  # type: ignore[arg-type]
+        p = engine.backpropagate(c64, c64.x, c64.y, conventions)  # one pass: z, a, deltas, gradient and C
+        z, a, deltas, grad_w, grad_b = p.z, p.a, p.deltas, p.grad_weights, p.grad_biases
+        cost = float(p.cost)  # type: ignore[arg-type]
     if not (np.isfinite(cost) and all(np.isfinite(v).all() for v in (*z, *a, *deltas, *grad_w, *grad_b))):
         raise Unusable("the reference's float64 values of this case are not all finite")
     fwd = Forward(z, a)

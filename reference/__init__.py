@@ -1,7 +1,9 @@
 """The seed's backpropagation as an exact, importable reference engine.
 
-Where the seed's equations live:
+Where the seed's equations live (one pass, ``engine.backpropagate``, strings them together):
+  one pass: z, a, sigma'(z), deltas, gradient, C                      engine.backpropagate
   forward pass            z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l)   engine.feedforward
+  C alone (forward only, what finite differences differentiate)       engine.evaluate_cost
   equation 1 (delta^L)    delta^L = nabla_a C (.) sigma'(z^L)         equations.equation_1
   equation 2 (delta^l)    delta^l = ((w^{l+1})^T delta^{l+1}) (.) sigma'(z^l)   equations.equation_2
   equation 3 (dC/db)      dC/db^l_j = delta^l_j                       equations.equation_3
@@ -12,6 +14,10 @@ Where the seed's equations live:
   validate once, run many (training, repeated passes)                  prepared.prepare
   numerical derivatives (central, complex step, mpmath, directional)  numerical/
   gradcheck: a rich verdict per layer and tensor                       gradcheck.gradcheck
+
+The engine's functions take the network as one object (``Network``, ``Case``, ``Prepared``, or
+``case.Layers`` for bare parameters) and the batch x, y; ``feedforward`` and ``evaluate_cost``
+are forward-only views of ``backpropagate``, bit for bit equal to its z, a and C.
 """
 
 from importlib import metadata

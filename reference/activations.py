@@ -265,9 +265,11 @@ def _conventional(name: str, conventions: Mapping[str, float] | None) -> bool:
 def sigma_and_prime(name: str, z: Array, conventions: Mapping[str, float] | None = None) -> tuple[Array, Array | None]:
     """(sigma(z), sigma'(z)) together: the forward pass keeps sigma'(z^l) for equations 1 and 2.
 
-    For real sigmoid and softplus both come from one e = exp(-|z|), with r = 1 / (1 + e):
-    sigma(z) = r or e r (z >= 0 or not), sigma'(z) = e r^2, softplus(z) = max(z, 0) + log1p(e).
-    softmax has no elementwise derivative: None. ``conventions``: see the module docstring.
+    For real sigmoid and softplus the derivative comes from one e = exp(-|z|), with r = 1 / (1 + e):
+    sigmoid'(z) = e r^2; softplus(z) = max(z, 0) + log1p(e) and softplus'(z) = r or e r (z >= 0
+    or not). The first element is always bit for bit ``sigma(name, z, conventions)``, so the
+    engine's forward-only views agree exactly with its full pass. softmax has no elementwise
+    derivative: None. ``conventions``: see the module docstring.
     """
     if _conventional(name, conventions):
         return sigma(name, z, conventions), sigma_prime(name, z, conventions)
@@ -289,12 +291,12 @@ def sigma_and_prime(name: str, z: Array, conventions: Mapping[str, float] | None
         np.exp(e, out=e)  # e = exp(-|z|)
         r = e + 1.0
         np.reciprocal(r, out=r)  # r = sigma(|z|)
-        logistic = e * r  # sigma(-|z|), then sigma(z)
-        np.copyto(logistic, r, where=z >= 0)
         if name == "sigmoid":
             e *= r
             e *= r  # sigma'(z) = e r^2
-            return logistic, e
+            return sigmoid(z), e  # a exactly as sigma(z) rounds it: a forward-only pass gives the same a^l
+        logistic = e * r  # sigma(-|z|), then sigma(z) = softplus'(z)
+        np.copyto(logistic, r, where=z >= 0)
         np.log1p(e, out=e)
         e += np.maximum(z, 0.0)  # softplus(z) = max(z, 0) + log1p(exp(-|z|))
         return e, logistic

@@ -37,7 +37,7 @@ def forward(case: Any) -> Forward:
     z, a = _guarded(
         c,
         "the forward pass",
-        lambda: engine.feedforward(c.weights, c.biases, c.x, c.activations),
+        lambda: engine.feedforward(c, c.x),
         lambda za: [*za[0], *za[1]],
     )
     return Forward(z, a)
@@ -49,7 +49,7 @@ def cost(case: Any) -> float:
     value = _guarded(
         c,
         "the cost",
-        lambda: engine.evaluate_cost(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction),
+        lambda: engine.evaluate_cost(c, c.x, c.y),
         lambda v: [v],
     )
     return float(value)  # type: ignore[arg-type]
@@ -57,7 +57,7 @@ def cost(case: Any) -> float:
 
 def _backprop_validated(c: Case) -> dict[str, Any]:
     """Every quantity of one pass, unchecked: the mpmath ground truth's path."""
-    p = engine.backpropagate(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
+    p = engine.backpropagate(c, c.x, c.y)
     return {
         "grad_weights": p.grad_weights,
         "grad_biases": p.grad_biases,
@@ -95,7 +95,7 @@ def cost_mp(case: Any, digits: int = 50) -> Any:
     digits = precision.check_digits(digits)
     c = precision.case_to_mp(validate(case))
     with mpmath.workdps(digits):
-        return engine.evaluate_cost(c.weights, c.biases, c.x, c.y, c.activations, c.cost, c.reduction)
+        return engine.evaluate_cost(c, c.x, c.y)
 
 
 def sgd_step(case: Any, eta: float) -> dict[str, list[Array]]:

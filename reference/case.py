@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,6 +41,40 @@ class Case:
     @property
     def n_params(self) -> int:
         return sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases, strict=True))
+
+
+class Net(Protocol):
+    """What the engine's pass reads of a network; ``Network``, ``Case``, ``Prepared`` and ``Layers`` have it.
+
+    weights[i], biases[i] and activations[i] belong to layer l = i + 2.
+    """
+
+    @property
+    def weights(self) -> Sequence[Array]: ...
+    @property
+    def biases(self) -> Sequence[Array]: ...
+    @property
+    def activations(self) -> Sequence[str]: ...
+    @property
+    def cost(self) -> str: ...
+    @property
+    def reduction(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A network as the engine's pass reads it, for parameters that are not a checked Network's:
+    perturbed copies (finite differences, complex steps, mpmath) and the layers above one layer."""
+
+    weights: Sequence[Array]
+    biases: Sequence[Array]
+    activations: Sequence[str]
+    cost: str = "quadratic"
+    reduction: str = "mean"
+
+    def __getitem__(self, layers: slice) -> Layers:
+        """The layers at those indices (index i is layer i + 2): ``net[i:]`` takes a^{i+1} as its input."""
+        return Layers(self.weights[layers], self.biases[layers], self.activations[layers], self.cost, self.reduction)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,19 @@
-"""Forward pass and backpropagation over a batch, straight from the seed's pseudocode.
+"""The forward pass and backpropagation over a batch, straight from the seed's pseudocode.
 
-These functions trust their input (see ``validation`` for the checks) and work
-on any array kind: float32, float64, complex128 (complex-step differentiation)
-and object arrays of mpmath numbers (ground truth). Lists are indexed from
-layer 2: ``weights[i]``, ``biases[i]``, ``z[i]`` and ``deltas[i]`` belong to layer
-l = i + 2, while ``a[i]`` is a^{i+1}, so that a[0] = x = a^1 and equation 4 for
-layer i + 2 reads ``deltas[i]`` with ``a[i]``.
+One function runs the pass: ``backpropagate`` returns a ``Pass`` with every z^l, a^l and
+sigma'(z^l), the deltas, the gradient and C. ``feedforward`` and ``evaluate_cost`` are its
+forward-only views, for what needs no gradient (``reference.forward``, ``reference.cost``, finite
+differences, complex steps, mpmath): they run the same forward step (``_forward``) without
+keeping sigma'(z^l), and the same cost (``_cost``), so their z, a and C are bit for bit the
+pass's. The equations themselves are in ``equations``; this module only strings them together.
+
+Every function takes the network as one object (``case.Net``: a ``Network``, ``Case``,
+``Prepared``, or ``Layers`` for parameters that are not a network's own) and the batch x, y.
+They trust their input (see ``validation`` for the checks) and work on any array kind:
+float32, float64, complex128 (complex-step differentiation) and object arrays of mpmath
+numbers (ground truth). Lists are indexed from layer 2: ``w[i]``, ``b[i]``, ``z[i]``,
+``sigma_prime[i]`` and ``deltas[i]`` belong to layer l = i + 2, while ``a[i]`` is a^{i+1}, so
+that a[0] = x = a^1 and equation 4 for layer i + 2 reads ``deltas[i]`` with ``a[i]``.
 
 ``conventions`` (relu'(0), a softplus threshold: see ``activations``) default to the
 contract's; the conformance suite passes an implementation's declared ones.
@@ -13,51 +21,60 @@ contract's; the conformance suite passes an implementation's declared ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import costs
 from ._ops import Array
-from .activations import sigma, sigma_and_prime, sigma_prime
+from .activations import sigma, sigma_and_prime
+from .case import Net
 from .equations import equation_1, equation_2, equation_3, equation_4
 
 
-def feedforward(
-    weights: Sequence[Array],
-    biases: Sequence[Array],
-    x: Array,
-    activations: Sequence[str],
-    conventions: Mapping[str, float] | None = None,
-) -> tuple[list[Array], list[Array]]:
-    """z^l = w^l a^{l-1} + b^l,  a^l = sigma(z^l),  with a^1 = x.  Returns (z, a)."""
-    a: list[Array] = [x]
-    z: list[Array] = []
-    for w, b, name in zip(weights, biases, activations, strict=True):
-        z.append(a[-1] @ w.T + b)  # row x: (w^l a^{x,l-1} + b^l)^T
-        a.append(sigma(name, z[-1], conventions))
+@dataclass(frozen=True)
+class Pass:
+    """One forward and backward pass: every z^l, a^l and sigma'(z^l) (None for softmax), the
+    per-sample deltas, the gradient of C (carrying the reduction's scale) and C."""
+
+    z: list[Array]
+    a: list[Array]
+    sigma_prime: list[Array | None]
+    deltas: list[Array]
+    grad_weights: list[Array]
+    grad_biases: list[Array]
+    cost: object
+
+
+def backpropagate(net: Net, x: Array, y: Array, conventions: Mapping[str, float] | None = None) -> Pass:
+    """The seed's pseudocode for one batch: the forward pass (keeping sigma'(z^l) as it goes),
+    the output error, equation 2 back to front, equations 3 and 4, and C.
+
+    deltas[i] holds delta^{x,l} = dC_x/dz^{x,l} for every sample x (independent of the
+    reduction); the gradients are of C, so they carry the reduction's scale (1/m or 1).
+    """
+    z, a, sigma_prime = _forward(net, x, conventions, keep_sigma_prime=True)
+    w, sigma_L, n_layers = net.weights, net.activations[-1], len(z)
+    a_minus_y = costs.residual(sigma_L, z[-1], a[-1], y)
+    delta: list[Array] = [x] * n_layers  # placeholders, each overwritten below
+    delta[-1] = output_error(a_minus_y, sigma_prime[-1], a[-1], y, sigma_L, net.cost)  # (1)
+    for i in range(n_layers - 2, -1, -1):  # layers L-1, ..., 2
+        delta[i] = equation_2(w[i + 1], delta[i + 1], sigma_prime[i])  # type: ignore[arg-type]  # (2)
+    scale = costs.reduction_scale(net.reduction, x.shape[0], a[-1])
+    grad_b = [equation_3(delta[i], scale) for i in range(n_layers)]  # (3)
+    grad_w = [equation_4(delta[i], a[i], scale) for i in range(n_layers)]  # (4)
+    return Pass(z, a, sigma_prime, delta, grad_w, grad_b, _cost(net, z[-1], a[-1], y, a_minus_y))
+
+
+def feedforward(net: Net, x: Array, conventions: Mapping[str, float] | None = None) -> tuple[list[Array], list[Array]]:
+    """z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l), with a^1 = x: ``backpropagate``'s (z, a), forward only."""
+    z, a, _ = _forward(net, x, conventions, keep_sigma_prime=False)
     return z, a
 
 
-def cost_of(
-    z: Sequence[Array], a: Sequence[Array], y: Array, activations: Sequence[str], cost: str, reduction: str
-) -> object:
-    """C over the batch, from the output layer's z^L and a^L."""
-    return costs.reduce(reduction, costs.per_sample_cost(cost, activations[-1], z[-1], a[-1], y))
-
-
-def evaluate_cost(
-    weights: Sequence[Array],
-    biases: Sequence[Array],
-    x: Array,
-    y: Array,
-    activations: Sequence[str],
-    cost: str,
-    reduction: str,
-    conventions: Mapping[str, float] | None = None,
-) -> object:
-    """C for the given parameters: what finite differences and complex steps differentiate."""
-    z, a = feedforward(weights, biases, x, activations, conventions)
-    return cost_of(z, a, y, activations, cost, reduction)
+def evaluate_cost(net: Net, x: Array, y: Array, conventions: Mapping[str, float] | None = None) -> object:
+    """C, forward only: what finite differences and complex steps differentiate; ``backpropagate``'s C."""
+    z, a, _ = _forward(net, x, conventions, keep_sigma_prime=False)
+    return _cost(net, z[-1], a[-1], y)
 
 
 def output_error(a_minus_y: Array, sigma_prime_L: Array | None, a_L: Array, y: Array, sigma_L: str, cost: str) -> Array:
@@ -69,83 +86,25 @@ def output_error(a_minus_y: Array, sigma_prime_L: Array | None, a_L: Array, y: A
     return equation_1(a_minus_y, sigma_prime_L, a_L, sigma_L)
 
 
-def _backward(
-    weights: Sequence[Array],
-    a: Sequence[Array],
-    primes: Sequence[Array | None],
-    a_minus_y: Array,
-    y: Array,
-    activations: Sequence[str],
-    cost: str,
-    reduction: str,
-) -> tuple[list[Array], list[Array], list[Array]]:
-    n_layers = len(weights)
-    deltas: list[Array] = [a[0]] * n_layers  # placeholders, each overwritten below
-    deltas[-1] = output_error(a_minus_y, primes[-1], a[-1], y, activations[-1], cost)
-    for i in range(n_layers - 2, -1, -1):  # layers L-1, ..., 2
-        deltas[i] = equation_2(weights[i + 1], deltas[i + 1], primes[i])  # type: ignore[arg-type]
-    scale = costs.reduction_scale(reduction, a[0].shape[0], a[-1])
-    grad_w = [equation_4(deltas[i], a[i], scale) for i in range(n_layers)]
-    grad_b = [equation_3(deltas[i], scale) for i in range(n_layers)]
-    return deltas, grad_w, grad_b
-
-
-def backward(
-    weights: Sequence[Array],
-    z: Sequence[Array],
-    a: Sequence[Array],
-    y: Array,
-    activations: Sequence[str],
-    cost: str,
-    reduction: str,
-    conventions: Mapping[str, float] | None = None,
-) -> tuple[list[Array], list[Array], list[Array]]:
-    """Back-propagate the errors from a forward pass and return (deltas, grad_weights, grad_biases).
-
-    deltas[i] holds delta^{x,l} = dC_x/dz^{x,l} for every sample x (independent of
-    the reduction); the gradients are of C, so they carry the reduction's scale.
-    """
-    primes = [
-        None if name == "softmax" else sigma_prime(name, zl, conventions)
-        for name, zl in zip(activations, z, strict=True)
-    ]
-    a_minus_y = costs.residual(activations[-1], z[-1], a[-1], y)
-    return _backward(weights, a, primes, a_minus_y, y, activations, cost, reduction)
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One forward and backward pass: every z^l and a^l, the deltas, the gradient and C."""
-
-    z: list[Array]
-    a: list[Array]
-    deltas: list[Array]
-    grad_weights: list[Array]
-    grad_biases: list[Array]
-    cost: object
-
-
-def backpropagate(
-    weights: Sequence[Array],
-    biases: Sequence[Array],
-    x: Array,
-    y: Array,
-    activations: Sequence[str],
-    cost: str,
-    reduction: str,
-    conventions: Mapping[str, float] | None = None,
-) -> Pass:
-    """The seed's pseudocode for one batch: the forward pass (keeping sigma'(z^l) as it goes),
-    the output error, equation 2 back to front, equations 3 and 4, and C."""
-    a: list[Array] = [x]
+def _forward(
+    net: Net, x: Array, conventions: Mapping[str, float] | None, keep_sigma_prime: bool
+) -> tuple[list[Array], list[Array], list[Array | None]]:
+    """The forward step of every pass, in one place. ``keep_sigma_prime``: also sigma'(z^l), from
+    the same exponentials as a^l (``sigma_and_prime``, whose a^l is bit for bit sigma's)."""
     z: list[Array] = []
-    primes: list[Array | None] = []
-    for w, b, name in zip(weights, biases, activations, strict=True):
-        z.append(a[-1] @ w.T + b)
-        a_l, prime = sigma_and_prime(name, z[-1], conventions)
+    a: list[Array] = [x]  # a^1 = x
+    sigma_prime: list[Array | None] = []
+    for w, b, name in zip(net.weights, net.biases, net.activations, strict=True):
+        z.append(a[-1] @ w.T + b)  # z^l = w^l a^{l-1} + b^l (row x: its transpose)
+        if keep_sigma_prime:
+            a_l, sigma_prime_l = sigma_and_prime(name, z[-1], conventions)  # a^l = sigma(z^l), sigma'(z^l)
+            sigma_prime.append(sigma_prime_l)
+        else:
+            a_l = sigma(name, z[-1], conventions)  # a^l = sigma(z^l)
         a.append(a_l)
-        primes.append(prime)
-    a_minus_y = costs.residual(activations[-1], z[-1], a[-1], y)
-    deltas, grad_w, grad_b = _backward(weights, a, primes, a_minus_y, y, activations, cost, reduction)
-    per_sample = costs.per_sample_cost(cost, activations[-1], z[-1], a[-1], y, a_minus_y)
-    return Pass(z, a, deltas, grad_w, grad_b, costs.reduce(reduction, per_sample))
+    return z, a, sigma_prime
+
+
+def _cost(net: Net, z_L: Array, a_L: Array, y: Array, a_minus_y: Array | None = None) -> object:
+    """C over the batch from the output layer's z^L and a^L (a_minus_y: ``costs.residual``, if computed)."""
+    return costs.total(net.cost, net.reduction, net.activations[-1], z_L, a_L, y, a_minus_y)

@@ -164,7 +164,7 @@ def _checked_pass(
     """``checked_pass`` inside the caller's ``np.errstate(all="ignore")``; ``want_bounds=False``
     (a pass without an update) may leave the bounds infinite where a direct check is cheaper."""
     m = x.shape[0]
-    p = engine.backpropagate(net.weights, net.biases, x, y, net.activations, net.cost, net.reduction)
+    p = engine.backpropagate(net, x, y)
     if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
         validation.find_non_finite(_as_case(net, x, y))
     limit = _LARGEST[net.dtype] / 2 * (1.0 if net.reduction == "sum" else m)
@@ -200,7 +200,7 @@ def _checked_pass(
 def full_cost(net: Prepared, x: Array, y: Array) -> float:
     """C over a checked batch, certified finite."""
     with np.errstate(all="ignore"):
-        value = engine.evaluate_cost(net.weights, net.biases, x, y, net.activations, net.cost, net.reduction)
+        value = engine.evaluate_cost(net, x, y)
         require_finite(net, x, y, "the cost", [value])
     return float(value)  # type: ignore[arg-type]
 

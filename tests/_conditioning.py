@@ -18,6 +18,7 @@ import mpmath
 import numpy as np
 
 from reference import Case, engine, validate
+from reference.case import Layers
 from reference.precision import case_to_mp, to_mp
 
 KEYS = ("grad_weights", "grad_biases", "deltas")
@@ -37,9 +38,8 @@ def perturbed_sensitivity(case: Case, truth: dict, seed: int = 0, digits: int = 
         weights = [nudge(w) for w in mc.weights]
         biases = [nudge(b) for b in mc.biases]
         x, y = nudge(mc.x), nudge(mc.y)
-        z, a = engine.feedforward(weights, biases, x, c.activations)
-        deltas, grad_w, grad_b = engine.backward(weights, z, a, y, c.activations, c.cost, c.reduction)
-        moved = {"grad_weights": grad_w, "grad_biases": grad_b, "deltas": deltas}
+        nudged = engine.backpropagate(Layers(weights, biases, c.activations, c.cost, c.reduction), x, y)
+        moved = {"grad_weights": nudged.grad_weights, "grad_biases": nudged.grad_biases, "deltas": nudged.deltas}
         rho = {}
         for key in KEYS:
             for i, (p, t) in enumerate(zip(moved[key], truth[key], strict=True)):

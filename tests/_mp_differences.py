@@ -47,6 +47,6 @@ def directional_difference(
             biases = list(mc.biases)
             weights[layer_index] = weights[layer_index] + t * mdw
             biases[layer_index] = biases[layer_index] + t * mdb
-            return engine.evaluate_cost(weights, biases, mc.x, mc.y, mc.activations, mc.cost, mc.reduction)
+            return engine.evaluate_cost(mc.replace(weights=weights, biases=biases), mc.x, mc.y)
 
         return (cost_at(h) - cost_at(-h)) / (2 * h)

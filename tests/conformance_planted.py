@@ -21,9 +21,8 @@ from reference.activations import sigma_prime
 
 def _parts(case: Any) -> tuple[Any, list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     c = reference.validate(case)
-    z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
-    deltas, grad_w, grad_b = engine.backward(c.weights, z, a, c.y, c.activations, c.cost, c.reduction)
-    return c, z, a, deltas, grad_w + grad_b
+    p = engine.backpropagate(c, c.x, c.y)
+    return c, p.z, p.a, p.deltas, p.grad_weights + p.grad_biases
 
 
 def seed_typo(case: Any) -> dict[str, Any]:
@@ -67,10 +66,9 @@ def float32_inside(case: Any) -> dict[str, Any]:
     """Right formulas, but computed in float32 whatever the case's dtype."""
     c = reference.validate(case)
     low = with_dtype(c, "float32")
-    z, a = engine.feedforward(low.weights, low.biases, low.x, low.activations)
-    deltas, grad_w, grad_b = engine.backward(low.weights, z, a, low.y, low.activations, low.cost, low.reduction)
-    as_case = [np.asarray(v, dtype=c.dtype) for v in (*deltas, *grad_w, *grad_b)]
-    n = len(deltas)
+    p = engine.backpropagate(low, low.x, low.y)
+    as_case = [np.asarray(v, dtype=c.dtype) for v in (*p.deltas, *p.grad_weights, *p.grad_biases)]
+    n = len(p.deltas)
     return {"deltas": as_case[:n], "grad_weights": as_case[n : 2 * n], "grad_biases": as_case[2 * n :]}
 
 

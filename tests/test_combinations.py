@@ -47,9 +47,7 @@ def _central_differences(case: reference.Case, digits: int = 40, h: str = "1e-15
                     moved = w.copy()
                     moved[index] = moved[index] + sign * step
                     weights = mc.weights[:i] + [moved] + mc.weights[i + 1 :]
-                    values.append(
-                        engine.evaluate_cost(weights, mc.biases, mc.x, mc.y, mc.activations, mc.cost, mc.reduction)
-                    )
+                    values.append(engine.evaluate_cost(mc.replace(weights=weights), mc.x, mc.y))
                 grad[index] = float((values[0] - values[1]) / (2 * step))
             out.append(grad)
     return out
@@ -86,9 +84,8 @@ def test_gradient_entries_match_central_differences(hidden: str, output: str, co
 def _typo_gradient(case: reference.Case) -> list[np.ndarray]:
     """dC/dw with the seed's printed equation 2: (w^{l+1})^T sigma^{l+1} in place of (w^{l+1})^T delta^{l+1}."""
     c = reference.validate(case)
-    z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
-    deltas, _, _ = engine.backward(c.weights, z, a, c.y, c.activations, c.cost, c.reduction)
-    typo = list(deltas)
+    p = engine.backpropagate(c, c.x, c.y)
+    z, a, typo = p.z, p.a, list(p.deltas)
     for i in range(len(c.weights) - 2, -1, -1):
         typo[i] = (a[i + 2] @ c.weights[i + 1]) * reference.sigma_prime(c.activations[i], z[i])
     scale = 1 / c.m if c.reduction == "mean" else 1

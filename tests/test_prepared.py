@@ -49,7 +49,7 @@ def test_prepared_pass_is_bit_identical_to_the_unprepared_one(dtype: str, acts: 
     x, y = _batch(dtype=dtype)
     got = reference.prepare(net).backprop(x, y)
     public = reference.backprop(net.case(x, y))
-    raw = engine.backpropagate(net.weights, net.biases, x, y, net.activations, net.cost, net.reduction)
+    raw = engine.backpropagate(net, x, y)
     for key in ("grad_weights", "grad_biases", "deltas", "cost"):
         _same(got[key], public[key])
     _same(got["grad_weights"], raw.grad_weights)

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from reference import engine
+from reference.case import Layers
 from symbolic import derive, formulas, functions, network, prove
 from symbolic.prove import judge
 from symbolic.render import render_proof
@@ -97,7 +99,6 @@ def _engine_deltas_mp(
     values: dict[str, sp.Rational], sizes: tuple[int, ...], activations: tuple[str, ...], cost: str
 ) -> list[np.ndarray]:
     """The reference engine's per-sample deltas at the counterexample's exact point, in mpmath."""
-    from reference import engine
 
     def mp(name: str) -> mpmath.mpf:
         v = values[name]
@@ -118,9 +119,7 @@ def _engine_deltas_mp(
     x[0, :] = [mp(str(network.x(k + 1))) for k in range(sizes[0])]
     y = np.empty((1, sizes[-1]), dtype=object)
     y[0, :] = [mp(str(network.y(j + 1))) for j in range(sizes[-1])]
-    z, a = engine.feedforward(weights, biases, x, list(activations))
-    deltas, _, _ = engine.backward(weights, z, a, y, list(activations), cost, "sum")
-    return deltas
+    return engine.backpropagate(Layers(weights, biases, activations, cost, "sum"), x, y).deltas
 
 
 @pytest.mark.parametrize(

@@ -387,7 +387,7 @@ def _truth(case: reference.Case) -> tuple[dict[str, Any], list[Array], list[Arra
     mp = reference.backprop_mp(case, digits=DIGITS)
     with mpmath.workdps(DIGITS):
         c = precision.case_to_mp(case)
-        z, a = engine.feedforward(c.weights, c.biases, c.x, c.activations)
+        z, a = engine.feedforward(c, c.x)
     result = {
         "grad_weights": [precision.to_float(g) for g in mp["grad_weights"]],
         "grad_biases": [precision.to_float(g) for g in mp["grad_biases"]],

@@ -18,6 +18,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from ..case import Layers
 from .central import NumericGradient
 from .kinks import Kink, corner_at_point, crossing_inside
 from .problem import from_case
@@ -79,11 +80,15 @@ def mp_ground_truth(
             acts = case.activations
             relu = [i for i, a in enumerate(acts) if a == "relu"]
 
+            def at(ps: list[np.ndarray]) -> Layers:
+                """The case's network with the mpmath parameters ps (w^2, b^2, w^3, ...)."""
+                return Layers(ps[0::2], ps[1::2], acts, case.cost, case.reduction)
+
             def cost(ps: list[np.ndarray]) -> Any:
-                return engine.evaluate_cost(ps[0::2], ps[1::2], x, y, acts, case.cost, case.reduction)
+                return engine.evaluate_cost(at(ps), x, y)
 
             def probe(ps: list[np.ndarray]) -> list[np.ndarray]:
-                z, _ = engine.feedforward(ps[0::2], ps[1::2], x, acts)
+                z, _ = engine.feedforward(at(ps), x)
                 return [
                     np.sign(np.asarray([float(mpmath.sign(v)) for v in z[i].reshape(-1)])).reshape(z[i].shape)
                     for i in relu

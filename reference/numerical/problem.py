@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..case import Layers
 from .steps import machine_epsilon
 
 Params = Sequence[np.ndarray]
@@ -255,19 +256,24 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
     ys = np.array(case.y, dtype=f64)
     acts, cost_name, reduction = case.activations, case.cost, case.reduction
 
+    def at(ps: Params) -> Layers:
+        """The case's network with the parameters ps (w^2, b^2, w^3, ...)."""
+        return Layers(ps[0::2], ps[1::2], acts, cost_name, reduction)
+
     def cost(ps: Params) -> float:
-        return float(engine.evaluate_cost(ps[0::2], ps[1::2], xs, ys, acts, cost_name, reduction))  # type: ignore[arg-type]
+        return float(engine.evaluate_cost(at(ps), xs, ys))  # type: ignore[arg-type]
 
     def complex_cost(ps: Params) -> complex:
-        return complex(engine.evaluate_cost(ps[0::2], ps[1::2], xs, ys, acts, cost_name, reduction))  # type: ignore[call-overload]
+        return complex(engine.evaluate_cost(at(ps), xs, ys))  # type: ignore[call-overload]
 
     relu_layers = tuple(i for i, name in enumerate(acts) if name == "relu")
 
     def probe(ps: Params) -> list[np.ndarray]:
-        z, _ = engine.feedforward(ps[0::2], ps[1::2], xs, acts)
+        z, _ = engine.feedforward(at(ps), xs)
         return [z[i] for i in relu_layers]
 
-    z_base, a_base = engine.feedforward(params[0::2], params[1::2], xs, acts)
+    net64 = at(params)
+    z_base, a_base = engine.feedforward(net64, xs)
     per_row = max(sum(case.sizes), 1) * max(int(xs.shape[0]), 1)
     chunk = max(1, (1 << 21) // per_row)  # copies per forward pass: ~16 MB of float64 at most
 
@@ -277,10 +283,9 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
         and the layers above run on all copies stacked along the batch. Same equations as
         engine.evaluate_cost; the rounding differs by a few ulps of C, inside the measured noise."""
         layer = t // 2
-        ws, bs = params[0::2], params[1::2]
         m = xs.shape[0]
         a_prev, z_l = a_base[layer], z_base[layer]
-        n_in = ws[layer].shape[1]
+        n_in = net64.weights[layer].shape[1]
         out = np.empty(idx.size)
         for lo in range(0, idx.size, chunk):
             sel, st = idx[lo : lo + chunk], steps[lo : lo + chunk]
@@ -295,8 +300,8 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
                 zz[rows, :, j] += st[:, None]
             zs = zz.reshape(k * m, -1)
             a_l = reference.sigma(acts[layer], zs)
-            if layer + 1 < len(ws):
-                z_up, a_up = engine.feedforward(ws[layer + 1 :], bs[layer + 1 :], a_l, acts[layer + 1 :])
+            if layer + 1 < len(net64.weights):
+                z_up, a_up = engine.feedforward(net64[layer + 1 :], a_l)  # the layers above, on every copy
                 z_out, a_out = z_up[-1], a_up[-1]
             else:
                 z_out, a_out = zs, a_l
@@ -309,14 +314,13 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
     gradient: list[np.ndarray] = []
     for gw, gb in zip(result["grad_weights"], result["grad_biases"], strict=True):
         gradient += [np.asarray(gw), np.asarray(gb)]
-    z64, a64 = engine.feedforward(params[0::2], params[1::2], xs, acts)
     return Problem(
         params=tuple(params),
         names=tuple(names),
         layers=tuple(layers),
         cost=cost,
         gradient=tuple(gradient),
-        allowance=tuple(analytic_allowance(case, z64, a64, ys)),
+        allowance=tuple(analytic_allowance(case, z_base, a_base, ys)),
         numeric_dtype=f64,
         analytic_dtype=np.dtype(case.dtype),
         complex_cost=complex_cost,
