@@ -43,8 +43,8 @@ def _modules() -> tuple[Any, Any, Any] | None:
     not exist."""
     if importlib.util.find_spec("reference.gradcheck") is None:
         return None
+    from reference import directional_check, large_model_check
     from reference.gradcheck import gradcheck
-    from reference.numerical import directional_check, large_model_check
 
     return gradcheck, directional_check, large_model_check
 

@@ -24,13 +24,14 @@ from importlib import metadata
 
 from .activations import ACTIVATIONS, sigma, sigma_prime
 from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, sgd_step, train
-from .case import DTYPES, Case, Forward, Network
+from .architecture import DTYPES
+from .case import Case, Forward, Network
 from .costs import COSTS, REDUCTIONS
 from .gradcheck import GradcheckResult, TensorReport, gradcheck, judge_gradient
+from .large_model import LargeModelResult, large_model_check
 from .numerical import (
     DirectionalCheck,
     DirectionalResult,
-    LargeModelResult,
     MpGroundTruth,
     NumericGradient,
     Problem,
@@ -40,7 +41,6 @@ from .numerical import (
     directional_check,
     from_callable,
     from_case,
-    large_model_check,
     mp_ground_truth,
     signed_gaussian_direction,
     taylor_slope_test,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import mpmath
 import numpy as np
 
-from . import engine, precision, prepared, validation
+from . import architecture, engine, precision, prepared
 from ._ops import Array
 from .case import Case, Forward, Network
 from .validation import validate
@@ -148,9 +148,9 @@ def train(
     (reduction "mean"; with "sum" the 1/m is absent).
     """
     rate = prepared.eta_value(eta)
-    epochs = validation.whole_number("epochs", epochs, "a positive int")
-    mini_batch_size = validation.whole_number("mini_batch_size", mini_batch_size, "a positive int")
-    seed = validation.seed(seed)
+    epochs = architecture.whole_number("epochs", epochs, "a positive int")
+    mini_batch_size = architecture.whole_number("mini_batch_size", mini_batch_size, "a positive int")
+    seed = architecture.seed(seed)
     if not isinstance(shuffle, bool | np.bool_):
         raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
     full = validate(_training_case(network, x, y))  # once: every sample's x and y, and the parameters

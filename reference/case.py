@@ -9,8 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ._ops import Array
-
-DTYPES: tuple[str, ...] = ("float64", "float32")
+from .architecture import architecture
+from .architecture import seed as random_seed
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,8 @@ class Network:
         The architecture is checked here, before any array is drawn: a set of activation
         names or dtype=None would otherwise be frozen into the network in a silent form.
         """
-        from . import validation  # validation imports this module
-
-        sizes, activations, cost, reduction, dtype = validation.architecture(sizes, activations, cost, reduction, dtype)
-        rng = np.random.default_rng(validation.seed(seed))
+        sizes, activations, cost, reduction, dtype = architecture(sizes, activations, cost, reduction, dtype)
+        rng = np.random.default_rng(random_seed(seed))
         weights = [
             (rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)).astype(dtype)
             for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True)

@@ -53,7 +53,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .activations import ACTIVATIONS, BOUNDED, OUTPUT_ONLY
-from .case import DTYPES, Case
+from .architecture import DTYPES
+from .case import Case
 from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
 
 REGIMES: tuple[str, ...] = ("small", "typical", "saturating", "zeros", "square", "scaled", "wide", "deep", "big_batch")

@@ -33,6 +33,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+import reference
+
 from . import functions, network
 from .spec import Spec, make_spec
 
@@ -227,8 +229,6 @@ def check_against(
 def random_case(spec: Spec, m: int = 2, seed: int = 0) -> Any:
     """A reference.Case from the engine's own random network, with inputs in [-1, 1] and
     targets valid for the cost: small enough that |z| stays below ~3 (see the error model)."""
-    import reference
-
     net = reference.Network.random(spec.sizes, spec.activations, spec.cost, spec.reduction, seed=seed)
     rng = np.random.default_rng(seed + 1)
     n_out = spec.sizes[-1]
@@ -246,8 +246,6 @@ def random_case(spec: Spec, m: int = 2, seed: int = 0) -> Any:
 def cross_check(case: Any, digits: int = MP_DIGITS) -> CrossCheck:
     """reference.backprop against the float64 symbolic values (FLOAT64_TOL) and
     reference.backprop_mp(case, digits) against the 60-digit symbolic values (MP_TOL)."""
-    import reference
-
     n_layers = len(case.sizes) - 1
     report = CrossCheck()
     report.float64_error, fails = check_against(

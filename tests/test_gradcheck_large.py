@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import reference
-from reference.numerical import Problem, from_case, large_model_check
+from reference import large_model_check
+from reference.numerical import Problem, from_case
 
 TOP, RANDOM = 8, 8
 

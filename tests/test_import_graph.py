@@ -22,16 +22,6 @@ from ._conformance_helpers import ROOT, run_python
 
 PACKAGES = ("reference", "symbolic", "conformance")
 
-# Cycles that exist today outside this change's files, each named by the import that closes
-# it (a function-local import, so that the cycle only bites at call time). The graph without
-# these edges must have no cycle, and each must still be there: fix one, remove it here.
-KNOWN_BACK_EDGES: dict[tuple[str, str], str] = {
-    ("reference.case", "reference.validation"): "Network.random validates its architecture",
-    ("reference.numerical.problem", "reference"): "from_case and the allowance reach the engine via the package",
-    ("reference.numerical.mp", "reference"): "mp_ground_truth calls reference.backprop_mp",
-    ("reference.numerical.sampled", "reference.gradcheck"): "large_model_check uses gradcheck.compare",
-}
-
 # Top-level packages each package must not import (reference.strategies' Hypothesis is a library, not a layer).
 FORBIDDEN: dict[str, frozenset[str]] = {
     "reference": frozenset({"symbolic", "conformance", "benchmarks"}),
@@ -116,28 +106,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def _without(graph: dict[str, set[str]], edges: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
-    pruned = {name: set(targets) for name, targets in graph.items()}
-    for source, target in edges:
-        pruned.get(source, set()).discard(target)
-    return pruned
-
-
 def test_no_import_cycles() -> None:
     graph = import_graph(ROOT)
-    cycle = find_cycle(_without(graph, KNOWN_BACK_EDGES))
-    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
-
-
-def test_the_known_back_edges_are_still_there() -> None:
-    """An entry of KNOWN_BACK_EDGES whose import is gone must leave the list, so that it only shrinks."""
-    graph = import_graph(ROOT)
-    gone = [f"{a} -> {b}" for a, b in KNOWN_BACK_EDGES if b not in graph.get(a, set())]
-    assert not gone, f"no longer imported, remove from KNOWN_BACK_EDGES: {gone}"
-
-
-def test_conformance_has_no_cycle_even_counting_every_edge() -> None:
-    graph = import_graph(ROOT, ["conformance"])
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 

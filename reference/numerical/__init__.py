@@ -29,13 +29,10 @@ from .directions import signed_gaussian_direction
 from .kinks import Kink, KinkReport
 from .mp import MpGroundTruth, mp_ground_truth
 from .problem import Problem, as_problem, from_callable, from_case
-from .sampled import LargeModelResult, large_model_check
 from .steps import central_steps, format_step, machine_epsilon
 
 __all__ = [
     "Corner",
-    "LargeModelResult",
-    "large_model_check",
     "measure_noise",
     "DirectionalCheck",
     "DirectionalResult",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -201,8 +201,6 @@ def central_differences(
     def counted(ps: Sequence[np.ndarray]) -> Any:
         counter[0] += 1
         return inner(ps)
-
-    from dataclasses import replace
 
     problem = replace(problem, cost=counted)
     f0, noise, note = measure_noise(problem, seed)

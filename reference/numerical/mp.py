@@ -18,6 +18,8 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from .. import engine
+from ..api import backprop_mp
 from ..case import Layers
 from .central import NumericGradient
 from .kinks import Kink, corner_at_point, crossing_inside
@@ -55,14 +57,11 @@ def mp_ground_truth(
     candidate: an mp gradient to confirm instead of ``reference.backprop_mp``'s (same layout as
     Problem.params: w^2, b^2, w^3, ...), e.g. another arbitrary-precision implementation's.
     """
-    import reference
-    from reference import engine
-
     problem = from_case(target)
     case = problem.case
     exact: list[np.ndarray] = []
     if candidate is None:
-        result = reference.backprop_mp(case, digits=digits)
+        result = backprop_mp(case, digits=digits)
         for gw, gb in zip(result["grad_weights"], result["grad_biases"], strict=True):
             exact += [np.asarray(gw, dtype=object), np.asarray(gb, dtype=object)]
     else:

@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import costs, engine
+from ..activations import sigma, sigma_prime
+from ..api import backprop
 from ..case import Layers
+from ..validation import validate
 from .steps import machine_epsilon
 
 Params = Sequence[np.ndarray]
@@ -183,8 +187,6 @@ def from_callable(
 
 def _output_magnitude(case: Any, z_L: np.ndarray, a_L: np.ndarray, y: np.ndarray) -> np.ndarray:
     """|.|-magnitude of the terms that delta^L = dC_x/dz^L is computed from, before they cancel."""
-    from reference.activations import sigma_prime
-
     ay = np.abs(a_L) + np.abs(y)
     if case.cost == "cross_entropy":
         return ay  # a - y
@@ -209,8 +211,6 @@ def analytic_allowance(case: Any, z: Sequence[np.ndarray], a: Sequence[np.ndarra
         allowance_t = 4 (sum(sizes) + m) max(1, max|z|) u max_entries |G_t|
     with u the unit roundoff of the case's dtype.
     """
-    from reference.activations import sigma_prime
-
     u = machine_epsilon(case.dtype) / 2
     m = int(y.shape[0])
     z_max = max(float(np.max(np.abs(zl), initial=0.0)) for zl in z)
@@ -236,14 +236,11 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
     float32 cases (the exact cost of the float32 parameters), so a float32 gradient is judged
     by its own rounding error, not by float32 finite differences.
     """
-    import reference  # the package imports this module; import at call time
-    from reference import costs, engine
-
     if x is not None or y is not None:
         if not hasattr(target, "case"):
             raise TypeError(f"x and y are given, so target must be a reference Network, got {type(target).__name__}")
         target = target.case(x, y)
-    case = reference.validate(target)
+    case = validate(target)
     f64 = np.dtype(np.float64)
     params: list[np.ndarray] = []
     names: list[str] = []
@@ -299,7 +296,7 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
                 j = sel
                 zz[rows, :, j] += st[:, None]
             zs = zz.reshape(k * m, -1)
-            a_l = reference.sigma(acts[layer], zs)
+            a_l = sigma(acts[layer], zs)
             if layer + 1 < len(net64.weights):
                 z_up, a_up = engine.feedforward(net64[layer + 1 :], a_l)  # the layers above, on every copy
                 z_out, a_out = z_up[-1], a_up[-1]
@@ -310,7 +307,7 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
             out[lo : lo + k] = per.reshape(k, m).sum(axis=1) * scale
         return out
 
-    result = reference.backprop(case)
+    result = backprop(case)
     gradient: list[np.ndarray] = []
     for gw, gb in zip(result["grad_weights"], result["grad_biases"], strict=True):
         gradient += [np.asarray(gw), np.asarray(gb)]

@@ -1,5 +1,8 @@
 """A check for large models (millions of parameters) that still sees one wrong entry.
 
+Above ``numerical`` and ``gradcheck``: it combines the directional check with gradcheck's
+judgement of sampled entries.
+
 Two modes, each seeing what the other cannot:
   directional  <g, d> against d/dt C(p + t d) over all parameters and per tensor (directional):
                a handful of evaluations, blind to nothing *systematic* (a transposed layer, a
@@ -24,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from .central import central_differences
-from .directional import DirectionalResult, _problem, directional_check
-from .problem import Problem
-from .verdicts import VerdictFlags, worst
+from .gradcheck import judge_gradient
+from .numerical.central import central_differences
+from .numerical.directional import DirectionalResult, _problem, directional_check
+from .numerical.problem import Problem
+from .numerical.verdicts import VerdictFlags, worst
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,8 +118,6 @@ def large_model_check(
     """Directional check plus central differences on the ``top`` largest-|g| and ``random``
     uniformly drawn entries of every tensor (module docstring: what each mode sees). Cost:
     about 2 levels (top + random) evaluations per tensor plus the directional check's."""
-    from reference.gradcheck import judge_gradient
-
     for name, v in (("top", top), ("random", random)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"{name} must be an int >= 0, got {v!r}")
