@@ -69,7 +69,7 @@ def run(settings: Settings, progress: Callable[[str], None] = _stderr) -> dict[s
         results["conformance"] = {"skipped": f"not run in {settings.mode.split()[0]} mode (takes about a minute)"}
     step("5. symbolic proofs (subprocesses)")
     results["symbolic"] = symbolic_time.run(settings.symbolic_depths, settings.symbolic_widths)
-    results["targets"] = targets.judge(results)
+    results["targets"] = targets.judge_targets(results)
     results["total_s"] = time.perf_counter() - started
     step("done")
     return results

@@ -44,7 +44,7 @@ def _median_ratio(row: dict[str, Any] | None, peer: str, baseline: str) -> float
     return None if found is None else float(found["median"])
 
 
-def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
+def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for sizes, batch, threshold in (([784, 100, 100, 10], 64, 1.25), ([784, 30, 10], 10, 4.0)):
         row = _backprop_at(results, sizes, batch)

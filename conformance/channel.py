@@ -51,7 +51,7 @@ def command_argv(command: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Line:
+class ReceivedLine:
     """One complete line the child wrote (without the newline)."""
 
     text: bytes
@@ -65,7 +65,7 @@ class Broken:
     detail: str = ""
 
 
-Received = Line | Broken
+Received = ReceivedLine | Broken
 
 
 class Channel:
@@ -153,7 +153,7 @@ class Channel:
                     return Broken("too long", f"an answer line of more than {self.max_line} bytes")
                 text = bytes(self._buffer[:newline])
                 del self._buffer[: newline + 1]
-                return Line(text)
+                return ReceivedLine(text)
             if len(self._buffer) > self.max_line:
                 return Broken("too long", f"an answer line of more than {self.max_line} bytes")
             if self._out is None:

@@ -33,7 +33,7 @@ from reference._ops import Array
 
 from .calls import Answer, Fault, describe_exception
 from .diagnosis import costs_comparable, factor, factor_text, mismatch_text
-from .equation_checks import check_cost, equations_1_2, equations_3_4
+from .equation_checks import check_cost, check_equations_1_2, check_equations_3_4
 from .findings import CaseReport, Status, block_after
 from .loader import Implementation
 from .metamorphic import batch_additivity, determinism, permutation_invariance
@@ -104,8 +104,8 @@ class CaseChecker:
         if not determinism(report, parsed, exp, self._ask, costs):
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
-        delta_ok = equations_1_2(report, parsed, exp)
-        equations_3_4(report, parsed, exp, delta_ok)
+        delta_ok = check_equations_1_2(report, parsed, exp)
+        check_equations_3_4(report, parsed, exp, delta_ok)
         check_cost(report, parsed, exp, self.conventions)
         self._sgd_step(report, exp)
         batch_additivity(report, parsed, exp, self._ask, costs)

@@ -42,7 +42,7 @@ LABEL = {
 # -- equations 1 and 2: the deltas -------------------------------------------------------------
 
 
-def equations_1_2(report: CaseReport, res: Result, exp: Expected) -> dict[int, str | None]:
+def check_equations_1_2(report: CaseReport, res: Result, exp: Expected) -> dict[int, str | None]:
     """Per layer, None when the reported delta^l is right, else the cause; {} without deltas."""
     case = report.case
     L = len(case.sizes)
@@ -116,7 +116,7 @@ class _LayerFindings:
         self.pending = [(c, s, msg + text) if s == "failed" else (c, s, msg) for c, s, msg in self.pending]
 
 
-def equations_3_4(report: CaseReport, res: Result, exp: Expected, causes: dict[int, str | None]) -> None:
+def check_equations_3_4(report: CaseReport, res: Result, exp: Expected, causes: dict[int, str | None]) -> None:
     """Per layer, top down: dC/db (equation 3) and dC/dw (equation 4), then the reduction."""
     case = report.case
     L = len(case.sizes)

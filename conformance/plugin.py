@@ -280,7 +280,7 @@ def blocked_reason(what: str, verdicts: list[Verdict]) -> str:
     return f"{what}: not judged at {where}: {'; '.join(causes)}"[:800]
 
 
-def judge(what: str, verdicts: list[Verdict], incomplete: list[dict[str, Any]] | None = None) -> None:
+def fail_skip_or_pass(what: str, verdicts: list[Verdict], incomplete: list[dict[str, Any]] | None = None) -> None:
     """Fail, skip or return (pass), from verdicts: the rule of the per-group tests and parametrize_with_checks.
 
     Failed anywhere: fail. Otherwise blocked anywhere: skip naming the blocking cause
@@ -323,7 +323,7 @@ class ConformanceSession:
         report = check_implementation(self.implementation, regimes=[regime], dtypes=[dtype], **run_options(self.config))
         node.user_properties.append((_PROPERTY, report.to_dict()))
         incomplete = report.incomplete()
-        judge(f"{dtype}/{regime}", report.verdicts, incomplete)
+        fail_skip_or_pass(f"{dtype}/{regime}", report.verdicts, incomplete)
         return report
 
 

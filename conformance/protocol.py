@@ -28,7 +28,7 @@ from typing import Any
 from . import contract, safejson, wire
 from .calls import Answer, Fault, Outcome, first_call_limit
 from .capabilities import Capabilities, CapabilitiesError, parse_capabilities
-from .channel import Broken, Channel, Line, command_argv, describe_status
+from .channel import Broken, Channel, ReceivedLine, command_argv, describe_status
 from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
 from .errors import LoadError
 
@@ -167,7 +167,7 @@ class _Process:
         received = channel.request(self._encode(rid, op, case, eta), None if limit is None else started + limit)
         if isinstance(received, Broken):
             return self._broken(op, received, limit)
-        assert isinstance(received, Line)
+        assert isinstance(received, ReceivedLine)
         outcome = self._decode(rid, op, received.text)
         if isinstance(outcome, Fault) and outcome.kind == "garbage":
             self._drop()  # the stream can no longer be trusted: start afresh
@@ -248,7 +248,7 @@ class WorkerImplementation(_Process):
             tail = channel.stderr_tail()
             said = f"; its stderr ends with: {tail}" if tail else ""
             return f"the worker process {describe_status(status)} while loading {self.name}{said}"
-        assert isinstance(received, Line)
+        assert isinstance(received, ReceivedLine)
         try:
             answer = wire.loads(received.text)
         except wire.WireError as error:

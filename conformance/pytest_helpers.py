@@ -8,7 +8,7 @@
 
 One pytest parameter per check (ids are the check names). The whole run happens
 once, on the first call, and is shared by every parameter: each then asserts its
-own verdicts over every layer and dtype, by the plugin's rule (conformance.plugin.judge):
+own verdicts over every layer and dtype, by the plugin's rule (conformance.plugin.fail_skip_or_pass):
 failed anywhere: the test fails with every failed verdict and its replay command;
 otherwise blocked anywhere (not judged there, because something it depends on
 failed): skipped, naming the blocking cause, never passed, since CONFORMS requires
@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from .findings import CHECKS
-from .plugin import judge
+from .plugin import fail_skip_or_pass
 from .report import Report
 from .runner import check_implementation
 
@@ -62,7 +62,7 @@ class ConformanceCheck:
     def __call__(self) -> None:
         report = self._shared.report()
         verdicts = [v for v in report.verdicts if v.check == self.name]
-        judge(self.name, verdicts, report.incomplete())
+        fail_skip_or_pass(self.name, verdicts, report.incomplete())
 
 
 def parametrize_with_checks(

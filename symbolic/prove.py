@@ -43,7 +43,7 @@ EQUATIONS: dict[str, str] = {
 }
 
 
-def judge(
+def judge_difference(
     derived: sp.Expr, claimed: sp.Expr, constraint: dict[sp.Symbol, sp.Expr] | None = None
 ) -> tuple[Verdict, Point | None]:
     difference = derived - claimed
@@ -70,7 +70,7 @@ def _unit_checks(
 ) -> list[Check]:
     out = []
     for j, (d, c) in enumerate(zip(derived, claimed, strict=True), start=1):
-        verdict, point = judge(d, c, constraint)
+        verdict, point = judge_difference(d, c, constraint)
         out.append(Check(equation, layer, (j,), d, c, verdict, point, note))
     return out
 
@@ -103,7 +103,7 @@ def _parameter_checks(spec: Spec, l: int, samples: int | None, per_entry: bool =
 
 def _renamed_verdict(derived: sp.Expr, claimed: sp.Expr, certified: bool) -> tuple[Verdict, Point | None]:
     """``judge``, except that a renamed entry whose renaming was not certified is at best "not proven"."""
-    verdict, point = judge(derived, claimed)
+    verdict, point = judge_difference(derived, claimed)
     if verdict == "proven" and not certified:
         return "not proven", None
     return verdict, point

@@ -220,7 +220,13 @@ def _suite_fingerprint() -> dict[str, object]:
         "CaseChecker._sgd_step": conformance.checks.CaseChecker._sgd_step,
         **{
             f"checks.{name}": getattr(conformance.checks, name)
-            for name in ("equations_1_2", "equations_3_4", "check_cost", "batch_additivity", "permutation_invariance")
+            for name in (
+                "check_equations_1_2",
+                "check_equations_3_4",
+                "check_cost",
+                "batch_additivity",
+                "permutation_invariance",
+            )
         },
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.plugin import judge
+from conformance.plugin import fail_skip_or_pass
 from conformance.report import Verdict
 from reference import DTYPES
 from reference.strategies import REGIMES
@@ -216,15 +216,17 @@ def _v(status: str, check: str = "equation2", layer: int | None = 2, message: st
     return Verdict(check, layer, status, message or status, dtype="float64")  # type: ignore[arg-type]
 
 
-def test_judge_fails_on_any_failure_and_skips_on_any_block() -> None:
-    judge("equation2", [_v("passed"), _v("passed", layer=3)])  # passes: returns
+def test_fail_skip_or_pass_fails_on_any_failure_and_skips_on_any_block() -> None:
+    fail_skip_or_pass("equation2", [_v("passed"), _v("passed", layer=3)])  # passes: returns
     with pytest.raises(pytest.fail.Exception, match="FAILED: equation2 layer 3"):
-        judge("equation2", [_v("passed"), _v("blocked", layer=2), _v("failed", layer=3)])
+        fail_skip_or_pass("equation2", [_v("passed"), _v("blocked", layer=2), _v("failed", layer=3)])
     with pytest.raises(
         pytest.skip.Exception, match=r"not judged at equation2 layer 2 \(float64\): blocked by equation 1"
     ):
-        judge("equation2", [_v("passed", layer=3), _v("blocked", layer=2, message="blocked by equation 1")])
+        fail_skip_or_pass("equation2", [_v("passed", layer=3), _v("blocked", layer=2, message="blocked by equation 1")])
     with pytest.raises(pytest.skip.Exception, match="not covered: no deltas"):
-        judge("equation2", [_v("not covered", layer=None, message="no deltas")])
+        fail_skip_or_pass("equation2", [_v("not covered", layer=None, message="no deltas")])
     with pytest.raises(pytest.fail.Exception, match="INCOMPLETE: float64/typical: 3 of 10"):
-        judge("equation2", [_v("passed")], [{"dtype": "float64", "regime": "typical", "judged": 3, "requested": 10}])
+        fail_skip_or_pass(
+            "equation2", [_v("passed")], [{"dtype": "float64", "regime": "typical", "judged": 3, "requested": 10}]
+        )

@@ -12,7 +12,7 @@ import sympy as sp
 from reference import engine
 from reference.case import Layers
 from symbolic import derive, formulas, functions, network, prove
-from symbolic.prove import judge
+from symbolic.prove import judge_difference
 from symbolic.render import render_proof
 from symbolic.spec import make_spec
 from symbolic.zero import find_nonzero, simplifies_to_zero
@@ -179,7 +179,7 @@ def test_planted_wrong_equation_2_is_disproven() -> None:
         ],
     }
     for name, claims in planted.items():
-        verdict, point = judge(derived[0], claims[0])
+        verdict, point = judge_difference(derived[0], claims[0])
         assert verdict == "disproven", name
         assert point is not None and point.values
 
@@ -188,16 +188,16 @@ def test_planted_wrong_equations_1_3_4_are_disproven() -> None:
     spec = make_spec((2, 2), ("sigmoid",), "cross_entropy", "mean")
     out = derive.output_errors(spec)
     a, y = functions.sigma("sigmoid", 2, [network.z(2, 1), network.z(2, 2)]), network.y(1)
-    assert judge(out[0], y - a[0])[0] == "disproven"  # sign flipped closed form
+    assert judge_difference(out[0], y - a[0])[0] == "disproven"  # sign flipped closed form
     # grad_a C of the quadratic cost used with cross-entropy: disproven
-    assert judge(out[0], (a[0] - y) * functions.sigma_prime("sigmoid", 2, network.z(2, 1)))[0] == "disproven"
+    assert judge_difference(out[0], (a[0] - y) * functions.sigma_prime("sigmoid", 2, network.z(2, 1)))[0] == "disproven"
     grad_w, grad_b = derive.parameter_gradients(spec, 2, 2)
     a_1 = [network.a(1, 1, s) for s in (1, 2)]
     d = [network.delta(2, 1, s) for s in (1, 2)]
-    assert judge(grad_w[(1, 1)], a_1[0] * d[0] + a_1[1] * d[1])[0] == "disproven"  # sum, not mean
-    assert judge(grad_b[1], d[0] + d[1])[0] == "disproven"
+    assert judge_difference(grad_w[(1, 1)], a_1[0] * d[0] + a_1[1] * d[1])[0] == "disproven"  # sum, not mean
+    assert judge_difference(grad_b[1], d[0] + d[1])[0] == "disproven"
     single_w, _ = derive.parameter_gradients(spec, 2)
-    assert judge(single_w[(1, 2)], network.a(1, 1) * network.delta(2, 1))[0] == "disproven"  # a_j, not a_k
+    assert judge_difference(single_w[(1, 2)], network.a(1, 1) * network.delta(2, 1))[0] == "disproven"  # a_j, not a_k
 
 
 def test_log_likelihood_closed_form_needs_probability_targets() -> None:
@@ -206,8 +206,8 @@ def test_log_likelihood_closed_form_needs_probability_targets() -> None:
     derived = derive.output_errors(spec)
     closed = formulas.equation_1_closed(spec)
     assert closed is not None
-    assert judge(derived[0], closed[0])[0] == "disproven"
-    assert judge(derived[0], closed[0], formulas.probability_constraint(spec))[0] == "proven"
+    assert judge_difference(derived[0], closed[0])[0] == "disproven"
+    assert judge_difference(derived[0], closed[0], formulas.probability_constraint(spec))[0] == "proven"
 
 
 def test_unprovable_identity_is_not_proven() -> None:
@@ -217,7 +217,7 @@ def test_unprovable_identity_is_not_proven() -> None:
     expr = sp.sin(t) ** 2 + sp.cos(t) ** 2 - 1
     assert not simplifies_to_zero(expr)
     assert find_nonzero(expr) is None
-    assert judge(sp.sin(t) ** 2 + sp.cos(t) ** 2, sp.Integer(1))[0] == "not proven"
+    assert judge_difference(sp.sin(t) ** 2 + sp.cos(t) ** 2, sp.Integer(1))[0] == "not proven"
 
 
 def test_zero_test_rejects_a_wrong_sigmoid_derivative() -> None:
@@ -282,9 +282,9 @@ def test_composed_check_rejects_a_wrong_recursion() -> None:
     spec = make_spec((2, 2, 2), ("sigmoid", "sigmoid"), "quadratic")
     derived = derive.composed_errors(spec, 2)
     recursion = formulas.backprop_errors(spec, 2)
-    assert judge(derived[0], recursion[0])[0] == "proven"
-    assert judge(derived[0], recursion[1])[0] == "disproven"  # another unit's delta
-    assert judge(derived[0], 2 * recursion[0])[0] == "disproven"
+    assert judge_difference(derived[0], recursion[0])[0] == "proven"
+    assert judge_difference(derived[0], recursion[1])[0] == "disproven"  # another unit's delta
+    assert judge_difference(derived[0], 2 * recursion[0])[0] == "disproven"
 
 
 def test_composed_check_refuses_relu() -> None:
