@@ -281,8 +281,8 @@ HEADER = (
 REPRODUCE = """\
 ## Reproduce
 
-The full run takes about 10-15 minutes on 2 cores; `--quick` is the few-second smoke run that CI
-runs (`tests/test_benchmarks_smoke.py`).
+The full run took {total} on 2 cores, measured below; `--quick` is the few-second smoke run that
+CI runs (`tests/test_benchmarks_smoke.py`).
 
 - `pip install -e '.[test]'` installs numpy and threadpoolctl; the `torch` extra adds
   torch==2.13.0 for the PyTorch peers.
@@ -304,9 +304,24 @@ kernel reported in the machine line (threadpoolctl's `architecture`).
 """
 
 
+def _duration(results: dict[str, Any]) -> str:
+    total = results.get("total_s")
+    return f"{total / 60:.1f} minutes" if isinstance(total, int | float) else "a few minutes"
+
+
 def page(results: dict[str, Any]) -> str:
     """docs/benchmarks.md: how to reproduce, the machine, then every section of this run."""
-    lines = [HEADER, "", "# Benchmarks", "", REPRODUCE, "## This run", "", *machine(results), ""]
+    lines = [
+        HEADER,
+        "",
+        "# Benchmarks",
+        "",
+        REPRODUCE.format(total=_duration(results)),
+        "## This run",
+        "",
+        *machine(results),
+        "",
+    ]
     for title, render in SECTIONS:
         lines += [f"## {title}", "", *render(results), ""]
     return "\n".join(lines).rstrip() + "\n"
