@@ -315,7 +315,7 @@ class ConformanceSession:
         self.implementation = implementation
 
     def check_group(self, dtype: str, regime: str, node: pytest.Item) -> Report:
-        from .runner import check_implementation  # lazy: start-up time (module docstring, _LAZY)
+        from .runner import check_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
         caps = self.implementation.capabilities
         if dtype not in caps.dtypes:
@@ -329,7 +329,7 @@ class ConformanceSession:
 
 @pytest.fixture(scope="session")
 def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
-    from .loader import LoadError, load_implementation  # lazy: start-up time (module docstring, _LAZY)
+    from .loader import LoadError, load_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
     config = request.config
     impl, cmd, _ = _selection(config)
@@ -394,7 +394,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     data = config.stash.get(_REPORTS, []) + _COLLECTED
     if not data:
         return
-    from .report import Report, merge  # lazy: start-up time (module docstring, _LAZY)
+    from .report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
     merged = merge([Report.from_dict(d) for d in data])
     terminalreporter.section("backprop conformance summary")

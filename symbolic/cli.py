@@ -75,8 +75,8 @@ def _parser() -> argparse.ArgumentParser:
 def _prove(args: argparse.Namespace, spec: Spec) -> int:
     # Lazy, for start-up time: SymPy takes about 0.2 s to import, and --help or a
     # rejected size must answer at once (spec.py checks them without SymPy).
-    from .prove import prove_spec
-    from .render import render_proof
+    from .prove import prove_spec  # noqa: PLC0415 - lazy, see above
+    from .render import render_proof  # noqa: PLC0415 - lazy, see above
 
     proof = prove_spec(spec, batch=not args.no_batch, composed=args.composed, per_entry=args.per_entry)
     print(render_proof(proof, detail=not args.summary))
@@ -84,7 +84,7 @@ def _prove(args: argparse.Namespace, spec: Spec) -> int:
 
 
 def _crosscheck(args: argparse.Namespace, spec: Spec) -> int:
-    from .numeric import cross_check, random_case  # lazy, for start-up time (as in _prove)
+    from .numeric import cross_check, random_case  # noqa: PLC0415 - lazy, for start-up time (as in _prove)
 
     report = cross_check(random_case(spec, args.samples, args.seed))
     print(f"float64: largest normwise relative difference {report.float64_error:.3g}; mpmath: {report.mp_error:.3g}")
