@@ -34,14 +34,12 @@ from reference._ops import Array
 from .calls import Answer, Fault, describe_exception
 from .diagnosis import costs_comparable, factor, factor_text, mismatch_text
 from .equation_checks import check_cost, check_equations_1_2, check_equations_3_4
-from .findings import CaseReport, Status, block_after
+from .findings import BLOCK_SGD_STEP, CaseReport, Status, block_after
 from .loader import Implementation
 from .metamorphic import batch_additivity, determinism, permutation_invariance
 from .mutation import fresh_copy, mutation
 from .structure import Result, StructureError, parse_parameters, parse_result
 from .tolerances import SAFETY, Expected, Unusable, expect, norm_mismatch
-
-_GRADIENT_CHECKS = ("equation1", "equation2", "equation3", "equation4", "reduction")
 
 
 class CaseChecker:
@@ -136,7 +134,7 @@ class CaseChecker:
         if not self.impl.has_sgd_step:
             report.add("sgd_step", None, "not covered", "not covered: the implementation does not provide sgd_step")
             return
-        blocker = report.failed_any(_GRADIENT_CHECKS)
+        blocker = report.failed_any(BLOCK_SGD_STEP)
         if blocker is not None:
             where = f" at layer {blocker.layer}" if blocker.layer else ""
             report.add("sgd_step", None, "blocked", f"blocked by {blocker.check}{where}")

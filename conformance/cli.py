@@ -12,6 +12,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from reference.strategies import REGIMES
+
 from .casefile import CaseFileError
 from .defaults import (
     DEFAULT_EXAMPLES,
@@ -96,7 +98,7 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--regimes",
         metavar="R,R",
-        help="only these regimes (small,typical,saturating,zeros,square)",
+        help=f"only these regimes ({','.join(REGIMES)})",
     )
     parser.add_argument("--dtypes", metavar="D,D", help="only these dtypes (float64,float32)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also list blocked and not covered verdicts")

@@ -31,6 +31,11 @@ CHECKS: tuple[str, ...] = (
 )
 LAYERED: frozenset[str] = frozenset({"equation1", "equation2", "equation3", "equation4", "reduction"})
 
+# Which failures block which later checks (the rest of the order is in conformance.checks):
+# the SGD step needs right gradients; the batch properties need right gradients and a right cost.
+BLOCK_SGD_STEP: tuple[str, ...] = ("equation1", "equation2", "equation3", "equation4", "reduction")
+BLOCK_BATCH_PROPERTIES: tuple[str, ...] = (*BLOCK_SGD_STEP, "cost")
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -16,7 +16,7 @@ import numpy as np
 from reference import Case
 from reference._ops import Array
 
-from .findings import CaseReport
+from .findings import BLOCK_BATCH_PROPERTIES, CaseReport
 from .structure import Result
 from .tolerances import Expected, format_number, norm_mismatch, place
 
@@ -41,7 +41,7 @@ def property_skipped(report: CaseReport, check: str) -> bool:
     """True when a batch property cannot be judged: one sample only, or blocked (then said so)."""
     if report.case.m < 2:
         return True
-    root = report.failed_any(("equation1", "equation2", "equation3", "equation4", "reduction", "cost"))
+    root = report.failed_any(BLOCK_BATCH_PROPERTIES)
     if root is None:
         return False
     where = f" at layer {root.layer}" if root.layer else ""

@@ -91,7 +91,7 @@ wrong:
 
 The only discontinuity, relu'(0), is not covered by a rounding bound, so a case
 in which an exact relu pre-activation lies within its error bound of 0 (without
-being exactly 0 in every evaluation order) is skipped, see ``ambiguous_relu``.
+being exactly 0 in every evaluation order) is skipped, see ``ambiguous_kink``.
 Exact zeros made by a zero weight row and a zero bias are exact in any order and
 are kept: that is the "zeros" regime.
 
@@ -125,7 +125,7 @@ import numpy as np
 
 from reference import Case, Forward, engine, validate
 from reference._ops import Array
-from reference.activations import ACTIVATION_RECORDS, BOUNDED, sigma_prime, softplus
+from reference.activations import ACTIVATION_RECORDS, BOUNDED, kinks_of, sigma_prime, softplus
 
 UNIT_ROUNDOFF: dict[str, float] = {"float64": 2.0**-53, "float32": 2.0**-24}
 U64 = UNIT_ROUNDOFF["float64"]
@@ -160,7 +160,7 @@ __all__ = [
     "Expected",
     "Mismatch",
     "Unusable",
-    "ambiguous_relu",
+    "ambiguous_kink",
     "ambiguous_threshold",
     "complement_bound",
     "error_bounds",
@@ -345,20 +345,21 @@ def _cost_bound(case: Case, z_L: Array, a_L: Array, err_z: Array, err_a: Array, 
     return scale * (gamma(m, u) * total + float(np.sum(err))) + 2 * u * scale * total
 
 
-def ambiguous_relu(activations: tuple[str, ...], z: list[Array], err_z: list[Array]) -> tuple[int, int, int] | None:
-    """(layer, sample, unit) of a relu pre-activation whose sign could flip in rounding, else None.
+def ambiguous_kink(
+    activations: tuple[str, ...], z: list[Array], err_z: list[Array]
+) -> tuple[int, int, int, float] | None:
+    """(layer, sample, unit, kink) of a pre-activation that rounding could put on either side of
+    a kink of its activation (relu: 0; ``kinks_of``), else None.
 
-    A z within SAFETY times its error bound of 0 is ambiguous unless that bound is 0,
+    A z within SAFETY times its error bound of the kink is ambiguous unless that bound is 0,
     which happens only when every term of the dot product is 0 (a zero weight row and
     a zero bias, or zero inputs): then z is exactly 0 in any evaluation order.
     """
-    for i, name in enumerate(activations):
-        if name != "relu":
-            continue
-        close = (np.abs(z[i]) <= SAFETY * err_z[i]) & (err_z[i] > 0)
+    for i, kink in kinks_of(activations):
+        close = (np.abs(z[i] - kink) <= SAFETY * err_z[i]) & (err_z[i] > 0)
         if close.any():
             sample, unit = (int(k) for k in np.argwhere(close)[0])
-            return i + 2, sample, unit
+            return i + 2, sample, unit, kink
     return None
 
 
@@ -447,12 +448,12 @@ def expect(case: Case, conventions: Mapping[str, float] | None = None) -> Expect
     fwd = Forward(z, a)
     u = UNIT_ROUNDOFF[case.dtype] + U64
     bounds = error_bounds(c64, fwd.z, fwd.a, deltas, u, case.dtype, conventions)
-    ambiguous = ambiguous_relu(c64.activations, fwd.z, bounds.z)
+    ambiguous = ambiguous_kink(c64.activations, fwd.z, bounds.z)
     if ambiguous is not None:
-        layer, sample, unit = ambiguous
+        layer, sample, unit, kink = ambiguous
         raise Unusable(
-            f"relu pre-activation z^{layer}[{sample}, {unit}] = {fwd.z[layer - 2][sample, unit]!r} "
-            "lies within rounding error of the kink at 0"
+            f"{c64.activations[layer - 2]} pre-activation z^{layer}[{sample}, {unit}] = "
+            f"{fwd.z[layer - 2][sample, unit]!r} lies within rounding error of the kink at {kink:g}"
         )
     threshold = conventions.get("softplus_threshold")
     near = ambiguous_threshold(c64.activations, fwd.z, bounds.z, threshold, u)

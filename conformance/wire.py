@@ -26,6 +26,8 @@ import numpy as np
 
 from reference import Case
 
+from .contract import CASE_FIELDS
+
 ARRAY = "$a"
 OPAQUE = "$o"
 TUPLE = "$t"
@@ -180,8 +182,6 @@ def _decode_array(body: Any) -> np.ndarray:
 
 # -- cases ---------------------------------------------------------------------------------------
 
-_CASE_FIELDS = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y")
-
 
 def encode_case(case: Any) -> dict[str, Any]:
     return {
@@ -200,7 +200,7 @@ def encode_case(case: Any) -> dict[str, Any]:
 def decode_case(obj: Any) -> Any:
     """The worker's side: the suite's case as a reference.Case of writable arrays."""
     fields = decode(obj)
-    if not isinstance(fields, dict) or any(name not in fields for name in _CASE_FIELDS):
+    if not isinstance(fields, dict) or any(name not in fields for name in CASE_FIELDS):
         raise WireError("a malformed case")
     return Case(
         tuple(fields["sizes"]),

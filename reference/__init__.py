@@ -5,6 +5,8 @@ Where the seed's equations live (one pass, ``engine.backpropagate``, strings the
   forward pass            z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l)   engine.feedforward
   C alone (forward only, what finite differences differentiate)       engine.evaluate_cost
   equation 1 (delta^L)    delta^L = nabla_a C (.) sigma'(z^L)         equations.equation_1
+    its closed form       delta^L = a^L - y (cross-entropy, log-likelihood)  costs.closed_form_output_error
+    which of the two      the closed form where the cost has one      engine.output_error
   equation 2 (delta^l)    delta^l = ((w^{l+1})^T delta^{l+1}) (.) sigma'(z^l)   equations.equation_2
   equation 3 (dC/db)      dC/db^l_j = delta^l_j                       equations.equation_3
   equation 4 (dC/dw)      dC/dw^l_jk = a^{l-1}_k delta^l_j            equations.equation_4

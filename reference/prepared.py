@@ -21,10 +21,8 @@ import numpy as np
 
 from . import engine, validation
 from ._ops import Array
+from .activations import BOUNDED
 from .case import Case, Network
-
-# Activations whose values lie in [-1, 1] in floating point as in exact arithmetic.
-_BOUNDED = frozenset({"sigmoid", "tanh", "softmax"})
 
 _LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
 
@@ -182,7 +180,7 @@ def _checked_pass(
             require_finite(net, x, y, "backpropagation", [p.grad_weights[0]])
             bounds.append(math.inf)
             continue
-        if i > 0 and net.activations[i - 1] in _BOUNDED:  # |a^{l-1}| <= 1: ||a^{l-1}||^2 <= its size
+        if i > 0 and net.activations[i - 1] in BOUNDED:  # |a^{l-1}| <= 1: ||a^{l-1}||^2 <= its size
             prev_sq = float(p.a[i].size)
         else:
             prev_sq = float(np.vdot(p.a[i], p.a[i]))

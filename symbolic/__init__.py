@@ -11,7 +11,8 @@ equations; the numeric engine is then held against the same derivatives.
 
 Modules: spec (validation), functions (activations and costs, defined and differentiated by
 hand), network (symbols, forward pass), derive (chain rule), formulas (the equations),
-zero (zero test, rational points), proof (checks and verdicts), prove (building proofs),
+zero (zero test, rational points), renaming (the other entries of a layer as renamings of
+one), proof (checks and verdicts), prove (building proofs),
 disprove (the seed's typo on a concrete network), numeric (lambdify vs the engine), render (Markdown), cli, bench.
 """
 

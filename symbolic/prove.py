@@ -102,7 +102,7 @@ def _parameter_checks(spec: Spec, l: int, samples: int | None, per_entry: bool =
 
 
 def _renamed_verdict(derived: sp.Expr, claimed: sp.Expr, certified: bool) -> tuple[Verdict, Point | None]:
-    """``judge``, except that a renamed entry whose renaming was not certified is at best "not proven"."""
+    """``judge_difference``, except that a renamed entry whose renaming was not certified is at best "not proven"."""
     verdict, point = judge_difference(derived, claimed)
     if verdict == "proven" and not certified:
         return "not proven", None

@@ -82,7 +82,7 @@ def check_size(spec: Spec) -> None:
     if work > MAX_WORK:
         raise ValueError(
             f"sizes {list(spec.sizes)}: a proof would need work sum_l (n_(l-1) n_l)^2 = {work:.3g}, "
-            f"above the limit {MAX_WORK:,} (about 90 s on one core, e.g. sizes 30,30,30); "
+            f"above the limit {MAX_WORK:,} (e.g. sizes 31,31,31: about 4 s on one core, 90 s with --per-entry); "
             "prove a smaller architecture (each architecture is its own proof)"
         )
 

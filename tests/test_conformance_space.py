@@ -153,7 +153,7 @@ def test_the_largest_scaled_networks_stay_inside_float32(seed_: int) -> None:
     a whole layer to underflow, and the reference can judge the case."""
     rng = np.random.default_rng(seed_)
     # relu left out: at these magnitudes a relu unit often sits within rounding of its kink,
-    # and such a case is not judged (tolerances.ambiguous_relu); its range is identity's.
+    # and such a case is not judged (tolerances.ambiguous_kink); its range is identity's.
     names = tuple(str(n) for n in rng.choice(["identity", "softplus", "tanh", "sigmoid"], 14))
     arch = Architecture((64,) * 16, (*names, "identity"), "quadratic")
     case = make_case(arch, "scaled", m=64, dtype="float32", seed=seed_)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 
 import reference
 from conformance.search import SearchSettings
-from conformance.tolerances import Unusable, expect, norm_mismatch
+from conformance.tolerances import Unusable, ambiguous_kink, expect, norm_mismatch
+from reference import activations
 from reference.strategies import SIZE_REGIMES, Architecture, cases, make_case
 
 from . import conformance_planted as planted
@@ -154,3 +156,19 @@ def test_a_relu_kink_within_rounding_is_skipped_but_an_exact_zero_is_kept() -> N
         expect(near)
     exact = near.replace(weights=[np.zeros((1, 2)), base.weights[1]])
     assert expect(exact).deltas[0][0, 0] == 0.0
+
+
+def test_a_kink_on_the_activation_record_is_what_the_suite_refuses_to_judge_beside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kinks come from the record (reference.activations.kinks_of), not from the name "relu":
+    # give identity a kink at 1 and a z one rounding error from 1 becomes ambiguous.
+    z = [np.array([[1.0 + 2.0**-50, 3.0]])]
+    err = [np.full((1, 2), 2.0**-45)]
+    assert ambiguous_kink(("identity",), z, err) is None  # identity: no kink
+    assert ambiguous_kink(("relu",), z, err) is None  # relu's kink is at 0, far from z
+    records = dict(activations.ACTIVATION_RECORDS)
+    records["identity"] = dataclasses.replace(records["identity"], kinks=(1.0,))
+    monkeypatch.setattr(activations, "ACTIVATION_RECORDS", records)
+    assert ambiguous_kink(("identity",), z, err) == (2, 0, 0, 1.0)
+    assert ambiguous_kink(("relu",), [np.array([[2.0**-50, 3.0]])], err) == (2, 0, 0, 0.0)

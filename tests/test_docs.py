@@ -33,6 +33,7 @@ import pytest
 import reference
 from benchmarks import report
 from reference import equations
+from symbolic import prove, render_proof
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -180,3 +181,14 @@ def test_the_benchmarks_page_is_what_the_report_renders_from_latest_json() -> No
     results = json.loads(report.RESULTS.read_text(encoding="utf-8"))
     page = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
     assert page == report.page(results), "docs/benchmarks.md is stale: run python -m benchmarks.report"
+
+
+def test_the_rendered_derivation_on_the_proofs_page_is_the_provers_output() -> None:
+    """The page shows `python -m symbolic prove` verbatim: any change to the prover or the renderer
+    must be made on the page too. Only the measured time may differ."""
+    page = (DOCS / "proofs.md").read_text(encoding="utf-8")
+    shown = page.split("</summary>", 1)[1].split("</details>", 1)[0].strip()
+    actual = render_proof(prove((2, 3, 2), ("sigmoid", "sigmoid"), "quadratic")).strip()
+    seconds = re.compile(r"checks, \d+\.\d+ s\)")
+    assert seconds.search(shown), "the page no longer shows the proof's summary line"
+    assert seconds.sub("checks, T s)", shown) == seconds.sub("checks, T s)", actual)

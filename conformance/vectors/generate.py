@@ -27,7 +27,7 @@ from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS
 
 from ..contract import CONTRACT_VERSION, dumps, encode_case
-from ..tolerances import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_relu, error_bounds, tolerance, with_dtype
+from ..tolerances import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_kink, error_bounds, tolerance, with_dtype
 from .verify import MANIFEST, sha256
 
 DIGITS = 50
@@ -450,9 +450,10 @@ def build_vector(spec: VectorSpec) -> tuple[dict[str, Any], dict[str, float]]:
         case = build_case(spec, seed)
         truth, z, a = _truth(case)
         bounds = _bounds(case, truth, z, a, UNIT_ROUNDOFF[spec.dtype])
-        where = ambiguous_relu(spec.activations, z, bounds.z)
+        where = ambiguous_kink(spec.activations, z, bounds.z)
         if where is not None:
-            problems.append(f"seed {seed}: relu pre-activation near 0 at layer {where[0]}, {where[1:]}")
+            layer, sample, unit, kink = where
+            problems.append(f"seed {seed}: pre-activation near the kink at {kink:g} at layer {layer}, {(sample, unit)}")
             continue
         if not all(np.isfinite(v).all() for k in ("grad_weights", "grad_biases", "deltas") for v in truth[k]):
             problems.append(f"seed {seed}: non-finite expected values")

@@ -19,6 +19,7 @@ import mpmath
 import numpy as np
 
 from .. import engine
+from ..activations import kinks_of
 from ..api import backprop_mp
 from ..case import Layers
 from .central import NumericGradient
@@ -77,7 +78,7 @@ def mp_ground_truth(
                 _mp_array(np.asarray(case.y, dtype=np.float64)),
             )
             acts = case.activations
-            relu = [i for i, a in enumerate(acts) if a == "relu"]
+            kinked = kinks_of(acts)  # relu: (layer index, 0.0)
 
             def at(ps: list[np.ndarray]) -> Layers:
                 """The case's network with the mpmath parameters ps (w^2, b^2, w^3, ...)."""
@@ -89,12 +90,12 @@ def mp_ground_truth(
             def probe(ps: list[np.ndarray]) -> list[np.ndarray]:
                 z, _ = engine.feedforward(at(ps), x)
                 return [
-                    np.sign(np.asarray([float(mpmath.sign(v)) for v in z[i].reshape(-1)])).reshape(z[i].shape)
-                    for i in relu
+                    np.sign(np.asarray([float(mpmath.sign(v - k)) for v in z[i].reshape(-1)])).reshape(z[i].shape)
+                    for i, k in kinked
                 ]
 
-            layers = [i + 2 for i in relu]
-            centre = probe(params) if relu else None
+            layers = [i + 2 for i, _ in kinked]
+            centre = probe(params) if kinked else None
             bits = mpmath.mp.prec
             c0 = max(mpmath.mpf(1), abs(cost(params)))
             for t, p in enumerate(params):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import costs, engine
-from ..activations import sigma, sigma_prime
+from ..activations import kinks_of, sigma, sigma_prime
 from ..api import backprop
 from ..case import Layers
 from ..validation import validate
@@ -41,8 +41,9 @@ class Problem:
     names: "w^3", "b^3" (reference cases) or "params[0]" (callables); layers: l or None.
     allowance[t]: absolute rounding allowance for every entry of the analytic gradient of tensor t
     (see ``analytic_allowance`` for the error model).
-    probe: relu pre-activations z^l at given parameters (kink detection), one array (m, n_l) per
-    relu layer listed in probe_layers; None when the function has no known kinks.
+    probe: z^l - k for each kink k of a layer's activation (relu: z^l itself), at given parameters
+    (kink detection), one array (m, n_l) per entry of probe_layers; None when the function has no
+    known kinks.
     complex_cost: the same cost evaluated on complex128 parameters (complex step), or None.
     """
 
@@ -263,11 +264,11 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
     def complex_cost(ps: Params) -> complex:
         return complex(engine.evaluate_cost(at(ps), xs, ys))  # type: ignore[call-overload]
 
-    relu_layers = tuple(i for i, name in enumerate(acts) if name == "relu")
+    kinked = kinks_of(acts)  # relu: (layer index, 0.0)
 
     def probe(ps: Params) -> list[np.ndarray]:
         z, _ = engine.feedforward(at(ps), xs)
-        return [z[i] for i in relu_layers]
+        return [z[i] - k for i, k in kinked]  # changes sign where z crosses the kink
 
     net64 = at(params)
     z_base, a_base = engine.feedforward(net64, xs)
@@ -321,8 +322,8 @@ def from_case(target: Any, x: Any = None, y: Any = None) -> Problem:
         numeric_dtype=f64,
         analytic_dtype=np.dtype(case.dtype),
         complex_cost=complex_cost,
-        probe=probe if relu_layers else None,
-        probe_layers=tuple(i + 2 for i in relu_layers),
+        probe=probe if kinked else None,
+        probe_layers=tuple(i + 2 for i, _ in kinked),
         case=case,
         batch=batch,
     )
