@@ -123,7 +123,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reference import Case, Forward, engine, validate
+from reference import Case, engine, validate
 from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS, BOUNDED, kinks_of, sigma_prime, softplus
 
@@ -445,22 +445,21 @@ def expect(case: Case, conventions: Mapping[str, float] | None = None) -> Expect
         cost = float(p.cost)  # type: ignore[arg-type]
     if not (np.isfinite(cost) and all(np.isfinite(v).all() for v in (*z, *a, *deltas, *grad_w, *grad_b))):
         raise Unusable("the reference's float64 values of this case are not all finite")
-    fwd = Forward(z, a)
     u = UNIT_ROUNDOFF[case.dtype] + U64
-    bounds = error_bounds(c64, fwd.z, fwd.a, deltas, u, case.dtype, conventions)
-    ambiguous = ambiguous_kink(c64.activations, fwd.z, bounds.z)
+    bounds = error_bounds(c64, z, a, deltas, u, case.dtype, conventions)
+    ambiguous = ambiguous_kink(c64.activations, z, bounds.z)
     if ambiguous is not None:
         layer, sample, unit, kink = ambiguous
         raise Unusable(
             f"{c64.activations[layer - 2]} pre-activation z^{layer}[{sample}, {unit}] = "
-            f"{fwd.z[layer - 2][sample, unit]!r} lies within rounding error of the kink at {kink:g}"
+            f"{z[layer - 2][sample, unit]!r} lies within rounding error of the kink at {kink:g}"
         )
     threshold = conventions.get("softplus_threshold")
-    near = ambiguous_threshold(c64.activations, fwd.z, bounds.z, threshold, u)
+    near = ambiguous_threshold(c64.activations, z, bounds.z, threshold, u)
     if near is not None:
         layer, sample, unit = near
         raise Unusable(
-            f"softplus pre-activation z^{layer}[{sample}, {unit}] = {fwd.z[layer - 2][sample, unit]!r} "
+            f"softplus pre-activation z^{layer}[{sample}, {unit}] = {z[layer - 2][sample, unit]!r} "
             f"lies within rounding error of the declared softplus_threshold {threshold!r}"
         )
 
@@ -468,7 +467,7 @@ def expect(case: Case, conventions: Mapping[str, float] | None = None) -> Expect
     tol_a = [SAFETY * e for e in bounds.a]
     return Expected(
         case64=c64,
-        a=list(fwd.a),
+        a=list(a),
         deltas=list(deltas),
         grad_weights=list(grad_w),
         grad_biases=list(grad_b),
@@ -480,7 +479,7 @@ def expect(case: Case, conventions: Mapping[str, float] | None = None) -> Expect
         tol_cost=float(tolerance(np.asarray(bounds.cost), np.asarray(cost))),
         u=u,
         scale=1.0 / case.m if case.reduction == "mean" else 1.0,
-        z=list(fwd.z),
+        z=list(z),
         conventions=conventions,
     )
 

@@ -34,14 +34,9 @@ def seed(value: Any) -> int:
 def architecture(
     sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
 ) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
-    """sizes, activations, cost, reduction and dtype checked and normalized (tuples, dtype names)."""
-    return _architecture(sizes, activations, cost, reduction, dtype)
+    """sizes, activations, cost, reduction and dtype checked and normalized (tuples, dtype names).
 
-
-def _architecture(
-    sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
-) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
-    """The checks that depend only on names and widths: remembered, since a training loop repeats them.
+    These checks depend only on names and widths: remembered, since a training loop repeats them.
 
     Only lists and tuples reach the cache: ``tuple()`` of a set, a dict or a string would
     succeed and hide the mistake (a set's order changes with the hash seed).
