@@ -1,7 +1,22 @@
-"""``python -m conformance``: see conformance.cli."""
+"""``python -m conformance``: see conformance.cli.
+
+Before the suite's modules are imported: a ``reference.py`` in the working directory would
+replace the project's package of that name, and the suite would fail with an ImportError
+(exit 1, "a check failed"); it is named instead, with exit 2. (``symbolic`` is not imported by
+the suite, so a ``symbolic.py`` there is harmless; a ``conformance.py`` there runs instead of
+this file, which Python alone decides: ``python -P -m conformance`` does not search the
+working directory.)
+"""
 
 import sys
 
-from .cli import main
+from .shadowing import shadowing_file, shadowing_message
+
+_found = shadowing_file(("reference", "conformance"))
+if _found is not None:
+    print(f"error: {shadowing_message(_found)}", file=sys.stderr)
+    sys.exit(2)
+
+from .cli import main  # noqa: E402 - after the check above, which must run before the suite's imports
 
 sys.exit(main())

@@ -29,8 +29,10 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO, Protocol
 
 _STDERR_TAIL_BYTES = 4096
 _CHUNK = 1 << 16
@@ -48,6 +50,21 @@ def command_argv(command: str) -> list[str]:
         if argv and shutil.which(argv[0]) is not None:  # not a shell builtin
             return argv
     return ["/bin/sh", "-c", command]
+
+
+class Process(Protocol):
+    """What a Channel needs of its child: subprocess.Popen, or conformance.forking.ForkedProcess."""
+
+    pid: int
+    stdin: IO[bytes] | None
+    stdout: IO[bytes] | None
+    stderr: IO[bytes] | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -78,13 +95,15 @@ class Channel:
         max_line: int,
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
+        process: Process | None = None,
     ) -> None:
+        """Start ``argv``, or (``process``) speak to a child already started, such as a forked worker."""
         self.argv = list(argv)
         self.max_line = max_line
         self._buffer = bytearray()
         self._stderr: collections.deque[bytes] = collections.deque()
         self._stderr_size = 0
-        self.proc = subprocess.Popen(  # the user's own command, by design
+        self.proc: Process = process or subprocess.Popen(  # the user's own command, by design
             self.argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -105,6 +124,7 @@ class Channel:
         for fd in (self._in, self._out, self._err):
             os.set_blocking(fd, False)
         self._dead = False
+        _LIVE.add(self)
 
     @property
     def pid(self) -> int:
@@ -242,6 +262,14 @@ class Channel:
 
     # -- ending ---------------------------------------------------------------------------
 
+    def partial_output(self) -> int:
+        """How many bytes of an unfinished line the child has written (no newline yet)."""
+        return len(self._buffer)
+
+    def open_fds(self) -> list[int]:
+        """The suite's ends of this child's pipes that are still open."""
+        return [fd for fd in (self._in, self._out, self._err) if fd is not None]
+
     def _close_fd(self, name: str) -> None:
         if getattr(self, name) is not None:
             setattr(self, name, None)
@@ -282,6 +310,15 @@ class Channel:
             os.killpg(self.proc.pid, signal.SIGKILL)  # what it left behind in its group
         self._close_pipes()
         _reap_group(self.proc.pid)
+
+
+_LIVE: weakref.WeakSet[Channel] = weakref.WeakSet()
+
+
+def open_channel_fds() -> list[int]:
+    """The suite's ends of every live channel's pipes: a forked worker closes them (it must not keep
+    another worker's stdin open, or that worker never sees the end of its requests)."""
+    return [fd for channel in list(_LIVE) for fd in channel.open_fds()]
 
 
 def _slice(timeout: float | None) -> float:

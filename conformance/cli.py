@@ -18,6 +18,7 @@ from .casefile import CaseFileError
 from .defaults import (
     DEFAULT_EXAMPLES,
     DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_MAX_MEMORY_MB,
     DEFAULT_TIMEOUT,
     DEFAULT_WARMUP_TIMEOUT,
     QUICK_EXAMPLES,
@@ -69,6 +70,14 @@ def _add_impl_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_ANSWER_BYTES,
         metavar="N",
         help=f"the longest answer line accepted from an implementation's process (default {DEFAULT_MAX_ANSWER_BYTES})",
+    )
+    parser.add_argument(
+        "--max-memory-mb",
+        type=int,
+        default=DEFAULT_MAX_MEMORY_MB,
+        metavar="MIB",
+        help="memory a Python worker may allocate beyond what it holds at its start (RLIMIT_DATA, Linux); "
+        f"an allocation past it fails the call, naming this option; 0: no cap (default {DEFAULT_MAX_MEMORY_MB})",
     )
 
 
@@ -132,6 +141,8 @@ def _impl_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tup
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
     if not args.warmup_timeout > 0:
         parser.error(f"--warmup-timeout must be a positive number of seconds, got {args.warmup_timeout}")
+    if args.max_memory_mb < 0:
+        parser.error(f"--max-memory-mb must be a number of MiB (0: no cap), got {args.max_memory_mb}")
     if args.max_answer_bytes < 1024:
         parser.error(f"--max-answer-bytes must be at least 1024, got {args.max_answer_bytes}")
     if args.in_process and impl_cmd is not None:
@@ -145,6 +156,7 @@ def _isolation(args: argparse.Namespace) -> dict[str, object]:
         "warmup_timeout": args.warmup_timeout,
         "in_process": args.in_process,
         "max_answer_bytes": args.max_answer_bytes,
+        "max_memory_mb": args.max_memory_mb,
     }
 
 

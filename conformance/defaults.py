@@ -15,3 +15,9 @@ DEFAULT_FAILURES_DIR = ".conformance-failures"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_WARMUP_TIMEOUT = 120.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 2**20
+
+# The memory a Python worker may allocate beyond what it holds when it starts (RLIMIT_DATA, Linux),
+# in MiB; 0 lifts the cap. The suite's cases are networks of at most 64-wide layers: the
+# reference needs well under 100 MiB, torch's import a few hundred; 4 GiB stops a runaway
+# allocation long before it takes the machine down.
+DEFAULT_MAX_MEMORY_MB = 4096

@@ -16,16 +16,16 @@ import pickle
 import shlex
 import sys
 import types
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .binding import Bound, bind, check_bindable
 from .calls import Answer, Fault, Outcome, ThreadCaller, describe_exception
 from .capabilities import Capabilities, CapabilitiesError, parse_capabilities
-from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
+from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
 from .errors import LoadError
-from .protocol import SubprocessImplementation, WorkerImplementation
+from .forking import fork_available
+from .protocol import ForkedImplementation, SubprocessImplementation, WorkerImplementation
 
 
 class Implementation(Protocol):
@@ -45,45 +45,6 @@ class Implementation(Protocol):
     def sgd_step(self, case: Any, eta: float) -> Outcome: ...
 
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Bound:
-    """What the suite calls on a Python object: found once, the same way in process and in a worker."""
-
-    backprop: Callable[[Any], Any]
-    sgd_step: Callable[[Any, float], Any] | None
-    raw_capabilities: Any
-    capabilities_from: str | None = None
-
-
-def bind(obj: Any, name: str, module: types.ModuleType | None = None) -> Bound:
-    """The object's backprop, sgd_step and capabilities; LoadError when it has no backprop.
-
-    ``module`` is where a ``module:attr`` spec found the object: a plain function carries no
-    capabilities of its own, so the module's ``capabilities`` apply (and the report says so).
-    """
-    method = getattr(obj, "backprop", None)
-    if callable(method):
-        backprop = method
-    elif callable(obj) and not isinstance(obj, types.ModuleType):
-        backprop = obj
-    else:
-        raise LoadError(
-            f"{name} has no backprop(case) method and is not callable; the contract needs an "
-            "object with a backprop method, or a plain function backprop(case)"
-        )
-    sgd = getattr(obj, "sgd_step", None)
-    raw = getattr(obj, "capabilities", None)
-    source = None
-    if raw is None and module is not None and module is not obj:
-        raw = getattr(module, "capabilities", None)
-        source = f"capabilities declared by the module {module.__name__}" if raw is not None else None
-    try:
-        raw = raw() if callable(raw) else raw
-    except Exception as error:  # noqa: BLE001 - the implementation's own code
-        raise LoadError(f"{name}: capabilities() {describe_exception(error)}") from None
-    return Bound(backprop, sgd if callable(sgd) else None, raw, source)
 
 
 class PythonImplementation:
@@ -132,6 +93,11 @@ class PythonImplementation:
         if isinstance(outcome, Fault) and outcome.message.startswith("raised NotImplementedError"):
             return Fault("unsupported", f"the implementation's sgd_step {outcome.message}")
         return outcome
+
+    @property
+    def reasked(self) -> int:
+        """Calls that timed out once and were given more time (the report prints it)."""
+        return self._caller.reasked
 
     def close(self) -> None:
         pass
@@ -230,12 +196,17 @@ def load_implementation(
     warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
     in_process: bool = False,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
 ) -> Implementation:
     """An Implementation from a spec string, an object or callable, or a command (``impl_cmd``).
 
-    Python code runs in a worker process (conformance.worker) unless ``in_process``; an
-    object that cannot be sent to a worker (a lambda, a closure, a class defined in
-    ``__main__``) runs in process, and the report's header says so.
+    Python code runs in a worker process unless ``in_process``: a spec in
+    ``python -m conformance.worker``, which imports it; an object, a callable or a module in a
+    worker forked from this process (conformance.forking), so that what is judged is the object
+    as the caller holds it, run-time state included. Where this process cannot fork (no fork
+    on the platform, or jax / tensorflow loaded), the object goes to the spec worker as a
+    pickled copy, or, when it cannot be pickled, runs in process; the report's header says
+    which, and what is lost.
     """
     if impl is None and impl_cmd is None:
         raise LoadError(
@@ -253,30 +224,29 @@ def load_implementation(
         )
     if isinstance(impl, PythonImplementation | SubprocessImplementation | WorkerImplementation):
         return impl
+    budgets: dict[str, Any] = {"timeout": timeout, "warmup_timeout": warmup_timeout}
+    isolated: dict[str, Any] = {**budgets, "max_answer_bytes": max_answer_bytes, "max_memory_mb": max_memory_mb}
     if isinstance(impl, str):
         spec = impl.strip()
         replay = f"--impl {shlex.quote(spec)}"
         if in_process:
             obj, module = load_spec(spec)
-            return PythonImplementation(
-                obj, name=spec, replay_args=replay, module=module, timeout=timeout, warmup_timeout=warmup_timeout
-            )
-        return WorkerImplementation(
-            spec=spec,
-            name=spec,
-            replay_args=replay,
-            max_answer_bytes=max_answer_bytes,
-            timeout=timeout,
-            warmup_timeout=warmup_timeout,
-        )
+            return PythonImplementation(obj, name=spec, replay_args=replay, module=module, **budgets)
+        return WorkerImplementation(spec=spec, name=spec, replay_args=replay, **isolated)
     spec_found = _spec_for(impl)
-    name = spec_found or getattr(impl, "__qualname__", None) or type(impl).__qualname__
+    name = (
+        spec_found or getattr(impl, "__qualname__", None) or getattr(impl, "__name__", None) or type(impl).__qualname__
+    )
     replay = (
         f"--impl {shlex.quote(spec_found)}" if spec_found else "--impl <package.module:attr of your implementation>"
     )
     if in_process:
-        return PythonImplementation(impl, name=name, replay_args=replay, timeout=timeout, warmup_timeout=warmup_timeout)
-    bind(impl, name)  # the same LoadError as in process, before any worker starts
+        return PythonImplementation(impl, name=name, replay_args=replay, **budgets)
+    check_bindable(impl, name)  # the same LoadError as in process, before any worker starts
+    cannot_fork = fork_available()
+    if cannot_fork is None:
+        return ForkedImplementation(impl, name=name, replay_args=replay, **isolated)
+    lost = "state set at run time (attributes, monkeypatches, torch defaults) is not carried over"
     try:
         pickled = pickle.dumps(impl)
     except Exception as error:  # noqa: BLE001 - __reduce__ is the user's code
@@ -285,27 +255,24 @@ def load_implementation(
             impl,
             name=name,
             replay_args=replay,
-            isolation=f"none: the object cannot be sent to a worker ({why})",
-            timeout=timeout,
-            warmup_timeout=warmup_timeout,
+            isolation=f"none: no fork ({cannot_fork}), and the object cannot be sent to a worker ({why})",
+            **budgets,
         )
     try:
         return WorkerImplementation(
             pickled=pickled,
             name=name,
             replay_args=replay,
-            max_answer_bytes=max_answer_bytes,
-            timeout=timeout,
-            warmup_timeout=warmup_timeout,
+            isolation=f"worker process from a pickled copy (no fork: {cannot_fork}); {lost}",
+            **isolated,
         )
     except WorkerImplementation.CannotRecreate as error:
         return PythonImplementation(
             impl,
             name=name,
             replay_args=replay,
-            isolation=f"none: the worker cannot recreate the object ({error})",
-            timeout=timeout,
-            warmup_timeout=warmup_timeout,
+            isolation=f"none: no fork ({cannot_fork}), and the worker cannot recreate the object ({error})",
+            **budgets,
         )
 
 

@@ -27,6 +27,7 @@ import pytest
 from .defaults import (
     DEFAULT_EXAMPLES,
     DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_MAX_MEMORY_MB,
     DEFAULT_TIMEOUT,
     DEFAULT_WARMUP_TIMEOUT,
     QUICK_EXAMPLES,
@@ -128,6 +129,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_MAX_ANSWER_BYTES,
         metavar="BYTES",
         help=f"largest accepted answer of one call (default {DEFAULT_MAX_ANSWER_BYTES})",
+    )
+    group.addoption(
+        "--conformance-max-memory-mb",
+        type=int,
+        default=DEFAULT_MAX_MEMORY_MB,
+        metavar="MIB",
+        help=f"memory a Python worker may allocate, in MiB; 0: no cap (default {DEFAULT_MAX_MEMORY_MB})",
     )
     group.addoption(
         "--conformance-failures",
@@ -254,6 +262,7 @@ def run_options(config: pytest.Config) -> dict[str, Any]:
         "warmup_timeout": config.getoption("--conformance-warmup-timeout"),
         "in_process": config.getoption("--conformance-in-process"),
         "max_answer_bytes": config.getoption("--conformance-max-answer-bytes"),
+        "max_memory_mb": config.getoption("--conformance-max-memory-mb"),
     }
     failures = config.getoption("--conformance-failures")
     if failures:
@@ -342,6 +351,7 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
             warmup_timeout=options["warmup_timeout"],
             in_process=options["in_process"],
             max_answer_bytes=options["max_answer_bytes"],
+            max_memory_mb=options["max_memory_mb"],
         )
     except LoadError as error:
         pytest.fail(f"cannot load the implementation: {error}", pytrace=False)

@@ -23,17 +23,31 @@ import shlex
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from . import contract, safejson, wire
-from .calls import Answer, Fault, Outcome, first_call_limit
+from .calls import RETRY_FACTOR, Answer, Fault, Outcome, first_call_limit
 from .capabilities import Capabilities, CapabilitiesError, parse_capabilities
-from .channel import Broken, Channel, ReceivedLine, command_argv, describe_status
-from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
+from .channel import Broken, Channel, Received, ReceivedLine, command_argv, describe_status, open_channel_fds
+from .defaults import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT, DEFAULT_WARMUP_TIMEOUT
 from .errors import LoadError
+from .forking import ForkedProcess
+from .serving import bind_answer, memory_hint, serve
 
 MAX_RESTARTS = 20
+# The folder that holds the suite's packages, for the spec worker's PYTHONPATH.
+_SUITE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_TIMEOUTS = 5
+
+_FLUSH_HINT = (
+    "did your program flush stdout? (stdout to a pipe is block-buffered in C, Python and most "
+    "languages: flush after each answer line)"
+)
+
+
+def _option(warm_up: bool) -> str:
+    """The option that sets the budget a call had (CLI, then the Python keyword)."""
+    return "--warmup-timeout (warmup_timeout= in Python)" if warm_up else "--timeout (timeout= in Python)"
 
 
 class _Process:
@@ -43,12 +57,25 @@ class _Process:
     reports_mutation = False
     capabilities_note: str | None = None
 
-    def __init__(self, *, timeout: float | None, warmup_timeout: float | None, max_answer_bytes: int) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float | None,
+        warmup_timeout: float | None,
+        max_answer_bytes: int,
+        max_memory_mb: int | None = None,
+    ) -> None:
         if not isinstance(max_answer_bytes, int) or isinstance(max_answer_bytes, bool) or max_answer_bytes < 1024:
             raise LoadError(f"max_answer_bytes must be an integer of at least 1024, got {max_answer_bytes!r}")
+        if max_memory_mb is not None and (
+            not isinstance(max_memory_mb, int) or isinstance(max_memory_mb, bool) or max_memory_mb < 0
+        ):
+            raise LoadError(f"max_memory_mb must be a whole number of MiB (0: no cap), got {max_memory_mb!r}")
         self.timeout = timeout
         self.warmup_timeout = warmup_timeout
         self.max_answer_bytes = max_answer_bytes
+        self.max_memory_mb = max_memory_mb or None
+        self.reasked = 0  # calls that timed out once and were asked again (the report prints it)
         self._channel: Channel | None = None
         self._warm: set[str] = set()
         self._starts = 0
@@ -56,11 +83,18 @@ class _Process:
         self._next_id = 0
         self._dead: str | None = None
         self._first_seen: dict[str, float] = {}  # how long each kind's first call took, once
+        self._started_at = 0.0  # when the current process was started
+        self._fresh = False  # no call sent to the current process yet: its first call's budget counts from the start
+        self._answered = False  # some process has answered a request (else a timeout gets the flush hint)
 
     # -- to be provided -------------------------------------------------------------------
 
     def _argv(self) -> list[str]:
         raise NotImplementedError
+
+    def _open_channel(self) -> Channel:
+        """A started child (a subprocess of ``_argv()`` unless overridden: a forked worker)."""
+        return Channel(self._argv(), max_line=self.max_answer_bytes)
 
     def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
         """The handshake after a start; None when it went well, else why not."""
@@ -71,6 +105,10 @@ class _Process:
 
     def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
         raise NotImplementedError
+
+    def _silence_hint(self, partial: int) -> str:
+        """What to add when no process ever answered (the JSON-lines flush hint)."""
+        return ""
 
     # -- the policy -----------------------------------------------------------------------
 
@@ -86,22 +124,23 @@ class _Process:
             limit = min(limit, max(self.timeout, 2 * seen + self.timeout))
         return limit
 
-    def _deadline(self, op: str) -> float | None:
-        limit = self._limit(op)
-        return None if limit is None else time.monotonic() + limit
-
     def _start(self) -> str | None:
         self._starts += 1
         if self._starts > MAX_RESTARTS + 1:
             return f"the process had to be restarted {MAX_RESTARTS} times; not started again"
+        self._started_at = time.monotonic()
         try:
-            channel = Channel(self._argv(), max_line=self.max_answer_bytes)
+            channel = self._open_channel()
         except OSError as error:
             return f"cannot start {shlex.join(self._argv())}: {error}"
         self._channel = channel
         self._warm.clear()
+        self._fresh = True
+        # The warm-up budget runs from the start: loading and the first call share it, so that
+        # --warmup-timeout 5 means 5 s to the first answer, not 5 s to load and 5 more to answer.
+        budget = first_call_limit(self.timeout, self.warmup_timeout, first=True)
         try:
-            problem = self._after_start(channel, self._deadline("start"))
+            problem = self._after_start(channel, None if budget is None else self._started_at + budget)
         except BaseException:
             channel.kill()
             self._channel = None
@@ -116,22 +155,59 @@ class _Process:
             self._channel.kill()
             self._channel = None
 
+    def _ensure_started(self) -> Fault | None:
+        """A live process for the next call, or the Fault that says why there is none."""
+        if self._channel is not None and self._channel.alive():
+            return None
+        self._drop()
+        try:
+            problem = self._start()
+        except (LoadError, WorkerImplementation.CannotRecreate) as error:  # loaded once, not again
+            problem = f"a fresh process could not load it again: {error}"
+            self._dead = problem
+            return Fault("unresponsive", problem)
+        if problem is not None:
+            # It started (and loaded) once; if a fresh process cannot, every later try would
+            # cost another warm-up budget: stop here.
+            again = "restarted" if self._starts > 1 else "started"
+            self._dead = f"the process could not be {again}: {problem}"
+            return Fault("crash", self._dead, final=True)
+        return None
+
+    def _ask(self, op: str, case: Any, eta: float | None, limit: float | None) -> tuple[int, Received, float]:
+        """(request id, what came back, when its budget started): one request to the current process."""
+        channel = self._channel
+        assert channel is not None
+        self._next_id += 1
+        rid = self._next_id
+        origin = self._started_at if self._fresh else time.monotonic()
+        self._fresh = False
+        received = channel.request(self._encode(rid, op, case, eta), None if limit is None else origin + limit)
+        return rid, received, origin
+
+    def _hang(self, op: str, limit: float, retry: float, warm_up: bool, partial: int) -> Fault:
+        """A call that did not return twice, the second time in a fresh process with a larger budget."""
+        never_answered = not self._answered
+        self._drop()
+        self._timeouts += 1
+        if warm_up and op not in self._first_seen:
+            # The first call of its kind never returned, even with the larger budget: a fresh
+            # process would only spend the warm-up again.
+            self._dead = f"its first {op} call did not return within {limit:g} s, nor within {retry:g} s"
+        elif self._timeouts >= MAX_TIMEOUTS:
+            self._dead = f"it timed out {MAX_TIMEOUTS} times"
+        what = " (the first call in a fresh process: the warm-up budget)" if warm_up else ""
+        hint = self._silence_hint(partial) if never_answered else ""
+        then = "not called again" if self._dead else "the process was killed and a fresh one is started"
+        message = (
+            f"did not return within {limit:g} s{what}, nor within {retry:g} s when asked again in a fresh "
+            f"process (a hang, not a busy machine); {then}. If your code is this slow, raise {_option(warm_up)}"
+        )
+        return Fault("timeout", message + (f"; {hint}" if hint else ""), final=self._dead is not None)
+
     def _broken(self, op: str, broken: Broken, limit: float | None) -> Fault:
         channel = self._channel
         assert channel is not None
-        if broken.why == "timeout":
-            full_budget = first_call_limit(self.timeout, self.warmup_timeout, first=True)
-            whole_warmup = op not in self._warm and op not in self._first_seen and limit == full_budget
-            self._drop()
-            self._timeouts += 1
-            if whole_warmup:
-                # Even the whole warm-up budget did not suffice: a fresh process would only hang again.
-                self._dead = f"its first {op} call did not return within the warm-up budget of {limit:g} s"
-            elif self._timeouts >= MAX_TIMEOUTS:
-                self._dead = f"it timed out {MAX_TIMEOUTS} times"
-            what = " (the first call in a fresh process: the warm-up budget)" if whole_warmup else ""
-            then = "not called again" if self._dead else "the process was killed and a fresh one is started"
-            return Fault("timeout", f"did not return within {limit:g} s{what}; {then}", final=self._dead is not None)
         if broken.why == "too long":
             self._drop()
             return Fault("garbage", f"answered with {broken.detail} (the cap is --max-answer-bytes)")
@@ -139,41 +215,43 @@ class _Process:
         tail = channel.stderr_tail()
         self._drop()
         said = f"; its stderr ends with: {tail}" if tail else ""
-        return Fault("crash", f"crashed: the process {describe_status(status)} during the {op} call{said}")
+        message = f"crashed: the process {describe_status(status)} during the {op} call{said}"
+        return Fault("crash", memory_hint(message, self.max_memory_mb))
 
     def _call(self, op: str, case: Any, eta: float | None = None) -> Outcome:
         if self._dead is not None:
             return Fault("unresponsive", f"not called: {self._dead}")
-        if self._channel is None or not self._channel.alive():
-            self._drop()
-            try:
-                problem = self._start()
-            except (LoadError, WorkerImplementation.CannotRecreate) as error:  # loaded once, not again
-                problem = f"a fresh process could not load it again: {error}"
-                self._dead = problem
-                return Fault("unresponsive", problem)
-            if problem is not None:
-                # It started (and loaded) once; if a fresh process cannot, every later try would
-                # cost another warm-up budget: stop here.
-                again = "restarted" if self._starts > 1 else "started"
-                self._dead = f"the process could not be {again}: {problem}"
-                return Fault("crash", self._dead, final=True)
-        channel = self._channel
-        assert channel is not None
-        self._next_id += 1
-        rid = self._next_id
+        fault = self._ensure_started()
+        if fault is not None:
+            return fault
         limit = self._limit(op)
-        started = time.monotonic()
-        received = channel.request(self._encode(rid, op, case, eta), None if limit is None else started + limit)
+        warm_up = op not in self._warm
+        rid, received, origin = self._ask(op, case, eta, limit)
+        if isinstance(received, Broken) and received.why == "timeout" and limit is not None:
+            # Asked again in a fresh process, with a larger budget (and the fresh process's warm-up).
+            assert self._channel is not None
+            partial = self._channel.partial_output()
+            self._drop()
+            fault = self._ensure_started()
+            if fault is not None:
+                return fault
+            self.reasked += 1
+            retry = RETRY_FACTOR * max(limit, self._limit(op) or 0.0)
+            rid, received, origin = self._ask(op, case, eta, retry)
+            if isinstance(received, Broken) and received.why == "timeout":
+                assert self._channel is not None
+                return self._hang(op, limit, retry, warm_up, max(partial, self._channel.partial_output()))
+            limit = retry
         if isinstance(received, Broken):
             return self._broken(op, received, limit)
         assert isinstance(received, ReceivedLine)
+        self._answered = True
         outcome = self._decode(rid, op, received.text)
         if isinstance(outcome, Fault) and outcome.kind == "garbage":
             self._drop()  # the stream can no longer be trusted: start afresh
         elif op not in self._warm:
             self._warm.add(op)
-            self._first_seen.setdefault(op, time.monotonic() - started)
+            self._first_seen.setdefault(op, time.monotonic() - origin)
         return outcome
 
     def close(self) -> None:
@@ -212,16 +290,23 @@ class WorkerImplementation(_Process):
         timeout: float | None = DEFAULT_TIMEOUT,
         warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+        isolation: str = "worker process (python -m conformance.worker)",
     ) -> None:
-        super().__init__(timeout=timeout, warmup_timeout=warmup_timeout, max_answer_bytes=max_answer_bytes)
+        super().__init__(
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+            max_answer_bytes=max_answer_bytes,
+            max_memory_mb=max_memory_mb,
+        )
         self.name = name
         self.replay_args = replay_args
-        self.isolation = "worker process (python -m conformance.worker)"
         self._load = {
             "name": name,
             "spec": spec,
             "pickle": None if pickled is None else base64.b64encode(pickled).decode("ascii"),
             "sys_path": [os.path.abspath(p) if p else os.getcwd() for p in sys.path],
+            "max_memory_mb": self.max_memory_mb,
         }
         self._loaded: dict[str, Any] | None = None
         problem = self._start()
@@ -235,15 +320,31 @@ class WorkerImplementation(_Process):
             raise LoadError(f"{name}: {error}") from None
         self.capabilities_note = self._loaded.get("capabilities_from")
         self.has_sgd_step: bool = bool(self._loaded.get("has_sgd_step"))
+        no_cap = self._loaded.get("memory_cap")
+        if self.max_memory_mb is None:
+            memory = "no memory cap (--max-memory-mb 0)"
+        elif no_cap:
+            memory = f"no memory cap: {no_cap}"
+        else:
+            memory = f"memory cap {self.max_memory_mb} MiB (--max-memory-mb)"
+        self.isolation = f"{isolation}; {memory}"
 
     def _argv(self) -> list[str]:
-        return [sys.executable, "-m", "conformance.worker"]
+        # -P: the working directory is not searched first, so a conformance.py or reference.py
+        # there cannot replace the suite's own packages in the worker; the folder that holds them
+        # goes first on PYTHONPATH instead (the implementation's own folders come with the load line).
+        return [sys.executable, "-P", "-m", "conformance.worker"]
+
+    def _open_channel(self) -> Channel:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_SUITE_ROOT, env.get("PYTHONPATH")) if p)
+        return Channel(self._argv(), max_line=self.max_answer_bytes, env=env)
 
     def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
         received = channel.request(wire.dumps(self._load), deadline)
         if isinstance(received, Broken):
             if received.why == "timeout":
-                return f"loading {self.name} took longer than the warm-up budget"
+                return f"loading {self.name} took longer than the warm-up budget (raise {_option(True)})"
             status = channel.exit_status(wait=2.0)
             tail = channel.stderr_tail()
             said = f"; its stderr ends with: {tail}" if tail else ""
@@ -339,6 +440,11 @@ class SubprocessImplementation(_Process):
     def _argv(self) -> list[str]:
         return command_argv(self.command)
 
+    def _silence_hint(self, partial: int) -> str:
+        if partial:
+            return f"it wrote {partial} byte(s) but no end of line: {_FLUSH_HINT}"
+        return f"it wrote nothing to stdout: {_FLUSH_HINT}"
+
     def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
         request: dict[str, Any] = {"id": rid, "op": op}
         if case is not None:
@@ -386,3 +492,48 @@ class SubprocessImplementation(_Process):
                     f"the implementation refused the first sgd_step request ({outcome.message})",
                 )
         return outcome
+
+
+class ForkedImplementation(WorkerImplementation):
+    """The caller's own object in a worker forked from the caller (conformance.forking).
+
+    The same private protocol as the spec worker, over pipes; each (re)start forks afresh
+    from the caller's process, so the object judged is the object the caller holds, with its
+    run-time state, and a crash or a hang still costs only the child.
+    """
+
+    def __init__(
+        self,
+        obj: Any,
+        *,
+        name: str,
+        replay_args: str,
+        module: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+    ) -> None:
+        self._obj = obj
+        self._module = module
+        super().__init__(
+            name=name,
+            replay_args=replay_args,
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+            max_answer_bytes=max_answer_bytes,
+            max_memory_mb=max_memory_mb,
+            isolation="worker process forked from this one (os.fork: the object as the caller holds it)",
+        )
+
+    def _argv(self) -> list[str]:
+        return [f"<worker forked from process {os.getpid()}>"]
+
+    def _open_channel(self) -> Channel:
+        obj, module, name = self._obj, self._module, self.name
+
+        def main(proto_in: IO[bytes], proto_out: IO[bytes]) -> int:
+            return serve(proto_in, proto_out, lambda _message: bind_answer(obj, module, name))
+
+        process = ForkedProcess(main, close_in_child=open_channel_fds)
+        return Channel(self._argv(), max_line=self.max_answer_bytes, process=process)

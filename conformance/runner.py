@@ -21,6 +21,7 @@ from .defaults import (
     DEFAULT_EXAMPLES,
     DEFAULT_FAILURES_DIR,
     DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_MAX_MEMORY_MB,
     DEFAULT_TIMEOUT,
     DEFAULT_WARMUP_TIMEOUT,
     QUICK_EXAMPLES,
@@ -88,6 +89,7 @@ def check_implementation(
     warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
     in_process: bool = False,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
 ) -> Report:
     """Run the conformance checks on an implementation and return the Report.
 
@@ -98,7 +100,8 @@ def check_implementation(
     or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). Python code runs in a worker
     process (``in_process=True``: in this process, for debugging); each process's first
     call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
-    at most ``max_answer_bytes``. Raises LoadError when the implementation cannot be
+    at most ``max_answer_bytes``; a Python worker may allocate ``max_memory_mb`` MiB (0: no
+    cap). Raises LoadError when the implementation cannot be
     loaded, InternalError when the suite itself fails on a case.
     """
     started = time.monotonic()
@@ -113,6 +116,7 @@ def check_implementation(
         warmup_timeout=warmup_timeout,
         in_process=in_process,
         max_answer_bytes=max_answer_bytes,
+        max_memory_mb=max_memory_mb,
     )
     try:
         return _run(
@@ -185,6 +189,7 @@ def _run(
         "timeout": timeout,
         "warm-up timeout": getattr(implementation, "warmup_timeout", None),
         "isolation": implementation.isolation,
+        "calls re-asked after a timeout": getattr(implementation, "reasked", 0),
         "regimes": chosen_regimes,
         "dtypes": wanted,
         "max layers": options.max_layers,
@@ -266,6 +271,7 @@ def replay(
     warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
     in_process: bool = False,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
 ) -> Report:
     """Every check on the one case stored in a case file (see casefile.py)."""
     started = time.monotonic()
@@ -277,6 +283,7 @@ def replay(
         warmup_timeout=warmup_timeout,
         in_process=in_process,
         max_answer_bytes=max_answer_bytes,
+        max_memory_mb=max_memory_mb,
     )
     try:
         collector = Collector()

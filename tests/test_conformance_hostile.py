@@ -31,6 +31,7 @@ import conformance.runner
 import conformance.structure
 import conformance.tolerances
 from conformance import Report, check_implementation
+from conformance.calls import RETRY_FACTOR
 from conformance.protocol import MAX_RESTARTS, MAX_TIMEOUTS
 from conformance.tolerances import Unusable
 
@@ -280,8 +281,9 @@ def test_a_gil_holding_hang_is_a_timeout_and_the_run_stays_bounded(
     gil_run: tuple[Report, float, list[str]],
 ) -> None:
     report, elapsed, hangs = gil_run
-    # At most MAX_TIMEOUTS calls wait out (at most) the warm-up budget, plus the restarts.
-    bound = MAX_TIMEOUTS * GIL_WARMUP + (MAX_RESTARTS + 1) * 1.0 + 10.0
+    # At most MAX_TIMEOUTS hangs, each waited out twice: (at most) the warm-up budget, then
+    # RETRY_FACTOR times it in a fresh process; plus the restarts.
+    bound = MAX_TIMEOUTS * (1 + RETRY_FACTOR) * GIL_WARMUP + (MAX_RESTARTS + 1) * 1.0 + 10.0
     assert elapsed < bound, (elapsed, report.format())
     structure = _failed(report, "structure")
     assert structure and "did not return within" in structure[0].message, report.format()
@@ -374,14 +376,13 @@ def test_an_endless_answer_line_is_cut_at_the_byte_cap() -> None:
 
 
 def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
+    """A program that hangs once: killed, reaped, and asked again in a fresh process, where it answers."""
     before = _zombies()
     marker = tmp_path / "hung"
     report = _run(impl_cmd=_command("hang-once", str(marker)), timeout=1.0, warmup_timeout=10.0)
-    assert marker.exists()
-    structure = _failed(report, "structure")
-    assert structure and "did not return within 1 s" in structure[0].message, report.format()
-    assert "a fresh one is started" in structure[0].message
-    assert not report.ok and _complete(report), report.groups
+    assert marker.exists()  # it did hang once
+    assert report.ok, report.format()  # a hang that does not happen again is a slow call, not a failure
+    assert report.settings["calls re-asked after a timeout"] == 1, report.settings
     assert _zombies() <= before, _zombies() - before  # the killed program was reaped
 
 
@@ -400,14 +401,14 @@ def test_a_slow_import_gets_the_warm_up_budget() -> None:
     assert report.ok, report.format()
 
 
-def test_a_closure_runs_unisolated_and_says_so() -> None:
+def test_a_closure_runs_isolated_in_a_forked_worker_and_says_so() -> None:
     from tests.broken_impls.base import Backprop
 
     engine = Backprop()
     report = _run(lambda case: engine.backprop(case))
     assert report.ok, report.format()
     isolation = report.settings["isolation"]
-    assert isolation.startswith("none") and "cannot be sent to a worker" in isolation, isolation
+    assert isolation.startswith("worker process forked from this one"), isolation
 
 
 # -- 11. a file spec whose module imports its neighbour ---------------------------------------------------------
@@ -554,7 +555,10 @@ def test_a_missing_one_over_m_for_large_batches_is_only_a_reduction_failure() ->
 def test_a_process_that_stops_itself_is_killed_as_a_timeout() -> None:
     """SIGSTOP: alive, silent, deaf to SIGTERM; only SIGKILL to the group ends it."""
     report = _run("tests.hostile.crashes:StopsItself", timeout=1.0, warmup_timeout=3.0)
+    # Killed, and the call asked again in a fresh process, where (as a process's first call) it is
+    # answered; the run goes on, until the restarts run out.
+    assert report.settings["calls re-asked after a timeout"] >= 1, report.settings
+    assert _judged(report) > 1, report.groups
     structure = _failed(report, "structure")
-    assert structure and "did not return within 1 s" in structure[0].message, report.format()
-    assert _judged(report) > 1, report.groups  # killed, restarted, and the run went on
+    assert structure and "restarted 20 times" in structure[0].message, report.format()
     assert not report.ok
