@@ -2,8 +2,9 @@
 
 By default code under test runs in another process (conformance.protocol). In process
 (``--in-process``, for debugging) a call runs in a worker thread so that a hang becomes
-a timeout; a thread cannot be killed, so a timed-out thread is abandoned (a daemon,
-it dies with the process) and later calls report the implementation unresponsive.
+a timeout; a thread cannot be killed, so a call that runs out of its budget is waited
+for RETRY_FACTOR times the budget more, and then the thread is abandoned (a daemon, it
+dies with the process) and later calls report the implementation unresponsive.
 The first call gets the warm-up budget (imports, compilation), later ones the timeout.
 """
 

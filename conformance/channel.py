@@ -1,7 +1,8 @@
 """One child process spoken to in lines, which the suite can always kill and never waits on.
 
-Both kinds of isolated implementation use it: a Python implementation in a worker
-(conformance.worker) and a program in any language behind ``--impl-cmd``. What it
+Every kind of isolated implementation uses it: a Python implementation in a worker
+(conformance.worker, or one forked from the caller: conformance.forking) and a program in
+any language behind ``--impl-cmd``. What it
 guarantees, whatever the child does:
 
 * a request and its answer take at most the deadline given: the pipes are read and
@@ -9,7 +10,8 @@ guarantees, whatever the child does:
   or holds its interpreter's lock in one C call cannot stall the suite;
 * one answer line is at most ``max_line`` bytes: a longer one is cut off, reported,
   and the child is killed (its stream can no longer be trusted);
-* the child leads its own process group (``start_new_session``), which ``kill``
+* the child leads its own process group (``start_new_session``; a forked worker calls
+  ``setsid``), which ``kill``
   ends as a whole with SIGKILL; a simple command is exec'd directly, without a
   shell in between, so the process killed is the program itself;
 * closing never blocks on a pipe: a detached grandchild (``setsid``) that keeps

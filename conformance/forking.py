@@ -131,7 +131,8 @@ def _child(main: ChildMain, proto_r: int, proto_w: int, err_w: int, close: list[
         sys.stdout = sys.stderr = err
         with contextlib.suppress(Exception):
             faulthandler.enable(file=err)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        with contextlib.suppress(ValueError):  # forked from a thread that Python does not count as main
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
         torch = sys.modules.get("torch")
         if torch is not None:
             with contextlib.suppress(Exception):

@@ -1,18 +1,22 @@
 """Implementations in another process: a Python worker, or any program over JSON lines.
 
-``WorkerImplementation`` runs a Python implementation in ``python -m conformance.worker``
-(the default for every Python implementation); ``SubprocessImplementation`` runs
-``--impl-cmd COMMAND``, which speaks the contract's public JSON-lines protocol
-(CONTRACT.md section 5). Both sit on conformance.channel and share one policy:
+``WorkerImplementation`` runs a Python implementation named by a spec in
+``python -P -m conformance.worker``; ``ForkedImplementation`` runs the caller's own object in
+a worker forked from the caller (conformance.forking), so that run-time state is judged;
+``SubprocessImplementation`` runs ``--impl-cmd COMMAND``, which speaks the contract's public
+JSON-lines protocol (CONTRACT.md section 5). All sit on conformance.channel and share one policy:
 
 * every call ends in an Answer or a Fault, never an exception or a hang;
-* the first call of each kind (backprop, sgd_step) in each process gets the warm-up
-  budget (imports, JIT compilation), later calls the timeout;
-* a hang, a crash, an answer line over the size cap, or an answer the suite cannot
+* the warm-up budget runs from a process's start: loading and its first call share it; the
+  first call of each other kind (backprop, sgd_step) gets it too, later calls the timeout;
+* a call that runs out of its budget is asked again, in a fresh process, with RETRY_FACTOR
+  times the budget: a real hang hangs twice, a busy machine does not fail correct code
+  (``reasked`` counts these, for the report);
+* a hang (twice), a crash, an answer line over the size cap, or an answer the suite cannot
   read ends that call with a failing verdict; the process is killed and a fresh one
   started for the next call, so one bad case does not end the run;
-* a process that needs restarting more than MAX_RESTARTS times, or times out
-  MAX_TIMEOUTS times, is not started again: later calls report it unresponsive.
+* a process that needs restarting more than MAX_RESTARTS times, or hangs MAX_TIMEOUTS
+  times, is not started again: later calls report it unresponsive.
 """
 
 from __future__ import annotations

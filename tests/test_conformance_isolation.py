@@ -344,3 +344,77 @@ def test_shadowing_file_finds_only_files_ahead_of_the_project(tmp_path: Path, mo
     monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
     monkeypatch.delitem(sys.modules, "reference")
     assert shadowing_file(("reference",)) == tmp_path / "reference.py"
+
+
+# -- 1. what the forked child must not do to the caller's process ------------------------------------------------------
+
+
+def _zombies() -> set[str]:
+    """Children of this process that have exited and were never reaped."""
+    me, found = os.getpid(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if fields[0] == "Z" and int(fields[1]) == me:
+            found.add(stat[: stat.rindex(")") + 1])
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a killed grandchild may linger as one under a container's init)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
+_ATEXIT_SCRIPT = """
+import atexit, os, sys
+sys.path.insert(0, {root!r})
+from conformance import check_implementation
+from tests.hostile.runtime_state import ExitsOnThirdCall
+
+atexit.register(lambda: open({log!r}, "a").write(f"{{os.getpid()}}\\n"))
+report = check_implementation(ExitsOnThirdCall(), quick=True, dtypes=["float64"], regimes=["typical"],
+                              failures_dir=None)
+print("structure failed" if any(v.check == "structure" for v in report.failed()) else "structure passed")
+"""
+
+
+def test_the_forked_worker_never_runs_the_callers_atexit_handlers(tmp_path: Path) -> None:
+    """SystemExit in the implementation is its answer, and the child always ends with os._exit: the
+    caller's atexit handler runs once, in the caller (a child that returned would run it again)."""
+    log = tmp_path / "atexit.log"
+    script = tmp_path / "run.py"
+    script.write_text(_ATEXIT_SCRIPT.format(root=str(ROOT), log=str(log)), encoding="utf-8")
+    done = run_python([str(script)], cwd=tmp_path)
+    assert done.returncode == 0 and "structure failed" in done.stdout, done.stdout + done.stderr
+    assert len(log.read_text().splitlines()) == 1, log.read_text()
+
+
+def test_the_forked_workers_own_children_are_killed_and_no_zombie_is_left(tmp_path: Path) -> None:
+    before = _zombies()
+    pidfile = tmp_path / "pids"
+    report = _run(runtime_state.SpawnsSleepers(pidfile))
+    assert report.ok, report.format()
+    pids = [int(line) for line in pidfile.read_text().split()]
+    assert pids  # the control: it did start children
+    deadline = time.monotonic() + 10.0
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _running(pid)]  # the process group was killed with the worker
+    assert _zombies() <= before, _zombies() - before
+
+
+def test_a_crashing_module_leaves_no_zombie(tmp_path: Path) -> None:
+    (tmp_path / "mynet_exits.py").write_text(textwrap.dedent(_MODULES["mynet_exits"]), encoding="utf-8")
+    before = _zombies()
+    report = _run(_module_from(tmp_path / "mynet_exits.py"))
+    assert not report.ok
+    assert _zombies() <= before, _zombies() - before

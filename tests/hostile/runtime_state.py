@@ -97,3 +97,30 @@ class Allocates(Backprop):
         result = super().backprop(case)
         del held
         return result
+
+
+class SpawnsSleepers(Backprop):
+    """Right, and every call starts a child that sleeps for an hour, its pid appended to ``pidfile``."""
+
+    def __init__(self, pidfile: Path) -> None:
+        self.pidfile = pidfile
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        import subprocess
+
+        child = subprocess.Popen(["sleep", "3600"])
+        with self.pidfile.open("a", encoding="utf-8") as f:
+            f.write(f"{child.pid}\n")
+        return super().backprop(case)
+
+
+class ExitsOnThirdCall(Backprop):
+    """Right, except that its 3rd call in each process raises SystemExit (the worker must answer, not exit)."""
+
+    calls = 0
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        ExitsOnThirdCall.calls += 1
+        if ExitsOnThirdCall.calls == 3:
+            raise SystemExit(0)
+        return super().backprop(case)
