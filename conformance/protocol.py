@@ -131,7 +131,13 @@ class _Process:
     def _start(self) -> str | None:
         self._starts += 1
         if self._starts > MAX_RESTARTS + 1:
-            return f"the process had to be restarted {MAX_RESTARTS} times; not started again"
+            why = ""
+            if self.reasked:
+                why = (
+                    f" ({self.reasked} of them after a call timed out and was then answered in a fresh process: "
+                    "does it hang after some calls, in some state?)"
+                )
+            return f"the process had to be restarted {MAX_RESTARTS} times{why}; not started again"
         self._started_at = time.monotonic()
         try:
             channel = self._open_channel()
