@@ -39,9 +39,10 @@ from .forking import ForkedProcess
 from .serving import bind_answer, memory_hint, serve
 
 MAX_RESTARTS = 20
+MAX_TIMEOUTS = 5
+
 # The folder that holds the suite's packages, for the spec worker's PYTHONPATH.
 _SUITE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MAX_TIMEOUTS = 5
 
 _FLUSH_HINT = (
     "did your program flush stdout? (stdout to a pipe is block-buffered in C, Python and most "

@@ -418,3 +418,41 @@ def test_a_crashing_module_leaves_no_zombie(tmp_path: Path) -> None:
     report = _run(_module_from(tmp_path / "mynet_exits.py"))
     assert not report.ok
     assert _zombies() <= before, _zombies() - before
+
+
+# -- 1. where the process cannot fork, the header says what runs where ------------------------------------------------
+
+
+def test_without_fork_the_object_goes_as_a_pickled_copy_and_the_header_says_what_is_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fallback is honest: state set at run time is lost (the configured object fails again), and
+    the report's header says so."""
+    monkeypatch.setattr("conformance.loader.fork_available", lambda: "this platform cannot fork")
+    monkeypatch.setattr(runtime_state.WrongUntilConfigured, "SCALE", 1.0)
+    report = _run(runtime_state.WrongUntilConfigured())
+    isolation = report.settings["isolation"]
+    assert isolation.startswith("worker process from a pickled copy (no fork: this platform cannot fork)"), isolation
+    assert "state set at run time" in isolation and "is not carried over" in isolation, isolation
+    assert not report.ok  # re-imported: SCALE is 2.0 again, as the header warns
+
+
+def test_without_fork_a_module_runs_in_process_and_the_header_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("conformance.loader.fork_available", lambda: "this platform cannot fork")
+    (tmp_path / "mynet_right.py").write_text(textwrap.dedent(_MODULES["mynet_right"]), encoding="utf-8")
+    report = _run(_module_from(tmp_path / "mynet_right.py"))
+    assert report.ok, report.format()
+    isolation = report.settings["isolation"]
+    assert isolation.startswith("none: no fork (this platform cannot fork), and the object cannot be sent"), isolation
+
+
+def test_jax_or_tensorflow_loaded_means_no_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.forking import fork_available
+
+    for name in ("jax", "tensorflow"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert fork_available() is None  # the control
+    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    assert "jax is loaded in this process" in (fork_available() or "")
