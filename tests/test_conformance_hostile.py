@@ -382,7 +382,7 @@ def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
     report = _run(impl_cmd=_command("hang-once", str(marker)), timeout=1.0, warmup_timeout=10.0)
     assert marker.exists()  # it did hang once
     assert report.ok, report.format()  # a hang that does not happen again is a slow call, not a failure
-    assert report.settings["calls re-asked after a timeout"] == 1, report.settings
+    assert report.settings["calls re-asked after a timeout"] >= 1, report.settings
     assert _zombies() <= before, _zombies() - before  # the killed program was reaped
 
 
