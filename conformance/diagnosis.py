@@ -25,6 +25,7 @@ from reference import Case
 from reference._ops import Array
 from reference.activations import sigmoid, softplus
 
+from .factors import TIGHT, Claim, Confirmer, Observation, ratio_text
 from .structure import Result
 from .tolerances import (
     ELEMENTARY_ULPS,
@@ -42,34 +43,38 @@ from .tolerances import (
 TORCH_SOFTPLUS_THRESHOLD = 20.0
 # torch's BCELoss clamps each logarithm at this value.
 BCE_LOG_CLAMP = -100.0
+# The output and cost pairs that a cost computed from the rounded output a can break where the
+# output saturates (BCELoss after Sigmoid, NLLLoss of log(softmax)): the only ones where the
+# saturation advice applies. A quadratic cost has no logarithm to lose.
+A_BASED_COSTS = (("sigmoid", "cross_entropy"), ("softmax", "log_likelihood"))
 
 
 def mismatch_text(field_name: str, i: int | None, mm: Mismatch, layer: int | None, what: str, dtype: str) -> str:
     """A failed comparison in words: where, what was returned, what it should be, by how much."""
     where = f"layer {layer}, " if layer is not None else ""
+    # A layer is judged norm-wise over its elements; a scalar (the cost) by its own error.
+    measure = "on its error" if layer is None and i is None else "on the layer's error norm"
     return (
         f"{place(field_name, i, mm.index)} = {format_number(mm.actual)}, but should be "
         f"{format_number(mm.expected)} ({where}{what}, {dtype}, tolerance {mm.tolerance:.2g} "
-        f"on the layer's error norm, which is {mm.error:.2g})"
+        f"{measure}, which is {mm.error:.2g})"
     )
 
 
-# -- a factor m: the reduction ------------------------------------------------------------------
+# -- a factor: the reduction, the outputs, a constant ------------------------------------------
 
 
 def factor(actual: Array, expected: Array, tol: Array, m: int) -> float | None:
-    """m or 1/m when actual is that multiple of expected (a reduction bug), else None.
+    """m or 1/m when actual fits that multiple of expected tightly on this case alone, else None.
 
-    Called once ``norm_mismatch(actual, expected, tol)`` has failed. Computing k R instead of R
-    multiplies the implementation's own error by k, so k R is accepted within k T + T. The
-    factor explains the mismatch when actual fits k R and k R itself is not within T of R
-    (the same test norm_mismatch applies): otherwise "off by k" and "right" cannot be told apart.
+    Necessary, not sufficient: a factor is named only once a second case confirms it
+    (conformance.factors). Kept for the callers that ask the first case alone.
     """
     if m < 2:
         return None
+    first = Observation(actual, expected, tol, m, 1)
     for k in (float(m), 1.0 / m):
-        fits = norm_mismatch(actual, k * expected, tol * max(k, 1.0) + tol) is None
-        if fits and norm_mismatch(k * expected, expected, tol) is not None:
+        if first.fits(k):
             return k
     return None
 
@@ -78,18 +83,20 @@ def fraction(k: float) -> str:
     return f"{k:g}" if k >= 1 else f"1/{round(1 / k)}"
 
 
-def factor_text(k: float, m: int, reduction: str) -> str:
-    if k > 1:
-        return (
-            f"exactly m = {m} times the expected value: the 1/m of the mean reduction is missing"
-            if reduction == "mean"
-            else f"exactly m = {m} times the expected value although the reduction is sum"
-        )
-    return (
-        f"exactly 1/m = 1/{m} of the expected value: averaged although the reduction is sum"
-        if reduction == "sum"
-        else f"exactly 1/m = 1/{m} of the expected value: divided by m twice?"
-    )
+def claim_text(claim: Claim, reduction: str) -> str:
+    """A confirmed factor in words, with what it means in the code (factors.HYPOTHESES)."""
+    meaning = {
+        "m": ": the 1/m of the mean reduction is missing" if reduction == "mean" else " although the reduction is sum",
+        "1/m": ": averaged although the reduction is sum" if reduction == "sum" else ": divided by m twice",
+        "n_L": ": multiplied by the number of outputs",
+        "1/n_L": ": divided by the number of outputs, a mean over the output units (scikit-learn's squared "
+        'error, torch\'s MSELoss(reduction="mean"))',
+        "m n_L": ": multiplied by the number of samples and of outputs",
+        "1/(m n_L)": ": a mean over every element, samples and outputs together",
+        "2": ", whatever m and n_L",
+        "1/2": ", whatever m and n_L",
+    }
+    return claim.text() + meaning[claim.name]
 
 
 # -- conventions: the case judged again under another one ---------------------------------------
@@ -212,7 +219,7 @@ def _saturated(exp: Expected, dtype: str) -> Array | None:
     loses delta^L entirely.
     """
     name = exp.case64.activations[-1]
-    if name not in ("sigmoid", "softmax") or not exp.z:
+    if (name, exp.case64.cost) not in A_BASED_COSTS or not exp.z:
         return None
     if name == "sigmoid":
         complement = sigmoid(-np.abs(exp.z[-1]))
@@ -227,12 +234,13 @@ def _saturation_text(exp: Expected, mask: Array, index: tuple[int, ...], got: fl
     name = exp.case64.activations[-1]
     z = float(exp.z[-1][index])
     unsaturated = int(mask.size - mask.sum())
+    confirmed = "the same network with w^L and b^L scaled to |z^L| <= 1 is right"
     if unsaturated:
         plural = unsaturated > 1
         right = f"{unsaturated} unsaturated output{'s' if plural else ''} here {'are' if plural else 'is'} right"
-        scope = f"where the {name} output saturates (the {right})"
+        scope = f"where the {name} output saturates (the {right}, and {confirmed})"
     else:
-        scope = f"where the {name} output saturates (every output of this case is saturated)"
+        scope = f"where the {name} output saturates (every output of this case is saturated; {confirmed})"
     cure = "BCEWithLogitsLoss, or softplus of z^L" if name == "sigmoid" else "log_softmax of z^L with NLLLoss"
     return (
         f"the disagreement sits only {scope}: delta^L[{', '.join(map(str, index))}] = {format_number(got)} at "
@@ -243,20 +251,38 @@ def _saturation_text(exp: Expected, mask: Array, index: tuple[int, ...], got: fl
     )
 
 
-def saturation_cause(exp: Expected, dtype: str, actual: Array, expected: Array, tol: Array) -> str | None:
-    """The saturation text when delta^L is wrong only at saturated outputs, else None."""
+def _output_deltas(result: Result, exp: Expected) -> tuple[Array, Array, Array] | None:
+    return None if result.deltas is None else (result.deltas[-1], exp.deltas[-1], exp.tol_deltas[-1])
+
+
+def _output_gradients(result: Result, exp: Expected) -> tuple[Array, Array, Array]:
+    """Both gradients of the output layer as one array (judged together, as one layer)."""
+    return (
+        np.concatenate([result.grad_biases[-1], np.ravel(result.grad_weights[-1])]),
+        np.concatenate([exp.grad_biases[-1], np.ravel(exp.grad_weights[-1])]),
+        np.concatenate([exp.tol_biases[-1], np.ravel(exp.tol_weights[-1])]),
+    )
+
+
+def saturation_cause(
+    exp: Expected, dtype: str, actual: Array, expected: Array, tol: Array, confirmer: Confirmer
+) -> str | None:
+    """The saturation text when delta^L is wrong only at saturated outputs, and right on the
+    case with its outputs unsaturated (the claim's second case), else None."""
     mask = _saturated(exp, dtype)
     if mask is None:
         return None
     off = ~mask
     if off.any() and norm_mismatch(actual[off], expected[off], tol[off]) is not None:
         return None
+    if not confirmer.passes_unsaturated(exp, _output_deltas):
+        return None
     wrong = np.where(mask, np.abs(np.asarray(actual, dtype=np.float64) - expected), -1.0)
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(wrong)), wrong.shape))
     return _saturation_text(exp, mask, index, float(actual[index]), float(expected[index]))
 
 
-def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array) -> str | None:
+def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array, confirmer: Confirmer) -> str | None:
     """Without deltas: the saturation text when a change of delta^L at saturated outputs only explains both gradients.
 
     Per output unit j, the unknown changes of delta^L at its saturated samples are fitted to
@@ -286,6 +312,8 @@ def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array) -> s
     if norm_mismatch(grad_b, fitted_b, exp.tol_biases[i]) is not None or norm_mismatch(
         grad_w, fitted_w, exp.tol_weights[i]
     ):
+        return None
+    if not confirmer.passes_unsaturated(exp, _output_gradients):
         return None
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(np.abs(change))), change.shape))
     want = float(exp.deltas[i][index])
@@ -334,20 +362,20 @@ def threshold_cause(
 # -- a layer's cause ------------------------------------------------------------------------------
 
 
-def delta_cause(case: Case, exp: Expected, i: int, deltas: Array) -> str | None:
+def delta_cause(case: Case, exp: Expected, i: int, deltas: Array, confirmer: Confirmer) -> str | None:
     """Why delta^{i+2} is wrong, when a known cause explains all of it (module docstring)."""
     cause = relu_cause(case, exp, i, deltas, None)
     if cause is None and i == len(case.weights) - 1:
-        cause = saturation_cause(exp, case.dtype, deltas, exp.deltas[i], exp.tol_deltas[i])
+        cause = saturation_cause(exp, case.dtype, deltas, exp.deltas[i], exp.tol_deltas[i], confirmer)
     return cause or threshold_cause(case, exp, i, deltas, None)
 
 
-def gradients_cause(case: Case, exp: Expected, i: int, res: Result) -> str | None:
+def gradients_cause(case: Case, exp: Expected, i: int, res: Result, confirmer: Confirmer) -> str | None:
     """Without deltas: the known cause that explains layer i + 2's gradients, else None."""
     grads = (res.grad_biases[i], res.grad_weights[i])
     cause = relu_cause(case, exp, i, None, grads)
     if cause is None and i == len(case.weights) - 1:
-        cause = saturation_fit(exp, case.dtype, *grads)
+        cause = saturation_fit(exp, case.dtype, *grads, confirmer)
     return cause or threshold_cause(case, exp, i, None, grads)
 
 
@@ -419,25 +447,55 @@ def costs_comparable(conventions: dict[str, float], case: Case, exp: Expected) -
     return not (conventions.get("cost_from_activations") == 1.0 and a_based_cost_may_be_infinite(case, exp))
 
 
-def cost_cause(case: Case, exp: Expected, cost: float) -> str:
-    """What explains a wrong cost, as the end of its message ("; ..."), or "" when nothing known does."""
-    k = factor(np.asarray(cost), np.asarray(exp.cost), np.asarray(exp.tol_cost), case.m)
-    if k is not None:
-        return f"; it is {factor_text(k, case.m, case.reduction)}"
-    fits = [
-        c
-        for c in clamped_costs(exp, case.dtype)
-        if norm_mismatch(np.asarray(cost), np.asarray(c), exp.tol_cost) is None
-    ]
-    if fits:
+def _cost_values(result: Result, exp: Expected) -> tuple[Array, Array, Array] | None:
+    if result.cost is None or not np.isfinite(result.cost):
+        return None
+    return np.asarray(result.cost), np.asarray(exp.cost), np.asarray(exp.tol_cost)
+
+
+def clamp_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
+    """The clamped-logarithm text when the cost is BCELoss's clamped value, else "".
+
+    A claim like any other (conformance.factors): the cost must match the clamped value within
+    its tolerance, that tolerance must be a small part (TIGHT) of how far the clamped value lies
+    from the exact one (else "clamped" and "exact" cannot be told apart, as when a cost of 107.4
+    was called clamped at 285.98), and the case with unsaturated outputs must be right.
+    """
+    tol = float(exp.tol_cost)
+    for clamped in clamped_costs(exp, case.dtype):
+        if abs(cost - clamped) > tol or not tol <= TIGHT * abs(clamped - exp.cost):
+            continue
+        if not confirmer.passes_unsaturated(exp, _cost_values):
+            return ""
         z_max = float(np.max(np.abs(exp.z[-1])))
         return (
-            f"; it is the cost with every logarithm clamped at {BCE_LOG_CLAMP:g} ({format_number(fits[0])}), "
+            f"; it is the cost with every logarithm clamped at {BCE_LOG_CLAMP:g} ({format_number(clamped)}), "
             f"as BCELoss after Sigmoid computes it from the rounded output a: the output saturates "
-            f"(|z^L| up to {z_max:.4g}); compute the cost from z^L instead (BCEWithLogitsLoss, or "
-            "softplus of z^L)"
+            f"(|z^L| up to {z_max:.4g}; the same network with |z^L| <= 1 is right); compute the cost from z^L "
+            "instead (BCEWithLogitsLoss, or softplus of z^L)"
         )
+    return ""
+
+
+def a_based_hint(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
+    """``rounded_output_hint`` where it is true: the cost is infinite (or the largest float, as
+    nan_to_num makes it), the output rounds to 0 or 1, and unsaturated outputs are right."""
+    huge = not np.isfinite(cost) or abs(cost) >= 0.5 * float(np.finfo(case.dtype).max)
+    hint = rounded_output_hint(case, exp) if huge else ""
+    return hint if hint and confirmer.passes_unsaturated(exp, _cost_values) else ""
+
+
+def cost_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
+    """What explains a wrong cost, as the end of its message ("; ..."); where no known cause
+    does, the observed ratio to the expected value."""
+    first = Observation(np.asarray(cost), np.asarray(exp.cost), np.asarray(exp.tol_cost), case.m, case.sizes[-1])
+    claim = confirmer.claim(first, _cost_values)
+    if claim is not None:
+        return f"; it is {claim_text(claim, case.reduction)}"
+    clamped = clamp_cause(case, exp, cost, confirmer)
+    if clamped:
+        return clamped
     again = under_torch_threshold(case, exp)
     if again is not None and norm_mismatch(np.asarray(cost), np.asarray(again.cost), again.tol_cost) is None:
         return "; " + threshold_text("the cost")
-    return rounded_output_hint(case, exp)
+    return a_based_hint(case, exp, cost, confirmer) or ratio_text(first)

@@ -423,22 +423,7 @@ def test_the_catalogue_holds_the_new_causes() -> None:
     } <= names
 
 
-_SHRINKS_TOO_LITTLE = pytest.mark.xfail(
-    strict=True,
-    reason="known gap: with several value sets per architecture the smallest case keeps m = 4, and without "
-    "deltas 4 saturated samples are more unknowns than the output layer's 2 gradients can fit, so the "
-    "saturation cause is not named (the verdict and layer are still right; shrinking m per value set is open)",
-)
-
-
-@pytest.mark.parametrize(
-    "broken",
-    [
-        pytest.param(cls, marks=_SHRINKS_TOO_LITTLE) if cls.__name__ == "ClampedCrossEntropyWithoutDeltas" else cls
-        for cls in WITH_MESSAGE
-    ],
-    ids=lambda cls: cls.__name__,
-)
+@pytest.mark.parametrize("broken", WITH_MESSAGE, ids=lambda cls: cls.__name__)
 def test_each_new_cause_has_its_expected_message(broken: type[Backprop]) -> None:
     assert broken.EXPECTED is not None
     report = _run(
