@@ -32,10 +32,10 @@ from reference import Case
 from reference._ops import Array
 
 from .calls import Answer, Fault, describe_exception
-from .diagnosis import claim_text, costs_comparable, mismatch_text
+from .diagnosis import claim_text, costs_comparable, float32_cause, mismatch_text
 from .equation_checks import check_cost, check_equations_1_2, check_equations_3_4
 from .factors import Confirmer, Extract, Observation, Probe, ratio_text
-from .findings import BLOCK_SGD_STEP, CaseReport, Status, block_after
+from .findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, Status, block_after
 from .loader import Implementation
 from .metamorphic import batch_additivity, determinism, permutation_invariance
 from .mutation import fresh_copy, mutation
@@ -136,6 +136,8 @@ class CaseChecker:
         self._sgd_step(report, exp)
         batch_additivity(report, parsed, exp, self._ask, costs)
         permutation_invariance(report, parsed, exp, self._ask, costs)
+        if report.root() is not None and float32_cause(case, parsed, self.conventions, confirmer):
+            _name_on_every_failure(report, FLOAT32_PRECISION)
         return report
 
     def _no_mutation(self, report: CaseReport, given: Case, original: Case, what: str, outcome: Answer | Fault) -> None:
@@ -189,6 +191,14 @@ class CaseChecker:
         report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
 
 
+def _name_on_every_failure(report: CaseReport, cause: str) -> None:
+    """One cause behind every failed finding of the case: said on each, so that they file under it."""
+    report.findings = [
+        Finding(f.check, f.layer, f.status, f"{f.message}; {cause}") if f.status == "failed" else f
+        for f in report.findings
+    ]
+
+
 def _step_tolerance(exp: Expected, eta: float, p: Array, g: Array, t: Array) -> Array:
     """p - eta g: two roundings, the rounding of eta, and eta times the gradient's bound."""
     return SAFETY * exp.u * (np.abs(p) + 2 * eta * np.abs(g)) + eta * t
@@ -213,6 +223,30 @@ def _step_of(which: int, i: int, eta: float) -> Extract:
     return extract
 
 
+def _fits_rate(exp: Expected, rate: float, answer: tuple[list[Array], list[Array]]) -> bool:
+    """Every parameter of the answer is p - rate g within the step's tolerance at that rate."""
+    for _, which, params, grads, tols in _steps(exp):
+        for new, p, g, t in zip(answer[which], params, grads, tols, strict=True):
+            if norm_mismatch(new, p - rate * g, _step_tolerance(exp, rate, p, g, t)) is not None:
+                return False
+    return True
+
+
+def _float32_rate(
+    case: Case, eta: float, exp: Expected, answer: tuple[list[Array], list[Array]], confirmer: Confirmer
+) -> bool:
+    """Whether a float64 step used eta rounded to float32, on this case and on the case with another m.
+
+    Only where the two rates tell apart: the step with eta itself fails (it did), and the step
+    with the float32 eta fits every parameter within the same tolerance model.
+    """
+    eta32 = float(np.float32(eta))
+    if case.dtype != "float64" or eta32 == eta or not _fits_rate(exp, eta32, answer):
+        return False
+    got = confirmer.answer("m")
+    return got is not None and _fits_rate(got[1], eta32, got[0])
+
+
 def _step_error(
     case: Case, eta: float, exp: Expected, weights: list[Array], biases: list[Array], confirmer: Confirmer
 ) -> str | None:
@@ -226,6 +260,12 @@ def _step_error(
             if mm is None:
                 continue
             text = mismatch_text(name, i, mm, i + 2, f"sgd_step with eta = {eta}", case.dtype)
+            if _float32_rate(case, eta, exp, (weights, biases), confirmer):
+                eta32 = float(np.float32(eta))
+                return text + (
+                    f"; the learning rate is held in float32: every parameter is p - {eta32!r} g, the float32 "
+                    f"number nearest eta = {eta!r} (here and on the case with another m)"
+                )
             first = Observation(p - new, eta * g, tol, case.m, case.sizes[-1])
             claim = confirmer.claim(first, _step_of(which, i, eta))
             return text + (f"; the step is {claim_text(claim, case.reduction)}" if claim else ratio_text(first))

@@ -37,6 +37,7 @@ from .tolerances import (
     format_number,
     norm_mismatch,
     place,
+    with_dtype,
 )
 
 # torch's softplus threshold (F.softplus, nn.Softplus): the one tried when none is declared.
@@ -362,11 +363,38 @@ def threshold_cause(
 # -- a layer's cause ------------------------------------------------------------------------------
 
 
+def clip_cause(exp: Expected, deltas: Array, confirmer: Confirmer) -> str | None:
+    """The clipping text when delta^L is wrong only where |z^L| is large, else None.
+
+    The claim: there is a t such that every output with |z^L| < t is right and the wrong ones
+    all have |z^L| >= t (t: the smallest |z^L| of an element off by more than its own
+    tolerance), some output lies below t, and the case scaled to |z^L| <= 1 is right. A
+    forward pass clipped (a sigmoid clipped at +-20, an eps added inside a logarithm) does
+    this; a bug in the formula is wrong at moderate z too.
+    """
+    z, expected, tol = exp.z[-1], exp.deltas[-1], exp.tol_deltas[-1]
+    off = np.abs(np.asarray(deltas, dtype=np.float64) - expected) > tol
+    if not off.any():
+        return None
+    t = float(np.min(np.abs(z[off])))
+    below = np.abs(z) < t
+    if not below.any() or norm_mismatch(deltas[below], expected[below], tol[below]) is not None:
+        return None
+    if not confirmer.passes_unsaturated(exp, _output_deltas):
+        return None
+    return (
+        f"the disagreement sits only where |z^L| >= {t:.4g} (every output below is right, and the same "
+        "network with w^L and b^L scaled to |z^L| <= 1 is right), as where a forward pass is clipped "
+        "(a sigmoid clipped at +-20, an eps added inside a logarithm)"
+    )
+
+
 def delta_cause(case: Case, exp: Expected, i: int, deltas: Array, confirmer: Confirmer) -> str | None:
     """Why delta^{i+2} is wrong, when a known cause explains all of it (module docstring)."""
     cause = relu_cause(case, exp, i, deltas, None)
     if cause is None and i == len(case.weights) - 1:
         cause = saturation_cause(exp, case.dtype, deltas, exp.deltas[i], exp.tol_deltas[i], confirmer)
+        cause = cause or clip_cause(exp, deltas, confirmer)
     return cause or threshold_cause(case, exp, i, deltas, None)
 
 
@@ -477,12 +505,28 @@ def clamp_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) ->
     return ""
 
 
+def _huge(cost: float, dtype: str) -> bool:
+    """Infinite, NaN, or the largest float's neighbourhood (nan_to_num's stand-in for infinity)."""
+    return not np.isfinite(cost) or abs(cost) >= 0.5 * float(np.finfo(dtype).max)
+
+
 def a_based_hint(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
-    """``rounded_output_hint`` where it is true: the cost is infinite (or the largest float, as
-    nan_to_num makes it), the output rounds to 0 or 1, and unsaturated outputs are right."""
-    huge = not np.isfinite(cost) or abs(cost) >= 0.5 * float(np.finfo(case.dtype).max)
-    hint = rounded_output_hint(case, exp) if huge else ""
-    return hint if hint and confirmer.passes_unsaturated(exp, _cost_values) else ""
+    """``rounded_output_hint`` where it is true, else "".
+
+    The claim: the cost is computed from the rounded a. So the cost is infinite (or the largest
+    float) here, where the output rounds to 0 or 1; it is right on the case with unsaturated
+    outputs; and, for a sigmoid output, it is infinite again on the case scaled to where a
+    rounds to 1 while e^z is finite (``factors.ROUNDS_TO_ONE``), which a cost computed from z
+    that overflows e^z (ln(1 + e^z) taken naively) is not.
+    """
+    hint = rounded_output_hint(case, exp) if _huge(cost, case.dtype) else ""
+    if not hint or not confirmer.passes_unsaturated(exp, _cost_values):
+        return ""
+    if case.activations[-1] == "sigmoid":
+        again = confirmer.cost_when_rounded(exp)
+        if again is None or not _huge(again, case.dtype):
+            return ""
+    return hint
 
 
 def cost_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
@@ -499,3 +543,49 @@ def cost_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> 
     if again is not None and norm_mismatch(np.asarray(cost), np.asarray(again.cost), again.tol_cost) is None:
         return "; " + threshold_text("the cost")
     return a_based_hint(case, exp, cost, confirmer) or ratio_text(first)
+
+
+# -- float64 computed in float32 ------------------------------------------------------------------
+
+
+def _float32_answer(result: Result, exp32: Expected) -> bool:
+    """Every returned value is a float32 number and within the float32 tolerances of exp32."""
+    pairs = [
+        *zip(result.grad_weights, exp32.grad_weights, exp32.tol_weights, strict=True),
+        *zip(result.grad_biases, exp32.grad_biases, exp32.tol_biases, strict=True),
+    ]
+    if result.deltas is not None:
+        pairs += list(zip(result.deltas, exp32.deltas, exp32.tol_deltas, strict=True))
+    if result.cost is not None:
+        pairs.append((np.asarray(result.cost), np.asarray(exp32.cost), np.asarray(exp32.tol_cost)))
+    for actual, expected, tol in pairs:
+        values = np.asarray(actual, dtype=np.float64)
+        if not np.isfinite(values).all() or not np.array_equal(values.astype(np.float32), values):
+            return False
+        if norm_mismatch(values, expected, tol) is not None:
+            return False
+    return True
+
+
+def float32_cause(case: Case, result: Result, conventions: dict[str, float], confirmer: Confirmer) -> bool:
+    """Whether a failing float64 answer is float32 arithmetic (``FLOAT32_PRECISION``).
+
+    The claim is sharp: a float64 computation returns a float32 number by chance with
+    probability 2^-29 per element, and the answer must also be as accurate as a correct
+    float32 implementation on the inputs rounded to float32 (tolerances.py, with u32); a real
+    bug small enough to hide under float32's tolerance (a sigmoid clipped at 20, 2e-9) returns
+    float64 numbers. Confirmed on the case with another m.
+    """
+    if case.dtype != "float64":
+        return False
+    got = confirmer.answer("m")
+    if got is None or not isinstance(got[0], Result):
+        return False
+    for variant, answer in ((case, result), (got[1].case64, got[0])):
+        try:
+            exp32 = expect(with_dtype(variant, "float32"), conventions)
+        except (Unusable, ValueError):
+            return False
+        if not _float32_answer(answer, exp32):
+            return False
+    return True

@@ -43,6 +43,7 @@ import numpy as np
 from reference import Case
 from reference._ops import Array
 
+from .findings import RATIO_PHRASE
 from .tolerances import Expected, Unusable, expect, norm, norm_mismatch
 
 # The largest relative band under which a factor may be named (module docstring).
@@ -149,7 +150,7 @@ def ratio_text(observation: Observation) -> str:
         return ""
     size = int(np.size(observation.expected))
     over = f" (least squares over its {size} elements)" if size > 1 else ""
-    return f"; the observed ratio to the expected value is {r:.6g}{over}"
+    return f"{RATIO_PHRASE} {r:.6g}{over}"
 
 
 # -- the second cases ----------------------------------------------------------------------------
@@ -175,20 +176,26 @@ def another_n_L(case: Case) -> Case:
     )
 
 
-def unsaturated(case: Case, exp: Expected) -> Case | None:
-    """The case with the output layer's w and b scaled so that |z^L| <= 1 (None: already so).
+# Where a sigmoid output rounds to exactly 1 but e^z is still finite: past ln(1/u) (36.7 in
+# float64, 16.6 in float32) and far below the overflow of e^z (709.8, 88.7).
+ROUNDS_TO_ONE: dict[str, float] = {"float64": 40.0, "float32": 20.0}
 
-    Every sigmoid output then lies in (0.26, 0.74) and no softmax output is near 0 or 1: a
-    cause that lives only where the output saturates must be gone there.
+
+def scaled_output(case: Case, exp: Expected, top: float, signed: bool = False) -> Case | None:
+    """The case with w^L and b^L scaled so that max |z^L| = top (None: z^L is 0).
+
+    ``signed``: the largest |z^L| becomes +top, and every target 0 (a sigmoid output's
+    -ln(1 - a) is then the whole cost where a rounds to 1).
     """
-    top = float(np.max(np.abs(exp.z[-1]))) if exp.z else 0.0
-    if not top > 1.0:
+    z = exp.z[-1] if exp.z else np.zeros(1)
+    peak = float(z.flat[int(np.argmax(np.abs(z)))])
+    if peak == 0.0:
         return None
-    scale = 1.0 / top
-    dtype = case.dtype
+    scale = top / (peak if signed else abs(peak))
     return case.replace(
-        weights=[*case.weights[:-1], (np.asarray(case.weights[-1], dtype=np.float64) * scale).astype(dtype)],
-        biases=[*case.biases[:-1], (np.asarray(case.biases[-1], dtype=np.float64) * scale).astype(dtype)],
+        weights=[*case.weights[:-1], (np.asarray(case.weights[-1], dtype=np.float64) * scale).astype(case.dtype)],
+        biases=[*case.biases[:-1], (np.asarray(case.biases[-1], dtype=np.float64) * scale).astype(case.dtype)],
+        y=np.zeros_like(case.y) if signed else case.y,
     )
 
 
@@ -210,7 +217,7 @@ class Confirmer:
 
     def answer(self, kind: str, exp: Expected | None = None) -> tuple[Any, Expected] | None:
         """The implementation's answer and the reference's values on the second case ``kind``
-        ("m", "n_L", "unsaturated"; the last needs the first case's ``exp``)."""
+        ("m", "n_L"; "unsaturated" and "rounded", ``scaled_output``, need the first case's ``exp``)."""
         if kind not in self._asked:
             self._asked[kind] = self._ask(kind, exp)
         return self._asked[kind]
@@ -222,8 +229,12 @@ class Confirmer:
             variant: Case | None = another_m(self.case)
         elif kind == "n_L":
             variant = another_n_L(self.case)
-        else:
-            variant = None if exp is None else unsaturated(self.case, exp)
+        elif exp is None or (kind == "unsaturated" and not np.max(np.abs(exp.z[-1])) > 1.0):
+            variant = None
+        else:  # |z^L| <= 1: no output near 0 or 1; or past where a sigmoid output rounds to 1
+            rounded = kind == "rounded"
+            top = ROUNDS_TO_ONE[self.case.dtype] if rounded else 1.0
+            variant = scaled_output(self.case, exp, top, signed=rounded)
         if variant is None:
             return None
         try:
@@ -254,7 +265,17 @@ class Confirmer:
         return name_factor(observations)
 
     def passes_unsaturated(self, exp: Expected, extract: Extract) -> bool:
-        """True when the implementation is right on the case with unsaturated outputs (``unsaturated``)."""
+        """True when the implementation is right on the case with |z^L| <= 1 (``scaled_output``).
+
+        Every sigmoid output then lies in (0.26, 0.74) and no softmax output is near 0 or 1: a
+        cause that lives only where the output saturates must be gone there.
+        """
         got = self.answer("unsaturated", exp)
         values = None if got is None else extract(*got)
         return values is not None and norm_mismatch(*values) is None
+
+    def cost_when_rounded(self, exp: Expected) -> float | None:
+        """The implementation's cost where its sigmoid output rounds to 1 but e^z is finite, or None."""
+        got = self.answer("rounded", exp)
+        cost = None if got is None else getattr(got[0], "cost", None)
+        return None if cost is None else float(cost)
