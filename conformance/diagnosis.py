@@ -94,8 +94,8 @@ def claim_text(claim: Claim, reduction: str) -> str:
         'error, torch\'s MSELoss(reduction="mean"))',
         "m n_L": ": multiplied by the number of samples and of outputs",
         "1/(m n_L)": ": a mean over every element, samples and outputs together",
-        "2": ", whatever m and n_L",
-        "1/2": ", whatever m and n_L",
+        "2": ", the same factor on every case asked",
+        "1/2": ", the same factor on every case asked",
     }
     return claim.text() + meaning[claim.name]
 

@@ -35,7 +35,11 @@ itself tiny (y near a saturated output), where correct float32 code that takes t
 complement route errs by about u32 (1 + |y|): without them such code was rejected.
 
 The cost computed from a. The reference evaluates the costs from z (softplus, log-softmax),
-but the textbook formulas take logarithms of the computed output: -[y ln a + (1 - y) ln(1 - a)]
+and so is every implementation held to, unless it declares the convention
+``cost_from_activations`` (a float32 cost of 106.8 at saturated outputs was otherwise
+allowed an error of 92, and a cost halved by a bug passed). Declared, the bound admits
+what follows, element by element where the logarithms of a enter. The textbook formulas
+take logarithms of the computed output: -[y ln a + (1 - y) ln(1 - a)]
 (Nielsen's network2.py, torch's binary_cross_entropy) and -sum_j y_j ln a_j of a softmax a.
 A logarithm turns its argument's relative error d into an absolute error of its result:
 for v' = v (1 + t) + s, |t| <= r, |s| <= sigma, ln v' is off by at most ln(1 + d) upwards

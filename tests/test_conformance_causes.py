@@ -389,3 +389,34 @@ def test_state_the_replay_says_the_case_passes_alone(tmp_path: Path) -> None:
     # Negative control: a bug that fails alone too gets no such note.
     wrong = replay(path, CostDividedByOutputs())
     assert "alone" not in wrong.settings
+
+
+# ----- item 4: tolerances that catch a halved cost --------------------------------------------------
+
+
+class _HalvedCost(Backprop):
+    def cost_value(self, case: Any, z_L: Any, a_L: Any, y: Any, scale: float) -> float:
+        return super().cost_value(case, z_L, a_L, y, scale) / 2
+
+
+def test_a_halved_cost_fails_in_float32_where_the_output_saturates() -> None:
+    """z^L = 30, y = 0, float32: the exact cost is 30. The bound of a cost computed from the rounded
+    a allows more than 15 there (ln(1 - a) of an a within u32 of 1); undeclared, the bound of a
+    cost computed from z does not, and the halved cost fails."""
+    case = _saturated_cross_entropy("float32").replace(biases=[np.array([30.0], np.float32)])
+    undeclared, declared = expect(case), expect(case, {"cost_from_activations": 1.0})
+    assert declared.tol_cost > declared.cost / 2 > 100 * undeclared.tol_cost
+    findings = _findings(_HalvedCost(), case)
+    assert [f[:2] for f in findings] == [("cost", None)], findings
+    # m = n_L = 1: 1/m and 1/n_L are 1 there, so the factor is the constant 1/2, seen on two cases
+    assert "exactly 1/2 times the expected value (observed ratio 0.5 at m = 1, n_L = 1; 0.5 at m = 2" in findings[0][2]
+
+
+def test_a_cost_only_failure_leaves_the_batch_properties_judged() -> None:
+    impl = load_implementation(CostDividedByOutputs(), in_process=True)
+    case = _case(3, 2)
+    report = CaseChecker(impl).run(case, 0.1, [2, 0, 1])
+    assert report is not None
+    statuses = {f.check: f.status for f in report.findings}
+    assert statuses["cost"] == "failed"
+    assert statuses["batch_additivity"] == statuses["permutation"] == "passed"
