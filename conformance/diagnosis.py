@@ -23,7 +23,7 @@ import numpy as np
 
 from reference import Case
 from reference._ops import Array
-from reference.activations import sigmoid, softplus
+from reference.activations import sigma_prime, sigmoid, softplus
 
 from .factors import TIGHT, Claim, Confirmer, Observation, ratio_text
 from .structure import Result
@@ -171,7 +171,12 @@ def _relu_text(layer: int, shown: str, value: float, declared: float | None) -> 
 
 
 def relu_cause(
-    case: Case, exp: Expected, i: int, deltas: Array | None, grads: tuple[Array, Array] | None
+    case: Case,
+    exp: Expected,
+    i: int,
+    deltas: Array | None,
+    grads: tuple[Array, Array] | None,
+    confirmer: Confirmer,
 ) -> str | None:
     """The relu'(0) text when a relu'(0) other than the judged one explains layer i + 2, else None.
 
@@ -205,8 +210,26 @@ def relu_cause(
             continue
         again = _judged_under(case, {**exp.conventions, "relu_prime_at_zero": candidate})
         if again is not None and _layer_passes(again, i, deltas, grads):
+            if not _relu_confirmed(exp, i, candidate, confirmer, deltas is not None):
+                return None
             return _relu_text(i + 2, _number(candidate), candidate, declared)
     return None
+
+
+def _relu_confirmed(exp: Expected, i: int, value: float, confirmer: Confirmer, with_deltas: bool) -> bool:
+    """The second case: with one more sample (the first, repeated: its exact zeros too), judged
+    under relu'(0) = value, layer i + 2 passes."""
+    got = confirmer.answer("m")
+    if got is None or not isinstance(got[0], Result):
+        return False
+    result, variant = got
+    in_dtype = with_dtype(variant.case64, confirmer.case.dtype)  # exact: it was built in that dtype
+    again = _judged_under(in_dtype, {**exp.conventions, "relu_prime_at_zero": value})
+    if again is None:
+        return False
+    if with_deltas:
+        return result.deltas is not None and _layer_passes(again, i, result.deltas[i], None)
+    return _layer_passes(again, i, None, (result.grad_biases[i], result.grad_weights[i]))
 
 
 # -- saturated outputs ---------------------------------------------------------------------------
@@ -363,45 +386,68 @@ def threshold_cause(
 # -- a layer's cause ------------------------------------------------------------------------------
 
 
-def clip_cause(exp: Expected, deltas: Array, confirmer: Confirmer) -> str | None:
-    """The clipping text when delta^L is wrong only where |z^L| is large, else None.
+# The clips of z^L tried (a guard against overflow in exp: +-20 most often).
+CLIPS = (20.0, 15.0, 30.0, 40.0, 50.0)
 
-    The claim: there is a t such that every output with |z^L| < t is right and the wrong ones
-    all have |z^L| >= t (t: the smallest |z^L| of an element off by more than its own
-    tolerance), some output lies below t, and the case scaled to |z^L| <= 1 is right. A
-    forward pass clipped (a sigmoid clipped at +-20, an eps added inside a logarithm) does
-    this; a bug in the formula is wrong at moderate z too.
+
+def _clipped_deltas(exp: Expected, t: float) -> list[Array]:
+    """delta^L of a sigmoid output computed from z^L clipped at +-t, as code does it: from the
+    clipped a, with sigma' at z, at the clipped z, or 0 beyond the clip (autograd through clip)."""
+    c = exp.case64
+    z, y = exp.z[-1], c.y
+    a = sigmoid(np.clip(z, -t, t))
+    if c.cost == "cross_entropy":
+        return [a - y]
+    if c.cost != "quadratic":
+        return []
+    beyond = np.abs(z) > t
+    prime = sigma_prime("sigmoid", z)
+    return [
+        (a - y) * prime,
+        (a - y) * sigma_prime("sigmoid", np.clip(z, -t, t)),
+        np.where(beyond, 0.0, (a - y) * prime),
+    ]
+
+
+def clip_cause(exp: Expected, deltas: Array, confirmer: Confirmer) -> str | None:
+    """The clipping text when delta^L is what a sigmoid of z^L clipped at +-t gives, else None.
+
+    A claim about values, not places: the deltas must match the clipped computation within the
+    layer's tolerance, that computation must differ from the right one by more than it (else the
+    clip changes nothing), and the same network scaled to |z^L| <= 1 must be right.
     """
-    z, expected, tol = exp.z[-1], exp.deltas[-1], exp.tol_deltas[-1]
-    off = np.abs(np.asarray(deltas, dtype=np.float64) - expected) > tol
-    if not off.any():
+    if exp.case64.activations[-1] != "sigmoid" or not exp.z:
         return None
-    t = float(np.min(np.abs(z[off])))
-    below = np.abs(z) < t
-    if not below.any() or norm_mismatch(deltas[below], expected[below], tol[below]) is not None:
-        return None
-    if not confirmer.passes_unsaturated(exp, _output_deltas):
-        return None
-    return (
-        f"the disagreement sits only where |z^L| >= {t:.4g} (every output below is right, and the same "
-        "network with w^L and b^L scaled to |z^L| <= 1 is right), as where a forward pass is clipped "
-        "(a sigmoid clipped at +-20, an eps added inside a logarithm)"
-    )
+    expected, tol = exp.deltas[-1], exp.tol_deltas[-1]
+    for t in CLIPS:
+        if not bool((np.abs(exp.z[-1]) > t).any()):
+            continue
+        for predicted in _clipped_deltas(exp, t):
+            if norm_mismatch(predicted, expected, tol) is None or norm_mismatch(deltas, predicted, tol) is not None:
+                continue
+            if not confirmer.passes_unsaturated(exp, _output_deltas):
+                return None
+            return (
+                f"delta^L is what the sigmoid of z^L clipped at +-{t:g} gives (|z^L| up to "
+                f"{float(np.max(np.abs(exp.z[-1]))):.4g}; the same network scaled to |z^L| <= 1 is right): "
+                "the forward pass is clipped"
+            )
+    return None
 
 
 def delta_cause(case: Case, exp: Expected, i: int, deltas: Array, confirmer: Confirmer) -> str | None:
     """Why delta^{i+2} is wrong, when a known cause explains all of it (module docstring)."""
-    cause = relu_cause(case, exp, i, deltas, None)
+    cause = relu_cause(case, exp, i, deltas, None, confirmer)
     if cause is None and i == len(case.weights) - 1:
-        cause = saturation_cause(exp, case.dtype, deltas, exp.deltas[i], exp.tol_deltas[i], confirmer)
-        cause = cause or clip_cause(exp, deltas, confirmer)
+        cause = clip_cause(exp, deltas, confirmer)
+        cause = cause or saturation_cause(exp, case.dtype, deltas, exp.deltas[i], exp.tol_deltas[i], confirmer)
     return cause or threshold_cause(case, exp, i, deltas, None)
 
 
 def gradients_cause(case: Case, exp: Expected, i: int, res: Result, confirmer: Confirmer) -> str | None:
     """Without deltas: the known cause that explains layer i + 2's gradients, else None."""
     grads = (res.grad_biases[i], res.grad_weights[i])
-    cause = relu_cause(case, exp, i, None, grads)
+    cause = relu_cause(case, exp, i, None, grads, confirmer)
     if cause is None and i == len(case.weights) - 1:
         cause = saturation_fit(exp, case.dtype, *grads, confirmer)
     return cause or threshold_cause(case, exp, i, None, grads)

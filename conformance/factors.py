@@ -150,7 +150,8 @@ def ratio_text(observation: Observation) -> str:
         return ""
     size = int(np.size(observation.expected))
     over = f" (least squares over its {size} elements)" if size > 1 else ""
-    return f"{RATIO_PHRASE} {r:.6g}{over}"
+    shown = next(f"{r:.{d}g}" for d in (*range(6, 17), 17) if d == 17 or float(f"{r:.{d}g}") != 1.0)
+    return f"{RATIO_PHRASE} {shown}{over}"
 
 
 # -- the second cases ----------------------------------------------------------------------------

@@ -31,17 +31,22 @@ class CostDividedByOutputs(Backprop):
 
 
 class SigmoidClippedAt20(Backprop):
-    """The sigmoid computed from z clipped to [-20, 20] (a guard against overflow in exp).
+    """The output's logits clipped to [-20, 20] before the sigmoid (a guard against overflow in exp).
 
-    Off by up to sigmoid(-20) = 2e-9 where |z| > 20, right elsewhere. Only the saturating regime
-    reaches it. Expected diagnosis: equation 1, layer 2, saying the disagreement sits only at large |z^L|.
+    Off by up to sigmoid(-20) = 2e-9 where |z^L| > 20, right elsewhere; with the cross-entropy
+    cost, delta^L = a - y carries it. Only the saturating regime reaches it. Expected diagnosis:
+    equation 1, layer 2, naming the clip (not saturation: the cost is computed from z, right).
     """
 
     QUICK = False
     REGIMES = ("saturating",)
     EXPECTED = ("equation1", 2)
-    MESSAGE = ("the disagreement sits only where |z^L| >= ", "clipped")
-    capabilities = {"activations": ["sigmoid"], "costs": ["quadratic"]}
+    MESSAGE = ("delta^L is what the sigmoid of z^L clipped at +-20 gives", "the forward pass is clipped")
+    capabilities = {
+        "hidden_activations": ["tanh"],
+        "output_activations": ["sigmoid"],
+        "costs": ["cross_entropy"],
+    }
 
     def sigma(self, name: str, z: Array) -> Array:
         return super().sigma(name, np.clip(z, -20.0, 20.0) if name == "sigmoid" else z)
