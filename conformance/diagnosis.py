@@ -575,6 +575,58 @@ def a_based_hint(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -
     return hint
 
 
+# The eps that code adds inside a logarithm of a (or clips a to [eps, 1 - eps] with): Keras's
+# 1e-7 and the usual others.
+LOG_EPSILONS = (1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, 1e-6, 1e-5)
+
+
+def _eps_costs(exp: Expected, eps: float) -> dict[str, float]:
+    """The cost with eps inside each logarithm, and with a clipped to [eps, 1 - eps], from the exact a."""
+    c = exp.case64
+    out = c.activations[-1]
+    if (out, c.cost) not in A_BASED_COSTS or not exp.z:
+        return {}
+    y, a = c.y, exp.a[-1]
+    if out == "sigmoid":
+        not_a = sigmoid(-exp.z[-1])  # 1 - a without cancellation
+
+        def total(log_a: Array, log_not_a: Array) -> float:
+            return float(-exp.scale * np.sum(y * log_a + (1 - y) * log_not_a))
+
+        added = total(np.log(a + eps), np.log(not_a + eps))
+        clipped = total(np.log(np.clip(a, eps, 1 - eps)), np.log(np.clip(not_a, eps, 1 - eps)))
+    else:
+        added = float(-exp.scale * np.sum(y * np.log(a + eps)))
+        clipped = float(-exp.scale * np.sum(y * np.log(np.clip(a, eps, 1 - eps))))
+    return {"added inside each logarithm": added, "clipped to [eps, 1 - eps] before each logarithm": clipped}
+
+
+def _eps_fits(exp: Expected, cost: float | None, eps: float, how: str) -> bool:
+    """The cost is the eps one within its tolerance, and that one is far from the exact cost (TIGHT)."""
+    predicted = _eps_costs(exp, eps).get(how)
+    if cost is None or predicted is None:
+        return False
+    tol = float(exp.tol_cost)
+    return abs(cost - predicted) <= tol and tol <= TIGHT * abs(predicted - exp.cost)
+
+
+def eps_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
+    """The eps text when the cost is the a-based one with eps inside its logarithms, here and on
+    the case with another m; else ""."""
+    for eps in LOG_EPSILONS:
+        for how in _eps_costs(exp, eps):
+            if not _eps_fits(exp, cost, eps, how):
+                continue
+            got = confirmer.answer("m")
+            if got is None or not _eps_fits(got[1], getattr(got[0], "cost", None), eps, how):
+                return ""
+            return (
+                f"; it is the cost with a {how}, eps = {eps:g} (here and on the case with another m): "
+                "compute the cost from z^L (softplus of z^L, log_softmax) and leave eps out"
+            )
+    return ""
+
+
 def cost_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> str:
     """What explains a wrong cost, as the end of its message ("; ..."); where no known cause
     does, the observed ratio to the expected value."""
@@ -582,7 +634,7 @@ def cost_cause(case: Case, exp: Expected, cost: float, confirmer: Confirmer) -> 
     claim = confirmer.claim(first, _cost_values)
     if claim is not None:
         return f"; it is {claim_text(claim, case.reduction)}"
-    clamped = clamp_cause(case, exp, cost, confirmer)
+    clamped = clamp_cause(case, exp, cost, confirmer) or eps_cause(case, exp, cost, confirmer)
     if clamped:
         return clamped
     again = under_torch_threshold(case, exp)

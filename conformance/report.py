@@ -68,6 +68,8 @@ _NUMBER = re.compile(r"(?<![A-Za-z_])(?:0x[0-9a-fA-F]+|[-+]?(?:\d+\.?\d*|\.\d+)(
 
 
 _RATIO = re.compile(re.escape(RATIO_PHRASE) + r" [^;\[]*")
+# A confirmed claim lists the cases it was seen on (factors.Claim.text): two or three of them.
+_SEEN = re.compile(r" \(observed ratio [^)]*\)")
 
 
 def cause_key(finding: Finding) -> str:
@@ -80,7 +82,7 @@ def cause_key(finding: Finding) -> str:
     """
     if FLOAT32_PRECISION in finding.message:  # one cause whichever check it broke first
         return f"precision: {FLOAT32_PRECISION}"
-    text = _RATIO.sub("", finding.message)  # a number, not a cause
+    text = _SEEN.sub("", _RATIO.sub("", finding.message))  # numbers, not causes
     for dtype in DTYPES:
         text = text.replace(dtype, "<dtype>")
     return f"{finding.check}: {_NUMBER.sub('#', text)}"

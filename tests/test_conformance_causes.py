@@ -31,6 +31,7 @@ from reference import Case, validate
 from .broken_impls import (
     Backprop,
     CostDividedByOutputs,
+    EpsInsideTheLog,
     Float32Accumulation,
     ForwardCachedByShape,
     LearningRateInFloat32,
@@ -420,3 +421,26 @@ def test_a_cost_only_failure_leaves_the_batch_properties_judged() -> None:
     statuses = {f.check: f.status for f in report.findings}
     assert statuses["cost"] == "failed"
     assert statuses["batch_additivity"] == statuses["permutation"] == "passed"
+
+
+# ----- eps inside a logarithm -----------------------------------------------------------------------
+
+
+def test_eps_inside_the_log_is_named_with_its_value() -> None:
+    case = _case(3, 2, cost="cross_entropy")
+    [(check, _, message)] = _findings(EpsInsideTheLog(), case)
+    assert check == "cost" and "added inside each logarithm, eps = 1e-07" in message, message
+
+
+def test_a_cost_shifted_by_a_constant_is_no_eps() -> None:
+    """Negative control: wrong by about as much as eps, but not the eps cost."""
+    case = _case(3, 2, cost="cross_entropy")
+    exp = expect(case)
+
+    class Shifted(Backprop):
+        def cost_value(self, case: Any, z_L: Any, a_L: Any, y: Any, scale: float) -> float:
+            return super().cost_value(case, z_L, a_L, y, scale) + 3e-7
+
+    [(check, _, message)] = _findings(Shifted(), case)
+    assert check == "cost" and "eps" not in message, message
+    assert exp.tol_cost < 3e-9  # the shift is far outside the tolerance: a failure, with no cause

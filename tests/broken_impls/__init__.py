@@ -16,7 +16,13 @@ from .behaviour import (
     SgdStepIgnoresEta,
     SgdStepWrongSign,
 )
-from .causes import CostDividedByOutputs, ForwardCachedByShape, LearningRateInFloat32, SigmoidClippedAt20
+from .causes import (
+    CostDividedByOutputs,
+    EpsInsideTheLog,
+    ForwardCachedByShape,
+    LearningRateInFloat32,
+    SigmoidClippedAt20,
+)
 from .conventions import (
     ClampedCrossEntropy,
     ClampedCrossEntropyWithoutDeltas,
@@ -98,6 +104,7 @@ CATALOGUE: tuple[type[Backprop], ...] = (
     # tests/test_conformance_causes.py.
     CostDividedByOutputs,
     SigmoidClippedAt20,
+    EpsInsideTheLog,
     LearningRateInFloat32,
     ForwardCachedByShape,
 )

@@ -52,6 +52,22 @@ class SigmoidClippedAt20(Backprop):
         return super().sigma(name, np.clip(z, -20.0, 20.0) if name == "sigmoid" else z)
 
 
+class EpsInsideTheLog(Backprop):
+    """The cross-entropy cost from a with eps = 1e-7 inside each logarithm (a guard against ln 0):
+    -[y ln(a + eps) + (1 - y) ln(1 - a + eps)]; the gradients are right.
+
+    Expected diagnosis: cost, naming eps and where it is.
+    """
+
+    EXPECTED = ("cost", None)
+    MESSAGE = ("added inside each logarithm, eps = 1e-07",)
+    capabilities = {"costs": ["cross_entropy"]}
+
+    def cost_value(self, case: Any, z_L: Array, a_L: Array, y: Array, scale: float) -> float:
+        eps = 1e-7
+        return float(-np.sum(y * np.log(a_L + eps) + (1 - y) * np.log(1 - a_L + eps)) * scale)
+
+
 class LearningRateInFloat32(Backprop):
     """sgd_step multiplies by the learning rate held as a float32 (a config value parsed as float32).
 
@@ -76,6 +92,7 @@ class ForwardCachedByShape(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
 
     def __init__(self) -> None:
         self._forward: dict[tuple[Any, ...], tuple[list[Array], list[Array]]] = {}
