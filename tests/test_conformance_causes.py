@@ -23,7 +23,8 @@ from conformance.casefile import save_case
 from conformance.checks import CaseChecker
 from conformance.diagnosis import _cost_values, clamp_cause, clamped_costs
 from conformance.factors import HYPOTHESES, TIGHT, Confirmer, Observation, name_factor, survivors
-from conformance.findings import FLOAT32_PRECISION
+from conformance.findings import FLOAT32_PRECISION, CaseReport
+from conformance.report import Collector
 from conformance.structure import Result
 from conformance.tolerances import expect
 from reference import Case, validate
@@ -444,3 +445,53 @@ def test_a_cost_shifted_by_a_constant_is_no_eps() -> None:
     [(check, _, message)] = _findings(Shifted(), case)
     assert check == "cost" and "eps" not in message, message
     assert exp.tol_cost < 3e-9  # the shift is far outside the tolerance: a failure, with no cause
+
+
+# ----- item 5: words that say one thing -------------------------------------------------------------
+
+
+def test_gradients_doubled_with_m_2_are_not_blamed_on_the_reduction() -> None:
+    class Doubled(Backprop):
+        def gradient_scale(self, reduction: str, m: int) -> float:
+            return 2.0 * super().gradient_scale(reduction, m)
+
+    findings = _findings(Doubled(), _case(2, 3))
+    checks = {f[0] for f in findings}
+    assert "reduction" not in checks and "equation3" in checks, findings
+    message = next(f[2] for f in findings if f[0] == "equation3")
+    assert "exactly 2 times the expected value" in message and "1/m" not in message, message
+
+
+def test_without_deltas_the_output_layer_has_no_layers_above() -> None:
+    class Wrong(Backprop):
+        capabilities = {"outputs": ["cost"]}
+
+        def output_delta(self, cost: str, name: str, z: Any, a: Any, y: Any) -> Any:
+            return super().output_delta(cost, name, z, a, y) + 0.25
+
+        def backprop(self, case: Any) -> dict[str, Any]:
+            result = super().backprop(case)
+            del result["deltas"]
+            return result
+
+    findings = _findings(Wrong(), _case(3, 2))
+    message = next(f[2] for f in findings if f[0] == "equation3")
+    assert "both gradients of layer 2 are wrong at the output layer" in message, message
+    assert "layers above" not in message
+
+
+def test_never_more_root_causes_than_failed_verdicts() -> None:
+    """Two wordings of one failed verdict (the same check, layer and dtype) are one root cause."""
+    collector = Collector()
+    for words in ("delta^L; one thing", "delta^L; another thing"):
+        report = CaseReport(_case(2, 2), 0.1, (0, 1))
+        report.add("equation1", 2, "failed", words)
+        collector.add(report)
+    assert collector.failures() == 1
+    causes = collector.causes()
+    assert len(causes) == 1 and causes[0][0].cases == 2
+    # Negative control: two failed verdicts keep their two causes.
+    report = CaseReport(_case(2, 2), 0.1, (0, 1))
+    report.add("cost", None, "failed", "cost; a third thing")
+    collector.add(report)
+    assert len(collector.causes()) == 2
