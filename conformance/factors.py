@@ -96,7 +96,9 @@ class Observation:
         band = (k + 1.0) * self.relative()
         if not band <= TIGHT * k or abs(r - k) > band:
             return False
-        return norm_mismatch(self.actual, k * np.asarray(self.expected), (k + 1.0) * np.asarray(self.tol)) is None
+        with np.errstate(over="ignore"):  # near the largest float: inf, which fails
+            scaled, allowed = k * np.asarray(self.expected), (k + 1.0) * np.asarray(self.tol)
+        return norm_mismatch(self.actual, scaled, allowed) is None
 
 
 def survivors(observations: list[Observation]) -> list[tuple[str, float]]:
@@ -193,9 +195,14 @@ def scaled_output(case: Case, exp: Expected, top: float, signed: bool = False) -
     if peak == 0.0:
         return None
     scale = top / (peak if signed else abs(peak))
+    with np.errstate(over="ignore"):  # beyond the dtype's range: no such case, checked below
+        w = (np.asarray(case.weights[-1], dtype=np.float64) * scale).astype(case.dtype)
+        b = (np.asarray(case.biases[-1], dtype=np.float64) * scale).astype(case.dtype)
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        return None
     return case.replace(
-        weights=[*case.weights[:-1], (np.asarray(case.weights[-1], dtype=np.float64) * scale).astype(case.dtype)],
-        biases=[*case.biases[:-1], (np.asarray(case.biases[-1], dtype=np.float64) * scale).astype(case.dtype)],
+        weights=[*case.weights[:-1], w],
+        biases=[*case.biases[:-1], b],
         y=np.zeros_like(case.y) if signed else case.y,
     )
 

@@ -112,6 +112,10 @@ than the logarithmic one. What no bound covers is the jump at the threshold itse
 lies within its rounding bound of the declared threshold is skipped, like a relu near 0
 (``ambiguous_threshold``).
 
+Diagnosis claims use bands derived from T: a result that is k times the reference's has a
+least-squares ratio within (k + 1) ||T|| / ||R|| of k, and a factor is named only when that
+band is below 1e-3 k (conformance/factors.py, where the derivation is written out).
+
 Diagnosis, not conformance, uses one looser bound: when an implementation's own
 deltas are already wrong, its gradients are compared with equations 3 and 4
 applied to those deltas with float32's u whatever the dtype, because that check
