@@ -306,17 +306,18 @@ def saturation_cause(
     return _saturation_text(exp, mask, index, float(actual[index]), float(expected[index]))
 
 
-def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array, confirmer: Confirmer) -> str | None:
-    """Without deltas: the saturation text when a change of delta^L at saturated outputs only explains both gradients.
+class _TooManyUnknowns(Exception):
+    """More saturated samples of one output than the output layer's gradients have equations."""
 
-    Per output unit j, the unknown changes of delta^L at its saturated samples are fitted to
-    dC/db_j and dC/dw_j by least squares; the fit must have fewer unknowns than equations
-    (otherwise any change of the gradients could be fitted, and nothing would be shown), and
-    the refitted gradients must then pass within their tolerances.
+
+def _fit_change(exp: Expected, mask: Array, grad_b: Array, grad_w: Array) -> Array | None:
+    """The change of delta^L at the masked outputs that explains both output gradients, or None.
+
+    Per output unit j, the unknown changes at its saturated samples are fitted to dC/db_j and
+    dC/dw_j by least squares; the fit must have fewer unknowns than equations (otherwise any
+    change of the gradients could be fitted: _TooManyUnknowns), and the refitted gradients
+    must then pass within their tolerances.
     """
-    mask = _saturated(exp, dtype)
-    if mask is None:
-        return None
     i = len(exp.case64.weights) - 1
     a_prev, scale = exp.a[i], exp.scale
     change = np.zeros_like(exp.deltas[i])
@@ -325,7 +326,7 @@ def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array, conf
         if rows.size == 0:
             continue
         if rows.size >= 1 + a_prev.shape[1]:
-            return None
+            raise _TooManyUnknowns
         system = scale * np.vstack([np.ones(rows.size), a_prev[rows].T])
         target = np.concatenate([[grad_b[j] - exp.grad_biases[i][j]], grad_w[j] - exp.grad_weights[i][j]])
         if not np.isfinite(target).all():
@@ -337,8 +338,42 @@ def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array, conf
         grad_w, fitted_w, exp.tol_weights[i]
     ):
         return None
-    if not confirmer.passes_unsaturated(exp, _output_gradients):
+    return change
+
+
+def _fit_per_sample(exp: Expected, mask: Array, confirmer: Confirmer) -> Array | None:
+    """The same fit, one sample at a time: each sample asked alone (a second case each), where a
+    batch has more saturated samples than equations. Every sample must fit, or be right."""
+    change = np.zeros_like(exp.deltas[-1])
+    for s in range(mask.shape[0]):
+        got = confirmer.answer(f"sample {s}")
+        if got is None or not isinstance(got[0], Result):
+            return None
+        result, alone = got
+        try:
+            one = _fit_change(alone, mask[s : s + 1], result.grad_biases[-1], result.grad_weights[-1])
+        except _TooManyUnknowns:
+            return None
+        if one is None:
+            return None
+        change[s] = one[0]
+    return change
+
+
+def saturation_fit(exp: Expected, dtype: str, grad_b: Array, grad_w: Array, confirmer: Confirmer) -> str | None:
+    """Without deltas: the saturation text when a change of delta^L at saturated outputs only
+    explains both gradients (``_fit_change``; per sample where the batch has too many unknowns),
+    and the case with unsaturated outputs is right."""
+    mask = _saturated(exp, dtype)
+    if mask is None:
         return None
+    try:
+        change = _fit_change(exp, mask, grad_b, grad_w)
+    except _TooManyUnknowns:
+        change = _fit_per_sample(exp, mask, confirmer)
+    if change is None or not confirmer.passes_unsaturated(exp, _output_gradients):
+        return None
+    i = len(exp.case64.weights) - 1
     index = tuple(int(k) for k in np.unravel_index(int(np.argmax(np.abs(change))), change.shape))
     want = float(exp.deltas[i][index])
     text = _saturation_text(exp, mask, index, want + float(change[index]), want)

@@ -225,7 +225,8 @@ class Confirmer:
 
     def answer(self, kind: str, exp: Expected | None = None) -> tuple[Any, Expected] | None:
         """The implementation's answer and the reference's values on the second case ``kind``
-        ("m", "n_L"; "unsaturated" and "rounded", ``scaled_output``, need the first case's ``exp``)."""
+        ("m", "n_L", "sample s"; "unsaturated" and "rounded", ``scaled_output``, need the first
+        case's ``exp``)."""
         if kind not in self._asked:
             self._asked[kind] = self._ask(kind, exp)
         return self._asked[kind]
@@ -237,6 +238,9 @@ class Confirmer:
             variant: Case | None = another_m(self.case)
         elif kind == "n_L":
             variant = another_n_L(self.case)
+        elif kind.startswith("sample "):  # one sample of the batch, asked alone
+            s = int(kind.removeprefix("sample "))
+            variant = self.case.replace(x=self.case.x[s : s + 1], y=self.case.y[s : s + 1])
         elif exp is None or (kind == "unsaturated" and not np.max(np.abs(exp.z[-1])) > 1.0):
             variant = None
         else:  # |z^L| <= 1: no output near 0 or 1; or past where a sigmoid output rounds to 1

@@ -495,3 +495,52 @@ def test_never_more_root_causes_than_failed_verdicts() -> None:
     report.add("cost", None, "failed", "cost; a third thing")
     collector.add(report)
     assert len(collector.causes()) == 2
+
+
+# ----- saturation without deltas: more saturated samples than equations -----------------------------
+
+
+class _ClampedNoDeltas(Backprop):
+    """BCELoss after Sigmoid, gradients only: delta^L collapses where a (1 - a) < 1e-12."""
+
+    capabilities = {"outputs": ["cost"]}
+
+    def output_delta(self, cost: str, name: str, z: Any, a: Any, y: Any) -> Any:
+        slope = a * (1 - a)
+        return (a - y) / np.maximum(slope, 1e-12) * slope
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        result = super().backprop(case)
+        del result["deltas"]
+        return result
+
+
+class _KeptSigmaPrimeNoDeltas(_ClampedNoDeltas):
+    def output_delta(self, cost: str, name: str, z: Any, a: Any, y: Any) -> Any:
+        return (a - y) * a * (1 - a)
+
+
+FOUR_SATURATED = validate(
+    SimpleNamespace(
+        sizes=(1, 1),
+        activations=("sigmoid",),
+        cost="cross_entropy",
+        reduction="mean",
+        dtype="float64",
+        weights=[np.array([[2.0]])],
+        biases=[np.array([30.0])],
+        x=np.array([[1.0], [2.0], [3.0], [4.0]]),  # z^L = 32 to 38: 4 unknowns, 2 equations
+        y=np.array([[0.0], [1.0], [0.0], [0.5]]),
+    )
+)
+
+
+def test_saturation_without_deltas_is_fitted_sample_by_sample() -> None:
+    findings = _findings(_ClampedNoDeltas(), FOUR_SATURATED)
+    assert findings and findings[0][:2] == ("equation3", 2)
+    assert "where the sigmoid output saturates" in findings[0][2], findings[0][2]
+
+
+def test_a_bug_at_every_output_is_not_fitted_as_saturation() -> None:
+    findings = _findings(_KeptSigmaPrimeNoDeltas(), FOUR_SATURATED)
+    assert findings and all("saturates" not in message for _, _, message in findings), findings
