@@ -65,7 +65,8 @@ class EpsInsideTheLog(Backprop):
 
     def cost_value(self, case: Any, z_L: Array, a_L: Array, y: Array, scale: float) -> float:
         eps = 1e-7
-        return float(-np.sum(y * np.log(a_L + eps) + (1 - y) * np.log(1 - a_L + eps)) * scale)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the golden vectors send other outputs too
+            return float(-np.sum(y * np.log(a_L + eps) + (1 - y) * np.log(1 - a_L + eps)) * scale)
 
 
 class LearningRateInFloat32(Backprop):
