@@ -1,17 +1,22 @@
 """Why a check failed: the known causes a failure is tested against, and the words that name them.
 
 A wrong result is first compared with the reference; when it fails, these functions look for a
-cause that accounts for all of it, so that the report can say what to fix:
+cause that accounts for all of it, so that the report can say what to fix. Each cause is a
+claim, printed only when the numbers match it tightly and a second case built to break the
+coincidence confirms it (conformance.factors: ``Confirmer`` asks the implementation for it);
+otherwise the failure is reported by its numbers, the observed ratio among them:
 
-* a factor m or 1/m (``factor``): a reduction bug (a missing or doubled 1/m);
+* a factor (m, 1/m, n_L, 1/n_L, 2, ...: ``claim_text``), confirmed with another m and n_L;
 * relu'(0) (``relu_cause``): the disagreement sits only on units of a relu layer whose
-  pre-activation is exactly 0; the value used is solved for, and the case re-judged under it as
-  a declared convention;
-* a saturated output (``saturation_cause``, ``saturation_fit``): the disagreement sits only where
-  the sigmoid or softmax output is within sqrt(u) of 0 or 1, where a cost computed from the
-  rounded a, or clamped, loses delta^L;
+  pre-activation is exactly 0; the value used is solved for, the case re-judged under it as
+  a declared convention, and the case with another m too;
+* a clipped forward pass (``clip_cause``): delta^L is what a sigmoid of z^L clipped at +-t gives;
+* a saturated output (``saturation_cause``, ``saturation_fit``), for the costs computed from
+  the rounded a only: the disagreement sits only where the sigmoid or softmax output is within
+  sqrt(u) of 0 or 1, and the case scaled to |z^L| <= 1 is right;
 * torch's softplus threshold (``threshold_cause``): softplus(z) = z above z = 20, undeclared;
-* for the cost, a clamped or a-based cost (``cost_cause``).
+* for the cost, a clamped cost, eps inside its logarithms, an a-based cost (``cost_cause``);
+* float64 computed in float32 (``float32_cause``): one cause for every failure of the case.
 
 "Accounts for all of it" is tested, not assumed: with the cause removed, the layer (or the
 cost) passes within its tolerance.
@@ -78,10 +83,6 @@ def factor(actual: Array, expected: Array, tol: Array, m: int) -> float | None:
         if first.fits(k):
             return k
     return None
-
-
-def fraction(k: float) -> str:
-    return f"{k:g}" if k >= 1 else f"1/{round(1 / k)}"
 
 
 def claim_text(claim: Claim, reduction: str) -> str:
