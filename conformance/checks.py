@@ -32,9 +32,10 @@ from reference import Case
 from reference._ops import Array
 
 from .calls import Answer, Fault, describe_exception
-from .diagnosis import costs_comparable, factor, factor_text, mismatch_text
+from .diagnosis import claim_text, costs_comparable, float32_cause, mismatch_text
 from .equation_checks import check_cost, check_equations_1_2, check_equations_3_4
-from .findings import BLOCK_SGD_STEP, CaseReport, Status, block_after
+from .factors import Confirmer, Extract, Observation, Probe, ratio_text
+from .findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, Status, block_after
 from .loader import Implementation
 from .metamorphic import batch_additivity, determinism, permutation_invariance
 from .mutation import fresh_copy, mutation
@@ -63,6 +64,30 @@ class CaseChecker:
         _, outcome = self._call_backprop(case)
         report.fatal |= isinstance(outcome, Fault) and outcome.fatal
         return self._parse(case, outcome, what)
+
+    def _probe(self, report: CaseReport) -> Probe:
+        """backprop on a second case that a cause's claim is confirmed on (conformance.factors)."""
+
+        def probe(case: Case) -> Result | None:
+            parsed = self._ask(report, case, "backprop on a second case")
+            return None if isinstance(parsed, str) else parsed
+
+        return probe
+
+    def _step_probe(self, report: CaseReport, eta: float) -> Probe:
+        """sgd_step on a second case: its new (weights, biases), or None."""
+
+        def probe(case: Case) -> tuple[list[Array], list[Array]] | None:
+            outcome = self.impl.sgd_step(fresh_copy(case), eta)
+            if isinstance(outcome, Fault):
+                report.fatal |= outcome.fatal
+                return None
+            try:
+                return parse_parameters(outcome.value, case.sizes, case.dtype)
+            except Exception:  # noqa: BLE001 - no usable answer: the claim is not confirmed
+                return None
+
+        return probe
 
     def _parse(self, case: Case, outcome: Answer | Fault, what: str) -> Result | str:
         if isinstance(outcome, Fault):
@@ -102,12 +127,17 @@ class CaseChecker:
         if not determinism(report, parsed, exp, self._ask, costs):
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
-        delta_ok = check_equations_1_2(report, parsed, exp)
-        check_equations_3_4(report, parsed, exp, delta_ok)
-        check_cost(report, parsed, exp, self.conventions)
+        confirmer = Confirmer(case, self.conventions, self._probe(report))
+        delta_ok = check_equations_1_2(report, parsed, exp, confirmer)
+        check_equations_3_4(report, parsed, exp, delta_ok, confirmer)
+        check_cost(report, parsed, exp, self.conventions, confirmer)
+        # A wrong cost does not block the batch properties; they compare the gradients alone then.
+        costs = costs and report.failed_any(("cost",)) is None
         self._sgd_step(report, exp)
         batch_additivity(report, parsed, exp, self._ask, costs)
         permutation_invariance(report, parsed, exp, self._ask, costs)
+        if report.root() is not None and float32_cause(case, parsed, self.conventions, confirmer):
+            _name_on_every_failure(report, FLOAT32_PRECISION)
         return report
 
     def _no_mutation(self, report: CaseReport, given: Case, original: Case, what: str, outcome: Answer | Fault) -> None:
@@ -156,27 +186,87 @@ class CaseChecker:
         except Exception as error:  # noqa: BLE001 - whatever was sent, it is the answer's fault
             report.add("sgd_step", None, "failed", f"sgd_step: the answer cannot be read ({describe_exception(error)})")
             return
-        problem = _step_error(case, eta, exp, weights, biases)
+        confirmer = Confirmer(case, self.conventions, self._step_probe(report, eta))
+        problem = _step_error(case, eta, exp, weights, biases, confirmer)
         report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
 
 
-def _step_error(case: Case, eta: float, exp: Expected, weights: list[Array], biases: list[Array]) -> str | None:
+def _name_on_every_failure(report: CaseReport, cause: str) -> None:
+    """One cause behind every failed finding of the case: said on each, so that they file under it."""
+    report.findings = [
+        Finding(f.check, f.layer, f.status, f"{f.message}; {cause}") if f.status == "failed" else f
+        for f in report.findings
+    ]
+
+
+def _step_tolerance(exp: Expected, eta: float, p: Array, g: Array, t: Array) -> Array:
+    """p - eta g: two roundings, the rounding of eta, and eta times the gradient's bound."""
+    return SAFETY * exp.u * (np.abs(p) + 2 * eta * np.abs(g)) + eta * t
+
+
+def _steps(exp: Expected) -> list[tuple[str, int, list[Array], list[Array], list[Array]]]:
+    c64 = exp.case64
+    return [
+        ("weights", 0, c64.weights, exp.grad_weights, exp.tol_weights),
+        ("biases", 1, c64.biases, exp.grad_biases, exp.tol_biases),
+    ]
+
+
+def _step_of(which: int, i: int, eta: float) -> Extract:
+    """The step p - new of one parameter on a second case, against eta g there."""
+
+    def extract(answer: tuple[list[Array], list[Array]], exp: Expected) -> tuple[Array, Array, Array]:
+        _, _, params, grads, tols = _steps(exp)[which]
+        p, g = params[i], grads[i]
+        return p - answer[which][i], eta * g, _step_tolerance(exp, eta, p, g, tols[i])
+
+    return extract
+
+
+def _fits_rate(exp: Expected, rate: float, answer: tuple[list[Array], list[Array]]) -> bool:
+    """Every parameter of the answer is p - rate g within the step's tolerance at that rate."""
+    for _, which, params, grads, tols in _steps(exp):
+        for new, p, g, t in zip(answer[which], params, grads, tols, strict=True):
+            if norm_mismatch(new, p - rate * g, _step_tolerance(exp, rate, p, g, t)) is not None:
+                return False
+    return True
+
+
+def _float32_rate(
+    case: Case, eta: float, exp: Expected, answer: tuple[list[Array], list[Array]], confirmer: Confirmer
+) -> bool:
+    """Whether a float64 step used eta rounded to float32, on this case and on the case with another m.
+
+    Only where the two rates tell apart: the step with eta itself fails (it did), and the step
+    with the float32 eta fits every parameter within the same tolerance model.
+    """
+    eta32 = float(np.float32(eta))
+    if case.dtype != "float64" or eta32 == eta or not _fits_rate(exp, eta32, answer):
+        return False
+    got = confirmer.answer("m")
+    return got is not None and _fits_rate(got[1], eta32, got[0])
+
+
+def _step_error(
+    case: Case, eta: float, exp: Expected, weights: list[Array], biases: list[Array], confirmer: Confirmer
+) -> str | None:
     """The first parameter the SGD step got wrong (p - eta g, with its rounding), in words; None if none."""
-    c64, u = exp.case64, exp.u
-    for name, got, params, grads, tols in (
-        ("weights", weights, c64.weights, exp.grad_weights, exp.tol_weights),
-        ("biases", biases, c64.biases, exp.grad_biases, exp.tol_biases),
-    ):
+    for name, which, params, grads, tols in _steps(exp):
+        got = (weights, biases)[which]
         for i, (new, p, g, t) in enumerate(zip(got, params, grads, tols, strict=True)):
             expected = p - eta * g
-            # p - eta g: two roundings, the rounding of eta, and eta times the gradient's bound
-            tol = SAFETY * u * (np.abs(p) + 2 * eta * np.abs(g)) + eta * t
+            tol = _step_tolerance(exp, eta, p, g, t)
             mm = norm_mismatch(new, expected, tol)
             if mm is None:
                 continue
             text = mismatch_text(name, i, mm, i + 2, f"sgd_step with eta = {eta}", case.dtype)
-            k = factor(p - new, eta * g, tol, case.m)
-            if k is not None:
-                text += f"; the step is {factor_text(k, case.m, case.reduction)}"
-            return text
+            if _float32_rate(case, eta, exp, (weights, biases), confirmer):
+                eta32 = float(np.float32(eta))
+                return text + (
+                    f"; the learning rate is held in float32: every parameter is p - {eta32!r} g, the float32 "
+                    f"number nearest eta = {eta!r} (here and on the case with another m)"
+                )
+            first = Observation(p - new, eta * g, tol, case.m, case.sizes[-1])
+            claim = confirmer.claim(first, _step_of(which, i, eta))
+            return text + (f"; the step is {claim_text(claim, case.reduction)}" if claim else ratio_text(first))
     return None

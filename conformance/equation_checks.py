@@ -14,19 +14,19 @@ from typing import NamedTuple
 
 import numpy as np
 
+from reference import Case
 from reference._ops import Array
 
 from .diagnosis import (
     a_based_cost_may_be_infinite,
+    a_based_hint,
+    claim_text,
     cost_cause,
     delta_cause,
-    factor,
-    factor_text,
-    fraction,
     gradients_cause,
     mismatch_text,
-    rounded_output_hint,
 )
+from .factors import Confirmer, Extract, Observation, ratio_text
 from .findings import CaseReport, Status
 from .structure import Result
 from .tolerances import SAFETY, UNIT_ROUNDOFF, Expected, format_number, gamma, norm, norm_mismatch, place
@@ -42,7 +42,7 @@ LABEL = {
 # -- equations 1 and 2: the deltas -------------------------------------------------------------
 
 
-def check_equations_1_2(report: CaseReport, res: Result, exp: Expected) -> dict[int, str | None]:
+def check_equations_1_2(report: CaseReport, res: Result, exp: Expected, confirmer: Confirmer) -> dict[int, str | None]:
     """Per layer, None when the reported delta^l is right, else the cause; {} without deltas."""
     case = report.case
     L = len(case.sizes)
@@ -66,28 +66,59 @@ def check_equations_1_2(report: CaseReport, res: Result, exp: Expected) -> dict[
             report.add(check, layer, "passed")
             continue
         causes[layer] = f"{LABEL[check]} at layer {layer}"
-        detail = _delta_detail(report, exp, layer, res.deltas[i])
+        detail = _delta_detail(report, exp, layer, res.deltas[i], confirmer)
         report.add(
             check, layer, "failed", mismatch_text("deltas", i, mm, layer, LABEL[check], case.dtype) + f": {detail}"
         )
     return causes
 
 
-def _delta_detail(report: CaseReport, exp: Expected, layer: int, deltas: Array) -> str:
-    """What is known of a wrong delta^layer: which equation, and a factor m or another cause."""
+def _delta_detail(report: CaseReport, exp: Expected, layer: int, deltas: Array, confirmer: Confirmer) -> str:
+    """What is known of a wrong delta^layer: which equation, and a confirmed factor or another cause."""
     case = report.case
     i = layer - 2
     top = layer == len(case.sizes)
     detail = "delta^L" if top else f"delta^{layer}, while delta^{layer + 1} is right"
-    k = factor(deltas, exp.deltas[i], exp.tol_deltas[i], case.m)
-    if k is not None:
+    first = _observe(case, deltas, exp.deltas[i], exp.tol_deltas[i])
+    claim = confirmer.claim(first, _deltas_of(i))
+    if claim is not None and claim.name in ("m", "1/m"):
         return detail + (
-            f"; the deltas are exactly {'m' if k > 1 else '1/m'} = {fraction(k)} times the "
-            "expected ones: the contract's delta^l is per sample (dC_x/dz^{x,l}), without the "
-            "reduction's factor"
+            f"; the deltas are {claim.text()}: the contract's delta^l is per sample (dC_x/dz^{{x,l}}), "
+            "without the reduction's factor"
         )
-    cause = delta_cause(case, exp, i, deltas)
-    return detail if cause is None else detail + f"; {cause}"
+    if claim is not None:
+        return detail + f"; the deltas are {claim_text(claim, case.reduction)}"
+    cause = delta_cause(case, exp, i, deltas, confirmer)
+    return detail + (f"; {cause}" if cause is not None else ratio_text(first))
+
+
+def _observe(case: Case, actual: Array, expected: Array, tol: Array) -> Observation:
+    return Observation(actual, expected, tol, case.m, case.sizes[-1])
+
+
+def _deltas_of(i: int) -> Extract:
+    def extract(result: Result, exp: Expected) -> tuple[Array, Array, Array] | None:
+        return None if result.deltas is None else (result.deltas[i], exp.deltas[i], exp.tol_deltas[i])
+
+    return extract
+
+
+def _gradient_of(check: str, i: int) -> Extract:
+    def extract(result: Result, exp: Expected) -> tuple[Array, Array, Array]:
+        g = _gradients(result, exp, i)[check == "equation4"]
+        return g.actual, g.expected, g.tol
+
+    return extract
+
+
+def _gradient_from_own_deltas(check: str, i: int) -> Extract:
+    def extract(result: Result, exp: Expected) -> tuple[Array, Array, Array] | None:
+        if result.deltas is None:
+            return None
+        own, own_tol = from_own_deltas(check, result, exp, i)
+        return _gradients(result, exp, i)[check == "equation4"].actual, own, own_tol
+
+    return extract
 
 
 # -- equations 3 and 4: the gradients, and the reduction ----------------------------------------
@@ -116,7 +147,9 @@ class _LayerFindings:
         self.pending = [(c, s, msg + text) if s == "failed" else (c, s, msg) for c, s, msg in self.pending]
 
 
-def check_equations_3_4(report: CaseReport, res: Result, exp: Expected, causes: dict[int, str | None]) -> None:
+def check_equations_3_4(
+    report: CaseReport, res: Result, exp: Expected, causes: dict[int, str | None], confirmer: Confirmer
+) -> None:
     """Per layer, top down: dC/db (equation 3) and dC/dw (equation 4), then the reduction."""
     case = report.case
     L = len(case.sizes)
@@ -127,11 +160,11 @@ def check_equations_3_4(report: CaseReport, res: Result, exp: Expected, causes: 
         found = _LayerFindings()
         for gradient in _gradients(res, exp, i):
             if cause is None or res.deltas is None:
-                _against_reference(found, gradient, report, layer, entry)
+                _against_reference(found, gradient, report, layer, entry, confirmer)
             else:
-                _against_own_deltas(found, gradient, report, res, exp, layer, cause)
+                _against_own_deltas(found, gradient, report, res, exp, layer, cause, confirmer)
         if res.deltas is None and entry is None:
-            entry = _entry(found, report, res, exp, layer)
+            entry = _entry(found, report, res, exp, layer, confirmer)
         for check, status, message in found.pending:
             report.add(check, layer, status, message)
         if found.reduction is not None:
@@ -147,7 +180,9 @@ def _gradients(res: Result, exp: Expected, i: int) -> tuple[_Gradient, _Gradient
     )
 
 
-def _against_reference(found: _LayerFindings, g: _Gradient, report: CaseReport, layer: int, entry: str | None) -> None:
+def _against_reference(
+    found: _LayerFindings, g: _Gradient, report: CaseReport, layer: int, entry: str | None, confirmer: Confirmer
+) -> None:
     """A gradient whose deltas are right (or not reported), judged against the reference's."""
     case = report.case
     i, m, dtype = layer - 2, case.m, case.dtype
@@ -159,24 +194,31 @@ def _against_reference(found: _LayerFindings, g: _Gradient, report: CaseReport, 
         found.reduction_ok = False
         found.pending.append((g.check, "blocked", f"blocked by {entry}"))
         return
-    k = factor(g.actual, g.expected, g.tol, m)
-    if k is not None:
+    first = _observe(case, g.actual, g.expected, g.tol)
+    claim = confirmer.claim(first, _gradient_of(g.check, i))
+    if claim is not None and claim.name in ("m", "1/m"):
         found.reduction = (
-            f"{place(g.field_name, i, ())} "
-            f"(dC/d{'wb'[g.check == 'equation3']}^{layer}) is "
-            f"{factor_text(k, m, case.reduction)} (layer {layer}, "
-            f"reduction {case.reduction}, "
-            f"m = {m}, {dtype})"
+            f"{place(g.field_name, i, ())} (dC/d{'wb'[g.check == 'equation3']}^{layer}) is "
+            f"{claim_text(claim, case.reduction)} (layer {layer}, reduction {case.reduction}, m = {m}, {dtype})"
         )
         found.pending.append((g.check, "blocked", "blocked by the reduction check at this layer"))
         return
     found.reduction_ok = False
     found.wrong.append(g.check)
-    found.pending.append((g.check, "failed", mismatch_text(g.field_name, i, mm, layer, LABEL[g.check], dtype)))
+    text = mismatch_text(g.field_name, i, mm, layer, LABEL[g.check], dtype)
+    text += f"; it is {claim_text(claim, case.reduction)}" if claim is not None else ratio_text(first)
+    found.pending.append((g.check, "failed", text))
 
 
 def _against_own_deltas(
-    found: _LayerFindings, g: _Gradient, report: CaseReport, res: Result, exp: Expected, layer: int, cause: str
+    found: _LayerFindings,
+    g: _Gradient,
+    report: CaseReport,
+    res: Result,
+    exp: Expected,
+    layer: int,
+    cause: str,
+    confirmer: Confirmer,
 ) -> None:
     """A gradient of a layer whose deltas are wrong: right anyway, or judged against its own deltas."""
     case = report.case
@@ -188,11 +230,11 @@ def _against_own_deltas(
     if norm_mismatch(g.actual, own, own_tol) is None:
         found.pending.append((g.check, "blocked", f"blocked by {cause}: consistent with the wrong deltas"))
         return
-    k = factor(g.actual, own, own_tol, m)
-    if k is not None:
+    first = _observe(case, g.actual, own, own_tol)
+    claim = confirmer.claim(first, _gradient_from_own_deltas(g.check, i))
+    if claim is not None and claim.name in ("m", "1/m"):
         found.reduction = (
-            f"{place(g.field_name, i, ())} is {factor_text(k, m, case.reduction)}, "
-            "relative to the "
+            f"{place(g.field_name, i, ())} is {claim_text(claim, case.reduction)}, relative to the "
             f"implementation's own deltas (layer {layer}, m = {m}, {dtype})"
         )
         found.pending.append((g.check, "blocked", "blocked by the reduction check at this layer"))
@@ -200,33 +242,31 @@ def _against_own_deltas(
     found.reduction_ok = False
     mm = norm_mismatch(g.actual, own, own_tol)
     assert mm is not None
-    found.pending.append(
-        (
-            g.check,
-            "failed",
-            mismatch_text(g.field_name, i, mm, layer, LABEL[g.check], dtype)
-            + ", where 'should be' is computed from the implementation's own "
-            "deltas",
-        )
+    text = (
+        mismatch_text(g.field_name, i, mm, layer, LABEL[g.check], dtype)
+        + ", where 'should be' is computed from the implementation's own deltas"
     )
+    text += f"; it is {claim_text(claim, case.reduction)}" if claim is not None else ratio_text(first)
+    found.pending.append((g.check, "failed", text))
 
 
-def _entry(found: _LayerFindings, report: CaseReport, res: Result, exp: Expected, layer: int) -> str | None:
+def _entry(
+    found: _LayerFindings, report: CaseReport, res: Result, exp: Expected, layer: int, confirmer: Confirmer
+) -> str | None:
     """Without deltas: the layer where the gradients first go wrong (a cause explains them, or both
     are wrong), its failures annotated; None when this layer is not it."""
     case = report.case
     if found.wrong:
-        explained = gradients_cause(case, exp, layer - 2, res)
+        explained = gradients_cause(case, exp, layer - 2, res, confirmer)
         if explained is not None:
             found.annotate_failures(f"; {explained}")
             return f"layer {layer}, where delta^{layer} is wrong"
     if len(found.wrong) == 2:
+        where = "at the output layer" if layer == len(case.sizes) else "while the layers above are right"
         found.annotate_failures(
-            f"; both gradients of layer {layer} are wrong while the layers above "
-            "are right: "
+            f"; both gradients of layer {layer} are wrong {where}: "
             f"delta^{layer} is probably wrong (equation {'1' if layer == len(case.sizes) else '2'}); "
-            "report deltas for a "
-            "sharper diagnosis"
+            "report deltas for a sharper diagnosis"
         )
         return f"layer {layer}, where dC/db and dC/dw both go wrong"
     return None
@@ -262,7 +302,9 @@ def from_own_deltas(check: str, res: Result, exp: Expected, i: int) -> tuple[Arr
 # -- the cost ----------------------------------------------------------------------------------
 
 
-def check_cost(report: CaseReport, res: Result, exp: Expected, conventions: dict[str, float]) -> None:
+def check_cost(
+    report: CaseReport, res: Result, exp: Expected, conventions: dict[str, float], confirmer: Confirmer
+) -> None:
     case = report.case
     if res.cost is None:
         report.add("cost", None, "not covered", "not covered: the implementation does not report cost")
@@ -277,17 +319,17 @@ def check_cost(report: CaseReport, res: Result, exp: Expected, conventions: dict
         )
         return
     if not np.isfinite(res.cost):
-        report.add("cost", None, "failed", _non_finite_cost(report, res.cost, exp))
+        report.add("cost", None, "failed", _non_finite_cost(report, res.cost, exp, confirmer))
         return
     mm = norm_mismatch(np.asarray(res.cost), np.asarray(exp.cost), exp.tol_cost)
     if mm is None:
         report.add("cost", None, "passed")
         return
     message = mismatch_text("cost", None, mm, None, f"cost {case.cost}, reduction {case.reduction}", case.dtype)
-    report.add("cost", None, "failed", message + cost_cause(case, exp, res.cost))
+    report.add("cost", None, "failed", message + cost_cause(case, exp, res.cost, confirmer))
 
 
-def _non_finite_cost(report: CaseReport, cost: float, exp: Expected) -> str:
+def _non_finite_cost(report: CaseReport, cost: float, exp: Expected, confirmer: Confirmer) -> str:
     """The exact cost is finite (expect() refuses cases where it is not): say so, and where the
     output rounds to exactly 0 or 1 in the case's dtype, why an a-based cost is infinite there."""
     case = report.case
@@ -295,4 +337,4 @@ def _non_finite_cost(report: CaseReport, cost: float, exp: Expected) -> str:
         f"cost = {format_number(cost)}, but should be {format_number(exp.cost)} (cost {case.cost}, "
         f"reduction {case.reduction}, {case.dtype}): the exact value is finite"
     )
-    return text + rounded_output_hint(case, exp)
+    return text + a_based_hint(case, exp, cost, confirmer)

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reference import DTYPES, Case
 
-from .findings import CHECKS, LAYERED, CaseReport, Finding, Status
+from .findings import CHECKS, FLOAT32_PRECISION, LAYERED, RATIO_PHRASE, CaseReport, Finding, Status
 from .versions import versions
 
 _RANK: dict[str, int] = {"failed": 3, "blocked": 2, "passed": 1, "not covered": 0}
@@ -67,6 +67,11 @@ def _network(case: Case) -> str:
 _NUMBER = re.compile(r"(?<![A-Za-z_])(?:0x[0-9a-fA-F]+|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)")
 
 
+_RATIO = re.compile(re.escape(RATIO_PHRASE) + r" [^;\[]*")
+# A confirmed claim lists the cases it was seen on (factors.Claim.text): two or three of them.
+_SEEN = re.compile(r" \(observed ratio [^)]*\)")
+
+
 def cause_key(finding: Finding) -> str:
     """The root cause a failing case's root finding names: its check and its message, numbers masked.
 
@@ -75,7 +80,9 @@ def cause_key(finding: Finding) -> str:
     in numbers, indices and the dtype's name, which are masked here. Two keys that differ in
     words are two causes.
     """
-    text = finding.message
+    if FLOAT32_PRECISION in finding.message:  # one cause whichever check it broke first
+        return f"precision: {FLOAT32_PRECISION}"
+    text = _SEEN.sub("", _RATIO.sub("", finding.message))  # numbers, not causes
     for dtype in DTYPES:
         text = text.replace(dtype, "<dtype>")
     return f"{finding.check}: {_NUMBER.sub('#', text)}"
@@ -231,7 +238,7 @@ class Collector:
                 size,
             )
             out.append((cause, Exhibit(report, root.check, root.layer, root.message)))
-        return sorted(out, key=lambda pair: _cause_order(pair[0]))
+        return sorted(_at_most(out, self.failures()), key=lambda pair: _cause_order(pair[0]))
 
     def verdicts(self, dtypes: list[str], uncovered_dtypes: dict[str, str]) -> list[tuple[Verdict, Exhibit | None]]:
         """Every verdict, each failed one with its smallest case (without a case file: the runner saves it)."""
@@ -267,6 +274,23 @@ class Collector:
             message = f"{finding.message} [{_network(report.case)}]"
             exhibit = Exhibit(report, check, layer, finding.message)
         return Verdict(check, layer, slot.status, message, None, dtype, slot.cases), exhibit
+
+
+def _at_most(causes: list[tuple[Cause, Exhibit]], failed: int) -> list[tuple[Cause, Exhibit]]:
+    """Never more root causes than failed verdicts: past that, the causes whose root is the same
+    verdict (check, layer, dtype) are one, under the words of the one with the most cases."""
+    if len(causes) <= failed:
+        return causes
+    merged: dict[tuple[str, int | None, str], tuple[Cause, Exhibit]] = {}
+    for cause, exhibit in sorted(causes, key=lambda pair: (-pair[0].cases, pair[0].size)):
+        slot = (cause.check, cause.layer, cause.dtype)
+        if slot not in merged:
+            merged[slot] = (cause, exhibit)
+            continue
+        kept, shown = merged[slot]
+        explains = list(dict.fromkeys([*kept.explains, *cause.explains]))
+        merged[slot] = (replace(kept, explains=explains, cases=kept.cases + cause.cases), shown)
+    return list(merged.values())
 
 
 def _cause_order(cause: Cause) -> tuple[int, int, int]:

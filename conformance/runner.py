@@ -26,6 +26,7 @@ from .defaults import (
     DEFAULT_WARMUP_TIMEOUT,
     QUICK_EXAMPLES,
 )
+from .findings import CHECKS
 from .loader import Implementation, load_implementation
 from .report import Cause, Collector, Exhibit, Report, Verdict
 from .search import GroupCount, SearchSettings, SuiteError, group_problem, run_group
@@ -300,9 +301,22 @@ def replay(
     finally:
         if implementation is not impl:
             implementation.close()
+    settings: dict[str, Any] = {"replay": str(path), "eta": eta, "recorded check": document.get("check")}
+    recorded = document.get("check")
+    same = document.get("implementation") == implementation.name
+    layer = document.get("layer")
+    again = [v for v in verdicts if (v.check, v.layer) == (recorded, layer) and v.status == "failed"]
+    if same and recorded in CHECKS and not again:
+        # The run failed this check on this case after other calls; alone, on a freshly loaded
+        # implementation, it passes: the failure depends on what was asked before.
+        where = f" at layer {layer}" if layer is not None else ""
+        settings["alone"] = (
+            f"{recorded}{where} passes when this case is asked alone, though it failed on it in the run: the "
+            "failure depends on the calls made before it (state carried between calls: a cache, a buffer not reset)"
+        )
     return Report(
         implementation=implementation.name,
-        settings={"replay": str(path), "eta": eta, "recorded check": document.get("check")},
+        settings=settings,
         verdicts=[v for v in verdicts if v.status != "not covered" or v.layer is not None or v.cases],
         examples=1,
         duration=time.monotonic() - started,

@@ -44,6 +44,7 @@ def test_the_catalogue_is_complete() -> None:
     for cls in CATALOGUE:
         assert cls.EXPECTED is not None and cls.EXPECTED[0] in CHECKS, cls.__name__
         assert cls.__doc__ and "Expected diagnosis" in cls.__doc__, cls.__name__
+        assert getattr(cls, "MESSAGE", None), f"{cls.__name__}: no expected cause (MESSAGE)"
 
 
 @pytest.mark.parametrize("broken", CATALOGUE, ids=lambda cls: cls.__name__)
@@ -60,6 +61,12 @@ def test_each_bug_is_rejected_with_its_diagnosis(broken: type[Backprop]) -> None
     assert not earlier, f"{broken.__name__}: diagnosed first as {earlier[0]}, not {check}"
     verdict = next(v for v in report.failed() if (v.check, v.layer) == (check, layer))
     assert verdict.dtype == "float64" and verdict.message
+    for fragment in broken.MESSAGE:  # type: ignore[attr-defined]
+        assert fragment in verdict.message, f"{broken.__name__}: {fragment!r} not in {verdict.message}"
+    # Words that say one thing (issue 17, item 5): never more root causes than failed verdicts.
+    assert len(report.causes) <= len(report.failed()), report.format()
+    if getattr(broken, "ONE_CAUSE", False):
+        assert len(report.causes) == 1, [c.message for c in report.causes]
 
 
 def test_numeric_bugs_also_fail_the_golden_vectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,7 @@ import conformance.checks
 import conformance.cli
 import conformance.diagnosis
 import conformance.equation_checks
+import conformance.factors
 import conformance.findings
 import conformance.metamorphic
 import conformance.report
@@ -209,7 +210,8 @@ def _suite_fingerprint() -> dict[str, object]:
         "tolerances.norm_mismatch": conformance.tolerances.norm_mismatch,
         "metamorphic.differs": conformance.metamorphic.differs,
         "diagnosis.factor": conformance.diagnosis.factor,
-        "equation_checks.factor": conformance.equation_checks.factor,
+        "factors.name_factor": conformance.factors.name_factor,
+        "factors.Observation.fits": conformance.factors.Observation.fits,
         "Report.ok": conformance.report.Report.__dict__["ok"],
         "Report.failed": conformance.report.Report.failed,
         "Report.incomplete": conformance.report.Report.incomplete,

@@ -16,6 +16,13 @@ from .behaviour import (
     SgdStepIgnoresEta,
     SgdStepWrongSign,
 )
+from .causes import (
+    CostDividedByOutputs,
+    EpsInsideTheLog,
+    ForwardCachedByShape,
+    LearningRateInFloat32,
+    SigmoidClippedAt20,
+)
 from .conventions import (
     ClampedCrossEntropy,
     ClampedCrossEntropyWithoutDeltas,
@@ -93,6 +100,13 @@ CATALOGUE: tuple[type[Backprop], ...] = (
     # Saturated outputs (conventions.py): the message names the clamped, a-based cost and the cure.
     ClampedCrossEntropy,
     ClampedCrossEntropyWithoutDeltas,
+    # The causes users hit (causes.py, issue 17): each named, with its negative controls in
+    # tests/test_conformance_causes.py.
+    CostDividedByOutputs,
+    SigmoidClippedAt20,
+    EpsInsideTheLog,
+    LearningRateInFloat32,
+    ForwardCachedByShape,
 )
 
 __all__ = ["CATALOGUE", "CORNERS", "Backprop", *(cls.__name__ for cls in CATALOGUE)]

@@ -16,6 +16,7 @@ class ScratchesTheInput(Backprop):
     """
 
     EXPECTED = ("no_mutation", None)
+    MESSAGE = ("backprop modified its input",)
 
     def backprop(self, case: Any) -> dict[str, Any]:
         result = super().backprop(case)
@@ -36,6 +37,7 @@ class GradientsAccumulateOnRepeat(Backprop):
     """
 
     EXPECTED = ("determinism", None)
+    MESSAGE = ("with the second call on the same case",)
 
     def __init__(self) -> None:
         self._last: tuple[bytes, dict[str, Any]] | None = None
@@ -58,6 +60,7 @@ class SgdStepWrongSign(Backprop):
     """
 
     EXPECTED = ("sgd_step", None)
+    MESSAGE = ("sgd_step with eta", "the observed ratio to the expected value is -1")
 
     def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:
         return super().sgd_step(case, -eta)
@@ -70,6 +73,7 @@ class SgdStepIgnoresEta(Backprop):
     """
 
     EXPECTED = ("sgd_step", None)
+    MESSAGE = ("sgd_step with eta",)
 
     def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:
         return super().sgd_step(case, 1.0)
@@ -82,6 +86,7 @@ class CostNotReduced(Backprop):
     """
 
     EXPECTED = ("cost", None)
+    MESSAGE = ("exactly m = ", "the 1/m of the mean reduction is missing")
 
     def cost_value(self, case: Any, z_L: Any, a_L: Any, y: Any, scale: float) -> float:
         return super().cost_value(case, z_L, a_L, y, 1.0)

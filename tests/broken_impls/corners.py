@@ -45,6 +45,7 @@ class MissingOneOverMAbove8(_MissingOneOverMAbove):
     """
 
     EXPECTED = ("reduction", 2)
+    MESSAGE = ("exactly m = ", "the 1/m of the mean reduction is missing")
     REGIMES = ("big_batch",)
     THRESHOLD = 8
 
@@ -56,6 +57,7 @@ class MissingOneOverMFrom17(_MissingOneOverMAbove):
     """
 
     EXPECTED = ("reduction", 2)
+    MESSAGE = ("exactly m = ", "the 1/m of the mean reduction is missing")
     REGIMES = ("big_batch",)
     THRESHOLD = 16
 
@@ -67,6 +69,7 @@ class MissingOneOverMFrom33(_MissingOneOverMAbove):
     """
 
     EXPECTED = ("reduction", 2)
+    MESSAGE = ("exactly m = ", "the 1/m of the mean reduction is missing")
     REGIMES = ("big_batch",)
     THRESHOLD = 32
 
@@ -93,6 +96,7 @@ class WideLayerGradientsDoubled(_WideLayerDoubled):
     """
 
     EXPECTED = ("equation3", 2)
+    MESSAGE = ("exactly 2 times the expected value",)
     REGIMES = ("wide",)
     THRESHOLD = 8
 
@@ -104,6 +108,7 @@ class WideLayerGradientsDoubledAbove32(_WideLayerDoubled):
     """
 
     EXPECTED = ("equation3", 2)
+    MESSAGE = ("exactly 2 times the expected value",)
     REGIMES = ("wide",)
     THRESHOLD = 32
 
@@ -117,6 +122,7 @@ class DeepNetworkDropsSigmaPrime(CornerBackprop):
     """
 
     EXPECTED = ("equation2", 2)
+    MESSAGE = ("while delta^3 is right",)
     REGIMES = ("deep",)
 
     def backward(self, weights: list[Array], zs: list[Array], acts: list[Array], y: Array, case: Any) -> list[Array]:
@@ -133,6 +139,7 @@ class LargeInputsClipped(CornerBackprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     REGIMES = ("scaled",)
 
     def inputs(self, case: Any) -> tuple[list[Array], list[Array], Array, Array]:
@@ -148,6 +155,7 @@ class LargeWeightsClipped(CornerBackprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     REGIMES = ("scaled",)
     LIMIT = 10.0
 
@@ -176,6 +184,7 @@ class TinyInputsFlushedToZero(CornerBackprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     REGIMES = ("scaled",)
 
     def inputs(self, case: Any) -> tuple[list[Array], list[Array], Array, Array]:
@@ -191,6 +200,7 @@ class SgdStepTunedRatesOnly(CornerBackprop):
     """
 
     EXPECTED = ("sgd_step", None)
+    MESSAGE = ("sgd_step with eta",)
     REGIMES = ("typical",)
 
     def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:

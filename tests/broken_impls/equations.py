@@ -20,6 +20,7 @@ class SeedTypo(Backprop):
     """
 
     EXPECTED = ("equation2", 2)
+    MESSAGE = ("delta^2, while delta^3 is right",)
 
     def hidden_delta(self, w_next: Array, delta_next: Array, a_next: Array, z: Array, a: Array, name: str) -> Array:
         return (a_next @ w_next) * self.sigma_prime(name, z, a)
@@ -33,6 +34,7 @@ class SigmaPrimeOfActivation(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     capabilities = {"activations": ["sigmoid", "tanh", "softplus"]}
 
     def sigma_prime(self, name: str, z: Array, a: Array) -> Array:
@@ -46,6 +48,7 @@ class CostDerivativeSign(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L", "the observed ratio to the expected value is -1")
 
     def cost_gradient(self, a: Array, y: Array) -> Array:
         return y - a
@@ -58,6 +61,7 @@ class SigmaPrimeKeptWithCrossEntropy(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     capabilities = {"costs": ["cross_entropy"], "activations": ["sigmoid", "tanh"]}
 
     def output_delta(self, cost: str, name: str, z: Array, a: Array, y: Array) -> Array:
@@ -73,6 +77,7 @@ class SoftmaxDiagonalJacobian(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     capabilities = {"costs": ["quadratic"], "activations": ["softmax", "tanh"]}
 
     def softmax_jacobian_t(self, a: Array, g: Array) -> Array:
@@ -86,6 +91,7 @@ class TanhPrimeWithoutSquare(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("delta^L",)
     capabilities = {"activations": ["tanh"]}
 
     def sigma_prime(self, name: str, z: Array, a: Array) -> Array:
@@ -119,6 +125,7 @@ class FirstHiddenLayerSkipped(Backprop):
     """
 
     EXPECTED = ("equation2", 2)
+    MESSAGE = ("delta^2, while delta^3 is right",)
 
     def backward(self, weights: list[Array], zs: list[Array], acts: list[Array], y: Array, case: object) -> list[Array]:
         deltas = super().backward(weights, zs, acts, y, case)
@@ -135,6 +142,7 @@ class DeltasCarryTheReduction(Backprop):
     """
 
     EXPECTED = ("equation1", 2)
+    MESSAGE = ("the deltas are exactly 1/m = ", "per sample")
 
     def backprop(self, case: object) -> dict[str, object]:
         result = super().backprop(case)

@@ -45,7 +45,7 @@ _patch(conformance, "check_implementation", lambda *a, **k: None)
 # functions, the comparison says "equal", two answers never differ and no factor m is found.
 for _module_name, _module in list(sys.modules.items()):
     if _module_name.startswith("conformance"):
-        for _name in ("norm_mismatch", "differs", "factor"):
+        for _name in ("norm_mismatch", "differs", "factor", "name_factor"):
             if hasattr(_module, _name):
                 _patch(_module, _name, lambda *a, **k: None)
 
