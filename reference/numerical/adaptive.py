@@ -101,8 +101,10 @@ class Refined:
 class StepTable:
     """phi at +-h0 2^j, evaluated lazily and cached; central and one-sided estimates from it."""
 
-    def __init__(self, line: LineLike, h0: float, noise: float, f0: float) -> None:
-        self.line, self.h0, self.noise, self.f0 = line, h0, noise, f0
+    def __init__(self, line: LineLike, h0: float, noise: float, f0: float, max_up: int = MAX_UP) -> None:
+        """max_up: the coarsest step is h0 2^max_up (0: never above h0, for a line whose cost
+        varies below its first step, variation.line_variation)."""
+        self.line, self.h0, self.noise, self.f0, self.max_up = line, h0, noise, f0, max_up
         self.cache: dict[tuple[int, int], tuple[float, float]] = {}
         self.nonfinite: tuple[float, float] | None = None
 
@@ -175,7 +177,7 @@ def _scan(table: StepTable, get: Callable[[int], Estimate], g: float) -> tuple[d
     )
     if coarse:
         j = 1
-        while j <= MAX_UP:
+        while j <= table.max_up:
             e = found[j] = get(j)
             if not e.trusted:
                 if best is not None:
@@ -223,17 +225,95 @@ def _apart(lo: Estimate | None, hi: Estimate | None) -> bool:
     return lo is not None and hi is not None and abs(lo.value - hi.value) > lo.error + hi.error
 
 
-def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) -> Refined:
+JUMP_RATIO = 0.75  # |phi(h/2) - phi(0)| / |phi(h) - phi(0)|: 1/2 where C is continuous, 1 at a jump
+JUMP_NOISE = 64.0  # the differences must stand this far above the noise (so the ratio is not noise's)
+JUMP_LEVELS = 3
+COARSEST = 2.0**-10  # the finer-step check stops where rounding alone exceeds this relative bound
+
+
+def finest_usable(table: StepTable) -> int:
+    """The smallest j >= -MAX_DOWN whose step the line still resolves exactly."""
+    j = 0
+    while j > -MAX_DOWN and table.usable(j - 1):
+        j -= 1
+    return j
+
+
+def jump(table: StepTable, side: int) -> str:
+    """"" unless C jumps at p on this side: the differences phi(+-h_j) - phi(0) at the JUMP_LEVELS
+    finest usable steps stay level as h halves (one-sided quotients growing like 1/h) instead of
+    halving (continuous C: phi(h) - phi(0) = O(h), a corner included), each above JUMP_NOISE noise.
+    Else a description naming the quotients and the jump."""
+    low = finest_usable(table)
+    js = [j for j in range(low, low + JUMP_LEVELS) if table.usable(j)]
+    if len(js) < JUMP_LEVELS:
+        return ""
+    deltas = [table.phi(j, side)[0] - table.f0 for j in js]
+    if not all(math.isfinite(d) and abs(d) > JUMP_NOISE * table.noise for d in deltas):
+        return ""
+    if not all(abs(deltas[k]) >= JUMP_RATIO * abs(deltas[k + 1]) for k in range(len(deltas) - 1)):
+        return ""
+    quotients = ", ".join(f"{table.one_sided_quotient(j, side)[0]:.3g}" for j in js)
+    steps = f"h = {format_step(table.h0 * 2.0 ** js[0])} .. {format_step(table.h0 * 2.0 ** js[-1])}"
+    label = "right" if side > 0 else "left"
+    return (
+        f"C jumps at the point: the {label} quotients grow like 1/h ({quotients} at {steps}; "
+        f"C(p{'+' if side > 0 else '-'}h) - C(p) stays near {deltas[0]:.3g}): no derivative exists there"
+    )
+
+
+def finer_conflict(table: StepTable, found: dict[int, Estimate], best: int, g: float) -> Estimate | None:
+    """A trusted central estimate at a step finer than ``best`` that disagrees with it beyond both
+    bounds: the function varies on a scale between the two steps (a ripple, noise that is not
+    rounding), so the coarser estimate's error model does not hold there. The descent stops
+    where rounding alone (it only grows as h shrinks) exceeds max(|g - best|, COARSEST max(|g|,
+    |best|)): finer steps could not tell g from the coarse estimate."""
+    e_best = found[best]
+    limit = max(abs(g - e_best.value), COARSEST * max(abs(g), abs(e_best.value)))
+    j = best - 1
+    while j >= -MAX_DOWN and table.usable(j):
+        e = found[j] = found.get(j) or table.central(j)
+        if e.rounding > limit:
+            break
+        if e.trusted and abs(e.value - e_best.value) > e.error + e_best.error:
+            return e
+        j -= 1
+    return None
+
+
+def _varies(coarse: Estimate, fine: Estimate, g: float, allowance: float) -> Refined:
+    matches = "; the analytic value matches the finer one" if _agrees(fine, g, allowance) else ""
+    reason = (
+        f"the function varies faster than the steps resolve: central differences at "
+        f"h = {format_step(coarse.step)} ({coarse.value:.10g}) and h = {format_step(fine.step)} "
+        f"({fine.value:.10g}) both follow their error model and disagree beyond their bounds{matches}"
+    )
+    return Refined("inconclusive", fine.value, fine.error, fine.step, reason)
+
+
+def refine(table: StepTable, g: float, allowance: float, suspect: bool = False, varies: bool = False) -> Refined:
     """Judge g on one line by the search and verdict rules of the module docstring.
 
     suspect: the cheap pass saw the second differences of a corner (``kink_suspected``): the
     one-sided estimates are compared even when the central estimate agrees with g.
+    varies: the noise measurement saw the cost vary below the first step (central.confirm_level):
+    a pass is also checked against finer steps (``finer_conflict``), as a failure always is.
+    A jump at p (``jump``) is inconclusive before anything else: never a pass, never a corner.
     """
+    for side in (-1, 1):
+        why = jump(table, side)
+        if why:
+            return Refined("inconclusive", math.nan, math.inf, table.h0, why)
     central, best = _scan(table, table.central, g)
     confirmed = False
     if best is not None:
         e = central[best]
-        if _agrees(e, g, allowance):
+        agrees = _agrees(e, g, allowance)
+        if not agrees or varies:
+            finer = finer_conflict(table, central, best, g)
+            if finer is not None:
+                return _varies(e, finer, g, allowance)
+        if agrees:
             if not suspect:
                 return Refined("pass", e.value, e.error, e.step)
             lo, hi = _best_one_sided(table, -1, g), _best_one_sided(table, 1, g)
@@ -262,11 +342,18 @@ def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) 
         where = f"central differences at h = {format_step(e.step)} disagree with the analytic value"
         if not confirmed:
             reason = f"{where}, but the neighbouring steps do not confirm it"
-        else:
+        elif suspect:
             reason = f"{where}, but one-sided differences cannot rule out a kink at this resolution"
-        for side in sides:
-            if _agrees(side, g, allowance):
-                reason = f"{where}; a one-sided derivative ({side.value:.10g}) agrees: a kink too small to resolve?"
+        else:
+            bounds = ", ".join(
+                f"{label} {'untrusted' if s is None else f'+-{s.error:.3g}'}"
+                for label, s in (("left", left), ("right", right))
+            )
+            reason = f"{where}, but one-sided differences are too coarse to confirm it ({bounds})"
+        if suspect:  # the second differences showed a corner: only then is a kink a plausible excuse
+            for side in sides:
+                if _agrees(side, g, allowance):
+                    reason = f"{where}; a one-sided derivative ({side.value:.10g}) agrees: a kink too small to resolve?"
         return Refined("inconclusive", e.value, e.error, e.step, reason, left, right)
     # no trusted central step: a kink near p, or a scale the steps cannot resolve
     for side in sides:
@@ -278,7 +365,7 @@ def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) 
     else:
         floor = max(table.h0 * 2.0**-MAX_DOWN, table.line.min_step)
         reason = (
-            f"no step from {floor:.3g} to {table.h0 * 2.0**MAX_UP:.3g} gives differences consistent with "
+            f"no step from {floor:.3g} to {table.h0 * 2.0**table.max_up:.3g} gives differences consistent with "
             "their error model: the cost varies on a scale the steps cannot resolve, or is not smooth"
         )
     return Refined("inconclusive", math.nan, math.inf, table.h0, reason, left, right)

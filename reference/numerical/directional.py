@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .central import cost_noise, measure_noise
+from .central import cost_noise, read_noise
 from .directions import DEFAULT_FLOOR, signed_gaussian_direction
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
 from .line import DirectionLine, check_line
@@ -224,7 +224,8 @@ def directional_check(
         raise ValueError(f"directions must be an int >= 1, got {directions!r}")
     if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
         raise ValueError(f"levels must be an int >= 2 (Richardson needs two steps), got {levels!r}")
-    f0, noise, note = measure_noise(problem, seed)
+    reading = read_noise(problem, seed)
+    f0, noise, note = reading.value, reading.bound, reading.note
     nonfinite = _nonfinite_entries(problem)
     centre = problem.probe(problem.params) if problem.probe is not None else None
     h = float(power_of_two(problem.eps ** (1.0 / 3.0)))
@@ -240,7 +241,9 @@ def directional_check(
                 only=tensor,
             )
             analytic, allowance = _inner(problem, d)
-            result = check_line(DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance)
+            result = check_line(
+                DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance, True, reading.varies
+            )
             name = "all parameters" if tensor is None else problem.names[tensor]
             checks.append(
                 DirectionalCheck(
