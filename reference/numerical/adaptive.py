@@ -240,7 +240,7 @@ def finest_usable(table: StepTable) -> int:
 
 
 def jump(table: StepTable, side: int) -> str:
-    """"" unless C jumps at p on this side: the differences phi(+-h_j) - phi(0) at the JUMP_LEVELS
+    """ "" unless C jumps at p on this side: the differences phi(+-h_j) - phi(0) at the JUMP_LEVELS
     finest usable steps stay level as h halves (one-sided quotients growing like 1/h) instead of
     halving (continuous C: phi(h) - phi(0) = O(h), a corner included), each above JUMP_NOISE noise.
     Else a description naming the quotients and the jump."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from .central import cost_noise, read_noise
 from .directions import DEFAULT_FLOOR, signed_gaussian_direction
+from .formatting import fmt_sci, fmt_value
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
 from .line import DirectionLine, check_line
 from .problem import Params, Problem, as_problem
@@ -147,9 +148,9 @@ class DirectionalCheck:
         tol = self.tolerance / scale
         op = "<=" if self.verdict == "pass" else ">"
         text = (
-            f"{head}: analytic <g, d> = {_fmt(self.analytic, rel)}, numeric {_fmt(numeric, rel)} "
+            f"{head}: analytic <g, d> = {fmt_value(self.analytic, rel)}, numeric {fmt_value(numeric, rel)} "
             f"(directional central differences, t = {format_step(self.step)}), "
-            f"relative error {_sci(rel)} {op} tolerance {_sci(tol)}"
+            f"relative error {fmt_sci(rel)} {op} tolerance {fmt_sci(tol)}"
         )
         return text + (f"; {self.kink.describe()}" if self.kink is not None else "")
 
@@ -361,14 +362,3 @@ def taylor_slope_test(
     else:
         verdict = "inconclusive"
     return SlopeResult(symmetric, expected, steps, remainders, floors, slopes, verdict, gd, kink)
-
-
-def _fmt(v: float, rel: float) -> str:
-    """Enough significant digits to show where two values differ (4 when they differ grossly)."""
-    digits = 4 if rel <= 0 or rel >= 1e-3 else min(17, math.ceil(-math.log10(rel)) + 2)
-    return f"{v:.{digits}g}"
-
-
-def _sci(x: float) -> str:
-    """8.7e-2, not 8.7e-02."""
-    return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e+")
