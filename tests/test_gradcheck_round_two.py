@@ -208,7 +208,9 @@ def test_a_directional_check_describes_any_values(left: float, right: float, num
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_a_tensor_report_describes_non_finite_values(value: float) -> None:
-    report = TensorReport("w^2", 2, (2, 2), "central", value, value, "[0, 1]", value, value, value, value, 2.0**-17, 4, 1, 0)
+    report = TensorReport(
+        "w^2", 2, (2, 2), "central", value, value, "[0, 1]", value, value, value, value, 2.0**-17, 4, 1, 0
+    )
     assert "dC/dw^2[0, 1]" in report.message
 
 
