@@ -413,6 +413,15 @@ def _checkers() -> dict[str, Callable[[Held, Params, Params], str]]:
     }
 
 
+def unavailable() -> dict[str, str]:
+    """Peers whose module is not installed, with the reason printed under the table."""
+    return {
+        name: f"{module} is not installed (pip install -e '.[{EXTRAS[module]}]')"
+        for name, module in PEERS.items()
+        if module is not None and importlib.util.find_spec(module) is None
+    }
+
+
 def helds() -> list[Held]:
     """Round one (issue 10) and round two (issue 21) held-out functions."""
     return [
@@ -432,11 +441,7 @@ def measure_table(quick: bool) -> dict[str, Any]:
     """Rates per function and checker; a peer whose module is missing is skipped with the reason."""
     fs, ds = (10, 5) if quick else (FALSE_SEEDS, DETECT_SEEDS)
     checkers = _checkers()
-    skipped = {
-        name: f"{module} is not installed (pip install -e '.[{EXTRAS[module]}]')"
-        for name, module in PEERS.items()
-        if module is not None and importlib.util.find_spec(module) is None
-    }
+    skipped = unavailable()
     rows = []
     for held in helds():
         cells = {name: rates(held, checker, fs, ds) for name, checker in checkers.items() if name not in skipped}
