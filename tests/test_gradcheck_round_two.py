@@ -10,7 +10,7 @@ Gradients are written by hand from calculus, never taken from the checker.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from reference.numerical import Corner, KinkReport, directional_check, from_call
 from reference.numerical.central import read_noise
 from reference.numerical.directional import DirectionalCheck, DirectionalResult
 
-Cost = Callable[[list[np.ndarray]], float]
+Cost = Callable[[Sequence[np.ndarray]], float]
 EPS = 2.0**-52
 
 
@@ -34,7 +34,7 @@ def _corner_beside(seed: int) -> tuple[Cost, list[np.ndarray], np.ndarray]:
     p = rng.standard_normal(8)
     corner = p[3] + rng.uniform(1e-8, 1e-7)
 
-    def cost(ps: list[np.ndarray]) -> float:
+    def cost(ps: Sequence[np.ndarray]) -> float:
         x = ps[0]
         return float(np.sum(np.sin(x)) + 0.5 * np.sum(x[:-1] * x[1:]) + 2.0 * abs(x[3] - corner))
 
@@ -73,7 +73,7 @@ def test_a_smooth_cost_is_not_said_to_vary_below_the_step() -> None:
         rng = np.random.default_rng(seed)
         p = rng.standard_normal(8)
 
-        def cost(ps: list[np.ndarray]) -> float:
+        def cost(ps: Sequence[np.ndarray]) -> float:
             x = ps[0]
             return float(np.sum(np.sin(x)) + 0.5 * np.sum(x[:-1] * x[1:]))
 
@@ -88,7 +88,7 @@ def _ripple(seed: int) -> tuple[Cost, list[np.ndarray], np.ndarray, np.ndarray]:
     """f = sum(x^3/3 + x) + 0.5 x_0 x_1 + 1e-13 sum sin(1e9 x): (exact gradient, ripple-free)."""
     p = np.random.default_rng(seed).standard_normal(5)
 
-    def cost(ps: list[np.ndarray]) -> float:
+    def cost(ps: Sequence[np.ndarray]) -> float:
         x = ps[0]
         return float(np.sum(x**3 / 3 + x) + 0.5 * x[0] * x[1] + 1e-13 * np.sum(np.sin(1e9 * x)))
 
@@ -128,7 +128,7 @@ def _jump(seed: int, height: float = 0.5) -> tuple[Cost, list[np.ndarray], np.nd
     p = np.random.default_rng(seed).standard_normal(5)
     edge = p[2]
 
-    def cost(ps: list[np.ndarray]) -> float:
+    def cost(ps: Sequence[np.ndarray]) -> float:
         x = ps[0]
         return float(np.sum(np.sin(x)) + height * (x[2] >= edge))
 
@@ -165,7 +165,7 @@ def test_a_corner_and_a_steep_slope_are_not_jumps(seed: int) -> None:
     p = np.random.default_rng(seed).standard_normal(5)
     edge = p[2]
 
-    def corner(ps: list[np.ndarray]) -> float:
+    def corner(ps: Sequence[np.ndarray]) -> float:
         return float(np.sum(np.sin(ps[0])) + abs(ps[0][2] - edge))
 
     g = np.cos(p)
@@ -173,7 +173,7 @@ def test_a_corner_and_a_steep_slope_are_not_jumps(seed: int) -> None:
     result = gradcheck(corner, params=[p], gradient=[g])
     assert result.passed and not any("jump" in n for n in result.notes), result.message
 
-    def steep(ps: list[np.ndarray]) -> float:
+    def steep(ps: Sequence[np.ndarray]) -> float:
         return float(np.sum(np.sin(ps[0])) + 1e3 * ps[0][2])
 
     g = np.cos(p)
@@ -220,7 +220,7 @@ def test_a_tensor_report_describes_non_finite_values(value: float) -> None:
 def _smooth(seed: int) -> tuple[Cost, list[np.ndarray], np.ndarray]:
     p = np.random.default_rng(seed).standard_normal(6)
 
-    def cost(ps: list[np.ndarray]) -> float:
+    def cost(ps: Sequence[np.ndarray]) -> float:
         return float(np.sum(np.exp(ps[0]) * np.cos(3 * ps[0])))
 
     return cost, [p], np.exp(p) * np.cos(3 * p) - 3 * np.exp(p) * np.sin(3 * p)
@@ -245,7 +245,7 @@ def test_no_kink_hint_for_a_smooth_function_with_a_real_error(rel: float) -> Non
 
 def test_a_real_corner_still_gets_its_hint_or_its_name() -> None:
     # the planted-error control of item 5: at a corner of |x| the notes do speak of a kink
-    def corner(ps: list[np.ndarray]) -> float:
+    def corner(ps: Sequence[np.ndarray]) -> float:
         return float(np.sum(np.abs(ps[0])) + np.sum(np.cos(ps[0])))
 
     p = np.array([0.0, 2.0])

@@ -106,6 +106,7 @@ class StepTable:
         varies below its first step, variation.line_variation)."""
         self.line, self.h0, self.noise, self.f0, self.max_up = line, h0, noise, f0, max_up
         self.cache: dict[tuple[int, int], tuple[float, float]] = {}
+        self.centrals: dict[int, Estimate] = {}
         self.nonfinite: tuple[float, float] | None = None
 
     def seed(self, j: int, side: int, value: float, realised: float) -> None:
@@ -133,15 +134,19 @@ class StepTable:
         return ((f - self.f0) / t if t != 0 else math.nan), abs(t)
 
     def central(self, j: int) -> Estimate:
+        """The Richardson estimate at h0 2^j (kept in ``centrals``)."""
         (d0, h), (d1, _), (d2, _) = (self.central_quotient(j + k) for k in range(3))
         finite = all(math.isfinite(v) for v in (d0, d1, d2)) and h > 0
         if not finite:
-            return Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
-        s = self.noise / h
-        a, b = d0 - d1, d1 - d2
-        trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s
-        truncation, rounding = abs(a) / 3.0, 1.5 * s
-        return Estimate(d0 + a / 3.0, truncation + rounding, h, truncation, rounding, trusted, True)
+            e = Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
+        else:
+            s = self.noise / h
+            a, b = d0 - d1, d1 - d2
+            trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s
+            truncation, rounding = abs(a) / 3.0, 1.5 * s
+            e = Estimate(d0 + a / 3.0, truncation + rounding, h, truncation, rounding, trusted, True)
+        self.centrals[j] = e
+        return e
 
     def one_sided(self, j: int, side: int) -> Estimate:
         (f0, h), (f1, _), (f2, _) = (self.one_sided_quotient(j + k, side) for k in range(3))
@@ -298,12 +303,24 @@ def refine(table: StepTable, g: float, allowance: float, suspect: bool = False, 
     one-sided estimates are compared even when the central estimate agrees with g.
     varies: the noise measurement saw the cost vary below the first step (central.confirm_level):
     a pass is also checked against finer steps (``finer_conflict``), as a failure always is.
-    A jump at p (``jump``) is inconclusive before anything else: never a pass, never a corner.
+    A jump at p (``jump``) overrides every verdict: never a pass, never a corner. Its test (6
+    evaluations) is skipped for a pass when some central estimate at a step no coarser than h0 was
+    trusted: a jump J puts J / 2h into every central quotient there, so D_j - D_{j+1} = J / 4h and
+    D_{j+1} - D_{j+2} = J / 8h fail the asymptotic test (|b - 4a| = 7J / 8h against
+    |b| / 2 + 6.75 noise / h) unless J < 8.4 noise, far below the JUMP_NOISE a jump needs.
     """
-    for side in (-1, 1):
-        why = jump(table, side)
+    verdict = _verdict(table, g, allowance, suspect, varies)
+    if verdict.status == "pass" and any(j <= 0 and e.trusted for j, e in table.centrals.items()):
+        return verdict
+    for direction in (-1, 1):
+        why = jump(table, direction)
         if why:
             return Refined("inconclusive", math.nan, math.inf, table.h0, why)
+    return verdict
+
+
+def _verdict(table: StepTable, g: float, allowance: float, suspect: bool, varies: bool) -> Refined:
+    """``refine`` without the jump test."""
     central, best = _scan(table, table.central, g)
     confirmed = False
     if best is not None:
