@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from reference.gradcheck import TensorReport, gradcheck
-from reference.numerical import Corner, KinkReport, directional_check, from_callable
+from reference.case import Case
+from reference.gradcheck import TensorReport, gradcheck, judge_gradient
+from reference.numerical import Corner, KinkReport, central_differences, directional_check, from_callable, from_case
 from reference.numerical.central import read_noise
 from reference.numerical.directional import DirectionalCheck, DirectionalResult
 
@@ -251,3 +253,46 @@ def test_a_real_corner_still_gets_its_hint_or_its_name() -> None:
     p = np.array([0.0, 2.0])
     result = gradcheck(corner, params=[p], gradient=[np.sign(p) - np.sin(p)])
     assert any("corner at the point" in n for n in result.notes), result.notes
+
+
+# --- found by the hypothesis suite while building this: a scan far beyond a relu kink -----------
+
+
+def _saturated_relu_case() -> Case:
+    """A relu layer feeding a saturated sigmoid: dC/dw^2[1, 0] ~ 1e-19, below the noise (2e-16)
+    over any step near p, so the upward scan reached h = 2^16, across relu kinks, found those
+    differences "trusted" by coincidence and failed the right gradient (on main before issue 21)."""
+    return Case(
+        sizes=(1, 4, 1, 2),
+        activations=("relu", "sigmoid", "sigmoid"),
+        cost="quadratic",
+        reduction="mean",
+        dtype="float64",
+        weights=[
+            np.array([[3.45584192], [8.21618144], [3.30437076], [-13.03157232]]),
+            np.array([[1.82286198, 1.47066248, 0.14211121, 2.73356493]]),
+            np.array([[-1.62909948], [-4.82119313]]),
+        ],
+        biases=[
+            np.array([9.05355867, 4.46374572, -5.36953235, 5.81118104]),
+            np.array([-7.36454087]),
+            np.array([5.98846213, 0.39722107]),
+        ],
+        x=np.array([[-0.29245675]]),
+        y=np.array([[0.20345524, 0.26231334]]),
+    )
+
+
+def test_no_step_across_a_relu_kink_judges_an_entry() -> None:
+    case = _saturated_relu_case()
+    for levels in (None, 2, 3):
+        result = gradcheck(case, method="central", levels=levels)
+        assert not result.failed, result.message
+    good = from_case(case)
+    assert judge_gradient(good, central_differences(good, levels=2)).passed
+    # the planted-error control: the guard must not blind the check to a real error elsewhere
+    g = [np.array(t, copy=True) for t in good.gradient]
+    g[4].flat[0] *= 1 + 1e-6  # dC/dw^4[0, 0], ~1e-2, smooth around p
+    bad = replace(good, gradient=tuple(g))
+    result = judge_gradient(bad, central_differences(bad, levels=2))
+    assert result.failed and result.tensors[4].n_failed == 1, result.message

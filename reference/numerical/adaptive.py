@@ -101,10 +101,22 @@ class Refined:
 class StepTable:
     """phi at +-h0 2^j, evaluated lazily and cached; central and one-sided estimates from it."""
 
-    def __init__(self, line: LineLike, h0: float, noise: float, f0: float, max_up: int = MAX_UP) -> None:
+    def __init__(
+        self,
+        line: LineLike,
+        h0: float,
+        noise: float,
+        f0: float,
+        max_up: int = MAX_UP,
+        crosses: Callable[[float], bool] | None = None,
+    ) -> None:
         """max_up: the coarsest step is h0 2^max_up (0: never above h0, for a line whose cost
-        varies below its first step, variation.line_variation)."""
+        varies below its first step, variation.line_variation). crosses(t): whether the segment
+        from p to p + t d crosses a known kink (relu probes of reference cases); an estimate that
+        uses such a point is never trusted (C is not smooth across it)."""
         self.line, self.h0, self.noise, self.f0, self.max_up = line, h0, noise, f0, max_up
+        self.crosses = crosses
+        self.crossed: set[tuple[int, int]] = set()
         self.cache: dict[tuple[int, int], tuple[float, float]] = {}
         self.centrals: dict[int, Estimate] = {}
         self.nonfinite: tuple[float, float] | None = None
@@ -121,8 +133,14 @@ class StepTable:
             value, realised = self.line.value(side * self.h0 * 2.0**j)
             if not math.isfinite(value) and self.nonfinite is None:
                 self.nonfinite = (side * self.h0 * 2.0**j, value)
+            if self.crosses is not None and self.crosses(side * self.h0 * 2.0**j):
+                self.crossed.add(key)
             self.cache[key] = (value, realised)
         return self.cache[key]
+
+    def smooth(self, j: int, sides: tuple[int, ...]) -> bool:
+        """No point of steps j..j+2 on these sides lies across a known kink."""
+        return not any((j + k, side) in self.crossed for k in range(3) for side in sides)
 
     def central_quotient(self, j: int) -> tuple[float, float]:
         (fp, tp), (fm, tm) = self.phi(j, 1), self.phi(j, -1)
@@ -142,7 +160,7 @@ class StepTable:
         else:
             s = self.noise / h
             a, b = d0 - d1, d1 - d2
-            trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s
+            trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s and self.smooth(j, (1, -1))
             truncation, rounding = abs(a) / 3.0, 1.5 * s
             e = Estimate(d0 + a / 3.0, truncation + rounding, h, truncation, rounding, trusted, True)
         self.centrals[j] = e
@@ -155,7 +173,7 @@ class StepTable:
             return Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
         s = self.noise / h
         a, b = f0 - f1, f1 - f2
-        trusted = abs(b - 2.0 * a) <= SLACK * abs(b) + 7.5 * s
+        trusted = abs(b - 2.0 * a) <= SLACK * abs(b) + 7.5 * s and self.smooth(j, (side,))
         r2, r2_next = f0 + a, f1 + b  # 2 F_j - F_{j+1}: the O(h) term removed
         r3 = r2 + (r2 - r2_next) / 3.0  # (8 F_j - 6 F_{j+1} + F_{j+2}) / 3: O(h^2) removed too
         truncation = abs(r3 - r2)

@@ -8,7 +8,7 @@ with an error bound, and falls back on smaller steps or one-sided quotients at r
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -198,7 +198,7 @@ def check_line(
     """``differentiate``, then the adaptive scan (``adaptive.refine``) where the cheap estimate
     leaves the analytic value unsettled (``needs_refining``), or everywhere when the noise
     measurement saw the cost vary below the first step (``varies``: no cheap estimate is settled)."""
-    table = StepTable(line, h, noise, f0)
+    table = StepTable(line, h, noise, f0, crosses=kink_guard(line, centre))
     if centre is not None and _relu_kink(line, h, levels, centre):
         return differentiate(line, h, levels, noise, f0, centre)
     value, error, truncation, rounding = _central(table, levels)
@@ -226,13 +226,28 @@ def refine_line(
     if varies:
         found = line_variation(line, table.h0, table.f0, line.problem.eps)
         if found is not None:
-            r = refine(StepTable(line, found.first_step, table.noise, table.f0, max_up=0), g, allowance, suspect, True)
+            reduced = StepTable(line, found.first_step, table.noise, table.f0, max_up=0, crosses=table.crosses)
+            r = refine(reduced, g, allowance, suspect, True)
             if r.reason:
                 r = replace(r, reason=f"{found.describe()}; {r.reason}")
             return from_refined(r)
     if not (needs or suspect):
         return None
     return from_refined(refine(table, g, allowance, suspect))
+
+
+def kink_guard(line: Line, centre: list[np.ndarray] | None) -> Callable[[float], bool] | None:
+    """crosses(t) for the scan (adaptive.StepTable): a relu pre-activation changes sign between p
+    and p + t d (reference cases; None without probes). The scan may go far from p (up to
+    h0 2^MAX_UP), where the first step's kink check says nothing."""
+    if centre is None:
+        return None
+    layers = line.problem.probe_layers
+
+    def crosses(t: float) -> bool:
+        return crossing_inside(centre, line.probe(t), layers) is not None
+
+    return crosses
 
 
 def _relu_kink(line: Line, h: float, levels: int, centre: list[np.ndarray]) -> bool:
