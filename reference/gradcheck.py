@@ -10,7 +10,8 @@ Tolerances (per entry, absolute): numeric error bound + analytic rounding allowa
   central differences: cheap pass |D(2h..) third difference| / 3h + 3.7 noise / h at the first
       step h = 2^round(log2 eps^(1/3) max(1, |p|)) (numerical.central._third_difference), or, where
       that does not settle the entry, |R_j - D_j| + 1.5 noise / h_j at the step the scan chose
-      (numerical.adaptive); noise: the measured rounding of one evaluation (numerical.noise);
+      (numerical.adaptive); noise: the measured rounding of one evaluation (numerical.noise),
+      confirmed 2^8 times closer to p (numerical.central.confirm_level);
   complex step: the analytic allowance itself (no cancellation; truncation ~h^2 = 2^-120 relative);
   mpmath: half an ulp of float64 (the ground truth rounded);
   analytic allowance: reference cases, 4 (sum(sizes) + m) max(1, max|z|) u max(scale |delta|^T |a|)

@@ -33,6 +33,18 @@ Verdict for an entry whose analytic value g the cheap pass did not confirm:
                C has a corner at p; g is compared with each side (match: pass, else inconclusive);
   inconclusive otherwise, with the reason (no trusted step, non-finite cost near p, one-sided
                estimates too coarse to tell a kink from an error).
+Three overrides (issue 21):
+  jump         C(p +- h) - C(p) at the three finest usable steps stays level as h halves (a
+               continuous C, corners included, halves it), each above 64 noise so that noise
+               cannot fake the ratio: C jumps at p, no derivative exists: inconclusive, never a
+               pass or a corner (``jump``);
+  varies       a trusted estimate at a finer step disagrees with the chosen one beyond both bounds
+               (checked before every failure, and before a pass when the noise reading saw the
+               cost vary below the first step): the function varies between the two scales, the
+               coarser error model does not hold: inconclusive (``finer_conflict``);
+  relu kinks   an estimate using a point across a known kink (``StepTable.crosses``) is not trusted.
+A kink is offered as an excuse ("a one-sided derivative agrees") only when the second differences
+showed a corner (``suspect``).
 """
 
 from __future__ import annotations
