@@ -296,3 +296,50 @@ def test_no_step_across_a_relu_kink_judges_an_entry() -> None:
     bad = replace(good, gradient=tuple(g))
     result = judge_gradient(bad, central_differences(bad, levels=2))
     assert result.failed and result.tensors[4].n_failed == 1, result.message
+
+
+def _saturated_tanh_case() -> Case:
+    """No relu at all: a saturated sigmoid (z ~ -27) makes dC/dw^2[1, 0] ~ 1e-18. The upward scan
+    found C flat to rounding at h = 2^4, where the h^2 test passes vacuously (every difference
+    within rounding), and judged the entry there: inconclusive on main, with a kink hint."""
+    return Case(
+        sizes=(2, 6, 1, 2),
+        activations=("tanh", "sigmoid", "sigmoid"),
+        cost="quadratic",
+        reduction="mean",
+        dtype="float64",
+        weights=[
+            np.array(
+                [
+                    [2.44364926, 5.80971761],
+                    [2.33654297, -9.21471315],
+                    [6.40183273, 3.15634487],
+                    [-3.79683274, 4.10912552],
+                    [2.57791614, 2.07983083],
+                    [0.2009756, 3.8658446],
+                ]
+            ),
+            np.array([[-3.19212793, -1.04998293, 0.03324031, -1.12514415, 5.2829934, 4.10993481]]),
+            np.array([[-18.89013246], [-1.74772092]]),
+        ],
+        biases=[
+            np.array([-7.36454087, -1.62909948, -4.82119313, 5.98846213, 0.39722107, -2.92456751]),
+            np.array([-27.11162479]),
+            np.array([-4.22190412, 2.13642997]),
+        ],
+        x=np.array([[0.21732193, 2.11783876], [-1.11202076, -0.37760501]]),
+        y=np.array([[0.6130033, 0.9172977], [0.03959288, 0.52858926]]),
+    )
+
+
+def test_a_plateau_far_from_the_point_judges_no_entry() -> None:
+    case = _saturated_tanh_case()
+    for levels in (2, 3):
+        result = gradcheck(case, method="central", levels=levels)
+        assert result.passed, result.message
+    good = from_case(case)
+    g = [np.array(t, copy=True) for t in good.gradient]
+    g[5].flat[0] *= 1 + 1e-6  # dC/db^4[0] ~ -4.4e-3, resolved at the first steps
+    bad = replace(good, gradient=tuple(g))
+    result = judge_gradient(bad, central_differences(bad, levels=2))
+    assert result.failed and result.tensors[5].n_failed == 1, result.message
