@@ -23,7 +23,7 @@ Error model (phi(t) = C(p + t d), sigma = ``noise``: a bound on the error of one
 Search: from j = 0 downwards until a trusted step balances truncation against rounding
 (T_j <= 4 x rounding: smaller steps only add rounding), then upwards while rounding dominates
 and the bound is coarser than RESOLUTION |g| (a function varying on a scale far above |p|). Going
-up, a step whose differences are all within rounding (T_j <= rounding) passes the asymptotic test
+up, a step whose differences are all within rounding (T_j <= rounding / 3) passes the asymptotic test
 vacuously: it says nothing about the expansion that far from p (a saturated unit is flat there),
 so it never replaces a trusted step found closer to p.
 
@@ -222,9 +222,10 @@ def _scan(table: StepTable, get: Callable[[int], Estimate], g: float) -> tuple[d
                     break
                 j += 1
                 continue
-            if best is not None and e.truncation <= e.rounding:
-                # flat to rounding at this scale: the h^2 law passed vacuously (a, b within rounding),
-                # so nothing says the expansion holds this far from p (a saturated unit: its 1e-19
+            if best is not None and e.truncation <= e.rounding / 3.0:
+                # flat to rounding at this scale: a = D_j - D_{j+1} is within its own rounding
+                # (s + s/2, so truncation |a|/3 <= s/2 = rounding/3), the h^2 law passed vacuously,
+                # and nothing says the expansion holds this far from p (a saturated unit: its 1e-19
                 # derivative "disproven" by a flat plateau at h = 2^16); a coarser step may resolve it
                 j += 1
                 continue
