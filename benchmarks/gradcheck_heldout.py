@@ -21,9 +21,12 @@ jax (and jax only) is installed for measurement; it is no project dependency.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,8 @@ class Held:
     cost: Cost
     grad: Grad
     plant_tensor: int = 0
+    plant_index: int | None = None  # None: the largest-|g| entry of plant_tensor
+    wrong: Grad | None = None  # a wrong gradient to detect instead of the 1e-6 plant
 
 
 def _scaled() -> Held:
@@ -112,6 +117,55 @@ def _corner(offset: float) -> Held:
 
     name = "corner at the point" if offset == 0 else f"corner {offset:g} inside the step"
     return Held(name, make, cost, grad, plant_tensor=0)
+
+
+def _corner_beside() -> Held:
+    """Issue 21, item 1: a corner 1e-8..1e-7 beside p in coordinate 3 (inside the first step, and
+    inside the noise measurement's tables); the planted error sits in the smooth coordinate 5."""
+
+    def make(seed: int) -> Params:
+        rng = np.random.default_rng(seed)
+        p = rng.standard_normal(9)
+        p[8] = p[3] + rng.uniform(1e-8, 1e-7)  # the corner's position, carried as a constant
+        return [p[:8], p[8:]]
+
+    def cost(ps: Params) -> float:
+        x, c = ps[0], ps[1][0]
+        return float(np.sum(np.sin(x)) + 0.5 * np.sum(x[:-1] * x[1:]) + 2.0 * abs(x[3] - c))
+
+    def grad(ps: Params) -> Params:
+        x, c = ps[0], ps[1][0]
+        g = np.cos(x)
+        g[:-1] += 0.5 * x[1:]
+        g[1:] += 0.5 * x[:-1]
+        g[3] += 2.0 * np.sign(x[3] - c)
+        return [g, np.array([-2.0 * np.sign(x[3] - c)])]
+
+    return Held("corner 1e-8..1e-7 beside the point", make, cost, grad, plant_tensor=0, plant_index=5)
+
+
+def _ripple() -> Held:
+    """Issue 21, item 2: a ripple 1e-13 sin(1e9 x) whose derivative, 1e-4 cos(1e9 x), is part of
+    the exact gradient (float64 central differences at h = 2^-33 confirm it)."""
+
+    def make(seed: int) -> Params:
+        return [np.random.default_rng(seed).standard_normal(5)]
+
+    def cost(ps: Params) -> float:
+        x = ps[0]
+        return float(np.sum(x**3 / 3 + x) + 0.5 * x[0] * x[1] + 1e-13 * np.sum(np.sin(1e9 * x)))
+
+    def grad(ps: Params) -> Params:
+        x = ps[0]
+        g = x**2 + 1 + 1e-4 * np.cos(1e9 * x)
+        g[0] += 0.5 * x[1]
+        g[1] += 0.5 * x[0]
+        return [g]
+
+    def without_ripple(ps: Params) -> Params:  # the wrong gradient: 1e-4 cos(1e9 x) left out
+        return [grad(ps)[0] - 1e-4 * np.cos(1e9 * ps[0])]
+
+    return Held("ripple 1e-13 sin(1e9 x) (wrong: ripple term left out)", make, cost, grad, wrong=without_ripple)
 
 
 def _mlp32() -> Held:
@@ -258,9 +312,47 @@ def jax_check(held: Held, params: Params, gradient: Params) -> str:
     return "pass"
 
 
-def _plant(gradient: Params, tensor: int) -> Params:
+NUMDIFFTOOLS_RTOL = 64 * 2.0**-53  # the analytic allowance reference.gradcheck gives a callable
+
+
+def numdifftools_check(held: Held, params: Params, gradient: Params, allclose: bool = False) -> str:
+    """numdifftools.Gradient (adaptive step, Richardson) on the flattened parameters. numdifftools
+    has no checker of its own, so two verdicts: by its own error estimate (pass when every
+    |g_i - estimate_i| <= error_i + 64 u max|g|, the analytic allowance reference.gradcheck gives a
+    callable), or (allclose=True) by numpy.allclose's defaults (rtol 1e-5, atol 1e-8), a user's
+    first comparison."""
+    import numdifftools as nd
+
+    shapes = [np.shape(p) for p in params]
+    sizes = [int(np.size(p)) for p in params]
+    dtype = params[0].dtype
+
+    def flat_cost(v: np.ndarray) -> float:
+        parts, k = [], 0
+        for shape, n in zip(shapes, sizes, strict=True):
+            parts.append(np.asarray(v[k : k + n], dtype=dtype).reshape(shape))
+            k += n
+        return float(held.cost(parts))
+
+    x0 = np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1) for p in params])
+    g = np.concatenate([np.asarray(t, dtype=np.float64).reshape(-1) for t in gradient])
+    try:
+        found = nd.Gradient(flat_cost, full_output=True)(x0)  # EstimateResult(estimate, error_estimate, ...)
+    except Exception:  # noqa: BLE001 - any crash of the checker is its verdict
+        return "error"
+    error = np.asarray(found.error_estimate, dtype=np.float64).reshape(-1)
+    estimate = np.asarray(found.estimate, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(g)):
+        return "fail"
+    if allclose:
+        return "pass" if bool(np.allclose(g, estimate)) else "fail"
+    ok = np.abs(g - estimate) <= error + NUMDIFFTOOLS_RTOL * float(np.max(np.abs(g)))
+    return "pass" if bool(np.all(ok)) else "fail"
+
+
+def _plant(gradient: Params, tensor: int, index: int | None = None) -> Params:
     out = [np.array(g, copy=True) for g in gradient]
-    i = int(np.argmax(np.abs(out[tensor])))
+    i = int(np.argmax(np.abs(out[tensor]))) if index is None else index
     out[tensor].flat[i] *= 1 + 1e-6
     return out
 
@@ -281,7 +373,12 @@ def rates(
         inconclusive += verdict in ("inconclusive", "error")
     for seed in range(detect_seeds):
         params = _params(held, seed)
-        detected += checker(held, params, _plant(held.grad(params), held.plant_tensor)) == "fail"
+        wrong = (
+            held.wrong(params)
+            if held.wrong is not None
+            else _plant(held.grad(params), held.plant_tensor, held.plant_index)
+        )
+        detected += checker(held, params, wrong) == "fail"
     return {
         "false": false / false_seeds,
         "inconclusive": inconclusive / false_seeds,
@@ -289,32 +386,92 @@ def rates(
     }
 
 
-def table(quick: bool) -> list[str]:
-    fs, ds = (10, 5) if quick else (FALSE_SEEDS, DETECT_SEEDS)
-    helds = [_scaled(), _small(), _wide(), _corner(0.0), _corner(1e-9), _mlp32(), mlp((20, 10, 1))]
-    checkers: dict[str, Callable[[Held, Params, Params], str]] = {
+# checker -> the module it needs (None: only the reference)
+PEERS: dict[str, str | None] = {
+    "reference.gradcheck": None,
+    "reference.directional_check": None,
+    "torch gradcheck (slow)": "torch",
+    "torch gradcheck (fast)": "torch",
+    "jax check_grads": "jax",
+    "numdifftools (own error estimate)": "numdifftools",
+    "numdifftools (allclose)": "numdifftools",
+}
+
+
+EXTRAS = {"torch": "torch", "jax": "jax", "numdifftools": "peers"}  # the pyproject extra of each
+
+
+def _checkers() -> dict[str, Callable[[Held, Params, Params], str]]:
+    return {
         "reference.gradcheck": ours,
         "reference.directional_check": ours_directional,
         "torch gradcheck (slow)": torch_check,
         "torch gradcheck (fast)": lambda h, p, g: torch_check(h, p, g, fast=True),
         "jax check_grads": jax_check,
+        "numdifftools (own error estimate)": numdifftools_check,
+        "numdifftools (allclose)": lambda h, p, g: numdifftools_check(h, p, g, allclose=True),
     }
-    lines = [
-        f"False failures / inconclusive with the right gradient ({fs} seeds) and detection of one "
-        f"entry off by 1e-6 ({ds} seeds):",
-        "",
-        "| function | " + " | ".join(checkers) + " |",
-        "| --- |" + " --- |" * len(checkers),
+
+
+def unavailable() -> dict[str, str]:
+    """Peers whose module is not installed, with the reason printed under the table."""
+    return {
+        name: f"{module} is not installed (pip install -e '.[{EXTRAS[module]}]')"
+        for name, module in PEERS.items()
+        if module is not None and importlib.util.find_spec(module) is None
+    }
+
+
+def helds() -> list[Held]:
+    """Round one (issue 10) and round two (issue 21) held-out functions."""
+    return [
+        _scaled(),
+        _small(),
+        _wide(),
+        _corner(0.0),
+        _corner(1e-9),
+        _corner_beside(),
+        _ripple(),
+        _mlp32(),
+        mlp((20, 10, 1)),
     ]
-    for held in helds:
-        cells = []
-        for checker in checkers.values():
-            r = rates(held, checker, fs, ds)
-            cells.append(f"{r['false']:.0%} / {r['inconclusive']:.0%} / {r['detected']:.0%}")
-        lines.append(f"| {held.name} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("Cells: false failures / inconclusive / detected.")
+
+
+def measure_table(quick: bool) -> dict[str, Any]:
+    """Rates per function and checker; a peer whose module is missing is skipped with the reason."""
+    fs, ds = (10, 5) if quick else (FALSE_SEEDS, DETECT_SEEDS)
+    checkers = _checkers()
+    skipped = unavailable()
+    rows = []
+    for held in helds():
+        cells = {name: rates(held, checker, fs, ds) for name, checker in checkers.items() if name not in skipped}
+        rows.append({"function": held.name, "rates": cells})
+    return {"false_seeds": fs, "detect_seeds": ds, "checkers": list(checkers), "skipped": skipped, "rows": rows}
+
+
+def render_table(results: dict[str, Any]) -> list[str]:
+    """The Markdown table of ``measure_table``'s results (docs/gradient-checking.md holds it)."""
+    names = [n for n in results["checkers"] if n not in results["skipped"]]
+    lines = [
+        f"False failures / inconclusive with the right gradient ({results['false_seeds']} seeds) and "
+        f"detection of one entry off by 1e-6 ({results['detect_seeds']} seeds):",
+        "",
+        "| function | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in results["rows"]:
+        cells = [
+            f"{r['false']:.0%} / {r['inconclusive']:.0%} / {r['detected']:.0%}"
+            for r in (row["rates"][n] for n in names)
+        ]
+        lines.append(f"| {row['function']} | " + " | ".join(cells) + " |")
+    lines += ["", "Cells: false failures / inconclusive / detected."]
+    lines += [f"Not run: {name}: {why}." for name, why in results["skipped"].items()]
     return lines
+
+
+def table(quick: bool) -> list[str]:
+    return render_table(measure_table(quick))
 
 
 def large(quick: bool) -> list[str]:
@@ -407,11 +564,42 @@ def speed(quick: bool) -> list[str]:
     return out
 
 
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "gradcheck_heldout.json"
+DOC = ROOT / "docs" / "gradient-checking.md"
+START = (
+    "<!-- Generated by `python -m benchmarks.gradcheck_heldout --write` (measures) or `--render` "
+    "(from benchmarks/results/gradcheck_heldout.json alone); do not edit by hand. -->"
+)
+END = "<!-- end of the generated held-out table -->"
+
+
+def with_table(page: str, results: dict[str, Any]) -> str:
+    """The page with the block between START and END replaced by ``render_table(results)``."""
+    if START not in page or END not in page:
+        raise ValueError(f"{DOC.name} has no generated block (the lines {START!r} ... {END!r})")
+    head, rest = page.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return head + START + "\n\n" + "\n".join(render_table(results)) + "\n\n" + END + tail
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gradcheck_heldout", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer seeds, smaller networks")
     parser.add_argument("--only", choices=["table", "large", "speed"], default=None)
+    parser.add_argument(
+        "--write", action="store_true", help=f"measure the table, save {RESULTS.name}, regenerate {DOC.name}"
+    )
+    parser.add_argument("--render", action="store_true", help=f"regenerate {DOC.name} from {RESULTS.name} alone")
     args = parser.parse_args(argv)
+    if args.write or args.render:
+        if args.write:
+            results = measure_table(args.quick)
+            RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+        DOC.write_text(with_table(DOC.read_text(encoding="utf-8"), results), encoding="utf-8")
+        print("\n".join(render_table(results)))
+        return 0
     parts = {"table": table, "large": large, "speed": speed}
     for name, part in parts.items():
         if args.only in (None, name):

@@ -10,7 +10,8 @@ Tolerances (per entry, absolute): numeric error bound + analytic rounding allowa
   central differences: cheap pass |D(2h..) third difference| / 3h + 3.7 noise / h at the first
       step h = 2^round(log2 eps^(1/3) max(1, |p|)) (numerical.central._third_difference), or, where
       that does not settle the entry, |R_j - D_j| + 1.5 noise / h_j at the step the scan chose
-      (numerical.adaptive); noise: the measured rounding of one evaluation (numerical.noise);
+      (numerical.adaptive); noise: the measured rounding of one evaluation (numerical.noise),
+      confirmed 2^8 times closer to p (numerical.central.confirm_level);
   complex step: the analytic allowance itself (no cancellation; truncation ~h^2 = 2^-120 relative);
   mpmath: half an ulp of float64 (the ground truth rounded);
   analytic allowance: reference cases, 4 (sum(sizes) + m) max(1, max|z|) u max(scale |delta|^T |a|)
@@ -29,6 +30,7 @@ import numpy as np
 
 from .numerical.central import NumericGradient, central_differences
 from .numerical.complex_step import complex_step
+from .numerical.formatting import fmt_sci, fmt_value
 from .numerical.kinks import KinkReport
 from .numerical.mp import mp_ground_truth
 from .numerical.problem import Problem, as_problem
@@ -36,11 +38,6 @@ from .numerical.steps import format_step
 from .numerical.verdicts import Verdict, VerdictFlags, not_a_bool, worst
 
 METHODS: tuple[str, ...] = ("central", "complex_step", "mpmath")
-
-
-def _fmt(v: float, rel: float) -> str:
-    digits = 4 if rel <= 0 or rel >= 1e-3 else min(17, math.ceil(-math.log10(rel)) + 2)
-    return f"{v:.{digits}g}"
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
@@ -127,12 +124,12 @@ class TensorReport:
             count += f", {self.n_inconclusive} inconclusive"
         if self.n_entries == self.n_inconclusive:
             return f"dC/d{self.name}: no entry could be checked ({layer}{count})"
-        a = _fmt(self.worst_analytic, self.worst_rel_error)
-        n = _fmt(self.worst_numeric, self.worst_rel_error)
+        a = fmt_value(self.worst_analytic, self.worst_rel_error)
+        n = fmt_value(self.worst_numeric, self.worst_rel_error)
         op = ">" if self.failed else "<="
         return (
             f"dC/d{self.name}{self.worst_index}: analytic {a}, numeric {n} ({self._how()}), "
-            f"relative error {_sci(self.worst_rel_error)} {op} tolerance {_sci(self.worst_tolerance)} "
+            f"relative error {fmt_sci(self.worst_rel_error)} {op} tolerance {fmt_sci(self.worst_tolerance)} "
             f"({layer}{count})"
         )
 
@@ -240,7 +237,7 @@ def judge_gradient(problem: Problem, numeric: NumericGradient) -> GradcheckResul
         bad = checked & ~np.isfinite(analytic)
         nonfinite = [
             f"{label}{_index(g.shape, int(i))}: analytic {analytic[i]} is not finite "
-            f"(numeric {_fmt(float(value[i]), 1.0) if math.isfinite(value[i]) else 'not available'})"
+            f"(numeric {fmt_value(float(value[i]), 1.0) if math.isfinite(value[i]) else 'not available'})"
             for i in np.flatnonzero(bad)
         ]
         unsure &= ~bad
@@ -337,8 +334,3 @@ def gradcheck(
             result.notes + ["mpmath ground truth NOT confirmed by mp central differences:"] + truth.unconfirmed,
         )
     return result
-
-
-def _sci(x: float) -> str:
-    """8.7e-2, not 8.7e-02."""
-    return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e+")

@@ -16,6 +16,9 @@ from .spec import Spec
 from .zero import Point
 
 Verdict = Literal["proven", "disproven", "not proven"]
+Source = Literal["derived", "renamed"]
+"""Where a check's chain-rule side comes from: "derived" by sympy.diff, or "renamed" from the
+derived unit 1 / entry (1, 1) of its layer under a certified renaming (symbolic/renaming.py)."""
 
 BATCH = 2
 """Samples in the batch checks: the smallest m where the reduction (1/m vs 1) and the sum matter."""
@@ -31,6 +34,7 @@ class Check:
     verdict: Verdict
     point: Point | None = None
     note: str = ""
+    source: Source = "derived"
 
 
 @dataclass(frozen=True)

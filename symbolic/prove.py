@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import sympy as sp
 
 from . import derive, formulas, functions, network, renaming
 from .disprove import NetworkCounterexample, seed_typo_counterexample
-from .proof import BATCH, Check, Proof, Verdict
+from .proof import BATCH, Check, Proof, Source, Verdict
 from .spec import Spec, check_size, make_spec
 from .zero import Point, find_nonzero, simplifies_to_zero
 
@@ -77,53 +78,51 @@ def _unit_checks(
 
 def _parameter_checks(spec: Spec, l: int, samples: int | None, per_entry: bool = False) -> list[Check]:
     """Equations 3 and 4 at layer l: every entry derived (``per_entry``), or entry (1, 1) and bias 1
-    derived and the others renamings of them (``renaming``); either way every entry is judged."""
+    derived and the others renamings of them, when ``renaming.certify`` certifies the renaming for
+    this layer. An uncertified renaming is never judged: every entry is then derived with
+    sympy.diff, and the checks' note says why."""
     suffix = "" if samples is None else "-batch"
     claimed_w, claimed_b = formulas.equations_3_4(spec, l, samples)
-    if per_entry:
+    why = None if per_entry else renaming.certify(spec, l, samples)
+    if per_entry or why is not None:
         derived_w, derived_b = derive.parameter_gradients(spec, l, samples)
-        note = ""
+        note = "" if why is None else f"{UNCERTIFIED}: {why}"
     else:
         w11, b1 = derive.parameter_gradients(spec, l, samples, weights=[(1, 1)], biases=[1])
-        why = renaming.certify(spec, l, samples)
         rows = {j: renaming.row_swap(spec, l, j, samples) for j in range(1, spec.n(l) + 1)}
         columns = {k: renaming.column_swap(spec, l, k, samples) for k in range(1, spec.n(l - 1) + 1)}
         derived_b = {j: renaming.transport(b1[1], rows[j], {}) for j in claimed_b}
         derived_w = {(j, k): renaming.transport(w11[(1, 1)], rows[j], columns[k]) for j, k in claimed_w}
-        note = "" if why is None else f"renaming not certified: {why}"  # the proof's notes say how
+        note = ""
+    renamed = not per_entry and why is None
     out = []
     for j, d in derived_b.items():
-        verdict, point = _renamed_verdict(d, claimed_b[j], per_entry or j == 1 or why is None)
-        out.append(Check("eq3" + suffix, l, (j,), d, claimed_b[j], verdict, point, note))
+        verdict, point = judge_difference(d, claimed_b[j])
+        source: Source = "renamed" if renamed and j != 1 else "derived"
+        out.append(Check("eq3" + suffix, l, (j,), d, claimed_b[j], verdict, point, note, source))
     for (j, k), d in derived_w.items():
-        verdict, point = _renamed_verdict(d, claimed_w[(j, k)], per_entry or (j, k) == (1, 1) or why is None)
-        out.append(Check("eq4" + suffix, l, (j, k), d, claimed_w[(j, k)], verdict, point, note))
+        verdict, point = judge_difference(d, claimed_w[(j, k)])
+        source = "renamed" if renamed and (j, k) != (1, 1) else "derived"
+        out.append(Check("eq4" + suffix, l, (j, k), d, claimed_w[(j, k)], verdict, point, note, source))
     return out
 
 
-def _renamed_verdict(derived: sp.Expr, claimed: sp.Expr, certified: bool) -> tuple[Verdict, Point | None]:
-    """``judge_difference``, except that a renamed entry whose renaming was not certified is at best "not proven"."""
-    verdict, point = judge_difference(derived, claimed)
-    if verdict == "proven" and not certified:
-        return "not proven", None
-    return verdict, point
+UNCERTIFIED = "renaming not certified, every entry derived with sympy.diff instead"
 
 
 def _hidden_checks(spec: Spec, l: int, claimed: Sequence[sp.Expr], equation: str, per_entry: bool) -> list[Check]:
     """Equation 2 at layer l: every unit derived (``per_entry``), or unit 1 derived and the others
-    its renamings (``renaming.certify_hidden``); either way every unit is judged."""
+    its renamings when ``renaming.certify_hidden`` certifies them; an uncertified renaming is never
+    judged (every unit derived with sympy.diff, the note says why)."""
     if per_entry:
         return _unit_checks(equation, l, derive.hidden_errors(spec, l), claimed)
-    (first,) = derive.hidden_errors(spec, l, units=[1])
     zeta = [network.z(l, j) for j in range(1, spec.n(l) + 1)]
     why = renaming.certify_hidden(spec, l, network.layer_map(spec, l + 1, functions.sigma(spec.activation(l), l, zeta)))
-    note = "" if why is None else f"renaming not certified: {why}"
-    out = []
-    for j, c in enumerate(claimed, start=1):
-        d = first if j == 1 else first.xreplace(renaming.hidden_swap(spec, l, j))
-        verdict, point = _renamed_verdict(d, c, j == 1 or why is None)
-        out.append(Check(equation, l, (j,), d, c, verdict, point, note))
-    return out
+    if why is not None:
+        return _unit_checks(equation, l, derive.hidden_errors(spec, l), claimed, note=f"{UNCERTIFIED}: {why}")
+    (first,) = derive.hidden_errors(spec, l, units=[1])
+    renamed = [first] + [first.xreplace(renaming.hidden_swap(spec, l, j)) for j in range(2, len(claimed) + 1)]
+    return [c if c.unit == (1,) else replace(c, source="renamed") for c in _unit_checks(equation, l, renamed, claimed)]
 
 
 def composed_checks(spec: Spec) -> list[Check]:
@@ -179,7 +178,8 @@ def prove_spec(spec: Spec, batch: bool = True, composed: bool = False, per_entry
             "Equations 2, 3 and 4: unit 1, entry (1, 1) and bias 1 of each layer are derived with "
             "sympy.diff; every other unit and entry is their renaming (swap units 1 and j of a layer), "
             "certified by SymPy to permute the tail's arguments as the proof needs (symbolic/renaming.py), "
-            "then judged like any check. --per-entry derives every one instead."
+            "then judged like any check; where the certificate fails, every entry of that layer is "
+            "derived instead. --per-entry derives every one."
         )
     if "sigma" in spec.activations:
         notes.append("sigma_l is an undefined function: the proof holds for every differentiable sigma_l.")

@@ -36,13 +36,52 @@ READING = (
 MEANING = (
     '"proven" means: SymPy reduced (chain-rule derivative) - (equation) to exactly 0, for every '
     "value of every symbol (wherever both sides are defined), for this architecture, these "
-    "activations and this cost. The chain-rule "
-    "side comes from `sympy.diff` of the composed cost, layer by layer with the rest of the network "
-    "an arbitrary differentiable function (see `symbolic/derive.py`). It does not cover other "
+    "activations and this cost. It does not cover other "
     "architectures, floating-point rounding, or the engine's code (the numeric cross-check does "
     'that). "not proven" means no simplification reached 0 and no rational point refuted it; '
     '"disproven" comes with an exact point where the difference is nonzero.'
 )
+
+SHORT = {
+    "eq1": "equation 1",
+    "eq1-closed": "equation 1 (closed form)",
+    "eq2": "equation 2",
+    "eq2-typo": "the seed's equation 2",
+    "eq3": "equation 3",
+    "eq4": "equation 4",
+    "eq3-batch": "equation 3 (batch, m = {m})",
+    "eq4-batch": "equation 4 (batch, m = {m})",
+    "composed": "the written-out check",
+}
+
+
+def provenance(proof: Proof) -> str:
+    """Where every chain-rule side comes from, counted from the checks themselves: derived with
+    sympy.diff of the composed cost, or renamed from its layer's derived unit 1 / entry (1, 1)
+    under a certified renaming."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for c in proof.checks:
+        counts = groups.setdefault((c.equation, c.layer), [0, 0])
+        counts[c.source == "renamed"] += 1
+    order = list(TITLES)
+    parts = []
+    for (eq, layer), (derived, renamed) in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+        what = SHORT[eq].format(m=proof.batch) + f" at layer {layer}: "
+        what += f"{derived} derived" + (f", {renamed} renamed" if renamed else "")
+        parts.append(what)
+    n_renamed = sum(c.source == "renamed" for c in proof.checks)
+    head = (
+        "The chain-rule side of every check is derived with `sympy.diff` of the composed cost, layer by "
+        "layer with the rest of the network an arbitrary differentiable function (`symbolic/derive.py`)"
+    )
+    if n_renamed:
+        head += (
+            f", except {n_renamed} of the {len(proof.checks)} checks (printed as renamed): those are the "
+            "derived unit 1 or entry (1, 1) of their layer with units 1 and j swapped, a renaming SymPy "
+            "certified to permute the tail's arguments as the proof needs (`symbolic/renaming.py`); a layer "
+            "whose renaming is not certified is derived entry by entry"
+        )
+    return head + ". Per equation and layer: " + "; ".join(parts) + "."
 
 
 def latex(expr: sp.Basic) -> str:
@@ -71,13 +110,16 @@ def _lhs(check: Check, spec_L: int) -> tuple[str, str]:
     return head, head
 
 
+RENAMED = " (renamed from unit 1 of this layer under the certified renaming)"
+
+
 def _check_block(check: Check, spec_L: int) -> list[str]:
     derived_lhs, claimed_lhs = _lhs(check, spec_L)
     unit = ",".join(str(u) for u in check.unit)
     lines = [
         f"**layer {check.layer}, unit {unit}**: {check.verdict}" + (f" ({check.note})" if check.note else ""),
         "",
-        f"- chain rule: $${derived_lhs} = {latex(check.derived)}$$",
+        f"- chain rule{RENAMED if check.source == 'renamed' else ''}: $${derived_lhs} = {latex(check.derived)}$$",
         f"- equation: $${claimed_lhs} = {latex(check.claimed)}$$",
     ]
     if check.point is not None:
@@ -148,5 +190,5 @@ def render_proof(proof: Proof, detail: bool = True) -> str:
                 body += [f"### {TITLES[c.equation]}", ""]
                 current = c.equation
             body += _check_block(c, spec.L)
-    body += ["---", "", MEANING, ""]
+    body += ["---", "", provenance(proof), "", MEANING, ""]
     return "\n".join(head + body)

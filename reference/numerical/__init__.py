@@ -16,7 +16,7 @@ are found from one-sided differences that disagree.
 """
 
 from .adaptive import Corner
-from .central import NumericGradient, central_differences, cost_noise, measure_noise
+from .central import NoiseReading, NumericGradient, central_differences, cost_noise, measure_noise, read_noise
 from .complex_step import complex_step
 from .directional import (
     DirectionalCheck,
@@ -34,6 +34,8 @@ from .steps import central_steps, format_step, machine_epsilon
 __all__ = [
     "Corner",
     "measure_noise",
+    "NoiseReading",
+    "read_noise",
     "DirectionalCheck",
     "DirectionalResult",
     "Kink",

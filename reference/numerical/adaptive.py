@@ -22,7 +22,10 @@ Error model (phi(t) = C(p + t d), sigma = ``noise``: a bound on the error of one
 
 Search: from j = 0 downwards until a trusted step balances truncation against rounding
 (T_j <= 4 x rounding: smaller steps only add rounding), then upwards while rounding dominates
-and the bound is coarser than RESOLUTION |g| (a function varying on a scale far above |p|).
+and the bound is coarser than RESOLUTION |g| (a function varying on a scale far above |p|). Going
+up, a step whose differences are all within rounding (T_j <= rounding / 3) passes the asymptotic test
+vacuously: it says nothing about the expansion that far from p (a saturated unit is flat there),
+so it never replaces a trusted step found closer to p.
 
 Verdict for an entry whose analytic value g the cheap pass did not confirm:
   pass         a trusted central estimate agrees with g within error + allowance;
@@ -33,6 +36,18 @@ Verdict for an entry whose analytic value g the cheap pass did not confirm:
                C has a corner at p; g is compared with each side (match: pass, else inconclusive);
   inconclusive otherwise, with the reason (no trusted step, non-finite cost near p, one-sided
                estimates too coarse to tell a kink from an error).
+Three overrides (issue 21):
+  jump         C(p +- h) - C(p) at the three finest usable steps stays level as h halves (a
+               continuous C, corners included, halves it), each above 64 noise so that noise
+               cannot fake the ratio: C jumps at p, no derivative exists: inconclusive, never a
+               pass or a corner (``jump``);
+  varies       a trusted estimate at a finer step disagrees with the chosen one beyond both bounds
+               (checked before every failure, and before a pass when the noise reading saw the
+               cost vary below the first step): the function varies between the two scales, the
+               coarser error model does not hold: inconclusive (``finer_conflict``);
+  relu kinks   an estimate using a point across a known kink (``StepTable.crosses``) is not trusted.
+A kink is offered as an excuse ("a one-sided derivative agrees") only when the second differences
+showed a corner (``suspect``).
 """
 
 from __future__ import annotations
@@ -101,9 +116,24 @@ class Refined:
 class StepTable:
     """phi at +-h0 2^j, evaluated lazily and cached; central and one-sided estimates from it."""
 
-    def __init__(self, line: LineLike, h0: float, noise: float, f0: float) -> None:
-        self.line, self.h0, self.noise, self.f0 = line, h0, noise, f0
+    def __init__(
+        self,
+        line: LineLike,
+        h0: float,
+        noise: float,
+        f0: float,
+        max_up: int = MAX_UP,
+        crosses: Callable[[float], bool] | None = None,
+    ) -> None:
+        """max_up: the coarsest step is h0 2^max_up (0: never above h0, for a line whose cost
+        varies below its first step, variation.line_variation). crosses(t): whether the segment
+        from p to p + t d crosses a known kink (relu probes of reference cases); an estimate that
+        uses such a point is never trusted (C is not smooth across it)."""
+        self.line, self.h0, self.noise, self.f0, self.max_up = line, h0, noise, f0, max_up
+        self.crosses = crosses
+        self.crossed: set[tuple[int, int]] = set()
         self.cache: dict[tuple[int, int], tuple[float, float]] = {}
+        self.centrals: dict[int, Estimate] = {}
         self.nonfinite: tuple[float, float] | None = None
 
     def seed(self, j: int, side: int, value: float, realised: float) -> None:
@@ -118,8 +148,14 @@ class StepTable:
             value, realised = self.line.value(side * self.h0 * 2.0**j)
             if not math.isfinite(value) and self.nonfinite is None:
                 self.nonfinite = (side * self.h0 * 2.0**j, value)
+            if self.crosses is not None and self.crosses(side * self.h0 * 2.0**j):
+                self.crossed.add(key)
             self.cache[key] = (value, realised)
         return self.cache[key]
+
+    def smooth(self, j: int, sides: tuple[int, ...]) -> bool:
+        """No point of steps j..j+2 on these sides lies across a known kink."""
+        return not any((j + k, side) in self.crossed for k in range(3) for side in sides)
 
     def central_quotient(self, j: int) -> tuple[float, float]:
         (fp, tp), (fm, tm) = self.phi(j, 1), self.phi(j, -1)
@@ -131,15 +167,19 @@ class StepTable:
         return ((f - self.f0) / t if t != 0 else math.nan), abs(t)
 
     def central(self, j: int) -> Estimate:
+        """The Richardson estimate at h0 2^j (kept in ``centrals``)."""
         (d0, h), (d1, _), (d2, _) = (self.central_quotient(j + k) for k in range(3))
         finite = all(math.isfinite(v) for v in (d0, d1, d2)) and h > 0
         if not finite:
-            return Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
-        s = self.noise / h
-        a, b = d0 - d1, d1 - d2
-        trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s
-        truncation, rounding = abs(a) / 3.0, 1.5 * s
-        return Estimate(d0 + a / 3.0, truncation + rounding, h, truncation, rounding, trusted, True)
+            e = Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
+        else:
+            s = self.noise / h
+            a, b = d0 - d1, d1 - d2
+            trusted = abs(b - 4.0 * a) <= SLACK * abs(b) + 6.75 * s and self.smooth(j, (1, -1))
+            truncation, rounding = abs(a) / 3.0, 1.5 * s
+            e = Estimate(d0 + a / 3.0, truncation + rounding, h, truncation, rounding, trusted, True)
+        self.centrals[j] = e
+        return e
 
     def one_sided(self, j: int, side: int) -> Estimate:
         (f0, h), (f1, _), (f2, _) = (self.one_sided_quotient(j + k, side) for k in range(3))
@@ -148,7 +188,7 @@ class StepTable:
             return Estimate(math.nan, math.inf, self.h0 * 2.0**j, math.inf, math.inf, False, False)
         s = self.noise / h
         a, b = f0 - f1, f1 - f2
-        trusted = abs(b - 2.0 * a) <= SLACK * abs(b) + 7.5 * s
+        trusted = abs(b - 2.0 * a) <= SLACK * abs(b) + 7.5 * s and self.smooth(j, (side,))
         r2, r2_next = f0 + a, f1 + b  # 2 F_j - F_{j+1}: the O(h) term removed
         r3 = r2 + (r2 - r2_next) / 3.0  # (8 F_j - 6 F_{j+1} + F_{j+2}) / 3: O(h^2) removed too
         truncation = abs(r3 - r2)
@@ -175,11 +215,18 @@ def _scan(table: StepTable, get: Callable[[int], Estimate], g: float) -> tuple[d
     )
     if coarse:
         j = 1
-        while j <= MAX_UP:
+        while j <= table.max_up:
             e = found[j] = get(j)
             if not e.trusted:
                 if best is not None:
                     break
+                j += 1
+                continue
+            if best is not None and e.truncation <= e.rounding / 3.0:
+                # flat to rounding at this scale: a = D_j - D_{j+1} is within its own rounding
+                # (s + s/2, so truncation |a|/3 <= s/2 = rounding/3), the h^2 law passed vacuously,
+                # and nothing says the expansion holds this far from p (a saturated unit: its 1e-19
+                # derivative "disproven" by a flat plateau at h = 2^16); a coarser step may resolve it
                 j += 1
                 continue
             if best is None or e.error < found[best].error:
@@ -223,17 +270,107 @@ def _apart(lo: Estimate | None, hi: Estimate | None) -> bool:
     return lo is not None and hi is not None and abs(lo.value - hi.value) > lo.error + hi.error
 
 
-def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) -> Refined:
+JUMP_RATIO = 0.75  # |phi(h/2) - phi(0)| / |phi(h) - phi(0)|: 1/2 where C is continuous, 1 at a jump
+JUMP_NOISE = 64.0  # the differences must stand this far above the noise (so the ratio is not noise's)
+JUMP_LEVELS = 3
+COARSEST = 2.0**-10  # the finer-step check stops where rounding alone exceeds this relative bound
+
+
+def finest_usable(table: StepTable) -> int:
+    """The smallest j >= -MAX_DOWN whose step the line still resolves exactly."""
+    j = 0
+    while j > -MAX_DOWN and table.usable(j - 1):
+        j -= 1
+    return j
+
+
+def jump(table: StepTable, side: int) -> str:
+    """ "" unless C jumps at p on this side: the differences phi(+-h_j) - phi(0) at the JUMP_LEVELS
+    finest usable steps stay level as h halves (one-sided quotients growing like 1/h) instead of
+    halving (continuous C: phi(h) - phi(0) = O(h), a corner included), each above JUMP_NOISE noise.
+    Else a description naming the quotients and the jump."""
+    low = finest_usable(table)
+    js = [j for j in range(low, low + JUMP_LEVELS) if table.usable(j)]
+    if len(js) < JUMP_LEVELS:
+        return ""
+    deltas = [table.phi(j, side)[0] - table.f0 for j in js]
+    if not all(math.isfinite(d) and abs(d) > JUMP_NOISE * table.noise for d in deltas):
+        return ""
+    if not all(abs(deltas[k]) >= JUMP_RATIO * abs(deltas[k + 1]) for k in range(len(deltas) - 1)):
+        return ""
+    quotients = ", ".join(f"{table.one_sided_quotient(j, side)[0]:.3g}" for j in js)
+    steps = f"h = {format_step(table.h0 * 2.0 ** js[0])} .. {format_step(table.h0 * 2.0 ** js[-1])}"
+    label = "right" if side > 0 else "left"
+    return (
+        f"C jumps at the point: the {label} quotients grow like 1/h ({quotients} at {steps}; "
+        f"C(p{'+' if side > 0 else '-'}h) - C(p) stays near {deltas[0]:.3g}): no derivative exists there"
+    )
+
+
+def finer_conflict(table: StepTable, found: dict[int, Estimate], best: int, g: float) -> Estimate | None:
+    """A trusted central estimate at a step finer than ``best`` that disagrees with it beyond both
+    bounds: the function varies on a scale between the two steps (a ripple, noise that is not
+    rounding), so the coarser estimate's error model does not hold there. The descent stops
+    where rounding alone (it only grows as h shrinks) exceeds max(|g - best|, COARSEST max(|g|,
+    |best|)): finer steps could not tell g from the coarse estimate."""
+    e_best = found[best]
+    limit = max(abs(g - e_best.value), COARSEST * max(abs(g), abs(e_best.value)))
+    j = best - 1
+    while j >= -MAX_DOWN and table.usable(j):
+        e = found[j] = found.get(j) or table.central(j)
+        if e.rounding > limit:
+            break
+        if e.trusted and abs(e.value - e_best.value) > e.error + e_best.error:
+            return e
+        j -= 1
+    return None
+
+
+def _varies(coarse: Estimate, fine: Estimate, g: float, allowance: float) -> Refined:
+    matches = "; the analytic value matches the finer one" if _agrees(fine, g, allowance) else ""
+    reason = (
+        f"the function varies faster than the steps resolve: central differences at "
+        f"h = {format_step(coarse.step)} ({coarse.value:.10g}) and h = {format_step(fine.step)} "
+        f"({fine.value:.10g}) both follow their error model and disagree beyond their bounds{matches}"
+    )
+    return Refined("inconclusive", fine.value, fine.error, fine.step, reason)
+
+
+def refine(table: StepTable, g: float, allowance: float, suspect: bool = False, varies: bool = False) -> Refined:
     """Judge g on one line by the search and verdict rules of the module docstring.
 
     suspect: the cheap pass saw the second differences of a corner (``kink_suspected``): the
     one-sided estimates are compared even when the central estimate agrees with g.
+    varies: the noise measurement saw the cost vary below the first step (central.confirm_level):
+    a pass is also checked against finer steps (``finer_conflict``), as a failure always is.
+    A jump at p (``jump``) overrides every verdict: never a pass, never a corner. Its test (6
+    evaluations) is skipped for a pass when some central estimate at a step no coarser than h0 was
+    trusted: a jump J puts J / 2h into every central quotient there, so D_j - D_{j+1} = J / 4h and
+    D_{j+1} - D_{j+2} = J / 8h fail the asymptotic test (|b - 4a| = 7J / 8h against
+    |b| / 2 + 6.75 noise / h) unless J < 8.4 noise, far below the JUMP_NOISE a jump needs.
     """
+    verdict = _verdict(table, g, allowance, suspect, varies)
+    if verdict.status == "pass" and any(j <= 0 and e.trusted for j, e in table.centrals.items()):
+        return verdict
+    for direction in (-1, 1):
+        why = jump(table, direction)
+        if why:
+            return Refined("inconclusive", math.nan, math.inf, table.h0, why)
+    return verdict
+
+
+def _verdict(table: StepTable, g: float, allowance: float, suspect: bool, varies: bool) -> Refined:
+    """``refine`` without the jump test."""
     central, best = _scan(table, table.central, g)
     confirmed = False
     if best is not None:
         e = central[best]
-        if _agrees(e, g, allowance):
+        agrees = _agrees(e, g, allowance)
+        if not agrees or varies:
+            finer = finer_conflict(table, central, best, g)
+            if finer is not None:
+                return _varies(e, finer, g, allowance)
+        if agrees:
             if not suspect:
                 return Refined("pass", e.value, e.error, e.step)
             lo, hi = _best_one_sided(table, -1, g), _best_one_sided(table, 1, g)
@@ -262,11 +399,18 @@ def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) 
         where = f"central differences at h = {format_step(e.step)} disagree with the analytic value"
         if not confirmed:
             reason = f"{where}, but the neighbouring steps do not confirm it"
-        else:
+        elif suspect:
             reason = f"{where}, but one-sided differences cannot rule out a kink at this resolution"
-        for side in sides:
-            if _agrees(side, g, allowance):
-                reason = f"{where}; a one-sided derivative ({side.value:.10g}) agrees: a kink too small to resolve?"
+        else:
+            bounds = ", ".join(
+                f"{label} {'untrusted' if s is None else f'+-{s.error:.3g}'}"
+                for label, s in (("left", left), ("right", right))
+            )
+            reason = f"{where}, but one-sided differences are too coarse to confirm it ({bounds})"
+        if suspect:  # the second differences showed a corner: only then is a kink a plausible excuse
+            for side in sides:
+                if _agrees(side, g, allowance):
+                    reason = f"{where}; a one-sided derivative ({side.value:.10g}) agrees: a kink too small to resolve?"
         return Refined("inconclusive", e.value, e.error, e.step, reason, left, right)
     # no trusted central step: a kink near p, or a scale the steps cannot resolve
     for side in sides:
@@ -278,7 +422,7 @@ def refine(table: StepTable, g: float, allowance: float, suspect: bool = False) 
     else:
         floor = max(table.h0 * 2.0**-MAX_DOWN, table.line.min_step)
         reason = (
-            f"no step from {floor:.3g} to {table.h0 * 2.0**MAX_UP:.3g} gives differences consistent with "
+            f"no step from {floor:.3g} to {table.h0 * 2.0**table.max_up:.3g} gives differences consistent with "
             "their error model: the cost varies on a scale the steps cannot resolve, or is not smooth"
         )
     return Refined("inconclusive", math.nan, math.inf, table.h0, reason, left, right)

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .adaptive import StepTable, kink_suspected, refine
+from .adaptive import StepTable, kink_suspected
 from .directions import relative_direction
 from .kinks import KinkReport, crossing_inside
-from .line import CoordinateLine, DirectionLine, check_line, from_refined, needs_refining
-from .noise import N_POINTS, noise_bound, noise_level, noise_step
+from .line import CoordinateLine, DirectionLine, check_line, needs_refining, refine_line
+from .noise import AGREEMENT, N_POINTS, noise_bound, noise_level, noise_step
 from .problem import Problem, as_problem, to_float
 from .richardson import extrapolate
 from .steps import central_steps
@@ -57,6 +57,8 @@ NOISE_DIRECTIONS = 3
 NOISE_ATTEMPTS = 6
 SMOOTH_SHRINK = 2.0**-8  # ECnoise: smooth variation seen -> a much smaller tau
 FLAT_GROWTH = 2.0**5  # values repeat -> tau below C's resolution
+CONFIRM_SHRINK = 2.0**-8  # a level is read again this much closer to p (confirm_level)
+MIN_RELATIVE_TAU = 2.0**10  # in units of eps: relative moves below 2^10 ulps are not confirmed
 
 
 def _noise_table(problem: Problem, line: DirectionLine, tau: float) -> np.ndarray | None:
@@ -71,14 +73,51 @@ def _noise_table(problem: Problem, line: DirectionLine, tau: float) -> np.ndarra
     return None
 
 
+def _level(problem: Problem, lines: Sequence[DirectionLine], tau: float, f0: float) -> tuple[float, str] | None:
+    """(noise bound, ECnoise verdict) from the tables at tau, or None when no side is kink-free."""
+    tables = [t for t in (_noise_table(problem, line, tau) for line in lines) if t is not None]
+    if not tables:
+        return None
+    finite = [t for t in tables if np.all(np.isfinite(t))]
+    if not finite:
+        return math.inf, "non-finite"
+    level = noise_level(finite, f0)
+    return noise_bound(finite, f0, problem.eps), level.verdict
+
+
+@dataclass(frozen=True)
+class NoiseReading:
+    """C(p), a bound on the rounding error of one evaluation near p, a note ("" when a level was
+    found and confirmed), and varies: the cost was seen to vary below the first tau (a corner or
+    a ripple near p; ``confirm_level``), so no step's error model may be taken on trust alone."""
+
+    value: float
+    bound: float
+    note: str
+    varies: bool
+
+
 def measure_noise(problem: Problem, seed: int = 0) -> tuple[float, float, str]:
-    """(C(p), bound on the rounding error of one evaluation near p, note).
+    """(C(p), bound, note) of ``read_noise``."""
+    r = read_noise(problem, seed)
+    return r.value, r.bound, r.note
+
+
+def read_noise(problem: Problem, seed: int = 0) -> NoiseReading:
+    """C(p), a bound on the rounding error of one evaluation near p, and what was seen.
 
     ECnoise (noise.noise_level) on NOISE_DIRECTIONS seeded directions whose components are scaled
     to each |p_i| (directions.relative_direction), so that parameters at 1e6 and at 1e-6 move by
     the same relative amount; tau shrinks by 2^8 while the tables still show smooth variation
     and grows while they are flat, for up to NOISE_ATTEMPTS tables. note is "" when a noise level
     was found, else says what was used instead (an upper bound: the smallest estimate).
+
+    Rounding noise does not depend on tau (each evaluation rounds on its own), but anything the
+    function does between the sample points does: a corner a few tau from p (its k-th differences
+    look like noise, level J tau) or a ripple of period below tau (level its amplitude). So a
+    level is accepted only when the tables at tau 2^-8 (``confirm_level``) read the same level
+    within ECnoise's factor AGREEMENT; a lower level there replaces it (and is confirmed in turn),
+    and the note says the cost varies below the step.
     """
     f0 = problem.value_at_point()
     lines = [
@@ -88,22 +127,47 @@ def measure_noise(problem: Problem, seed: int = 0) -> tuple[float, float, str]:
     tau = noise_step(problem.eps)
     bound, note = 2.0 * problem.eps * abs(f0), "noise: no kink-free segment found; floor 2 eps |C| used"
     for _ in range(NOISE_ATTEMPTS):
-        tables = [t for t in (_noise_table(problem, line, tau) for line in lines) if t is not None]
-        if not tables:
+        found = _level(problem, lines, tau, f0)
+        if found is None:
             tau *= SMOOTH_SHRINK
             continue
-        finite = [t for t in tables if np.all(np.isfinite(t))]
-        level = noise_level(finite, f0) if finite else None
-        if level is not None and level.verdict == "noise":
-            return f0, noise_bound(finite, f0, problem.eps), ""
-        if finite:
-            bound = noise_bound(finite, f0, problem.eps)
+        level, verdict = found
+        if verdict == "noise":
+            confirmed, varies = confirm_level(problem, lines, tau, level, f0)
+            return NoiseReading(f0, confirmed, varies, bool(varies))
+        if math.isfinite(level):
+            bound = level
             note = (
-                f"noise: no difference order looked like noise (last tau = {tau:.3g}, "
-                f"{level.verdict if level else 'non-finite'}); the smallest estimate was used"
+                f"noise: no difference order looked like noise (last tau = {tau:.3g}, {verdict}); "
+                "the smallest estimate was used"
             )
-        tau *= FLAT_GROWTH if level is not None and level.verdict == "flat" else SMOOTH_SHRINK
-    return f0, bound, note
+        tau *= FLAT_GROWTH if verdict == "flat" else SMOOTH_SHRINK
+    return NoiseReading(f0, bound, note, False)
+
+
+def confirm_level(
+    problem: Problem, lines: Sequence[DirectionLine], tau: float, level: float, f0: float
+) -> tuple[float, str]:
+    """(the confirmed level, note): the level read at tau again at tau 2^-8 (CONFIRM_SHRINK), down
+    to relative moves of MIN_RELATIVE_TAU (2^10 ulps: the rounding there is still independent
+    from point to point). A level that falls by more than AGREEMENT was not rounding: the smaller
+    one replaces it and is confirmed in turn; the note names both taus (the scale the cost varies
+    below). A smaller tau whose tables are flat or not finite leaves the level as it is."""
+    note = ""
+    while tau * CONFIRM_SHRINK >= MIN_RELATIVE_TAU * problem.eps:
+        found = _level(problem, lines, tau * CONFIRM_SHRINK, f0)
+        if found is None or not math.isfinite(found[0]) or found[1] == "flat":
+            break
+        smaller, _ = found
+        if smaller * AGREEMENT >= level:
+            break
+        note = (
+            f"noise: the level read at tau = {tau:.3g} ({level:.3g}) fell to {smaller:.3g} at tau = "
+            f"{tau * CONFIRM_SHRINK:.3g}: the cost varies below the first step (a corner or a ripple "
+            "near the point); the smaller level is used"
+        )
+        level, tau = smaller, tau * CONFIRM_SHRINK
+    return level, note
 
 
 def cost_noise(problem: Problem, seed: int = 0) -> tuple[float, float]:
@@ -203,7 +267,8 @@ def central_differences(
         return inner(ps)
 
     problem = replace(problem, cost=counted)
-    f0, noise, note = measure_noise(problem, seed)
+    reading = read_noise(problem, seed)
+    f0, noise, note, varies = reading.value, reading.bound, reading.note, reading.varies
     centre = problem.probe(problem.params) if problem.probe is not None else None
     work = [p.copy() for p in problem.params]
     values, errors, steps, checked = [], [], [], []
@@ -244,12 +309,16 @@ def central_differences(
                     suspect = kink_suspected(
                         raw[0, col], raw[1, col], raw[2, col], raw[3, col], f0, float(halves[0, col]), noise
                     )
-                if suspect or needs_refining(b, tr + ro, tr, ro, float(g[i]), allowance, bool(carries[i])):
+                needs = suspect or needs_refining(b, tr + ro, tr, ro, float(g[i]), allowance, bool(carries[i]))
+                if needs or varies:
                     line = CoordinateLine(problem, t, i, work)
                     table = StepTable(line, float(h_all[i]), noise, f0)
                     for r, (j, sd) in enumerate(offsets):
                         table.seed(j, sd, float(raw[r, col]), float(realised[r, col]))
-                    d = from_refined(refine(table, float(g[i]), allowance, suspect))
+                    refined = refine_line(line, table, float(g[i]), allowance, suspect, varies, needs)
+                    if refined is None:
+                        continue
+                    d = refined
                     val[i], err[i], used[i] = d.value, d.error, d.step
                     if d.kink is not None:
                         kinks[(t, i)] = d.kink
@@ -260,7 +329,9 @@ def central_differences(
                 i = int(i)
                 line = CoordinateLine(problem, t, i, work)
                 gi = float(g[i]) if math.isfinite(g[i]) else math.nan
-                d = check_line(line, float(h_all[i]), levels or 2, noise, f0, centre, gi, allowance, bool(carries[i]))
+                d = check_line(
+                    line, float(h_all[i]), levels or 2, noise, f0, centre, gi, allowance, bool(carries[i]), varies
+                )
                 val[i], err[i], used[i] = d.value, d.error, d.step
                 if d.kink is not None:
                     kinks[(t, i)] = d.kink

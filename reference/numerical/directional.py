@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .central import cost_noise, measure_noise
+from .central import cost_noise, read_noise
 from .directions import DEFAULT_FLOOR, signed_gaussian_direction
+from .formatting import fmt_sci, fmt_value
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
 from .line import DirectionLine, check_line
 from .problem import Params, Problem, as_problem
@@ -147,9 +148,9 @@ class DirectionalCheck:
         tol = self.tolerance / scale
         op = "<=" if self.verdict == "pass" else ">"
         text = (
-            f"{head}: analytic <g, d> = {_fmt(self.analytic, rel)}, numeric {_fmt(numeric, rel)} "
+            f"{head}: analytic <g, d> = {fmt_value(self.analytic, rel)}, numeric {fmt_value(numeric, rel)} "
             f"(directional central differences, t = {format_step(self.step)}), "
-            f"relative error {_sci(rel)} {op} tolerance {_sci(tol)}"
+            f"relative error {fmt_sci(rel)} {op} tolerance {fmt_sci(tol)}"
         )
         return text + (f"; {self.kink.describe()}" if self.kink is not None else "")
 
@@ -224,7 +225,8 @@ def directional_check(
         raise ValueError(f"directions must be an int >= 1, got {directions!r}")
     if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
         raise ValueError(f"levels must be an int >= 2 (Richardson needs two steps), got {levels!r}")
-    f0, noise, note = measure_noise(problem, seed)
+    reading = read_noise(problem, seed)
+    f0, noise, note = reading.value, reading.bound, reading.note
     nonfinite = _nonfinite_entries(problem)
     centre = problem.probe(problem.params) if problem.probe is not None else None
     h = float(power_of_two(problem.eps ** (1.0 / 3.0)))
@@ -240,7 +242,9 @@ def directional_check(
                 only=tensor,
             )
             analytic, allowance = _inner(problem, d)
-            result = check_line(DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance)
+            result = check_line(
+                DirectionLine(problem, d), h, levels, noise, f0, centre, analytic, allowance, True, reading.varies
+            )
             name = "all parameters" if tensor is None else problem.names[tensor]
             checks.append(
                 DirectionalCheck(
@@ -358,14 +362,3 @@ def taylor_slope_test(
     else:
         verdict = "inconclusive"
     return SlopeResult(symmetric, expected, steps, remainders, floors, slopes, verdict, gd, kink)
-
-
-def _fmt(v: float, rel: float) -> str:
-    """Enough significant digits to show where two values differ (4 when they differ grossly)."""
-    digits = 4 if rel <= 0 or rel >= 1e-3 else min(17, math.ceil(-math.log10(rel)) + 2)
-    return f"{v:.{digits}g}"
-
-
-def _sci(x: float) -> str:
-    """8.7e-2, not 8.7e-02."""
-    return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e+")

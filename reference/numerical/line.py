@@ -8,8 +8,8 @@ with an error bound, and falls back on smaller steps or one-sided quotients at r
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from .adaptive import RESOLUTION, Refined, StepTable, kink_suspected, refine
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
 from .problem import Problem, to_float
 from .richardson import extrapolate
+from .variation import line_variation
 
 # Up to 10 halvings of the central step to step over a kink: rounding error grows as 1/h,
 # so 2^-10 h (2^-27 for float64) still leaves ~eps^(1/2) relative accuracy.
@@ -192,10 +193,12 @@ def check_line(
     analytic: float,
     allowance: float,
     carries: bool = True,
+    varies: bool = False,
 ) -> LineDerivative:
     """``differentiate``, then the adaptive scan (``adaptive.refine``) where the cheap estimate
-    leaves the analytic value unsettled (``needs_refining``)."""
-    table = StepTable(line, h, noise, f0)
+    leaves the analytic value unsettled (``needs_refining``), or everywhere when the noise
+    measurement saw the cost vary below the first step (``varies``: no cheap estimate is settled)."""
+    table = StepTable(line, h, noise, f0, crosses=kink_guard(line, centre))
     if centre is not None and _relu_kink(line, h, levels, centre):
         return differentiate(line, h, levels, noise, f0, centre)
     value, error, truncation, rounding = _central(table, levels)
@@ -203,9 +206,48 @@ def check_line(
         return LineDerivative(value, error, h)
     (fp1, _), (fm1, _), (fp2, _), (fm2, _) = (table.phi(j, s) for j in (0, 1) for s in (1, -1))
     suspect = centre is None and kink_suspected(fp1, fm1, fp2, fm2, f0, h, noise)
-    if not suspect and not needs_refining(value, error, truncation, rounding, analytic, allowance, carries):
-        return LineDerivative(value, error, h)
-    return from_refined(refine(table, analytic, allowance, suspect))
+    needs = needs_refining(value, error, truncation, rounding, analytic, allowance, carries)
+    refined = refine_line(line, table, analytic, allowance, suspect, varies, needs)
+    return refined if refined is not None else LineDerivative(value, error, h)
+
+
+def refine_line(
+    line: Line, table: StepTable, g: float, allowance: float, suspect: bool, varies: bool, needs: bool
+) -> LineDerivative | None:
+    """``adaptive.refine`` for one line, or None when the cheap estimate stands.
+
+    varies (the global noise reading saw the cost vary below the first step): this line is asked
+    whether it varies itself (``variation.line_variation``). If it does, its scan starts at the
+    reduced step and never goes above it (a coarser step averages the variation away and would
+    pass a gradient that ignores it, or fail the exact one); an inconclusive verdict says so. If
+    it does not, the entry is judged as if nothing varied (a corner in another coordinate
+    changes nothing here). needs: the cheap estimate left the entry unsettled (or suspect).
+    """
+    if varies:
+        found = line_variation(line, table.h0, table.f0, line.problem.eps)
+        if found is not None:
+            reduced = StepTable(line, found.first_step, table.noise, table.f0, max_up=0, crosses=table.crosses)
+            r = refine(reduced, g, allowance, suspect, True)
+            if r.reason:
+                r = replace(r, reason=f"{found.describe()}; {r.reason}")
+            return from_refined(r)
+    if not (needs or suspect):
+        return None
+    return from_refined(refine(table, g, allowance, suspect))
+
+
+def kink_guard(line: Line, centre: list[np.ndarray] | None) -> Callable[[float], bool] | None:
+    """crosses(t) for the scan (adaptive.StepTable): a relu pre-activation changes sign between p
+    and p + t d (reference cases; None without probes). The scan may go far from p (up to
+    h0 2^MAX_UP), where the first step's kink check says nothing."""
+    if centre is None:
+        return None
+    layers = line.problem.probe_layers
+
+    def crosses(t: float) -> bool:
+        return crossing_inside(centre, line.probe(t), layers) is not None
+
+    return crosses
 
 
 def _relu_kink(line: Line, h: float, levels: int, centre: list[np.ndarray]) -> bool:
