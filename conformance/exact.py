@@ -124,7 +124,8 @@ def _from_decimal(value: decimal.Decimal) -> Exact:
     sign, digits, exponent = value.as_tuple()
     if len(digits) * _LOG2_10 > MAX_BITS:
         raise ExactError(f"a Decimal of {len(digits)} digits (at most {int(MAX_BITS / _LOG2_10)} are read)")
-    exponent = operator.index(exponent)
+    if not isinstance(exponent, int):  # "n", "N", "F": NaN and infinities, handled above
+        raise ExactError(f"a Decimal with exponent {exponent!r}")
     if abs(exponent) > MAX_EXPONENT:
         raise ExactError(f"a Decimal with exponent {exponent}, outside what is read")
     return Exact("Decimal", bool(sign), int("".join(map(str, digits)) or "0"), 1, 0, exponent)

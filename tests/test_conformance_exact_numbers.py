@@ -171,7 +171,7 @@ class RaisingFraction(Fraction):
     """A Fraction whose parts cannot be read."""
 
     @property
-    def numerator(self) -> int:  # type: ignore[override]
+    def numerator(self) -> int:
         raise RuntimeError("no")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -108,7 +109,7 @@ def test_in_process_with_warnings_as_errors(impl: type) -> None:
 
 def test_the_implementation_keeps_the_callers_floating_point_settings() -> None:
     """The judge ignores overflow in its own arithmetic; the code under test still sees the caller's."""
-    seen: list[dict[str, str]] = []
+    seen: list[Any] = []
 
     class Spy(Correct):
         def backprop(self, case: object) -> dict[str, object]:
