@@ -21,6 +21,12 @@ from typing import Any, Literal
 # RETRY_FACTOR times its budget before it counts as a hang: a real hang hangs twice.
 RETRY_FACTOR = 2.0
 
+# The message of a finding whose call the implementation refused (an sgd_step raising
+# NotImplementedError, a JSON-lines program's error answer to its first sgd_step): "not covered"
+# on that case, and counted by conformance.report, where refusing some cases of a capability and
+# answering others fails it (CONTRACT.md section 1: a refusal is all or nothing).
+REFUSAL = "not covered: refused: "
+
 FaultKind = Literal["exception", "timeout", "crash", "garbage", "error", "unsupported", "unresponsive"]
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from reference import DTYPES, Case
 
+from .calls import REFUSAL
 from .findings import CHECKS, FLOAT32_PRECISION, LAYERED, RATIO_PHRASE, CaseReport, Finding, Status
 from .versions import versions
 
@@ -44,6 +45,11 @@ class Verdict:
     dtype: str | None = None
     cases: int = 0
     replay: str | None = None
+    # Cases whose call the implementation refused, and cases it answered (calls.REFUSAL): both
+    # nonzero over a run's verdicts of one check is a selective refusal (``selective_refusals``).
+    refused: int = 0
+    answered: int = 0
+    refusal: str = ""
 
     def line(self) -> str:
         where = f" layer {self.layer}" if self.layer is not None else ""
@@ -173,6 +179,9 @@ class _Slot:
     message: str = ""
     cases: int = 0
     worst: tuple[tuple[int, int, int], CaseReport, Finding] | None = None
+    refused: int = 0
+    answered: int = 0
+    refusal: tuple[tuple[int, int, int], CaseReport, Finding] | None = None  # the smallest refused case
 
 
 @dataclass
@@ -208,6 +217,12 @@ class Collector:
             key = (finding.check, finding.layer, report.case.dtype)
             slot = self.slots.setdefault(key, _Slot())
             slot.cases += finding.status != "not covered"
+            if finding.status == "not covered" and finding.message.startswith(REFUSAL):
+                slot.refused += 1
+                if slot.refusal is None or size < slot.refusal[0]:
+                    slot.refusal = (size, report, finding)
+            elif finding.status in ("passed", "failed"):
+                slot.answered += 1
             if _RANK[finding.status] > _RANK[slot.status]:
                 slot.status, slot.message = finding.status, finding.message
             if finding.status == "failed" and (slot.worst is None or size < slot.worst[0]):
@@ -260,6 +275,14 @@ class Collector:
                     out.append((verdict, None))
                     continue
                 out.extend(self._verdict(key) for key in keys)
+        judged = selective_refusals([verdict for verdict, _ in out])
+        for i, ((before, exhibit), after) in enumerate(zip(out, judged, strict=True)):
+            if after is not before:
+                refusal = self.slots[(after.check, after.layer, str(after.dtype))].refusal
+                if refusal is not None:
+                    _, report, _ = refusal
+                    exhibit = Exhibit(report, after.check, after.layer, after.message)
+                out[i] = (after, exhibit)
         return out
 
     def _verdict(self, key: tuple[str, int | None, str]) -> tuple[Verdict, Exhibit | None]:
@@ -273,7 +296,34 @@ class Collector:
             _, report, finding = slot.worst
             message = f"{finding.message} [{_network(report.case)}]"
             exhibit = Exhibit(report, check, layer, finding.message)
-        return Verdict(check, layer, slot.status, message, None, dtype, slot.cases), exhibit
+        refusal = slot.refusal[2].message.removeprefix(REFUSAL) if slot.refusal else ""
+        verdict = Verdict(check, layer, slot.status, message, None, dtype, slot.cases)
+        return replace(verdict, refused=slot.refused, answered=slot.answered, refusal=refusal), exhibit
+
+
+def selective_refusals(verdicts: list[Verdict]) -> list[Verdict]:
+    """The verdicts, with those of a check refused on some cases and answered on others failed.
+
+    A refusal (an sgd_step raising NotImplementedError) means "not implemented" only when it is
+    the implementation's answer to every case: refusing exactly the cases it gets wrong would
+    otherwise hide them (CONTRACT.md section 1). Counted over every dtype and layer of the check,
+    so that refusing all float32 cases while answering float64 ones fails too. Unchanged
+    verdicts are returned as the same objects.
+    """
+    out = list(verdicts)
+    for check in {v.check for v in verdicts if v.refused}:
+        answered = sum(v.answered for v in verdicts if v.check == check)
+        if not answered:
+            continue  # refused everywhere: not implemented, reported as not covered
+        for i, v in enumerate(out):
+            if v.check == check and v.refused and v.status != "failed":
+                message = (
+                    f"refused {v.refused} case(s) ({v.refusal}) but answered {answered} other(s): "
+                    "a refusal is all or nothing, refusing some cases of a capability hides them "
+                    "(CONTRACT.md section 1)"
+                )
+                out[i] = replace(v, status="failed", message=message)
+    return out
 
 
 def _at_most(causes: list[tuple[Cause, Exhibit]], failed: int) -> list[tuple[Cause, Exhibit]]:
@@ -486,15 +536,19 @@ def merge(reports: list[Report]) -> Report:
         for v in report.verdicts:
             key = (v.check, v.layer, v.dtype)
             old = best.get(key)
+            counts = (v.refused, v.answered, v.refusal)
+            if old is not None:
+                counts = (old.refused + v.refused, old.answered + v.answered, old.refusal or v.refusal)
             if old is None or _RANK[v.status] > _RANK[old.status]:
                 best[key] = v
             elif v.status == old.status:
                 best[key] = Verdict(**{**asdict(old), "cases": old.cases + v.cases})
+            best[key] = replace(best[key], refused=counts[0], answered=counts[1], refusal=counts[2])
     # drop "not covered: no case exercised it" rows that another report did cover at some layer
     covered = {(k[0], k[2]) for k, v in best.items() if v.status != "not covered"}
-    verdicts = [
-        v for k, v in best.items() if v.status != "not covered" or (k[0], k[2]) not in covered or k[1] is not None
-    ]
+    verdicts = selective_refusals(
+        [v for k, v in best.items() if v.status != "not covered" or (k[0], k[2]) not in covered or k[1] is not None]
+    )
     first = reports[0]
     settings = dict(first.settings)
     for name in ("regimes", "dtypes"):

@@ -1,8 +1,9 @@
 """The structure check: is the answer a result of the contract's shape at all?
 
 Every later check compares numbers, so this one turns whatever came back (arrays,
-lists, nested lists, numpy scalars, JSON-decoded floats) into float64 arrays of the
-exact expected shapes, or explains in one sentence why it cannot. Lists instead
+lists, nested lists, numpy scalars, JSON-decoded floats, exact numbers: mpmath mpf,
+Fraction, Decimal, rounded once to the case's dtype by conformance.exact) into float64
+arrays of the exact expected shapes, or explains in one sentence why it cannot. Lists instead
 of arrays are accepted, as the contract says; ragged lists, None, strings,
 booleans, complex numbers, wrong lengths and wrong shapes are not.
 """
@@ -18,6 +19,7 @@ import numpy as np
 
 from reference._ops import Array
 
+from .exact import ExactError, is_exact, round_exact, to_exact
 from .wire import Opaque
 
 _PRECISION = {"float64": 53, "float32": 24}
@@ -59,7 +61,10 @@ def _array(value: Any, where: str, shape: tuple[int, ...], dtype: str, layer: in
         reason = str(error).split(". ")[0]
         raise StructureError(f"{where} is not a rectangular array ({type(error).__name__}: {reason})", layer) from None
     kind = raw.dtype.kind
-    if kind == "O":
+    exact = _exact_array(raw, where, dtype, layer) if kind == "O" else None
+    if exact is not None:
+        raw, kind = exact, "f"
+    elif kind == "O":
         _explain_object_array(raw, where, shape, layer)
     elif isinstance(value, list | tuple) and kind in "fiu":
         _no_booleans(value, where, layer)  # numpy would read [True, 0.5] as [1.0, 0.5]
@@ -98,6 +103,29 @@ def _no_booleans(value: list[Any] | tuple[Any, ...], where: str, layer: int | No
         index = tuple(int(i) for i in np.argwhere(flags.astype(bool))[0])
         place = f"{where}[{', '.join(map(str, index))}]" if index else where
         raise StructureError(f"{place} is the boolean {items[index]}; expected a number", layer)
+
+
+def _exact_array(raw: Array, where: str, dtype: str, layer: int | None) -> Array | None:
+    """An array holding exact numbers (mpf, Fraction, Decimal; conformance.exact), each rounded
+    once to ``dtype``, and plain numbers; None when it holds no exact number."""
+    if not any(is_exact(item) for item in raw.flat):
+        return None
+    out = np.empty(raw.shape, dtype=np.float64)
+    for index, item in np.ndenumerate(raw):
+        place = f"{where}[{', '.join(map(str, index))}]" if index else where
+        if is_exact(item):
+            try:
+                out[index] = round_exact(to_exact(item), dtype)
+            except ExactError as error:
+                raise StructureError(f"{place}: {error}; expected a number of {dtype}", layer) from None
+        elif isinstance(item, int | float | np.integer | np.floating) and not isinstance(item, bool | np.bool_):
+            try:
+                out[index] = float(item)
+            except OverflowError:
+                raise StructureError(f"{place} is an int beyond float64's range; expected a number", layer) from None
+        else:
+            _explain_object_array(np.array([item], dtype=object).reshape(()), place, (), layer)
+    return out
 
 
 def _explain_object_array(raw: Array, where: str, shape: tuple[int, ...], layer: int | None) -> None:

@@ -5,7 +5,9 @@ what a Python implementation really returned, so that the structure check judges
 the same thing it would in process: arrays travel with their dtype and shape
 (a float32 gradient in a float64 case is still a float32 array), and whatever is
 not an array or a number (a tensor that needs grad, an object, a huge int) travels
-as an ``Opaque`` description instead of raising in the worker.
+as an ``Opaque`` description instead of raising in the worker. Exact numbers (mpmath mpf,
+Fraction, Decimal) travel exactly, as their integers (conformance.exact), and are rounded
+in the suite, as in process.
 
 Decoding runs in the suite on bytes the implementation's process wrote, so it
 trusts nothing: only whitelisted numeric dtypes are rebuilt, every length is checked
@@ -27,8 +29,10 @@ import numpy as np
 from reference import Case
 
 from .contract import CASE_FIELDS
+from .exact import MAX_BITS, MAX_EXPONENT, Exact, ExactError, is_exact, to_exact
 
 ARRAY = "$a"
+EXACT = "$x"
 OPAQUE = "$o"
 TUPLE = "$t"
 MAX_DEPTH = 32
@@ -87,6 +91,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, np.ndarray | np.generic):
         return _encode_array(np.asarray(value), depth)
+    if is_exact(value):
+        return _encode_exact(value)
     if isinstance(value, Mapping):
         try:
             items = list(value.items())
@@ -107,6 +113,15 @@ def encode(value: Any, depth: int = 0) -> Any:
             }
         return _encode_array(converted, depth)
     return {OPAQUE: [f"{type(value).__name__} {_short_repr(value)}", None]}
+
+
+def _encode_exact(value: Any) -> Any:
+    """An exact number as its integers (hexadecimal: no limit on digits), or why it cannot be read."""
+    try:
+        x = to_exact(value)
+    except ExactError as error:
+        return {OPAQUE: [str(error), None]}
+    return {EXACT: [x.kind, x.negative, hex(x.num), hex(x.den), x.exp2, x.exp10, x.special]}
 
 
 def _short_repr(value: Any) -> str:
@@ -149,6 +164,8 @@ def decode(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and ARRAY in value:
             return _decode_array(value[ARRAY])
+        if len(value) == 1 and EXACT in value:
+            return _decode_exact(value[EXACT])
         if len(value) == 1 and TUPLE in value and isinstance(value[TUPLE], list):
             return tuple(decode(v, depth + 1) for v in value[TUPLE])
         if len(value) == 1 and OPAQUE in value:
@@ -158,6 +175,33 @@ def decode(value: Any, depth: int = 0) -> Any:
             return Opaque(body[0][:300], body[1] if isinstance(body[1], str) else None)
         return {str(k): decode(v, depth + 1) for k, v in value.items()}
     return value
+
+
+_EXACT_KINDS = ("mpf", "Fraction", "Decimal")
+_HEX_DIGITS = MAX_BITS // 4 + 1
+
+
+def _decode_exact(body: Any) -> Exact:
+    """An exact number, every part checked: bounded integers, a known kind, a known special value."""
+    if not (isinstance(body, list) and len(body) == 7):
+        raise WireError("a malformed exact number")
+    kind, negative, num, den, exp2, exp10, special = body
+    if kind not in _EXACT_KINDS or not isinstance(negative, bool) or special not in ("", "nan", "inf", "-inf"):
+        raise WireError("a malformed exact number")
+    integers = []
+    for text in (num, den):
+        if not (isinstance(text, str) and 2 < len(text) <= _HEX_DIGITS + 2 and text.startswith("0x")):
+            raise WireError("an exact number with a malformed or oversized integer")
+        try:
+            integers.append(int(text, 16))
+        except ValueError:
+            raise WireError("an exact number with a malformed integer") from None
+    for exponent in (exp2, exp10):
+        if not (isinstance(exponent, int) and not isinstance(exponent, bool) and abs(exponent) <= MAX_EXPONENT):
+            raise WireError("an exact number with a malformed exponent")
+    if integers[1] <= 0:
+        raise WireError("an exact number with a denominator of 0")
+    return Exact(kind, negative, integers[0], integers[1], exp2, exp10, special)
 
 
 def _decode_array(body: Any) -> np.ndarray:

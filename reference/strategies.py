@@ -69,6 +69,21 @@ BOUNDARY_SIZES: tuple[int, ...] = (1, 2, 15, 16, 17, 31, 32, 33, 64)
 WIDE_SHARE = 0.3  # in the "wide" regime, each layer is wide with at least this probability
 # What the targets may be: "any" (every target the cost allows), "one_hot" (class labels only).
 TARGETS: tuple[str, ...] = ("any", "one_hot")
+# Learning rates (``learning_rates``): the contract allows any finite eta >= 0.
+ETA_ZERO_SHARE = 0.1  # exactly 0: the step leaves every parameter as it is
+ETA_WIDE_SHARE = 0.1  # log-uniform over ETA_WIDE, beyond the usual [1e-3, 10]
+# Ten decades either side of 1: 1e6 times a gradient of the "scaled" regime (at most about
+# 1e6) stays far inside float32's 3.4e38, and 1e-10 times it is still a normal float32.
+ETA_WIDE: tuple[float, float] = (1e-10, 1e6)
+# Quadratic targets (``_targets``): the contract allows any real y. Shares of the entries:
+Y_ZERO_SHARE = 0.15  # exactly 0 ("y == 0 means no label" must meet real zeros)
+Y_ONE_SHARE = 0.15  # exactly 1
+Y_UNIT_SHARE = 0.2  # uniform on [0, 1), the textbook's range; the rest: N(0, 1) times 10^U(-1, 4)
+Y_SCALE_DECADES: tuple[float, float] = (-1.0, 4.0)  # up to about 3e4 in magnitude, either sign
+Y_ZERO_ROW_SHARE = 0.25  # a case with m >= 2 has one whole row of y equal to 0 this often
+# Duplicate samples (``_duplicate_rows``): a case with m >= 2 repeats rows of x this often
+# (half of those with the row's y too, half with a y of its own).
+DUPLICATE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -164,21 +179,34 @@ def architectures(
     return Architecture(tuple(sizes), tuple(names), cost)
 
 
-def _log_uniform(seed: int, low: float, high: float) -> float:
-    value = 10.0 ** np.random.default_rng(seed).uniform(np.log10(low), np.log10(high))
+def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    value = 10.0 ** rng.uniform(np.log10(low), np.log10(high))
     return float(min(max(value, low), high))
 
 
+def _learning_rate(seed: int, low: float, high: float) -> float:
+    rng = np.random.default_rng(seed)
+    u = float(rng.random())
+    if u < ETA_ZERO_SHARE:
+        return 0.0
+    if u < ETA_ZERO_SHARE + ETA_WIDE_SHARE:
+        return _log_uniform(rng, *ETA_WIDE)
+    return _log_uniform(rng, low, high)
+
+
 def learning_rates(low: float = 1e-3, high: float = 10.0) -> st.SearchStrategy[float]:
-    """Learning rates log-uniform on [low, high], from a drawn seed.
+    """Learning rates over the contract's whole range (eta >= 0), mostly log-uniform on [low, high].
 
     Not a few fixed values: an sgd_step that is right only for the learning rates a suite
-    happens to use (or only for ones exact in binary) must meet others. Hypothesis's own
-    floats would give 1.0 and the ends a third of the time, so the value comes from a seed.
+    happens to use (or only for ones exact in binary) must meet others. A share ETA_ZERO_SHARE
+    is exactly 0 (``eta = eta or 0.5`` must meet it) and a share ETA_WIDE_SHARE is
+    log-uniform over ETA_WIDE, the rest of the allowed range that float32 parameters can
+    take a step of (a clamp at 10, or at 1, must meet a larger one). Hypothesis's own floats
+    would give 1.0 and the ends a third of the time, so the value comes from a seed.
     """
     if not 0 < low <= high:
         raise ValueError(f"learning rates need 0 < low <= high, got [{low}, {high}]")
-    return st.integers(0, 2**32 - 1).map(lambda seed: _log_uniform(seed, low, high))
+    return st.integers(0, 2**32 - 1).map(lambda seed: _learning_rate(seed, low, high))
 
 
 def _scaled(
@@ -250,6 +278,7 @@ def make_case(
         if regime == "zeros":
             x[rng.random(x.shape) < 0.3] = 0.0
     y = _targets(architecture.cost, rng, m, sizes[-1], targets)
+    _duplicate_rows(rng, x, y)
     return Case(
         sizes,
         architecture.activations,
@@ -275,11 +304,54 @@ def _targets(cost: str, rng: np.random.Generator, m: int, n: int, targets: str =
             return np.eye(n)[rng.integers(0, n, m)]  # one-hot labels
         p = rng.random((m, n)) + 0.05
         return p / p.sum(axis=1, keepdims=True)
+    if cost == "quadratic":
+        return _real_targets(rng, m, n)
     y = rng.random((m, n))
     if cost == "cross_entropy":
         y[rng.random((m, n)) < 0.3] = 1.0  # hard labels mixed with soft ones
         y[rng.random((m, n)) < 0.3] = 0.0
     return y
+
+
+def _real_targets(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    """Quadratic targets anywhere on the real line: exact 0 and 1, [0, 1), negative, large.
+
+    The quadratic cost takes any real y (CONTRACT.md section 2), so clipping y to [0, 1],
+    reading y == 0 as "no label" or a sign error in a - y must each meet a target that shows
+    them: every entry is 0 or 1 exactly, in [0, 1), or N(0, 1) times a per-case power of
+    ten (Y_* above), and sometimes a whole row is 0.
+    """
+    scale = 10.0 ** rng.uniform(*Y_SCALE_DECADES)
+    y = rng.standard_normal((m, n)) * scale
+    kind = rng.random((m, n))
+    y[kind < Y_ZERO_SHARE] = 0.0
+    y[(kind >= Y_ZERO_SHARE) & (kind < Y_ZERO_SHARE + Y_ONE_SHARE)] = 1.0
+    unit = (kind >= Y_ZERO_SHARE + Y_ONE_SHARE) & (kind < Y_ZERO_SHARE + Y_ONE_SHARE + Y_UNIT_SHARE)
+    y[unit] = rng.random(int(unit.sum()))
+    if m >= 2 and rng.random() < Y_ZERO_ROW_SHARE:
+        y[rng.integers(0, m)] = 0.0
+    return y
+
+
+def _duplicate_rows(rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> None:
+    """Repeat samples in place: a batch may hold the same x twice (CONTRACT.md does not forbid it).
+
+    Code that deduplicates rows, or caches per-sample work keyed by x, is wrong exactly there.
+    With probability DUPLICATE_SHARE (and m >= 2) about half the rows become copies of other
+    rows' x, half of the time with that row's y as well (a repeated sample), half of the time
+    keeping their own y (the same input, another label). Targets stay valid for every cost:
+    a row of y is either its own or another valid row.
+    """
+    m = x.shape[0]
+    if m < 2 or rng.random() >= DUPLICATE_SHARE:
+        return
+    with_y = rng.random() < 0.5
+    for row in rng.permutation(m)[: max(1, m // 2)]:
+        source = int(rng.integers(0, m - 1))
+        source += source >= row  # any other row
+        x[row] = x[source]
+        if with_y:
+            y[row] = y[source]
 
 
 @st.composite

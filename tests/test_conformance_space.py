@@ -175,9 +175,11 @@ def test_learning_rates_are_drawn_not_picked_from_a_handful() -> None:
         etas.append(eta)
 
     run()
-    assert all(DEFAULT.eta_low <= e <= DEFAULT.eta_high for e in etas)
-    assert len(set(etas)) >= 150 and not set(etas) & OLD_ETAS
-    assert min(etas) < 1e-2 and max(etas) > 1.0  # log-uniform over four decades
+    usual = [e for e in etas if DEFAULT.eta_low <= e <= DEFAULT.eta_high]
+    assert all(np.isfinite(e) and e >= 0 for e in etas)
+    assert len(usual) >= 0.7 * len(etas)  # the wide range and 0 are shares, not the rule
+    assert len(set(usual)) >= 150 and not set(etas) & OLD_ETAS
+    assert min(usual) < 1e-2 and max(usual) > 1.0  # log-uniform over four decades
 
 
 def test_weights_beyond_100_are_reached_and_blamed_on_equation_1() -> None:
