@@ -81,7 +81,8 @@ class CaseChecker:
         """sgd_step on a second case: its new (weights, biases), or None."""
 
         def probe(case: Case) -> tuple[list[Array], list[Array]] | None:
-            outcome = self.impl.sgd_step(fresh_copy(case), eta)
+            with np.errstate(**self._caller_errstate):
+                outcome = self.impl.sgd_step(fresh_copy(case), eta)
             if isinstance(outcome, Fault):
                 report.fatal |= outcome.fatal
                 return None
