@@ -509,6 +509,27 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 _COLLECTED_STATUSES: list[int] = []
 
 
+def in_group_order(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The group reports in the CLI's order (dtype, then regime), whatever order xdist's workers sent them in.
+
+    merge() breaks ties by order (a failed verdict's smallest case among equal sizes, a blocked
+    verdict's message), as one run does by the order it meets its cases: so the merged report
+    is the CLI's, and the same on every run.
+    """
+    from reference import DTYPES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+    from reference.strategies import REGIMES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+
+    def key(data: dict[str, Any]) -> tuple[int, int]:
+        groups = data.get("groups") or [{}]
+        dtype, regime = groups[0].get("dtype"), groups[0].get("regime")
+        return (
+            DTYPES.index(dtype) if dtype in DTYPES else len(DTYPES),
+            REGIMES.index(regime) if regime in REGIMES else len(REGIMES),
+        )
+
+    return sorted(reports, key=key)
+
+
 def exit_status(statuses: list[int], reports: list[dict[str, Any]], pytest_status: int) -> int:
     """The session's exit status: the CLI's for the conformance outcomes, pytest's for the rest.
 
@@ -523,7 +544,7 @@ def exit_status(statuses: list[int], reports: list[dict[str, Any]], pytest_statu
     if status == 0 and reports:
         from .report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
-        if not merge([Report.from_dict(d) for d in reports]).ok:
+        if not merge([Report.from_dict(d) for d in in_group_order(reports)]).ok:
             status = 1
     return status
 
@@ -572,7 +593,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     from .report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
-    merged = merge([Report.from_dict(d) for d in data])
+    merged = merge([Report.from_dict(d) for d in in_group_order(data)])
     terminalreporter.section("backprop conformance summary")
     terminalreporter.write_line(merged.header())
     if merged.not_covered:

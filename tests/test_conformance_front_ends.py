@@ -17,12 +17,15 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conformance import check_implementation
 from conformance.report import Report, merge
 
 from ._conformance_helpers import run_python
+from .broken_impls import SeedTypo
 
 GROUP_CLI = ["--quick", "--regimes", "typical", "--dtypes", "float64"]
 GROUP_PYTEST = ["--conformance-quick", "-k", "float64-typical"]
@@ -175,3 +178,28 @@ def test_the_three_front_ends_give_byte_identical_causes_and_verdicts(tmp_path: 
     )  # fmt: skip
     assert again.returncode == 1
     assert _causes_and_verdicts(other / "report.json") != texts["cli"]
+
+
+def test_merging_groups_run_apart_gives_the_one_runs_causes_and_verdicts() -> None:
+    """The plugin runs each group apart and merges their reports: the merge must be the one run's report.
+
+    It was not: a verdict passed in two groups said "passed on 11 case(s)" where one run said 22,
+    and a verdict with several statuses counted only the cases of the highest.
+    """
+    regimes = ["typical", "zeros"]
+    dtypes = ["float64", "float32"]
+    options: dict[str, Any] = {"quick": True, "failures_dir": None, "in_process": True}
+    whole = check_implementation(SeedTypo(), regimes=regimes, dtypes=dtypes, **options)
+    parts = [
+        check_implementation(SeedTypo(), regimes=[regime], dtypes=[dtype], **options)
+        for dtype in dtypes
+        for regime in regimes
+    ]
+    one, merged = _canonical(merge([whole])), _canonical(merge(parts))
+    assert '"failed"' in one and '"passed"' in one and '"blocked"' in one, one
+    assert merged == one
+
+
+def _canonical(report: Report) -> str:
+    data = report.to_dict()
+    return json.dumps({"causes": data["causes"], "verdicts": data["verdicts"]}, indent=1, sort_keys=True)
