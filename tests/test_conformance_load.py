@@ -11,18 +11,22 @@ shrinking stops at the budget, which is where a clock would have stopped elsewhe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 import conformance.runner as runner
+import conformance.search as search
 from conformance import check_implementation
 from conformance.report import Report, merge
 from conformance.search import SearchSettings
@@ -74,6 +78,12 @@ def _run(name: str, **extra: Any) -> Report:
     return check_implementation(impl(), quick=True, failures_dir=None, in_process=True, **options, **extra)
 
 
+@pytest.fixture(scope="module")
+def quiet() -> dict[str, Report]:
+    """Each run of RUNS once, without busy processes, shared by the tests below (they add seconds each)."""
+    return {name: _run(name) for name in RUNS}
+
+
 @pytest.fixture
 def shrink_budget(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run with another shrink_cases (check_implementation builds SearchSettings from quick/max_examples)."""
@@ -89,24 +99,23 @@ def shrink_budget(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_a_report_is_the_same_with_four_busy_processes_beside_it(name: str) -> None:
-    quiet = _run(name)
+def test_a_report_is_the_same_with_four_busy_processes_beside_it(name: str, quiet: dict[str, Report]) -> None:
     with busy_processes() as procs:
         busy = _run(name)
         assert all(p.poll() is None for p in procs), "the busy processes ran through the whole run"
-    assert quiet.causes, quiet.format()
-    assert sum(g["shrink_judged"] for g in quiet.groups) > 0, quiet.groups  # it did shrink
-    assert _fingerprint(busy) == _fingerprint(quiet)
-    assert _text(busy) == _text(quiet)  # the printed report too, but for its duration
+    assert quiet[name].causes, quiet[name].format()
+    assert sum(g["shrink_judged"] for g in quiet[name].groups) > 0, quiet[name].groups  # it did shrink
+    assert _fingerprint(busy) == _fingerprint(quiet[name])
+    assert _text(busy) == _text(quiet[name])  # the printed report too, but for its duration
 
 
-def test_the_budget_binds_and_says_so(shrink_budget: Any) -> None:
+def test_the_budget_binds_and_says_so(shrink_budget: Any, quiet: dict[str, Report]) -> None:
     """Negative control: where shrinking stops shows in the report, so the comparison above can see a change.
 
     SgdStepIgnoresEta's float32/scaled group runs out of --quick's budget (reported in the
     accounting and in a note), and half the budget stops at other smallest cases.
     """
-    full = _run("SgdStepIgnoresEta")
+    full = quiet["SgdStepIgnoresEta"]
     (group,) = full.groups
     assert group["shrink_budget_hit"] >= 1 and group["shrink_judged"] == runner.QUICK_SHRINK_CASES, group
     assert "shrinking stopped at its budget" in full.format()
@@ -117,9 +126,39 @@ def test_the_budget_binds_and_says_so(shrink_budget: Any) -> None:
     assert _fingerprint(half) != _fingerprint(full)
 
 
-def test_a_budget_that_is_not_reached_leaves_no_note() -> None:
+def test_a_budget_that_is_not_reached_leaves_no_note(quiet: dict[str, Report]) -> None:
     """SeedTypo shrinks to [1, 1, 1] within the budget: no note that its smallest case may not be minimal."""
-    report = _run("SeedTypo")
+    report = quiet["SeedTypo"]
     assert all(not g["shrink_budget_hit"] for g in report.groups), report.groups
     assert all(c.network.startswith("network sizes (1, 1, 1)") for c in report.causes), report.format()
     assert "shrinking stopped at its budget" not in report.format()
+
+
+class _RacingClock:
+    """A clock that runs 50 s per reading: a machine so slow that any clock-based limit trips."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 50.0
+        return self.now
+
+    monotonic = perf_counter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def test_no_clock_decides_a_report(monkeypatch: pytest.MonkeyPatch, quiet: dict[str, Report]) -> None:
+    """Hypothesis stops shrinking after five minutes of its clock (engine.MAX_SHRINKING_SECONDS); the search
+    switches that off (search._counts_only). With a clock racing 50 s per reading the report is unchanged.
+
+    Negative control: without that switch the racing clock stops shrinking early, and the smallest cases
+    (and so the report) change, as they would on a slow enough machine.
+    """
+    expected = _fingerprint(quiet["SeedTypo"])
+    monkeypatch.setattr(hypothesis_engine, "time", _RacingClock())
+    assert _fingerprint(_run("SeedTypo")) == expected
+    monkeypatch.setattr(search, "_counts_only", contextlib.nullcontext)
+    assert _fingerprint(_run("SeedTypo")) != expected
