@@ -25,6 +25,7 @@ from .defaults import (
 )
 from .loader import LoadError
 from .runner import InternalError, check_implementation, replay
+from .seeds import parse_seed
 from .vectors import main as verify_main
 
 USAGE_ERROR = 2
@@ -96,7 +97,13 @@ def _run_parser() -> argparse.ArgumentParser:
         help=f"Hypothesis examples per (dtype, regime) group "
         f"(default {DEFAULT_EXAMPLES}, {QUICK_EXAMPLES} with --quick)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0: runs repeat exactly)")
+    parser.add_argument(
+        "--seed",
+        type=parse_seed,
+        default=0,
+        help="Hypothesis seed (default 0: runs repeat exactly), or 'random': a fresh seed, printed in the "
+        "report's header with the command that repeats the run",
+    )
     parser.add_argument("--quick", action="store_true", help="a few seconds: fewer and smaller cases")
     parser.add_argument("--report", metavar="FILE", help="also write the report as JSON")
     parser.add_argument(

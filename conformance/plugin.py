@@ -14,12 +14,21 @@ over its workers, each of which loads the implementation once (its own worker
 process or ``--impl-cmd`` process); the workers' reports travel back in the test
 reports' user_properties and the controller prints the merged root causes and one
 check x layer table at the end (and writes it with ``--conformance-report FILE``).
+
+One verdict, one exit status (issue 18): pytest's exit status agrees with the CLI's on
+every outcome, here and in ``parametrize_with_checks``. A run that checked nothing (no
+declared dtype, no generable case) fails its tests instead of skipping them; an
+implementation that cannot be loaded ends the session with 2, a bug of the suite with 3
+(the CLI's numbers); and a run whose merged report does not conform never exits 0
+(pytest_sessionfinish). The statuses travel in the test reports' user_properties, so the
+xdist controller sees its workers' too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,6 +41,7 @@ from .defaults import (
     DEFAULT_WARMUP_TIMEOUT,
     QUICK_EXAMPLES,
 )
+from .seeds import RANDOM, parse_seed, random_seed
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -41,6 +51,12 @@ if TYPE_CHECKING:
 
 FIXTURE = "conformance_session"
 _PROPERTY = "backprop_conformance_report"
+_STATUS = "backprop_conformance_exit_status"  # a user property: the CLI's exit status for an error outcome
+_STATUSES = pytest.StashKey[list[int]]()
+_SEED = pytest.StashKey[tuple[int, bool]]()
+# The CLI's exit statuses (conformance.cli) for the outcomes that are not a verdict.
+LOAD_ERROR_STATUS = 2
+INTERNAL_ERROR_STATUS = 3
 _REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 _GROUP = "backprop-conformance"
 # _LAZY: pytest imports this module in every run of every project once the package is installed,
@@ -100,7 +116,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"Hypothesis examples per (dtype, regime) group (default {DEFAULT_EXAMPLES}, "
         f"{QUICK_EXAMPLES} with --conformance-quick)",
     )
-    group.addoption("--conformance-seed", type=int, default=0, metavar="S", help="Hypothesis seed (default 0)")
+    group.addoption(
+        "--conformance-seed",
+        type=parse_seed,
+        default=0,
+        metavar="S",
+        help="Hypothesis seed, or 'random' for a fresh one, printed in the summary with the command that "
+        "replays it (default 0)",
+    )
     group.addoption("--conformance-quick", action="store_true", default=False, help="fewer, smaller cases")
     group.addoption(
         "--conformance-timeout",
@@ -219,11 +242,58 @@ def _settings_text(config: pytest.Config) -> str:
     quick = config.getoption("--conformance-quick")
     return (
         f"examples per group {examples if examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)}, "
-        f"seed {config.getoption('--conformance-seed')}, quick {quick}, "
+        f"seed {_seed_text(config)}, quick {quick}, "
         f"timeout {config.getoption('--conformance-timeout'):g} s, "
         f"warm-up timeout {config.getoption('--conformance-warmup-timeout'):g} s"
         + (", in process (no isolation)" if config.getoption("--conformance-in-process") else "")
     )
+
+
+def run_seed(config: pytest.Config) -> tuple[int, bool]:
+    """(the run's seed, whether it was drawn at random): drawn once per session when ``random``.
+
+    Under pytest-xdist the controller draws it and hands it to every worker in its
+    workerinput (pytest_configure_node), so that all the groups of one run share one seed.
+    """
+    if _SEED in config.stash:
+        return config.stash[_SEED]
+    given = getattr(config, "workerinput", {}).get("conformance_seed")
+    if isinstance(given, list) and len(given) == 2:
+        seed = (int(given[0]), bool(given[1]))
+    else:
+        value = config.getoption("--conformance-seed")
+        seed = (random_seed(), True) if value == RANDOM else (int(value), False)
+    config.stash[_SEED] = seed
+    return seed
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist (controller): every worker runs with the controller's seed."""
+    node.workerinput["conformance_seed"] = list(run_seed(node.config))
+
+
+def rerun_args(config: pytest.Config, seed: int) -> str:
+    """The pytest command line of this session with the drawn seed in place of ``random``."""
+    args = list(config.invocation_params.args)
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--conformance-seed":
+            skip = True
+            continue
+        if arg.startswith("--conformance-seed="):
+            continue
+        out.append(arg)
+    return shlex.join(["pytest", *out, "--conformance-seed", str(seed)])
+
+
+def _seed_text(config: pytest.Config) -> str:
+    seed, drawn = run_seed(config)
+    return f"{seed} (drawn at random: {rerun_args(config, seed)} repeats this run)" if drawn else str(seed)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -256,7 +326,7 @@ def run_options(config: pytest.Config) -> dict[str, Any]:
     """The check_implementation keyword arguments the command line sets (all but the selection)."""
     options: dict[str, Any] = {
         "max_examples": config.getoption("--conformance-examples"),
-        "seed": config.getoption("--conformance-seed"),
+        "seed": run_seed(config)[0],
         "quick": config.getoption("--conformance-quick"),
         "timeout": config.getoption("--conformance-timeout"),
         "warmup_timeout": config.getoption("--conformance-warmup-timeout"),
@@ -289,13 +359,20 @@ def blocked_reason(what: str, verdicts: list[Verdict]) -> str:
     return f"{what}: not judged at {where}: {'; '.join(causes)}"[:800]
 
 
-def fail_skip_or_pass(what: str, verdicts: list[Verdict], incomplete: list[dict[str, Any]] | None = None) -> None:
+def fail_skip_or_pass(
+    what: str,
+    verdicts: list[Verdict],
+    incomplete: list[dict[str, Any]] | None = None,
+    nothing_checked: str | None = None,
+) -> None:
     """Fail, skip or return (pass), from verdicts: the rule of the per-group tests and parametrize_with_checks.
 
     Failed anywhere: fail. Otherwise blocked anywhere: skip naming the blocking cause
     (a blocked verdict means the check was not judged there, and CONFORMS requires
     none). Otherwise cases left unjudged (the implementation stopped answering): fail.
-    Otherwise nothing passed: skip with the not-covered reasons.
+    Otherwise, when the whole run checked nothing (``nothing_checked``: why), fail: the
+    CLI says NOTHING WAS CHECKED and exits 1, and a run of skips would exit 0. Otherwise
+    nothing passed here: skip with the not-covered reasons.
     """
     failed = [v for v in verdicts if v.status == "failed"]
     if failed:
@@ -311,28 +388,67 @@ def fail_skip_or_pass(what: str, verdicts: list[Verdict], incomplete: list[dict[
             ),
             pytrace=False,
         )
+    if nothing_checked is not None:
+        pytest.fail(f"NOTHING WAS CHECKED: {nothing_checked}"[:800], pytrace=False)
     if not any(v.status == "passed" for v in verdicts):
         reasons = sorted({v.message for v in verdicts}) or ["no verdict"]
         pytest.skip(f"{what}: not covered: " + "; ".join(reasons)[:500])
 
 
-class ConformanceSession:
-    """One loaded implementation per pytest process (xdist worker), shared by the group tests."""
+def nothing_checked_reason(report: Report) -> str | None:
+    """Why the whole run checked nothing (the CLI's NOTHING WAS CHECKED), or None when it checked something
+    or did not conform for another reason (a failure, a block, an incomplete group)."""
+    if any(v.status in ("passed", "failed", "blocked") for v in report.verdicts) or report.incomplete():
+        return None
+    return "; ".join(report.not_covered) or "no verdict"
 
-    def __init__(self, config: pytest.Config, implementation: Implementation) -> None:
+
+class ConformanceSession:
+    """One loaded implementation per pytest process (xdist worker), shared by the group tests.
+
+    ``load_error``: why the implementation could not be loaded (then ``implementation`` is None):
+    every group test fails with it, and the session exits 2, as the CLI does.
+    """
+
+    def __init__(self, config: pytest.Config, implementation: Implementation | None, load_error: str = "") -> None:
         self.config = config
         self.implementation = implementation
+        self.load_error = load_error
 
     def check_group(self, dtype: str, regime: str, node: pytest.Item) -> Report:
-        from .runner import check_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+        from reference import DTYPES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
+        from .runner import InternalError, check_implementation  # noqa: PLC0415 - lazy: start-up time (_LAZY)
+        from .search import group_problem  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+
+        if self.implementation is None:
+            node.user_properties.append((_STATUS, LOAD_ERROR_STATUS))
+            pytest.fail(f"cannot load the implementation: {self.load_error}", pytrace=False)
         caps = self.implementation.capabilities
-        if dtype not in caps.dtypes:
+        declared = [d for d in DTYPES if d in caps.dtypes]
+        problem = group_problem(caps)
+        if dtype not in caps.dtypes and (declared and not problem):
             pytest.skip(f"not covered: {self.implementation.name} does not declare {dtype}")
-        report = check_implementation(self.implementation, regimes=[regime], dtypes=[dtype], **run_options(self.config))
+        try:
+            report = check_implementation(
+                self.implementation, regimes=[regime], dtypes=[dtype], **run_options(self.config)
+            )
+        except InternalError as error:
+            node.user_properties.append((_STATUS, INTERNAL_ERROR_STATUS))
+            pytest.fail(f"error: {error}", pytrace=False)
+        seed, drawn = run_seed(self.config)
+        if drawn:
+            report.settings["rerun"] = rerun_args(self.config, seed)
         node.user_properties.append((_PROPERTY, report.to_dict()))
         incomplete = report.incomplete()
-        fail_skip_or_pass(f"{dtype}/{regime}", report.verdicts, incomplete)
+        # The whole run checks nothing when no dtype of the contract is declared or no case can be
+        # generated; a dtype merely left out of several is a skip, as the CLI's not-covered line.
+        nothing = None
+        if not declared:
+            nothing = f"{self.implementation.name} declares none of the dtypes {', '.join(DTYPES)}"
+        elif problem:
+            nothing = problem
+        fail_skip_or_pass(f"{dtype}/{regime}", report.verdicts, incomplete, nothing)
         return report
 
 
@@ -354,7 +470,9 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
             max_memory_mb=options["max_memory_mb"],
         )
     except LoadError as error:
-        pytest.fail(f"cannot load the implementation: {error}", pytrace=False)
+        # Each group test fails with the reason and carries exit status 2 (check_group).
+        yield ConformanceSession(config, None, str(error))
+        return
     try:
         yield ConformanceSession(config, implementation)
     finally:
@@ -363,6 +481,25 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_REPORTS] = []
+    config.stash[_STATUSES] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """A parametrize_with_checks test carries its run's error status (load error 2, suite bug 3).
+
+    Its ``check`` parameter knows the outcome of the shared run (pytest_helpers.ConformanceCheck.
+    exit_status); the status goes into the test report, which reaches the xdist controller.
+    """
+    report = yield
+    if call.when == "call":
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for value in params.values():
+            status = getattr(value, "conformance_exit_status", None)
+            code = status() if callable(status) else None
+            if code:
+                report.user_properties.append((_STATUS, code))
+    return report
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -371,6 +508,66 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for name, value in report.user_properties:
         if name == _PROPERTY and isinstance(value, dict):
             _collected(report).append(value)
+        elif name == _STATUS and isinstance(value, int):
+            config = getattr(report, "config", None)
+            if config is not None and _STATUSES in config.stash:
+                config.stash[_STATUSES].append(value)
+            else:
+                _COLLECTED_STATUSES.append(value)
+
+
+_COLLECTED_STATUSES: list[int] = []
+
+
+def in_group_order(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The group reports in the CLI's order (dtype, then regime), whatever order xdist's workers sent them in.
+
+    merge() breaks ties by order (a failed verdict's smallest case among equal sizes, a blocked
+    verdict's message), as one run does by the order it meets its cases: so the merged report
+    is the CLI's, and the same on every run.
+    """
+    from reference import DTYPES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+    from reference.strategies import REGIMES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+
+    def key(data: dict[str, Any]) -> tuple[int, int]:
+        groups = data.get("groups") or [{}]
+        dtype, regime = groups[0].get("dtype"), groups[0].get("regime")
+        return (
+            DTYPES.index(dtype) if dtype in DTYPES else len(DTYPES),
+            REGIMES.index(regime) if regime in REGIMES else len(REGIMES),
+        )
+
+    return sorted(reports, key=key)
+
+
+def exit_status(statuses: list[int], reports: list[dict[str, Any]], pytest_status: int) -> int:
+    """The session's exit status: the CLI's for the conformance outcomes, pytest's for the rest.
+
+    Only a pytest status of 0 (passed) or 1 (tests failed) is replaced: an interrupted
+    session, a usage error or no tests collected keep pytest's own. An error outcome (2: the
+    implementation could not be loaded, 3: a bug of the suite) wins over 1, as in the CLI;
+    a merged conformance report that does not conform never exits 0.
+    """
+    if pytest_status not in (0, 1):
+        return pytest_status
+    status = max([pytest_status, *statuses])
+    if status == 0 and reports:
+        from .report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+
+        if not merge([Report.from_dict(d) for d in in_group_order(reports)]).ok:
+            status = 1
+    return status
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller decides
+        return
+    statuses = config.stash.get(_STATUSES, []) + _COLLECTED_STATUSES
+    reports = config.stash.get(_REPORTS, []) + _COLLECTED
+    if statuses or reports:
+        session.exitstatus = exit_status(statuses, reports, int(session.exitstatus))
 
 
 _COLLECTED: list[dict[str, Any]] = []
@@ -406,7 +603,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     from .report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
-    merged = merge([Report.from_dict(d) for d in data])
+    merged = merge([Report.from_dict(d) for d in in_group_order(data)])
     terminalreporter.section("backprop conformance summary")
     terminalreporter.write_line(merged.header())
     if merged.not_covered:

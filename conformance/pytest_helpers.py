@@ -12,7 +12,14 @@ own verdicts over every layer and dtype, by the plugin's rule (conformance.plugi
 failed anywhere: the test fails with every failed verdict and its replay command;
 otherwise blocked anywhere (not judged there, because something it depends on
 failed): skipped, naming the blocking cause, never passed, since CONFORMS requires
-no blocked verdict; otherwise only "not covered": skipped with the reason.
+no blocked verdict; otherwise only "not covered": skipped with the reason, unless the
+whole run checked nothing (the CLI's NOTHING WAS CHECKED): then every check fails.
+
+The exit status is the CLI's (issue 18): 1 when a check failed, the run is incomplete or
+nothing was checked; an implementation that cannot be loaded fails every check and the
+session exits 2, a bug of the suite 3 (through conformance.plugin's pytest_sessionfinish,
+which reads ``ConformanceCheck.conformance_exit_status``). ``xfail`` and ``checks`` are the
+caller's own waivers: a check they leave out or expect to fail does not count.
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from typing import Any
 
 import pytest
 
+from .errors import LoadError
 from .findings import CHECKS
-from .plugin import fail_skip_or_pass
+from .plugin import INTERNAL_ERROR_STATUS, LOAD_ERROR_STATUS, fail_skip_or_pass, nothing_checked_reason
 from .report import Report
-from .runner import check_implementation
+from .runner import InternalError, check_implementation
 
 
 class _SharedRun:
@@ -35,6 +43,11 @@ class _SharedRun:
         self.options = options
         self._report: Report | None = None
         self._error: Exception | None = None
+
+    @property
+    def error(self) -> Exception | None:
+        """What the run raised, if it ran and raised."""
+        return self._error
 
     def report(self) -> Report:
         """The run's report, computed once; a run that raised raises again without running again."""
@@ -59,10 +72,28 @@ class ConformanceCheck:
     def __repr__(self) -> str:
         return f"<conformance check {self.name}>"
 
+    def report(self) -> Report:
+        """The shared run's Report (the run happens on the first call of any check): to save or print it."""
+        return self._shared.report()
+
+    def conformance_exit_status(self) -> int | None:
+        """The CLI's exit status for the shared run's error outcome (2: not loaded, 3: a suite bug), else None."""
+        error = self._shared.error
+        if isinstance(error, LoadError):
+            return LOAD_ERROR_STATUS
+        if isinstance(error, InternalError):
+            return INTERNAL_ERROR_STATUS
+        return None
+
     def __call__(self) -> None:
-        report = self._shared.report()
+        try:
+            report = self._shared.report()
+        except LoadError as error:
+            pytest.fail(f"cannot load the implementation: {error}", pytrace=False)
+        except InternalError as error:
+            pytest.fail(f"error: {error}", pytrace=False)
         verdicts = [v for v in report.verdicts if v.check == self.name]
-        fail_skip_or_pass(self.name, verdicts, report.incomplete())
+        fail_skip_or_pass(self.name, verdicts, report.incomplete(), nothing_checked_reason(report))
 
 
 def parametrize_with_checks(

@@ -50,6 +50,9 @@ class Verdict:
     refused: int = 0
     answered: int = 0
     refusal: str = ""
+    # A failed verdict's smallest case, as report._size measures it: merge() keeps the smallest
+    # over several reports, as one run's Collector does over its cases.
+    size: tuple[int, int, int] | None = None
 
     def line(self) -> str:
         where = f" layer {self.layer}" if self.layer is not None else ""
@@ -292,12 +295,13 @@ class Collector:
         if slot.status == "passed":
             message = f"passed on {slot.cases} case(s)"
         exhibit = None
+        size = None
         if slot.status == "failed" and slot.worst is not None:
-            _, report, finding = slot.worst
+            size, report, finding = slot.worst
             message = f"{finding.message} [{_network(report.case)}]"
             exhibit = Exhibit(report, check, layer, finding.message)
         refusal = slot.refusal[2].message.removeprefix(REFUSAL) if slot.refusal else ""
-        verdict = Verdict(check, layer, slot.status, message, None, dtype, slot.cases)
+        verdict = Verdict(check, layer, slot.status, message, None, dtype, slot.cases, size=size)
         return replace(verdict, refused=slot.refused, answered=slot.answered, refusal=refusal), exhibit
 
 
@@ -405,7 +409,7 @@ class Report:
         return cls(
             implementation=data["implementation"],
             settings=data["settings"],
-            verdicts=[Verdict(**v) for v in data["verdicts"]],
+            verdicts=[_verdict_from_dict(v) for v in data["verdicts"]],
             not_covered=list(data.get("not_covered", [])),
             examples=int(data.get("examples", 0)),
             duration=float(data.get("duration_seconds", 0.0)),
@@ -420,7 +424,7 @@ class Report:
 
     def header(self) -> str:
         v = self.versions
-        settings = ", ".join(f"{k} {val}" for k, val in self.settings.items() if k != "conventions")
+        settings = ", ".join(f"{k} {val}" for k, val in self.settings.items() if k not in ("conventions", "rerun"))
         note = f" ({self.capabilities_note})" if self.capabilities_note else ""
         conventions = self.settings.get("conventions")
         declared = (
@@ -431,6 +435,12 @@ class Report:
         return (
             f"backprop conformance suite {v.get('suite')} (contract {v.get('contract')}, reference "
             f"{v.get('reference')})\nimplementation: {self.implementation}{note}{declared}\nsettings: {settings}"
+            + (
+                f"\nseed {self.settings.get('seed')} was drawn at random; this command repeats the run: "
+                f"{self.settings['rerun']}"
+                if self.settings.get("rerun")
+                else ""
+            )
         )
 
     def causes_text(self) -> str:
@@ -451,8 +461,29 @@ class Report:
                 f"  {g['dtype']}/{g['regime']}: {g['requested']} requested, {g['asked']} asked, "
                 f"{g['answered']} answered, {g['judged']} judged"
             )
+            if g.get("shrink_judged"):
+                line += f"; {g['shrink_judged']} judged while shrinking"
+                if g.get("shrink_budget_hit"):
+                    line += f" (the budget, for {g['shrink_budget_hit']} cause(s))"
             lines.append(line + (f" (stopped: {g['stopped']})" if g.get("stopped") else ""))
         return "cases per group:\n" + "\n".join(lines) if lines else ""
+
+    def shrink_note(self) -> str:
+        """Which groups' shrinking stopped at its budget, or "": their smallest cases may not be minimal.
+
+        The budget is a count (search.SearchSettings.shrink_cases), so the same seed stops at
+        the same case on any machine: the note is about minimality, not about reproducibility.
+        """
+        hit = [g for g in self.groups if g.get("shrink_budget_hit")]
+        if not hit:
+            return ""
+        where = ", ".join(f"{g['dtype']}/{g['regime']}" for g in hit)
+        budget = self.settings.get("shrink budget per group")
+        share = f" of {budget} cases per group" if budget else ""
+        return (
+            f"note: shrinking stopped at its budget{share} in {where}: the smallest cases of the causes "
+            "found there may not be minimal (the same seed stops at the same case)"
+        )
 
     def table(self) -> str:
         """One check x layer table per dtype: pass / FAIL / blocked / - (not covered)."""
@@ -488,6 +519,8 @@ class Report:
         failed = [v for v in self.verdicts if v.status == "failed"]
         if self.causes:
             parts.append(self.causes_text())
+            if self.shrink_note():
+                parts.append(self.shrink_note())
         lines = []
         for v in failed:
             text = v.line()
@@ -539,11 +572,8 @@ def merge(reports: list[Report]) -> Report:
             counts = (v.refused, v.answered, v.refusal)
             if old is not None:
                 counts = (old.refused + v.refused, old.answered + v.answered, old.refusal or v.refusal)
-            if old is None or _RANK[v.status] > _RANK[old.status]:
-                best[key] = v
-            elif v.status == old.status:
-                best[key] = Verdict(**{**asdict(old), "cases": old.cases + v.cases})
-            best[key] = replace(best[key], refused=counts[0], answered=counts[1], refusal=counts[2])
+            kept = v if old is None else _merged_verdict(old, v)
+            best[key] = replace(kept, refused=counts[0], answered=counts[1], refusal=counts[2])
     # drop "not covered: no case exercised it" rows that another report did cover at some layer
     covered = {(k[0], k[2]) for k, v in best.items() if v.status != "not covered"}
     verdicts = selective_refusals(
@@ -570,6 +600,31 @@ def merge(reports: list[Report]) -> Report:
         capabilities_note=first.capabilities_note,
         causes=merge_causes([c for r in reports for c in r.causes]),
     )
+
+
+def _verdict_from_dict(data: dict[str, Any]) -> Verdict:
+    fields = dict(data)
+    if fields.get("size") is not None:
+        fields["size"] = tuple(int(n) for n in fields["size"])
+    return Verdict(**fields)
+
+
+def _merged_verdict(old: Verdict, new: Verdict) -> Verdict:
+    """One verdict from two reports' (groups run apart), as one run over both groups' cases would give it.
+
+    The Collector's rules: the highest-ranked status; every judged case counted (whatever its
+    status); a failed verdict's message and case from its smallest case (the earlier one on a
+    tie); any other status's message from its first report; "passed on N case(s)" recounted.
+    """
+    cases = old.cases + new.cases
+    if _RANK[new.status] > _RANK[old.status]:
+        kept = new
+    elif new.status == old.status == "failed" and new.size is not None and (old.size is None or new.size < old.size):
+        kept = new
+    else:
+        kept = old
+    message = f"passed on {cases} case(s)" if kept.status == "passed" else kept.message
+    return replace(kept, cases=cases, message=message)
 
 
 def merge_causes(causes: list[Cause]) -> list[Cause]:

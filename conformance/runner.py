@@ -7,6 +7,7 @@ The runner is what writes: the smallest case behind each failed verdict and each
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -30,12 +31,19 @@ from .findings import CHECKS
 from .loader import Implementation, load_implementation
 from .report import Cause, Collector, Exhibit, Report, Verdict
 from .search import GroupCount, SearchSettings, SuiteError, group_problem, run_group
+from .seeds import resolve_seed
 
 # --quick's value sets per architecture: its size regimes are typical (its sizes stop at the
 # common bounds), so one number for all. 10 cases per group: Hypothesis's simplest network
 # (one case) and three architectures of three, so a jitted JAX implementation compiles
 # about 2 x 4 x 18 times (its --quick run: about 20 s on 2 cores, against 64 s before).
 QUICK_VALUES_PER_ARCHITECTURE = 3
+
+# --quick's shrinking budget per group, in value sets judged (search.DEFAULT_SHRINK_CASES):
+# it replaced 5 seconds, in which shrinking judged about 550 of --quick's small cases on the
+# idle 2-core machine. The most a catalogue bug needed in one group was 259 (MissingOneOverM);
+# SgdStepIgnoresEta's fourth cause (float32/scaled) runs out of it, as it ran out of 5 s.
+QUICK_SHRINK_CASES = 500
 
 
 class InternalError(Exception):
@@ -65,7 +73,7 @@ def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchS
             max_layers=6,
             max_width=6,
             max_batch=4,
-            shrink_seconds=5.0,
+            shrink_cases=QUICK_SHRINK_CASES,
             common_layers=6,
             common_width=6,
             common_batch=4,
@@ -79,7 +87,7 @@ def check_implementation(
     impl: Any = None,
     *,
     max_examples: int | None = None,
-    seed: int = 0,
+    seed: int | str = 0,
     quick: bool = False,
     impl_cmd: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -102,10 +110,12 @@ def check_implementation(
     process (``in_process=True``: in this process, for debugging); each process's first
     call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
     at most ``max_answer_bytes``; a Python worker may allocate ``max_memory_mb`` MiB (0: no
-    cap). Raises LoadError when the implementation cannot be
-    loaded, InternalError when the suite itself fails on a case.
+    cap). ``seed="random"`` draws a fresh seed: the report's header prints it with the command
+    that repeats the run. Raises LoadError when the implementation cannot be loaded,
+    InternalError when the suite itself fails on a case.
     """
     started = time.monotonic()
+    seed, drawn = resolve_seed(seed)
     options = search_settings(max_examples, seed, quick)
     unknown = [r for r in (regimes or ()) if r not in REGIMES]
     if unknown:
@@ -120,7 +130,7 @@ def check_implementation(
         max_memory_mb=max_memory_mb,
     )
     try:
-        return _run(
+        report = _run(
             implementation,
             options,
             regimes,
@@ -131,9 +141,36 @@ def check_implementation(
             quick,
             started,
         )
+        if drawn:
+            report.settings["rerun"] = rerun_command(
+                implementation.replay_args, seed, quick=quick, max_examples=max_examples, regimes=regimes, dtypes=dtypes
+            )
+        return report
     finally:
         if implementation is not impl:
             implementation.close()
+
+
+def rerun_command(
+    replay_args: str,
+    seed: int,
+    *,
+    quick: bool = False,
+    max_examples: int | None = None,
+    regimes: Sequence[str] | None = None,
+    dtypes: Sequence[str] | None = None,
+) -> str:
+    """The command line that repeats a run: the same implementation, seed and search options."""
+    words = [f"python -m conformance {replay_args}", f"--seed {seed}"]
+    if quick:
+        words.append("--quick")
+    if max_examples is not None:
+        words.append(f"--examples {max_examples}")
+    if regimes:
+        words.append(f"--regimes {shlex.quote(','.join(regimes))}")
+    if dtypes:
+        words.append(f"--dtypes {shlex.quote(','.join(dtypes))}")
+    return " ".join(words)
 
 
 def _run(
@@ -196,6 +233,7 @@ def _run(
         "max layers": options.max_layers,
         "cases per architecture": options.values_per_architecture,
         "in the size regimes": options.size_values_per_architecture,
+        "shrink budget per group": options.shrink_cases,
     }
     conventions = getattr(caps, "conventions", None)
     if isinstance(conventions, dict):

@@ -28,13 +28,22 @@ value set, replayed exactly.
 
 Two things stop a pass early, by raising an exception Hypothesis does not catch: a
 hang of the implementation (retrying would only wait out the timeout again) and the
-group's shrinking budget, ``shrink_seconds``, shared by its causes.
+group's shrinking budget, ``shrink_cases``, shared by its causes.
+
+Counts, not clocks (issue 17): the shrinking budget is a number of value sets judged (the
+replay up to the cause's first case included), never seconds. A budget in seconds made the
+smallest network, and the layers a cause explains, depend on how busy the machine was: the
+same seed gave layer 3 with 0.2 s and layer 2 with 20 s, and a loaded machine (load 10 on 2
+cores) stopped shrinking at (9, 3, 1). Hypothesis's own clock (it gives up shrinking after
+five minutes) is switched off for the search (``_counts_only``), so the budget here is the
+only limit: the same seed gives the same cases, causes and smallest cases under any load.
+A cause whose shrinking used up its share is counted (GroupCount.shrink_budget_hit) and
+the report says its smallest case may not be minimal.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 import traceback
 import zlib
 from collections.abc import Iterator
@@ -49,6 +58,10 @@ try:  # a private module (see _seed_only)
     from hypothesis.internal.conjecture import providers
 except ImportError:  # pragma: no cover - a Hypothesis without it
     providers = None  # type: ignore[assignment]
+try:  # a private module (see _counts_only)
+    from hypothesis.internal.conjecture import engine as hypothesis_engine
+except ImportError:  # pragma: no cover - a Hypothesis without it
+    hypothesis_engine = None  # type: ignore[assignment]
 
 from reference import Case
 from reference.costs import REQUIRED_OUTPUT
@@ -62,6 +75,14 @@ from .report import Collector, cause_key
 # The fewest architectures a group draws when it asks for at least as many cases.
 MIN_ARCHITECTURES = 4
 
+# One group's shrinking budget, in value sets judged while shrinking (shared by its causes).
+# It replaced a budget of 20 seconds (5 with --quick, runner.QUICK_SHRINK_CASES): measured
+# 2026-12-07 on the 2-core machine, idle, shrinking judged 50 to 170 value sets a second
+# (the small networks of --quick about 110), so 1600 is about what 20 s allowed there.
+# Every catalogue bug measured needed at most 1564 in one group (SeedTypo, scaled: two
+# causes, 390 + 1174), so they still shrink to the end.
+DEFAULT_SHRINK_CASES = 1600
+
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -73,8 +94,9 @@ class SearchSettings:
     The learning rate of every sgd_step is drawn log-uniform on [eta_low, eta_high].
     ``max_examples`` counts cases (value sets); each architecture carries
     ``values_per_architecture`` of them (``size_values_per_architecture`` in the size
-    regimes), the last one of a group possibly fewer. ``shrink_seconds`` is one group's
-    shrinking budget, shared by at most ``shrink_causes`` root causes.
+    regimes), the last one of a group possibly fewer. ``shrink_cases`` is one group's
+    shrinking budget, in value sets judged (a count, never seconds: see the module
+    docstring), shared by at most ``shrink_causes`` root causes.
     """
 
     max_examples: int
@@ -82,7 +104,7 @@ class SearchSettings:
     max_layers: int = 16
     max_width: int = 64
     max_batch: int = 64
-    shrink_seconds: float = 20.0
+    shrink_cases: int = DEFAULT_SHRINK_CASES
     common_layers: int = 8
     common_width: int = 8
     common_batch: int = 8
@@ -121,6 +143,8 @@ class GroupCount:
     judged: int = 0
     stopped: str | None = None  # why the search ended before judging every requested case
     architectures: int = 0  # distinct examples (architecture and m) that had a case judged
+    shrink_judged: int = 0  # value sets judged while shrinking (against SearchSettings.shrink_cases)
+    shrink_budget_hit: int = 0  # causes whose shrinking stopped at their share of the budget
 
     @property
     def complete(self) -> bool:
@@ -139,7 +163,9 @@ class _State:
     alive: bool = True
     causes: dict[str, None] = field(default_factory=dict)  # cause keys in the order first seen
     target: str | None = None  # the cause being shrunk (None: exploring)
-    deadline: float = 0.0
+    spent: int = 0  # value sets judged while shrinking, all causes of the group
+    allowed: int = 0  # the value of ``spent`` at which the current cause's shrinking stops
+    hit: bool = False  # the current cause's shrinking stopped at its budget
     shrunk: CaseReport | None = None  # the target's latest failing case: the smallest so far
 
 
@@ -177,6 +203,27 @@ def group_problem(caps: Capabilities) -> str | None:
     if not any(REQUIRED_OUTPUT[c] in (None, *caps.activations) for c in caps.costs):
         return "no declared cost has the output activation it needs among the declared activations"
     return None
+
+
+@contextlib.contextmanager
+def _counts_only() -> Iterator[None]:
+    """Hypothesis's shrinking without its clock: the budget is ours, in value sets.
+
+    Hypothesis stops shrinking after ``MAX_SHRINKING_SECONDS`` (five minutes) of wall
+    time, so on a machine slow or busy enough the smallest case would depend on the load.
+    Our count budget (``shrink_cases``) ends long before that on any machine where the run
+    is worth waiting for; the clock is set out of reach for the search and restored after.
+    A private API: when it is gone, nothing is patched.
+    """
+    if hypothesis_engine is None or not hasattr(hypothesis_engine, "MAX_SHRINKING_SECONDS"):
+        yield  # pragma: no cover - a Hypothesis without it
+        return
+    original = hypothesis_engine.MAX_SHRINKING_SECONDS
+    hypothesis_engine.MAX_SHRINKING_SECONDS = 10**9
+    try:
+        yield
+    finally:
+        hypothesis_engine.MAX_SHRINKING_SECONDS = original
 
 
 @contextlib.contextmanager
@@ -314,8 +361,6 @@ def run_group(
     @given(case=strategy, values=values)
     def body(case: Case, values: list[tuple[int, float, int]]) -> None:
         shrinking = state.target is not None
-        if shrinking and time.monotonic() > state.deadline:
-            raise _Stop
         judged = False
         if not any(value_seed or order for value_seed, _, order in values):
             # Every seed 0: Hypothesis's first example, the simplest network, or a shrink that
@@ -325,6 +370,11 @@ def run_group(
             report = None
             permutation = _permutation(case.m, order, index)
             for attempt in range(_RETRIES + 1):
+                if shrinking:
+                    if state.spent >= state.allowed:
+                        state.hit = True
+                        raise _Stop
+                    state.spent += 1
                 values_case = value_set(case, regime, value_seed, index, attempt, targets)
                 report = _judge(checker, values_case, eta, permutation)
                 if report is not None:
@@ -359,7 +409,7 @@ def run_group(
     # Explore: every case recorded, nothing raised but _Stop and SuiteError. A Hypothesis
     # report here (unsatisfiable, a health check) means cases went unjudged: it is counted.
     try:
-        with _seed_only():
+        with _seed_only(), _counts_only():
             body()
     except _Stop:
         pass
@@ -371,21 +421,24 @@ def run_group(
     # Shrink each root cause in turn: its failure is already recorded; Hypothesis replays
     # the search and shrinks the first case that shows it. Its own reports (a flaky replay
     # of a stateful implementation) cannot undo the verdict.
+    # Each cause gets an equal share of what the causes before it left of the group's budget.
     causes = list(state.causes)[: max(0, options.shrink_causes)]
-    end = time.monotonic() + options.shrink_seconds
     for index, target in enumerate(causes):
-        now = time.monotonic()
-        if not state.alive or now >= end:
+        left = options.shrink_cases - state.spent
+        if not state.alive or left <= 0:
             break
-        state.target, state.deadline, state.shrunk = target, now + (end - now) / (len(causes) - index), None
+        state.target, state.shrunk, state.hit = target, None, False
+        state.allowed = state.spent + left // (len(causes) - index)
         try:
-            with _seed_only():
+            with _seed_only(), _counts_only():
                 body()
         except _Stop:
             pass
         except BaseException as error:
             if not _only_ours(error):
                 raise
+        count.shrink_budget_hit += state.hit
         if state.shrunk is not None:  # only the shrunk case: the candidates on the way are not findings
             collector.add(state.shrunk, count=False)
+    count.shrink_judged = state.spent
     return state.alive

@@ -255,7 +255,13 @@ def test_the_tampering_is_real_it_fools_an_unisolated_suite(tmp_path: Path) -> N
 
 # -- 5. a hang that holds the GIL -------------------------------------------------------------------------
 
-GIL_TIMEOUT, GIL_WARMUP = 1.0, 3.0
+# Margins that hold with four busy processes beside the test (issue 17): a restarted worker's
+# first call includes its start (Python, NumPy, the engine: 2.3 s measured at load 9 on two
+# cores, 0.4 s idle), and a first call that outlives the warm-up budget counts as a hang; at
+# 3 s the busy machine gave the implementation up before five real hangs. Each restart is
+# allowed 5 s in the bound below, for the same reason.
+GIL_TIMEOUT, GIL_WARMUP = 1.0, 10.0
+RESTART_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -284,8 +290,8 @@ def test_a_gil_holding_hang_is_a_timeout_and_the_run_stays_bounded(
 ) -> None:
     report, elapsed, hangs = gil_run
     # At most MAX_TIMEOUTS hangs, each waited out twice: (at most) the warm-up budget, then
-    # RETRY_FACTOR times it in a fresh process; plus the restarts.
-    bound = MAX_TIMEOUTS * (1 + RETRY_FACTOR) * GIL_WARMUP + (MAX_RESTARTS + 1) * 1.0 + 10.0
+    # RETRY_FACTOR times it in a fresh process; plus the restarts, each allowed RESTART_SECONDS.
+    bound = MAX_TIMEOUTS * (1 + RETRY_FACTOR) * GIL_WARMUP + (MAX_RESTARTS + 1) * RESTART_SECONDS + 10.0
     assert elapsed < bound, (elapsed, report.format())
     structure = _failed(report, "structure")
     assert structure and "did not return within" in structure[0].message, report.format()
@@ -311,14 +317,16 @@ def test_a_detached_child_holding_stdout_does_not_stall_the_run(pidfile: Path) -
     started = time.monotonic()
     report = _run(impl_cmd=_command("detached", str(pidfile)))
     elapsed = time.monotonic() - started
-    assert report.ok, report.format()  # its answers are right
-    assert elapsed < 20, elapsed
+    assert report.ok, report.format()  # its answers are right: no call waited out its timeout
+    assert elapsed < 60, elapsed  # a few seconds idle; a stalled run waits an hour
     assert _alive(pidfile), "the detached child should still be running (the test's cleanup kills it)"
 
 
 def test_a_crash_while_a_detached_child_holds_stdout_is_still_a_crash(pidfile: Path) -> None:
     started = time.monotonic()
-    report = _run(impl_cmd=_command("detached-exit", str(pidfile)), timeout=1.0, warmup_timeout=3.0)
+    # The default per-call timeout and a generous warm-up: the program's start takes seconds on a busy
+    # machine, and the point is that the exit is seen as a crash, not waited out as a timeout.
+    report = _run(impl_cmd=_command("detached-exit", str(pidfile)), timeout=10.0, warmup_timeout=60.0)
     elapsed = time.monotonic() - started
     structure = _failed(report, "structure")
     assert structure, report.format()
@@ -326,7 +334,7 @@ def test_a_crash_while_a_detached_child_holds_stdout_is_still_a_crash(pidfile: P
     assert "exited with status 3" in messages, report.format()
     assert "did not return within" not in messages, report.format()
     assert _complete(report), report.groups
-    assert elapsed < 20
+    assert elapsed < 60  # waiting out the detached child's pipe would take an hour
 
 
 # -- 7. crashes -------------------------------------------------------------------------------------------
@@ -381,7 +389,9 @@ def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
     """A program that hangs once: killed, reaped, and asked again in a fresh process, where it answers."""
     before = _zombies()
     marker = tmp_path / "hung"
-    report = _run(impl_cmd=_command("hang-once", str(marker)), timeout=1.0, warmup_timeout=10.0)
+    # Margins for a busy machine: a restarted program's start gets 60 s, each later call 3 s (a right
+    # answer takes milliseconds).
+    report = _run(impl_cmd=_command("hang-once", str(marker)), timeout=3.0, warmup_timeout=60.0)
     assert marker.exists()  # it did hang once
     assert report.ok, report.format()  # a hang that does not happen again is a slow call, not a failure
     assert report.settings["calls re-asked after a timeout"] >= 1, report.settings
@@ -556,7 +566,8 @@ def test_a_missing_one_over_m_for_large_batches_is_only_a_reduction_failure() ->
 @pytest.mark.usefixtures("no_new_zombies")
 def test_a_process_that_stops_itself_is_killed_as_a_timeout() -> None:
     """SIGSTOP: alive, silent, deaf to SIGTERM; only SIGKILL to the group ends it."""
-    report = _run("tests.hostile.crashes:StopsItself", timeout=1.0, warmup_timeout=3.0)
+    # A generous warm-up (a busy machine's worker start takes seconds); the hangs are on later calls.
+    report = _run("tests.hostile.crashes:StopsItself", timeout=1.0, warmup_timeout=30.0)
     # Killed, and the call asked again in a fresh process, where (as a process's first call) it is
     # answered; the run goes on, until the restarts run out.
     assert report.settings["calls re-asked after a timeout"] >= 1, report.settings

@@ -74,12 +74,18 @@ def test_a_five_megabyte_answer_parses_fast() -> None:
     rows = np.random.default_rng(0).standard_normal((250, 1000)).tolist()
     text = json.dumps({"grad_weights": [rows], "grad_biases": [[0.0] * 1000]})
     assert len(text) > 5_000_000
-    started = time.perf_counter()
-    json.loads(text)
-    plain = time.perf_counter() - started
-    started = time.perf_counter()
     assert loads_bounded(text)["grad_weights"][0][249][999] == rows[249][999]
-    assert time.perf_counter() - started < 2 * plain + 0.1
+    # The fastest of three runs each: a busy machine (issue 17: four busy processes beside the
+    # tests) stretches single timings at random, but not the best of three of both.
+    plain = min(_seconds(json.loads, text) for _ in range(3))
+    bounded = min(_seconds(loads_bounded, text) for _ in range(3))
+    assert bounded < 2 * plain + 0.1, (bounded, plain)
+
+
+def _seconds(parse: Any, text: str) -> float:
+    started = time.perf_counter()
+    parse(text)
+    return time.perf_counter() - started
 
 
 def test_files_that_are_not_regular_files_are_not_read(tmp_path: Path) -> None:
