@@ -30,6 +30,8 @@ SUBJECTS_DIR = Path(__file__).resolve().parent / "subjects"
 SUBJECTS = ("textbook_loop", "batched", "node_twin")
 ORACLE_CASES = 400
 RUNS = ("quick", "default")
+# Suite options for the measurement that do not change a run's verdict (see the module docstring).
+FAST_ARGS: tuple[str, ...] = ()
 # A wall-clock cap on one suite run: a guard against a mutant that never returns, never a verdict.
 RUN_CAP_SECONDS = 1800
 
