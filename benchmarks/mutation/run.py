@@ -11,6 +11,7 @@ recorded as information only.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,8 @@ from . import oracle
 from .mutate import Mutant, mutants
 
 SUBJECTS_DIR = Path(__file__).resolve().parent / "subjects"
+# The checkout whose suite is measured: its packages go first on the path of every suite run.
+ROOT = Path(__file__).resolve().parents[2]
 SUBJECTS = ("textbook_loop", "batched", "node_twin")
 ORACLE_CASES = 400
 RUNS = ("quick", "default")
@@ -76,6 +79,13 @@ def classify(mutant: Mutant, cases: list[oracle.OracleCase], baseline: list[orac
         return oracle.classify(module, cases, baseline)
 
 
+def _environment(folder: Path) -> dict[str, str]:
+    """The suite of this checkout (not whichever one is installed), and the mutant's folder, on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(folder), str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
 def suite_verdict(source: str, run: str, extra_args: tuple[str, ...] = ()) -> tuple[str, float]:
     """("rejected" | "passed" | "error: ...", seconds) for one suite run on a program's source."""
     folder = Path(tempfile.mkdtemp(prefix="mutant-run-"))
@@ -85,7 +95,15 @@ def suite_verdict(source: str, run: str, extra_args: tuple[str, ...] = ()) -> tu
     command += list(extra_args)
     started = time.monotonic()
     try:
-        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=RUN_CAP_SECONDS, check=False)
+        done = subprocess.run(
+            command,
+            cwd=folder,
+            env=_environment(folder),
+            capture_output=True,
+            text=True,
+            timeout=RUN_CAP_SECONDS,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return f"error: no answer in {RUN_CAP_SECONDS} s", time.monotonic() - started
     seconds = time.monotonic() - started
