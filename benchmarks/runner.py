@@ -72,7 +72,7 @@ def run(settings: Settings, progress: Callable[[str], None] = _stderr) -> dict[s
     results["symbolic"] = symbolic_time.run(settings.symbolic_depths, settings.symbolic_widths)
     if settings.mutation_per_subject != 0:
         step("7. mutation score (subprocesses: the suite on every mutant)")
-        results["mutation"] = mutation_run.evaluate(settings.mutation_per_subject, extra_args=mutation_run.FAST_ARGS)
+        results["mutation"] = mutation_run.evaluate(settings.mutation_per_subject)
     else:
         results["mutation"] = {"skipped": f"not run in {settings.mode.split()[0]} mode (takes an hour)"}
     results["targets"] = targets.judge_targets(results)
