@@ -171,3 +171,45 @@ def test_the_unmutated_subjects_conform(subject: str, tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+# The fast tier (issue 20): a fixed sample of mutants that the suite kills, one per operator and style,
+# judged as users run the suite (--quick, in a fresh process), with --first-failure so that the whole
+# tier takes well under a minute. A mutant that survives here is a regression of the suite. Each name is
+# checked against its description, so a change to a subject that renumbers the mutants fails loudly.
+KILLED_BY_QUICK = {
+    "textbook_loop#0": "`-np.abs(z)` -> `np.abs(z)`",
+    "textbook_loop#6": "`1 / (1 + e)` -> `1 * (1 + e)`",
+    "textbook_loop#51": "`z > 0` -> `z >= 0`",
+    "textbook_loop#110": "`activations.append(activation)` -> `(deleted)`",
+    "textbook_loop#127": "`case.weights[-l + 1].T` -> `case.weights[-l + 1]`",
+    "batched#7": "`z.max(axis=1, keepdims=True)` -> `z.max(keepdims=True)`",
+    "batched#21": "`-z` -> `z`",
+    "batched#28": "`2` -> `3`",
+    "batched#185": "`d.T` -> `d`",
+    "batched#204": "`eta * gw` -> `eta / gw`",
+    "node_twin#13": "`e / (1 + e)` -> `(1 + e) / e`",
+    "node_twin#35": "`z > 0` -> `z >= 0`",
+}
+EQUIVALENT = {"batched#0": "`np.logaddexp(z, 0)` -> `np.logaddexp(0, z)`"}
+
+
+@pytest.fixture(scope="module")
+def every_mutant() -> dict[str, Any]:
+    return {m.name: m for s in run.SUBJECTS for m in mutants(s, run.subject_source(s))}
+
+
+@pytest.mark.parametrize("name", sorted(KILLED_BY_QUICK))
+def test_fast_tier_the_suite_still_kills(name: str, every_mutant: dict[str, Any]) -> None:
+    mutant = every_mutant[name]
+    assert mutant.description.endswith(KILLED_BY_QUICK[name]), mutant.description
+    verdict, _ = run.suite_verdict(mutant.source, "quick", run.FAST_ARGS)
+    assert verdict == "rejected", f"{name} ({mutant.description}) survived --quick: {verdict}"
+
+
+@pytest.mark.parametrize("name", sorted(EQUIVALENT))
+def test_fast_tier_an_equivalent_mutant_still_conforms(name: str, every_mutant: dict[str, Any]) -> None:
+    mutant = every_mutant[name]
+    assert mutant.description.endswith(EQUIVALENT[name]), mutant.description
+    verdict, _ = run.suite_verdict(mutant.source, "quick", run.FAST_ARGS)
+    assert verdict == "passed", f"{name} ({mutant.description}), an equivalent mutant, was {verdict}"
