@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .mutation import render as mutation_render
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 PAGE = ROOT / "docs" / "benchmarks.md"
@@ -271,6 +273,7 @@ SECTIONS: tuple[tuple[str, Callable[[dict[str, Any]], list[str]]], ...] = (
     ("4. Conformance run", conformance),
     ("5. Symbolic proofs", symbolic),
     ("6. Peak memory of one pass", memory),
+    ("7. Mutation score of the conformance suite", lambda results: mutation_render.section(results.get("mutation"))),
 )
 
 HEADER = (

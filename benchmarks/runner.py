@@ -19,6 +19,7 @@ from . import (
     targets,
     training,
 )
+from .mutation import run as mutation_run
 from .settings import Settings
 from .threads import single_thread
 
@@ -69,6 +70,11 @@ def run(settings: Settings, progress: Callable[[str], None] = _stderr) -> dict[s
         results["conformance"] = {"skipped": f"not run in {settings.mode.split()[0]} mode (takes about a minute)"}
     step("5. symbolic proofs (subprocesses)")
     results["symbolic"] = symbolic_time.run(settings.symbolic_depths, settings.symbolic_widths)
+    if settings.mutation_per_subject != 0:
+        step("7. mutation score (subprocesses: the suite on every mutant)")
+        results["mutation"] = mutation_run.evaluate(settings.mutation_per_subject)
+    else:
+        results["mutation"] = {"skipped": f"not run in {settings.mode.split()[0]} mode (takes an hour)"}
     results["targets"] = targets.judge_targets(results)
     results["total_s"] = time.perf_counter() - started
     step("done")

@@ -29,6 +29,7 @@ class Settings:
     symbolic_depths: tuple[int, ...]  # L at width 2
     symbolic_widths: tuple[int, ...]  # width at 3 and at 4 layers
     memory: tuple[tuple[tuple[int, ...], int, str], ...]
+    mutation_per_subject: int | None  # mutants per subject judged by the suite (None: all); 0: not run
 
 
 QUICK = Settings(
@@ -48,6 +49,7 @@ QUICK = Settings(
     symbolic_depths=(2, 3),
     symbolic_widths=(),
     memory=((MEDIUM, 64, "float64"),),
+    mutation_per_subject=0,
 )
 
 FULL = Settings(
@@ -77,4 +79,5 @@ FULL = Settings(
     symbolic_depths=(2, 3, 4, 5),
     symbolic_widths=(1, 2, 3, 4),
     memory=((LARGE, 256, "float64"), (LARGE, 256, "float32")),
+    mutation_per_subject=60,
 )

@@ -105,6 +105,13 @@ def _run_parser() -> argparse.ArgumentParser:
         "report's header with the command that repeats the run",
     )
     parser.add_argument("--quick", action="store_true", help="a few seconds: fewer and smaller cases")
+    parser.add_argument(
+        "-x",
+        "--first-failure",
+        action="store_true",
+        help="stop at the first failing case: the same pass/fail verdict, sooner, without the later findings "
+        "or a smallest case",
+    )
     parser.add_argument("--report", metavar="FILE", help="also write the report as JSON")
     parser.add_argument(
         "--failures-dir",
@@ -223,6 +230,7 @@ def _run(argv: Sequence[str]) -> int:
             max_examples=args.examples,
             seed=args.seed,
             quick=args.quick,
+            first_failure=args.first_failure,
             regimes=_split(args.regimes),
             dtypes=_split(args.dtypes),
             progress=progress,

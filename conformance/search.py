@@ -72,6 +72,9 @@ from .checks import CaseChecker
 from .findings import CaseReport
 from .report import Collector, cause_key
 
+# Why a group (and the run) ended early under --first-failure: the verdict is known, the rest is not judged.
+FIRST_FAILURE = "stopped at the first failure (--first-failure): the rest is not judged, the case not shrunk"
+
 # The fewest architectures a group draws when it asks for at least as many cases.
 MIN_ARCHITECTURES = 4
 
@@ -105,6 +108,7 @@ class SearchSettings:
     max_width: int = 64
     max_batch: int = 64
     shrink_cases: int = DEFAULT_SHRINK_CASES
+    first_failure: bool = False  # stop at the first failing case, unshrunk (--first-failure)
     common_layers: int = 8
     common_width: int = 8
     common_batch: int = 8
@@ -391,6 +395,9 @@ def run_group(
                 collector.add(report)
                 if key is not None:
                     state.causes.setdefault(key, None)
+                    if options.first_failure:
+                        count.stopped = FIRST_FAILURE
+                        raise _Stop
             elif key == state.target:
                 state.shrunk = report  # the shrinker keeps a failing candidate only when it is smaller
             judged = True
@@ -422,7 +429,7 @@ def run_group(
     # the search and shrinks the first case that shows it. Its own reports (a flaky replay
     # of a stateful implementation) cannot undo the verdict.
     # Each cause gets an equal share of what the causes before it left of the group's budget.
-    causes = list(state.causes)[: max(0, options.shrink_causes)]
+    causes = [] if options.first_failure else list(state.causes)[: max(0, options.shrink_causes)]
     for index, target in enumerate(causes):
         left = options.shrink_cases - state.spent
         if not state.alive or left <= 0:
