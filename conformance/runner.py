@@ -61,13 +61,8 @@ def default_failures_dir() -> str:
     return os.environ.get("BACKPROP_CONFORMANCE_FAILURES", DEFAULT_FAILURES_DIR)
 
 
-def search_settings(max_examples: int | None, seed: int, quick: bool, first_failure: bool = False) -> SearchSettings:
-    """The default search reaches the large sizes (see SearchSettings); --quick stays small and uniform.
-
-    ``first_failure``: the run ends at its first failing case, unshrunk. The pass/fail verdict is the
-    full run's (the search draws the same cases in the same order, and any failure fails the run);
-    what is lost is every later finding and the smallest case. For CI loops and mutation testing.
-    """
+def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchSettings:
+    """The default search reaches the large sizes (see SearchSettings); --quick stays small and uniform."""
     if max_examples is not None and max_examples < 1:
         raise ValueError(f"max_examples must be at least 1, got {max_examples}")
     n = max_examples if max_examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)
@@ -84,9 +79,8 @@ def search_settings(max_examples: int | None, seed: int, quick: bool, first_fail
             common_batch=4,
             values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
             size_values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
-            first_failure=first_failure,
         )
-    return SearchSettings(n, seed, first_failure=first_failure)
+    return SearchSettings(n, seed)
 
 
 def check_implementation(
@@ -118,13 +112,15 @@ def check_implementation(
     call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
     at most ``max_answer_bytes``; a Python worker may allocate ``max_memory_mb`` MiB (0: no
     cap). ``seed="random"`` draws a fresh seed: the report's header prints it with the command
-    that repeats the run. ``first_failure`` ends the run at its first failing case, unshrunk
-    (see search_settings). Raises LoadError when the implementation cannot be loaded,
-    InternalError when the suite itself fails on a case.
+    that repeats the run. ``first_failure`` ends the run at its first failing case, unshrunk: the
+    pass/fail verdict is the full run's (the search draws the same cases in the same order, and any
+    failure fails the run); what is lost is every later finding and the smallest case. Raises
+    LoadError when the implementation cannot be loaded, InternalError when the suite itself fails
+    on a case.
     """
     started = time.monotonic()
     seed, drawn = resolve_seed(seed)
-    options = search_settings(max_examples, seed, quick, first_failure)
+    options = replace(search_settings(max_examples, seed, quick), first_failure=first_failure)
     unknown = [r for r in (regimes or ()) if r not in REGIMES]
     if unknown:
         raise ValueError(f"unknown regime(s) {unknown}; expected some of {', '.join(REGIMES)}")

@@ -14,6 +14,8 @@ _INHERITED_SETTINGS = ("BACKPROP_IMPL", "PYTEST_ADDOPTS")
 
 def run_python(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``python ARGS`` in cwd, with PYTHONPATH standing in for the installation; env adds variables."""
-    merged = {k: v for k, v in os.environ.items() if k not in _INHERITED_SETTINGS}
+    # Nor may a pytest-xdist worker's own variables: an inner pytest would think it is a worker too
+    # (pytest-benchmark then warns that xdist is active, an error under -W error).
+    merged = {k: v for k, v in os.environ.items() if k not in _INHERITED_SETTINGS and not k.startswith("PYTEST_XDIST_")}
     merged.update({"PYTHONPATH": str(ROOT), **(env or {})})
     return subprocess.run([sys.executable, *args], cwd=cwd, env=merged, capture_output=True, text=True, timeout=300)
