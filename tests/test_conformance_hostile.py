@@ -36,7 +36,7 @@ from conformance.calls import RETRY_FACTOR
 from conformance.protocol import MAX_RESTARTS, MAX_TIMEOUTS
 from conformance.tolerances import Unusable
 
-from ._conformance_helpers import run_python
+from ._conformance_helpers import run_python, zombies
 
 HOSTILE = Path(__file__).with_name("hostile")
 JSONL = HOSTILE / "jsonl.py"
@@ -69,28 +69,12 @@ def _failed(report: Report, check: str) -> list[conformance.Verdict]:
     return [v for v in report.failed() if v.check == check]
 
 
-def _zombies() -> set[str]:
-    """Children of this process that have exited and were never reaped."""
-    me, found = os.getpid(), set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        if fields[0] == "Z" and int(fields[1]) == me:
-            found.add(stat[: stat.rindex(")") + 1])
-    return found
-
-
 @pytest.fixture
-def no_new_zombies() -> Iterator[None]:
+def no_newzombies() -> Iterator[None]:
     """The test leaves no unreaped child behind (earlier tests' leftovers, if any, are not its business)."""
-    before = _zombies()
+    before = zombies()
     yield
-    assert _zombies() <= before, _zombies() - before
+    assert zombies() <= before, zombies() - before
 
 
 @pytest.fixture
@@ -269,7 +253,7 @@ def gil_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, float, li
     """One run of the GIL-holding hang on two groups, shared by the tests below."""
     log = tmp_path_factory.mktemp("gil") / "hangs"
     os.environ["HOSTILE_HANG_LOG"] = str(log)
-    before = _zombies()
+    before = zombies()
     try:
         started = time.monotonic()
         report = _run(
@@ -281,7 +265,7 @@ def gil_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, float, li
         elapsed = time.monotonic() - started
     finally:
         del os.environ["HOSTILE_HANG_LOG"]
-    assert _zombies() <= before, _zombies() - before
+    assert zombies() <= before, zombies() - before
     return report, elapsed, log.read_text().splitlines() if log.exists() else []
 
 
@@ -387,7 +371,7 @@ def test_an_endless_answer_line_is_cut_at_the_byte_cap() -> None:
 
 def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
     """A program that hangs once: killed, reaped, and asked again in a fresh process, where it answers."""
-    before = _zombies()
+    before = zombies()
     marker = tmp_path / "hung"
     # Margins for a busy machine: a restarted program's start gets 60 s, each later call 3 s (a right
     # answer takes milliseconds).
@@ -395,7 +379,7 @@ def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
     assert marker.exists()  # it did hang once
     assert report.ok, report.format()  # a hang that does not happen again is a slow call, not a failure
     assert report.settings["calls re-asked after a timeout"] >= 1, report.settings
-    assert _zombies() <= before, _zombies() - before  # the killed program was reaped
+    assert zombies() <= before, zombies() - before  # the killed program was reaped
 
 
 # -- 10. correct code that a fragile suite would fail -------------------------------------------------------

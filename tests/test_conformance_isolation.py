@@ -25,7 +25,7 @@ from conformance.protocol import MAX_RESTARTS, MAX_TIMEOUTS
 from conformance.shadowing import shadowing_file
 from tests.hostile import runtime_state
 
-from ._conformance_helpers import ROOT, run_python
+from ._conformance_helpers import ROOT, run_python, zombies
 
 
 def _run(impl: Any = None, **options: Any) -> Report:
@@ -351,22 +351,6 @@ def test_shadowing_file_finds_only_files_ahead_of_the_project(tmp_path: Path, mo
 # -- 1. what the forked child must not do to the caller's process ------------------------------------------------------
 
 
-def _zombies() -> set[str]:
-    """Children of this process that have exited and were never reaped."""
-    me, found = os.getpid(), set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        if fields[0] == "Z" and int(fields[1]) == me:
-            found.add(stat[: stat.rindex(")") + 1])
-    return found
-
-
 def _running(pid: int) -> bool:
     """Alive and not a zombie (a killed grandchild may linger as one under a container's init)."""
     try:
@@ -401,7 +385,7 @@ def test_the_forked_worker_never_runs_the_callers_atexit_handlers(tmp_path: Path
 
 
 def test_the_forked_workers_own_children_are_killed_and_no_zombie_is_left(tmp_path: Path) -> None:
-    before = _zombies()
+    before = zombies()
     pidfile = tmp_path / "pids"
     report = _run(runtime_state.SpawnsSleepers(pidfile))
     assert report.ok, report.format()
@@ -411,15 +395,15 @@ def test_the_forked_workers_own_children_are_killed_and_no_zombie_is_left(tmp_pa
     while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in pids if _running(pid)]  # the process group was killed with the worker
-    assert _zombies() <= before, _zombies() - before
+    assert zombies() <= before, zombies() - before
 
 
 def test_a_crashing_module_leaves_no_zombie(tmp_path: Path) -> None:
     (tmp_path / "mynet_exits.py").write_text(textwrap.dedent(_MODULES["mynet_exits"]), encoding="utf-8")
-    before = _zombies()
+    before = zombies()
     report = _run(_module_from(tmp_path / "mynet_exits.py"))
     assert not report.ok
-    assert _zombies() <= before, _zombies() - before
+    assert zombies() <= before, zombies() - before
 
 
 # -- 1. where the process cannot fork, the header says what runs where ------------------------------------------------
