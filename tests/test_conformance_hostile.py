@@ -70,7 +70,7 @@ def _failed(report: Report, check: str) -> list[conformance.Verdict]:
 
 
 @pytest.fixture
-def no_newzombies() -> Iterator[None]:
+def no_new_zombies() -> Iterator[None]:
     """The test leaves no unreaped child behind (earlier tests' leftovers, if any, are not its business)."""
     before = zombies()
     yield
