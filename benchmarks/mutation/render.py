@@ -42,7 +42,8 @@ def section(data: dict[str, Any] | None) -> list[str]:
         "| run | wrong mutants rejected | target | equivalent mutants passed |",
         "| --- | --- | --- | --- |",
     ]
-    for run, f in figures(data).items():
+    per_run = figures(data)
+    for run, f in per_run.items():
         target = DONE_WHEN.get(run)
         met = "" if target is None else (" (met)" if f["wrong_rejected"] >= target * f["wrong"] else " (missed)")
         out.append(
@@ -55,7 +56,7 @@ def section(data: dict[str, Any] | None) -> list[str]:
     equivalent = Counter(m["operator"] for m in mutants if m["oracle"] == "equivalent")
     for operator in sorted(set(wrong) | set(equivalent)):
         out.append(f"| {operator} | {wrong[operator]} | {equivalent[operator]} |")
-    survivors = {name for f in figures(data).values() for name in f["survivors"]}
+    survivors = {name for f in per_run.values() for name in f["survivors"]}
     out += ["", "### Survivors", ""]
     if not survivors:
         out.append("None: every wrong mutant was rejected by every run.")
@@ -68,7 +69,7 @@ def section(data: dict[str, Any] | None) -> list[str]:
                 out.append(
                     f"| {m['name']} | {_cell(m['description'])} | {passed} | {_cell(m['why_wrong'])} | {reason} |"
                 )
-    false_failures = {name for f in figures(data).values() for name in f["false_failures"]}
+    false_failures = {name for f in per_run.values() for name in f["false_failures"]}
     out += ["", "### Equivalent mutants", ""]
     for m in mutants:
         if m["oracle"] == "equivalent":

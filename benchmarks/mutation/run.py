@@ -89,24 +89,25 @@ def _environment(folder: Path) -> dict[str, str]:
 
 def suite_verdict(source: str, run: str, extra_args: tuple[str, ...] = ()) -> tuple[str, float]:
     """("rejected" | "passed" | "error: ...", seconds) for one suite run on a program's source."""
-    folder = Path(tempfile.mkdtemp(prefix="mutant-run-"))
-    (folder / "mutant.py").write_text(source, encoding="utf-8")
-    command = [sys.executable, "-m", "conformance", "--impl", "mutant", "-q", "--failures-dir", str(folder / "f")]
-    command += ["--quick"] if run == "quick" else []
-    command += list(extra_args)
-    started = time.monotonic()
-    try:
-        done = subprocess.run(
-            command,
-            cwd=folder,
-            env=_environment(folder),
-            capture_output=True,
-            text=True,
-            timeout=RUN_CAP_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return f"error: no answer in {RUN_CAP_SECONDS} s", time.monotonic() - started
+    with tempfile.TemporaryDirectory(prefix="mutant-run-") as name:  # removed after the run: 623 of them
+        folder = Path(name)
+        (folder / "mutant.py").write_text(source, encoding="utf-8")
+        command = [sys.executable, "-m", "conformance", "--impl", "mutant", "-q", "--failures-dir", str(folder / "f")]
+        command += ["--quick"] if run == "quick" else []
+        command += list(extra_args)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command,
+                cwd=folder,
+                env=_environment(folder),
+                capture_output=True,
+                text=True,
+                timeout=RUN_CAP_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"error: no answer in {RUN_CAP_SECONDS} s", time.monotonic() - started
     seconds = time.monotonic() - started
     if done.returncode == 0:
         return "passed", seconds
