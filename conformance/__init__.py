@@ -10,7 +10,7 @@ pytest: ``pytest --pyargs conformance --impl package.module:attr``; in your own 
 ``conformance.parametrize_with_checks(impl)``. The contract is conformance/CONTRACT.md.
 
 The names below (the version too) are imported on first use: the pytest plugin
-(conformance.plugin) is loaded by every pytest run once the package is installed, and
+(conformance.frontends.plugin) is loaded by every pytest run once the package is installed, and
 importing it runs this file, which must stay cheap.
 """
 
@@ -20,17 +20,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "CHECKS": "findings",
-    "CONTRACT_VERSION": "contract",
-    "SUITE_VERSION": "versions",
-    "Implementation": "loader",
-    "LoadError": "loader",
-    "Report": "report",
-    "Verdict": "report",
-    "check_implementation": "runner",
-    "load_implementation": "loader",
-    "parametrize_with_checks": "pytest_helpers",
-    "replay": "runner",
+    "CHECKS": "judging.findings",
+    "CONTRACT_VERSION": "implementations.contract",
+    "SUITE_VERSION": "reporting.versions",
+    "Implementation": "implementations.loader",
+    "LoadError": "implementations.loader",
+    "Report": "reporting.report",
+    "Verdict": "reporting.report",
+    "check_implementation": "frontends.runner",
+    "load_implementation": "implementations.loader",
+    "parametrize_with_checks": "frontends.pytest_helpers",
+    "replay": "frontends.runner",
 }
 
 __all__ = [
@@ -48,13 +48,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # the lazy exports, for type checkers
-    from .contract import CONTRACT_VERSION
-    from .findings import CHECKS
-    from .loader import Implementation, LoadError, load_implementation
-    from .pytest_helpers import parametrize_with_checks
-    from .report import Report, Verdict
-    from .runner import check_implementation, replay
-    from .versions import SUITE_VERSION
+    from conformance.frontends.pytest_helpers import parametrize_with_checks
+    from conformance.frontends.runner import check_implementation, replay
+    from conformance.implementations.contract import CONTRACT_VERSION
+    from conformance.implementations.loader import Implementation, LoadError, load_implementation
+    from conformance.judging.findings import CHECKS
+    from conformance.reporting.report import Report, Verdict
+    from conformance.reporting.versions import SUITE_VERSION
 
     __version__ = SUITE_VERSION
 

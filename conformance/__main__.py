@@ -1,4 +1,4 @@
-"""``python -m conformance``: see conformance.cli.
+"""``python -m conformance``: see conformance.frontends.cli.
 
 Before the suite's modules are imported: a ``reference.py`` in the working directory would
 replace the project's package of that name, and the suite would fail with an ImportError
@@ -10,13 +10,13 @@ working directory.)
 
 import sys
 
-from .shadowing import shadowing_file, shadowing_message
+from conformance.implementations.shadowing import shadowing_file, shadowing_message
 
 _found = shadowing_file(("reference", "conformance"))
 if _found is not None:
     print(f"error: {shadowing_message(_found)}", file=sys.stderr)
     sys.exit(2)
 
-from .cli import main  # noqa: E402 - after the check above, which must run before the suite's imports
+from conformance.frontends.cli import main  # noqa: E402 - after the check above, which must run before the suite's imports
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """Loads the pytest plugin when the package runs from a source checkout.
 
-Installed, the ``pytest11`` entry point registers conformance.plugin before any
+Installed, the ``pytest11`` entry point registers conformance.frontends.plugin before any
 conftest; from a checkout (``pytest conformance --impl X`` in the repository) this
 conftest does it, once, under the same name. The plugin then joins while the initial
 conftests load, after its own hook for the short ``--impl``/``--impl-cmd`` aliases
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import plugin
+from conformance.frontends import plugin
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

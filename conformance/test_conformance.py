@@ -2,7 +2,7 @@
 ``pytest --pyargs conformance --impl package.module:attr``.
 
 One test per (dtype, regime) group; each runs every check on that group's cases
-(see conformance.plugin for the options and conformance.checks for the checks).
+(see conformance.frontends.plugin for the options and conformance.judging.checks for the checks).
 The groups come from the reference's dtypes and regimes, read here, at collection
 time, so that the plugin that every pytest run loads never imports Hypothesis.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import ConformanceSession
+from conformance.frontends.plugin import ConformanceSession
 from reference import DTYPES
 from reference.strategies import REGIMES
 

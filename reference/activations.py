@@ -164,7 +164,7 @@ class Activation:
     The other layers keep their own tables where they must (SymPy expressions, the PyTorch
     adapter, the Node example, the golden vectors' recipes); tests/test_activation_tables.py
     fails when one of them misses an activation listed here. The bounds feed the rounding-error
-    model in conformance/tolerances.py; None where the activation is not elementwise (softmax
+    model in conformance/judging/tolerances.py; None where the activation is not elementwise (softmax
     enters equation 1 through its Jacobian, and the error model treats it separately).
     """
 

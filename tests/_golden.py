@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conformance import contract
+from conformance.implementations import contract
 from conformance.vectors import DEFAULT_VECTORS
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from conformance.tolerances import with_dtype
+from conformance.judging.tolerances import with_dtype
 from reference import engine
 from reference.activations import sigma_prime
 

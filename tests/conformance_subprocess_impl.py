@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import reference
-from conformance import contract
+from conformance.implementations import contract
 
 
 def answer(request: dict, mode: str, count: int) -> dict | str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from conformance import tolerances
+from conformance.judging import tolerances
 from conformance.vectors import generate
 from reference import strategies
 from reference.activations import ACTIVATION_RECORDS
@@ -127,9 +127,9 @@ TABLES: dict[str, Callable[[], Table]] = {
     **{f"conformance/examples/node/backprop.js {name}": _node(name) for name in JS_TABLES},
     "conformance/vectors/generate.py _OUTPUTS": lambda: ([out for out, _ in generate._OUTPUTS], ALL),
     "conformance/vectors/generate.py _HIDDEN": lambda: (generate._HIDDEN, HIDDEN),
-    "conformance/tolerances.py LIPSCHITZ": lambda: (tolerances.LIPSCHITZ, ELEMENTWISE),
-    "conformance/tolerances.py SECOND_DERIVATIVE": lambda: (tolerances.SECOND_DERIVATIVE, ELEMENTWISE),
-    "conformance/tolerances.py PRIME_SCALE": lambda: (tolerances.PRIME_SCALE, ELEMENTWISE),
+    "conformance/judging/tolerances.py LIPSCHITZ": lambda: (tolerances.LIPSCHITZ, ELEMENTWISE),
+    "conformance/judging/tolerances.py SECOND_DERIVATIVE": lambda: (tolerances.SECOND_DERIVATIVE, ELEMENTWISE),
+    "conformance/judging/tolerances.py PRIME_SCALE": lambda: (tolerances.PRIME_SCALE, ELEMENTWISE),
     "reference/strategies.py HIDDEN_ACTIVATIONS": lambda: (strategies.HIDDEN_ACTIVATIONS, HIDDEN),
 }
 

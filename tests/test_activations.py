@@ -104,7 +104,7 @@ ELEMENTWISE = [name for name, record in RECORDS.items() if record.elementwise]
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_the_records_bounds_are_the_maxima_of_sigma_prime_and_sigma_second(name: str) -> None:
-    # The error model (conformance/tolerances.py) needs upper bounds; they are also tight, so
+    # The error model (conformance/judging/tolerances.py) needs upper bounds; they are also tight, so
     # a wrong record (a bound from another activation, a lost factor) fails either way.
     record = RECORDS[name]
     assert record.lipschitz is not None and record.second_derivative is not None and record.prime_scale is not None

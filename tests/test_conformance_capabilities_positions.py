@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conformance import Report, check_implementation
-from conformance.capabilities import CapabilitiesError, parse_capabilities
+from conformance.implementations.capabilities import CapabilitiesError, parse_capabilities
 from reference.strategies import Architecture, architectures, cases, make_case
 
 from .broken_impls import Backprop

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from conformance import check_implementation
-from conformance.findings import CHECKS
-from conformance.report import Report
+from conformance.judging.findings import CHECKS
+from conformance.reporting.report import Report
 from conformance.vectors import main as verify
 
 from ._golden import solve

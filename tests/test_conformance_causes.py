@@ -19,14 +19,14 @@ import numpy as np
 import pytest
 
 from conformance import load_implementation, replay
-from conformance.casefile import save_case
-from conformance.checks import CaseChecker
-from conformance.diagnosis import _cost_values, clamp_cause, clamped_costs
-from conformance.factors import HYPOTHESES, TIGHT, Confirmer, Observation, name_factor, survivors
-from conformance.findings import FLOAT32_PRECISION, CaseReport
-from conformance.report import Collector
-from conformance.structure import Result
-from conformance.tolerances import expect
+from conformance.judging.checks import CaseChecker
+from conformance.judging.diagnosis import _cost_values, clamp_cause, clamped_costs
+from conformance.judging.factors import HYPOTHESES, TIGHT, Confirmer, Observation, name_factor, survivors
+from conformance.judging.findings import FLOAT32_PRECISION, CaseReport
+from conformance.judging.structure import Result
+from conformance.judging.tolerances import expect
+from conformance.reporting.casefile import save_case
+from conformance.reporting.report import Collector
 from reference import Case, validate
 
 from .broken_impls import (

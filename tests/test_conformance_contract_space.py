@@ -18,7 +18,7 @@ from hypothesis import Phase, given, seed, settings
 
 import reference
 from conformance import check_implementation
-from conformance.runner import search_settings
+from conformance.frontends.runner import search_settings
 from reference.strategies import Architecture, cases, learning_rates, make_case
 from reference.validation import validate
 
@@ -28,7 +28,7 @@ from .broken_impls.space import SPACE_BUGS
 QUICK = search_settings(None, 0, quick=True)
 
 
-# Each (dtype, regime) group draws from its own seed (conformance.search), so a group fails
+# Each (dtype, regime) group draws from its own seed (conformance.cases.search), so a group fails
 # alone exactly as it fails inside the whole run: a bug rejected by these groups is rejected by
 # --quick and by the default run. Fewer groups only to keep the shrinking of five bugs short.
 QUICK_GROUPS = ["typical", "saturating", "square"]

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 from conformance import Report, check_implementation
-from conformance.capabilities import CapabilitiesError, parse_capabilities
-from conformance.checks import CaseChecker
-from conformance.loader import load_implementation
-from conformance.tolerances import Unusable, expect, norm_mismatch
+from conformance.implementations.capabilities import CapabilitiesError, parse_capabilities
+from conformance.implementations.loader import load_implementation
+from conformance.judging.checks import CaseChecker
+from conformance.judging.tolerances import Unusable, expect, norm_mismatch
 from reference import Case, validate
 from reference.activations import relu_prime, sigma, sigma_and_prime, sigma_prime, softplus, softplus_prime
 

@@ -2,7 +2,7 @@
 
 They used to fail ``structure`` with "expected a number", the project's own
 ``reference.backprop_mp`` included. Now each is rounded once to the case's dtype
-(conformance.exact) and judged like any answer, in process and through the worker's wire
+(conformance.implementations.exact) and judged like any answer, in process and through the worker's wire
 format. Negative controls: an exact answer that is wrong fails the equations (it is judged,
 not waved through), and hostile exact values (beyond the dtype's range, NaN, a denominator of
 a hundred thousand digits, a subclass that raises) are clear structure failures.
@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 import reference
-from conformance import check_implementation, wire
-from conformance.exact import MAX_BITS, Exact, ExactError, round_exact, to_exact
-from conformance.structure import StructureError, parse_result
+from conformance import check_implementation
+from conformance.implementations import wire
+from conformance.implementations.exact import MAX_BITS, Exact, ExactError, round_exact, to_exact
+from conformance.judging.structure import StructureError, parse_result
 from reference.strategies import Architecture, make_case
 
 from .broken_impls.base import Backprop

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from conformance import check_implementation
-from conformance.report import Report
-from conformance.search import FIRST_FAILURE
+from conformance.cases.search import FIRST_FAILURE
+from conformance.reporting.report import Report
 
 from .broken_impls import SeedTypo
 from .broken_impls.base import Backprop

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from conformance import check_implementation
-from conformance.report import Report, merge
+from conformance.reporting.report import Report, merge
 
 from ._conformance_helpers import run_python
 from .broken_impls import SeedTypo
@@ -35,13 +35,13 @@ GROUP_KWARGS = "quick=True, regimes=['typical'], dtypes=['float64']"
 # INCOMPLETE (nothing failed). Imported first by each front end: by the CLI's -c, as a
 # pytest plugin (-p), at the top of the parametrize_with_checks test file.
 PLANT = (
-    "import conformance.checks\n"
-    "from conformance.tolerances import Unusable\n"
+    "import conformance.judging.checks\n"
+    "from conformance.judging.tolerances import Unusable\n"
     "\n"
     "def _unusable(*args, **kwargs):\n"
     "    raise Unusable('planted: no case can be judged')\n"
     "\n"
-    "conformance.checks.expect = _unusable\n"
+    "conformance.judging.checks.expect = _unusable\n"
 )
 
 # outcome -> (implementation spec, planted fault, the CLI's exit status, the CLI's outcome line starts with)
@@ -62,7 +62,7 @@ def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _cli(cwd: Path, args: list[str], plant: bool) -> subprocess.CompletedProcess[str]:
     if plant:
         (cwd / "plant.py").write_text(PLANT)
-        code = "import sys, plant; from conformance.cli import main; sys.exit(main(sys.argv[1:]))"
+        code = "import sys, plant; from conformance.frontends.cli import main; sys.exit(main(sys.argv[1:]))"
         return run_python(["-c", code, *args], cwd)
     return run_python(["-m", "conformance", *args], cwd)
 

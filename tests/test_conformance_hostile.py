@@ -20,21 +20,21 @@ from typing import Any
 import pytest
 
 import conformance
-import conformance.checks
-import conformance.cli
-import conformance.diagnosis
-import conformance.equation_checks
-import conformance.factors
-import conformance.findings
-import conformance.metamorphic
-import conformance.report
-import conformance.runner
-import conformance.structure
-import conformance.tolerances
+import conformance.frontends.cli
+import conformance.frontends.runner
+import conformance.judging.checks
+import conformance.judging.diagnosis
+import conformance.judging.equation_checks
+import conformance.judging.factors
+import conformance.judging.findings
+import conformance.judging.metamorphic
+import conformance.judging.structure
+import conformance.judging.tolerances
+import conformance.reporting.report
 from conformance import Report, check_implementation
-from conformance.calls import RETRY_FACTOR
-from conformance.protocol import MAX_RESTARTS, MAX_TIMEOUTS
-from conformance.tolerances import Unusable
+from conformance.implementations.calls import RETRY_FACTOR
+from conformance.implementations.protocol import MAX_RESTARTS, MAX_TIMEOUTS
+from conformance.judging.tolerances import Unusable
 
 from ._conformance_helpers import run_python, zombies
 
@@ -89,7 +89,7 @@ def pidfile(tmp_path: Path) -> Iterator[Path]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue  # already gone
-        if b"sleep(3600)" in cmdline or b"conformance.worker" in cmdline:  # not a reused pid
+        if b"sleep(3600)" in cmdline or b"conformance.implementations.worker" in cmdline:  # not a reused pid
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -160,7 +160,7 @@ def test_one_bad_answer_fails_the_run_without_crashing_the_suite(impl: str | Non
     ids=["python", "json-lines"],
 )
 def test_one_bad_answer_is_exit_status_1(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    status = conformance.cli.main([*args, "--quick", "--dtypes", "float64", "--regimes", "typical", "-q"])
+    status = conformance.frontends.cli.main([*args, "--quick", "--dtypes", "float64", "--regimes", "typical", "-q"])
     out = capsys.readouterr()
     assert status == 1, out.out + out.err
     assert "DOES NOT CONFORM: 1 failed verdict(s)" in out.out
@@ -177,7 +177,7 @@ def test_one_bad_answer_is_exit_status_1(args: list[str], capsys: pytest.Capture
 def test_the_same_malformed_answer_every_time_is_exit_status_1(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = conformance.cli.main([*args, "--quick", "--dtypes", "float64", "--regimes", "typical", "-q"])
+    status = conformance.frontends.cli.main([*args, "--quick", "--dtypes", "float64", "--regimes", "typical", "-q"])
     out = capsys.readouterr()
     assert status == 1, out.out + out.err
     assert "FAILED: structure (float64): backprop: cost is not a number nor a 1-element array" in out.out
@@ -189,24 +189,24 @@ def test_the_same_malformed_answer_every_time_is_exit_status_1(
 
 def _suite_fingerprint() -> dict[str, object]:
     return {
-        "checks.norm_mismatch": conformance.checks.norm_mismatch,
-        "equation_checks.norm_mismatch": conformance.equation_checks.norm_mismatch,
-        "tolerances.norm_mismatch": conformance.tolerances.norm_mismatch,
-        "metamorphic.differs": conformance.metamorphic.differs,
-        "diagnosis.factor": conformance.diagnosis.factor,
-        "factors.name_factor": conformance.factors.name_factor,
-        "factors.Observation.fits": conformance.factors.Observation.fits,
-        "Report.ok": conformance.report.Report.__dict__["ok"],
-        "Report.failed": conformance.report.Report.failed,
-        "Report.incomplete": conformance.report.Report.incomplete,
-        "Collector.add": conformance.report.Collector.add,
-        "CaseReport.add": conformance.findings.CaseReport.add,
-        "CaseReport.root": conformance.findings.CaseReport.root,
-        "structure.parse_result": conformance.structure.parse_result,
-        "check_implementation": conformance.runner.check_implementation,
-        "CaseChecker._sgd_step": conformance.checks.CaseChecker._sgd_step,
+        "checks.norm_mismatch": conformance.judging.checks.norm_mismatch,
+        "equation_checks.norm_mismatch": conformance.judging.equation_checks.norm_mismatch,
+        "tolerances.norm_mismatch": conformance.judging.tolerances.norm_mismatch,
+        "metamorphic.differs": conformance.judging.metamorphic.differs,
+        "diagnosis.factor": conformance.judging.diagnosis.factor,
+        "factors.name_factor": conformance.judging.factors.name_factor,
+        "factors.Observation.fits": conformance.judging.factors.Observation.fits,
+        "Report.ok": conformance.reporting.report.Report.__dict__["ok"],
+        "Report.failed": conformance.reporting.report.Report.failed,
+        "Report.incomplete": conformance.reporting.report.Report.incomplete,
+        "Collector.add": conformance.reporting.report.Collector.add,
+        "CaseReport.add": conformance.judging.findings.CaseReport.add,
+        "CaseReport.root": conformance.judging.findings.CaseReport.root,
+        "structure.parse_result": conformance.judging.structure.parse_result,
+        "check_implementation": conformance.frontends.runner.check_implementation,
+        "CaseChecker._sgd_step": conformance.judging.checks.CaseChecker._sgd_step,
         **{
-            f"checks.{name}": getattr(conformance.checks, name)
+            f"checks.{name}": getattr(conformance.judging.checks, name)
             for name in (
                 "check_equations_1_2",
                 "check_equations_3_4",
@@ -479,8 +479,8 @@ def _planted_bug(*args: Any, **kwargs: Any) -> None:
 
 
 def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(conformance.checks, "check_cost", _planted_bug)
-    with pytest.raises(conformance.runner.InternalError) as error:
+    monkeypatch.setattr(conformance.judging.checks, "check_cost", _planted_bug)
+    with pytest.raises(conformance.frontends.runner.InternalError) as error:
         _run("tests.broken_impls.base:Backprop", failures_dir=tmp_path / "saved")
     assert error.value.case_file is not None
     saved = Path(error.value.case_file)
@@ -491,9 +491,9 @@ def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pyte
 def test_an_exception_in_the_judging_code_is_exit_status_3(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(conformance.checks, "check_cost", _planted_bug)
+    monkeypatch.setattr(conformance.judging.checks, "check_cost", _planted_bug)
     args = ["--impl", "tests.broken_impls.base:Backprop", "--quick", "--dtypes", "float64", "--regimes", "typical"]
-    status = conformance.cli.main([*args, "-q", "--failures-dir", str(tmp_path / "saved")])
+    status = conformance.frontends.cli.main([*args, "-q", "--failures-dir", str(tmp_path / "saved")])
     out = capsys.readouterr()
     assert status == 3, out.out + out.err
     assert "internal error in the conformance suite" in out.err
@@ -507,7 +507,7 @@ def test_a_run_that_judges_fewer_cases_than_requested_is_incomplete(monkeypatch:
     def unusable(*args: Any, **kwargs: Any) -> Any:
         raise Unusable("planted: no case can be judged")
 
-    monkeypatch.setattr(conformance.checks, "expect", unusable)
+    monkeypatch.setattr(conformance.judging.checks, "expect", unusable)
     report = _run("tests.broken_impls.base:Backprop")
     assert not report.ok
     outcome = report.format().splitlines()[-1]

@@ -1,7 +1,7 @@
 """The object judged is the object the caller holds, isolated (issue 18, items 1, 6, 7; issue 17, item 1).
 
 ``check_implementation(obj)`` and ``parametrize_with_checks(obj)`` run ``obj`` in a worker forked
-from the caller (conformance.forking): run-time state is kept, and a crash or a hang costs only
+from the caller (conformance.implementations.forking): run-time state is kept, and a crash or a hang costs only
 the child. Each hostile implementation comes with the correct control a fragile suite would fail.
 Every run is small (quick, one dtype, one regime).
 """
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from conformance import LoadError, Report, check_implementation
-from conformance.calls import RETRY_FACTOR
-from conformance.protocol import MAX_RESTARTS, MAX_TIMEOUTS
-from conformance.shadowing import shadowing_file
+from conformance.implementations.calls import RETRY_FACTOR
+from conformance.implementations.protocol import MAX_RESTARTS, MAX_TIMEOUTS
+from conformance.implementations.shadowing import shadowing_file
 from tests.hostile import runtime_state
 
 from ._conformance_helpers import ROOT, run_python, zombies
@@ -414,7 +414,7 @@ def test_without_fork_the_object_goes_as_a_pickled_copy_and_the_header_says_what
 ) -> None:
     """The fallback is honest: state set at run time is lost (the configured object fails again), and
     the report's header says so."""
-    monkeypatch.setattr("conformance.loader.fork_available", lambda: "this platform cannot fork")
+    monkeypatch.setattr("conformance.implementations.loader.fork_available", lambda: "this platform cannot fork")
     monkeypatch.setattr(runtime_state.WrongUntilConfigured, "SCALE", 1.0)
     report = _run(runtime_state.WrongUntilConfigured())
     isolation = report.settings["isolation"]
@@ -426,7 +426,7 @@ def test_without_fork_the_object_goes_as_a_pickled_copy_and_the_header_says_what
 def test_without_fork_a_module_runs_in_process_and_the_header_says_so(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("conformance.loader.fork_available", lambda: "this platform cannot fork")
+    monkeypatch.setattr("conformance.implementations.loader.fork_available", lambda: "this platform cannot fork")
     (tmp_path / "mynet_right.py").write_text(textwrap.dedent(_MODULES["mynet_right"]), encoding="utf-8")
     report = _run(_module_from(tmp_path / "mynet_right.py"))
     assert report.ok, report.format()
@@ -435,7 +435,7 @@ def test_without_fork_a_module_runs_in_process_and_the_header_says_so(
 
 
 def test_jax_or_tensorflow_loaded_means_no_fork(monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformance.forking import fork_available
+    from conformance.implementations.forking import fork_available
 
     for name in ("jax", "tensorflow"):
         monkeypatch.delitem(sys.modules, name, raising=False)

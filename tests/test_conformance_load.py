@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
-import conformance.runner as runner
-import conformance.search as search
+import conformance.cases.search as search
+import conformance.frontends.runner as runner
 from conformance import check_implementation
-from conformance.report import Report, merge
-from conformance.search import SearchSettings
+from conformance.cases.search import SearchSettings
+from conformance.reporting.report import Report, merge
 
 from .broken_impls import SeedTypo, SgdStepIgnoresEta
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.plugin import fail_skip_or_pass
-from conformance.report import Verdict
+from conformance.frontends.plugin import fail_skip_or_pass
+from conformance.reporting.report import Verdict
 from reference import DTYPES
 from reference.strategies import REGIMES
 
@@ -121,7 +121,10 @@ def test_the_groups_follow_the_reference_regimes(tmp_path: Path) -> None:
 
 def test_loading_the_plugin_imports_neither_hypothesis_nor_the_engine(tmp_path: Path) -> None:
     """Every pytest run of every project imports the plugin: it must stay cheap."""
-    code = "import sys, conformance.plugin; print(sorted({'hypothesis', 'numpy', 'reference'} & set(sys.modules)))"
+    code = (
+        "import sys, conformance.frontends.plugin; "
+        "print(sorted({'hypothesis', 'numpy', 'reference'} & set(sys.modules)))"
+    )
     run = run_python(["-c", code], tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from conformance import check_implementation
-from conformance.report import Report, merge
+from conformance.reporting.report import Report, merge
 
 from .broken_impls import Backprop
 

@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-import conformance.runner as runner
+import conformance.frontends.runner as runner
 from conformance import check_implementation
-from conformance.checks import CaseChecker
-from conformance.findings import Finding
-from conformance.report import Cause, Report, cause_key, merge
-from conformance.search import MIN_ARCHITECTURES, SearchSettings
+from conformance.cases.search import MIN_ARCHITECTURES, SearchSettings
+from conformance.judging.checks import CaseChecker
+from conformance.judging.findings import Finding
+from conformance.reporting.report import Cause, Report, cause_key, merge
 
 from . import conformance_planted as planted
 from .broken_impls import Backprop

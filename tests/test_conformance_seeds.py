@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from conformance import check_implementation
-from conformance.cli import main
-from conformance.report import Report, merge
-from conformance.seeds import parse_seed, resolve_seed
+from conformance.cases.seeds import parse_seed, resolve_seed
+from conformance.frontends.cli import main
+from conformance.reporting.report import Report, merge
 
 from ._conformance_helpers import run_python
 

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 import reference
 from conformance import check_implementation
-from conformance.findings import CHECKS
-from conformance.search import SearchSettings
-from conformance.tolerances import expect
+from conformance.cases.search import SearchSettings
+from conformance.judging.findings import CHECKS
+from conformance.judging.tolerances import expect
 from reference.strategies import (
     BOUNDARY_SIZES,
     CLASSIC_REGIMES,

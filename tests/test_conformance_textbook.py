@@ -3,7 +3,7 @@
 Nielsen's network2.py (and torch's binary_cross_entropy) compute the cross-entropy cost as
 -y ln a - (1 - y) ln(1 - a) from a = sigma(z), and the log-likelihood as -sum y ln a of
 a softmax a. Correct code; but ln(1 - a) turns a's few-ulp error into a relative error of
-about u e^z, 1e4 times the reference's at z = 9.4 already. conformance/tolerances.py
+about u e^z, 1e4 times the reference's at z = 9.4 already. conformance/judging/tolerances.py
 ("The cost computed from a") puts that rounding into the model. These tests sweep the
 whole range where the textbook values are finite, in float64 and float32, and keep the
 model honest from the other side: float32 arithmetic inside float64 (and float16 inside
@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from conformance import check_implementation, load_implementation
-from conformance.checks import CaseChecker
-from conformance.search import SearchSettings
-from conformance.tolerances import UNIT_ROUNDOFF, Expected, Unusable, expect, norm_mismatch
+from conformance.cases.search import SearchSettings
+from conformance.judging.checks import CaseChecker
+from conformance.judging.tolerances import UNIT_ROUNDOFF, Expected, Unusable, expect, norm_mismatch
 from reference import Case
 from reference.strategies import cases
 
@@ -286,7 +286,7 @@ def test_the_a_based_cost_convention_does_not_excuse_a_wrong_finite_cost() -> No
 
 @pytest.mark.parametrize("value", [0.5, 2, True, "yes"])
 def test_the_a_based_cost_convention_is_0_or_1(value: object) -> None:
-    from conformance.capabilities import CapabilitiesError, parse_capabilities
+    from conformance.implementations.capabilities import CapabilitiesError, parse_capabilities
 
     with pytest.raises(CapabilitiesError, match="cost_from_activations"):
         parse_capabilities({"conventions": {"cost_from_activations": value}})

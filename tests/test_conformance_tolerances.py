@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import reference
-from conformance.search import SearchSettings
-from conformance.tolerances import Unusable, ambiguous_kink, expect, norm_mismatch
+from conformance.cases.search import SearchSettings
+from conformance.judging.tolerances import Unusable, ambiguous_kink, expect, norm_mismatch
 from reference import activations
 from reference.strategies import SIZE_REGIMES, Architecture, cases, make_case
 
@@ -71,7 +71,7 @@ def test_float64_computed_in_float32_is_rejected(seed: int) -> None:
     assert len(_mismatches(planted.float32_inside(case), case)) == 9  # every layer of every quantity
 
 
-# The default search's space (conformance.search.SearchSettings): the new value regime and the
+# The default search's space (conformance.cases.search.SearchSettings): the new value regime and the
 # size regimes, at the sizes the default run draws (up to 16 layers, 64 units, 64 samples).
 _DEFAULT = SearchSettings(1)
 _LARGE: dict[str, Any] = {

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance import wire
-from conformance.channel import command_argv
-from conformance.diagnosis import factor
-from conformance.structure import StructureError, parse_result
+from conformance.implementations import wire
+from conformance.implementations.channel import command_argv
+from conformance.judging.diagnosis import factor
+from conformance.judging.structure import StructureError, parse_result
 
 
 class _NeedsGrad:

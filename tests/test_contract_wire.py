@@ -1,4 +1,4 @@
-"""The JSON wire format (conformance/contract.py): exact round trips and honest decoding."""
+"""The JSON wire format (conformance/implementations/contract.py): exact round trips and honest decoding."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import reference
-from conformance import contract
+from conformance.implementations import contract
 
 
 def _case(dtype: str = "float64") -> reference.Case:

@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from conformance import tolerances
+from conformance.judging import tolerances
 from reference import Case, Network, engine, validate
 from reference._ops import Array
 from reference.precision import case_to_mp

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import reference
-from conformance import contract
-from conformance.contract import CONTRACT_VERSION
+from conformance.implementations import contract
+from conformance.implementations.contract import CONTRACT_VERSION
 from conformance.vectors import DEFAULT_VECTORS, load_manifest, main
 from conformance.vectors.generate import generate, sha256
 

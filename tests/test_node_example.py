@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import reference
-from conformance import contract
+from conformance.implementations import contract
 from conformance.vectors import DEFAULT_VECTORS
 from conformance.vectors import main as verify
 from conformance.vectors.verify import vector_mismatches

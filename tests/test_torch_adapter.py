@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import reference
-from conformance import contract
+from conformance.implementations import contract
 from conformance.vectors import main as verify
 from conformance.vectors.generate import UNIT_ROUNDOFF
 

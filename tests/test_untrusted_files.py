@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 import reference
-from conformance import contract
-from conformance.casefile import CaseFileError, load_case, save_case
-from conformance.cli import main as cli_main
-from conformance.safejson import JSONInputError, load_json_file, loads_bounded, one_line
+from conformance.frontends.cli import main as cli_main
+from conformance.implementations import contract
+from conformance.implementations.safejson import JSONInputError, load_json_file, loads_bounded, one_line
+from conformance.reporting.casefile import CaseFileError, load_case, save_case
 from conformance.vectors import DEFAULT_VECTORS
 from conformance.vectors import main as verify_main
 

@@ -34,7 +34,7 @@ SUBJECTS = ("textbook_loop", "batched", "node_twin")
 ORACLE_CASES = 400
 RUNS = ("quick", "default")
 # Suite options that change a run's time but not its pass/fail verdict: the search draws the same cases
-# in the same order and stops at the first failing one (conformance.runner.search_settings).
+# in the same order and stops at the first failing one (conformance.frontends.runner.search_settings).
 FAST_ARGS: tuple[str, ...] = ("--first-failure",)
 # A wall-clock cap on one suite run: a guard against a mutant that never returns, never a verdict.
 RUN_CAP_SECONDS = 1800

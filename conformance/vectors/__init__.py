@@ -13,8 +13,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from ..contract import CONTRACT_VERSION
-from ..versions import REFERENCE_VERSION
+from conformance.implementations.contract import CONTRACT_VERSION
+from conformance.reporting.versions import REFERENCE_VERSION
+
 from . import generate as recipes
 from .verify import DEFAULT_VECTORS, VectorOutcome, VectorsError, load_manifest, vector_mismatches, verify
 

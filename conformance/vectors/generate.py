@@ -22,12 +22,20 @@ import mpmath
 import numpy as np
 
 import reference
+from conformance.implementations.contract import CONTRACT_VERSION, dumps, encode_case
+from conformance.judging.tolerances import (
+    SAFETY,
+    UNIT_ROUNDOFF,
+    ErrorBounds,
+    ambiguous_kink,
+    error_bounds,
+    tolerance,
+    with_dtype,
+)
 from reference import engine, precision
 from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS
 
-from ..contract import CONTRACT_VERSION, dumps, encode_case
-from ..tolerances import SAFETY, UNIT_ROUNDOFF, ErrorBounds, ambiguous_kink, error_bounds, tolerance, with_dtype
 from .verify import MANIFEST, sha256
 
 DIGITS = 50
@@ -418,7 +426,7 @@ def round_up(value: float) -> float:
 
 
 def tolerances(bounds: ErrorBounds, truth: dict[str, Any]) -> dict[str, Any]:
-    """conformance.tolerances.tolerance (its u64 |expected| term: rounding the truth to float64), rounded up."""
+    """conformance.judging.tolerances.tolerance (its u64 |expected| term: rounding the truth to float64), rounded up."""
     up = np.vectorize(round_up, otypes=[np.float64])
     out: dict[str, Any] = {}
     for name in ("grad_weights", "grad_biases", "deltas"):
@@ -505,7 +513,7 @@ def _vector(
             "generator": GENERATOR,
             "seed": seed,
             "expected": f"reference.backprop_mp(case, digits={DIGITS}), rounded to the nearest float64",
-            "tolerance": f"conformance/tolerances.py: {SAFETY:g} x first-order rounding "
+            "tolerance": f"conformance/judging/tolerances.py: {SAFETY:g} x first-order rounding "
             "bound in "
             f"{spec.dtype} (u = {UNIT_ROUNDOFF[spec.dtype]:.3g}) + u64 |expected|",
             "mp_check": check,

@@ -8,7 +8,7 @@ module needs no error model and no engine (it imports neither): the numbers are 
 Every file is untrusted (RESULTS_DIR is written by the program under test, and
 ``--vectors`` may name any directory): files are read only inside their directory,
 by plain names (no path separators, no symbolic links, nothing but regular files),
-with bounded size, nesting and integer literals (conformance.safejson). A bad
+with bounded size, nesting and integer literals (conformance.implementations.safejson). A bad
 result file fails its vector; a bad manifest or vector file is a usage error.
 """
 
@@ -25,10 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from conformance.implementations.contract import decode_value
+from conformance.implementations.safejson import JSONInputError, load_json_file, loads_bounded, one_line, read_bounded
 from reference._ops import Array
-
-from ..contract import decode_value
-from ..safejson import JSONInputError, load_json_file, loads_bounded, one_line, read_bounded
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"

@@ -17,7 +17,7 @@ import numpy as np
 
 from .base import Array, Backprop
 
-#: The learning rates the suite used to draw from (conformance.search.ETAS, before issue 9).
+#: The learning rates the suite used to draw from (conformance.cases.search.ETAS, before issue 9).
 OLD_ETAS: frozenset[float] = frozenset({0.5, 0.1, 2.0, 0.03125})
 
 

@@ -27,7 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import reference
-from conformance import contract
+from conformance.implementations import contract
 from tests.hostile._key import case_key
 
 RAGGED = [[1.0], [2.0, 3.0]]

@@ -38,7 +38,7 @@ class TorchDefaultDtype(Backprop):
     With float32 the default (torch's own), float64 cases are computed in float32 and fail;
     after ``torch.set_default_dtype(torch.float64)`` in the caller they are right. The first
     call in a process also runs a matrix product big enough for torch's intra-op thread pool,
-    the pool that does not survive a fork (conformance.forking).
+    the pool that does not survive a fork (conformance.implementations.forking).
     """
 
     capabilities = {"dtypes": ["float64"]}

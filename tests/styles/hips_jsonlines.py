@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from conformance import contract
+from conformance.implementations import contract
 from tests.styles.hips_style import HipsStyle
 
 

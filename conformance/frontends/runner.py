@@ -1,0 +1,368 @@
+"""check_implementation: load, search each (dtype, regime) group, fold findings into a Report.
+
+The runner is what writes: the smallest case behind each failed verdict and each root cause
+(report.Exhibit) is saved here as a case file, once the summary is made.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from conformance.cases.defaults import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_FAILURES_DIR,
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_MAX_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WARMUP_TIMEOUT,
+    QUICK_EXAMPLES,
+)
+from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, SuiteError, group_problem, run_group
+from conformance.cases.seeds import resolve_seed
+from conformance.implementations.loader import Implementation, load_implementation
+from conformance.judging.checks import CaseChecker
+from conformance.judging.findings import CHECKS
+from conformance.reporting.casefile import load_case, replay_command, save_case
+from conformance.reporting.report import Cause, Collector, Exhibit, Report, Verdict
+from reference.strategies import REGIMES
+
+# --quick's value sets per architecture: its size regimes are typical (its sizes stop at the
+# common bounds), so one number for all. 10 cases per group: Hypothesis's simplest network
+# (one case) and three architectures of three, so a jitted JAX implementation compiles
+# about 2 x 4 x 18 times (its --quick run: about 20 s on 2 cores, against 64 s before).
+QUICK_VALUES_PER_ARCHITECTURE = 3
+
+# --quick's shrinking budget per group, in value sets judged (search.DEFAULT_SHRINK_CASES):
+# it replaced 5 seconds, in which shrinking judged about 550 of --quick's small cases on the
+# idle 2-core machine. The most a catalogue bug needed in one group was 259 (MissingOneOverM);
+# SgdStepIgnoresEta's fourth cause (float32/scaled) runs out of it, as it ran out of 5 s.
+QUICK_SHRINK_CASES = 500
+
+
+class InternalError(Exception):
+    """The suite itself failed while judging a case (exit status 3); the case is saved when it can be."""
+
+    def __init__(self, message: str, case_file: str | None) -> None:
+        super().__init__(message)
+        self.case_file = case_file
+
+
+_DEFAULT: Any = object()
+
+
+def default_failures_dir() -> str:
+    return os.environ.get("BACKPROP_CONFORMANCE_FAILURES", DEFAULT_FAILURES_DIR)
+
+
+def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchSettings:
+    """The default search reaches the large sizes (see SearchSettings); --quick stays small and uniform."""
+    if max_examples is not None and max_examples < 1:
+        raise ValueError(f"max_examples must be at least 1, got {max_examples}")
+    n = max_examples if max_examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)
+    if quick:
+        return SearchSettings(
+            n,
+            seed,
+            max_layers=6,
+            max_width=6,
+            max_batch=4,
+            shrink_cases=QUICK_SHRINK_CASES,
+            common_layers=6,
+            common_width=6,
+            common_batch=4,
+            values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
+            size_values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
+        )
+    return SearchSettings(n, seed)
+
+
+def check_implementation(
+    impl: Any = None,
+    *,
+    max_examples: int | None = None,
+    seed: int | str = 0,
+    quick: bool = False,
+    impl_cmd: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    regimes: Sequence[str] | None = None,
+    dtypes: Sequence[str] | None = None,
+    failures_dir: str | Path | None = _DEFAULT,
+    progress: Callable[[str], None] | None = None,
+    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+    in_process: bool = False,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+    first_failure: bool = False,
+) -> Report:
+    """Run the conformance checks on an implementation and return the Report.
+
+    ``impl`` is a spec ("package.module:attr", "reference"), an object with ``backprop``,
+    a callable, or an already loaded implementation; ``impl_cmd`` instead runs a command
+    speaking the JSON-lines protocol. ``max_examples`` is per (dtype, regime) group.
+    Failing cases are saved under ``failures_dir`` (default ``.conformance-failures``,
+    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). Python code runs in a worker
+    process (``in_process=True``: in this process, for debugging); each process's first
+    call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
+    at most ``max_answer_bytes``; a Python worker may allocate ``max_memory_mb`` MiB (0: no
+    cap). ``seed="random"`` draws a fresh seed: the report's header prints it with the command
+    that repeats the run. ``first_failure`` ends the run at its first failing case, unshrunk: the
+    pass/fail verdict is the full run's (the search draws the same cases in the same order, and any
+    failure fails the run); what is lost is every later finding and the smallest case. Raises
+    LoadError when the implementation cannot be loaded, InternalError when the suite itself fails
+    on a case.
+    """
+    started = time.monotonic()
+    seed, drawn = resolve_seed(seed)
+    options = replace(search_settings(max_examples, seed, quick), first_failure=first_failure)
+    unknown = [r for r in (regimes or ()) if r not in REGIMES]
+    if unknown:
+        raise ValueError(f"unknown regime(s) {unknown}; expected some of {', '.join(REGIMES)}")
+    implementation = load_implementation(
+        impl,
+        impl_cmd=impl_cmd,
+        timeout=timeout,
+        warmup_timeout=warmup_timeout,
+        in_process=in_process,
+        max_answer_bytes=max_answer_bytes,
+        max_memory_mb=max_memory_mb,
+    )
+    try:
+        report = _run(
+            implementation,
+            options,
+            regimes,
+            dtypes,
+            failures_dir,
+            progress,
+            timeout,
+            quick,
+            started,
+        )
+        if drawn:
+            report.settings["rerun"] = rerun_command(
+                implementation.replay_args, seed, quick=quick, max_examples=max_examples, regimes=regimes, dtypes=dtypes
+            )
+        return report
+    finally:
+        if implementation is not impl:
+            implementation.close()
+
+
+def rerun_command(
+    replay_args: str,
+    seed: int,
+    *,
+    quick: bool = False,
+    max_examples: int | None = None,
+    regimes: Sequence[str] | None = None,
+    dtypes: Sequence[str] | None = None,
+) -> str:
+    """The command line that repeats a run: the same implementation, seed and search options."""
+    words = [f"python -m conformance {replay_args}", f"--seed {seed}"]
+    if quick:
+        words.append("--quick")
+    if max_examples is not None:
+        words.append(f"--examples {max_examples}")
+    if regimes:
+        words.append(f"--regimes {shlex.quote(','.join(regimes))}")
+    if dtypes:
+        words.append(f"--dtypes {shlex.quote(','.join(dtypes))}")
+    return " ".join(words)
+
+
+def _run(
+    implementation: Implementation,
+    options: SearchSettings,
+    regimes: Sequence[str] | None,
+    dtypes: Sequence[str] | None,
+    failures_dir: str | Path | None,
+    progress: Callable[[str], None] | None,
+    timeout: float | None,
+    quick: bool,
+    started: float,
+) -> Report:
+    caps = implementation.capabilities
+    chosen_regimes = list(regimes) if regimes else list(REGIMES)
+    wanted = list(dtypes) if dtypes else ["float64", "float32"]
+    run_dtypes = [d for d in wanted if d in caps.dtypes]
+    uncovered = {d: f"not covered: the implementation does not declare {d}" for d in wanted if d not in caps.dtypes}
+    not_covered = list(caps.missing())
+    problem = group_problem(caps)
+    if problem:
+        not_covered.append(problem)
+        uncovered.update(dict.fromkeys(run_dtypes, f"not covered: {problem}"))
+        run_dtypes = []
+    collector = Collector()
+    checker = CaseChecker(implementation)
+    directory = default_failures_dir() if failures_dir is _DEFAULT else failures_dir
+    alive = True
+    groups: list[GroupCount] = []
+    for dtype in run_dtypes:
+        for regime in chosen_regimes:
+            count = GroupCount(dtype, regime, options.max_examples)
+            groups.append(count)
+            if not alive:
+                count.stopped = "not run: the implementation stopped responding"
+                not_covered.append(f"{dtype}/{regime}: not run, the implementation stopped responding")
+                continue
+            if options.first_failure and collector.cause_slots:
+                count.stopped = f"not run: {FIRST_FAILURE}"
+                continue
+            t0 = time.monotonic()
+            try:
+                alive = run_group(checker, caps, dtype, regime, options, collector, count)
+            except SuiteError as error:
+                raise _internal_error(error, directory, implementation) from None
+            if progress:
+                progress(
+                    f"{dtype:>8} {regime:<11} {count.judged:4d} cases {time.monotonic() - t0:6.1f} s"
+                    + (f"  (stopped: {count.stopped})" if count.stopped else "")
+                )
+    verdicts = _filed(collector.verdicts(run_dtypes, uncovered), directory, implementation)
+    causes = _filed(collector.causes(), directory, implementation)
+    settings: dict[str, Any] = {
+        "examples per group": options.max_examples,
+        "seed": options.seed,
+        "quick": quick,
+        "timeout": timeout,
+        "warm-up timeout": getattr(implementation, "warmup_timeout", None),
+        "isolation": implementation.isolation,
+        "calls re-asked after a timeout": getattr(implementation, "reasked", 0),
+        "regimes": chosen_regimes,
+        "dtypes": wanted,
+        "max layers": options.max_layers,
+        "cases per architecture": options.values_per_architecture,
+        "in the size regimes": options.size_values_per_architecture,
+        "shrink budget per group": options.shrink_cases,
+    }
+    conventions = getattr(caps, "conventions", None)
+    if isinstance(conventions, dict):
+        settings["conventions"] = dict(conventions)
+    return Report(
+        implementation=implementation.name,
+        settings=settings,
+        verdicts=verdicts,
+        not_covered=not_covered,
+        examples=collector.examples,
+        duration=time.monotonic() - started,
+        groups=[vars(g).copy() for g in groups],
+        capabilities_note=implementation.capabilities_note,
+        causes=causes,
+    )
+
+
+_Filed = TypeVar("_Filed", Verdict, Cause)
+
+
+def _filed(
+    summary: Sequence[tuple[_Filed, Exhibit | None]], directory: str | Path | None, implementation: Implementation
+) -> list[_Filed]:
+    """The verdicts (or causes), each with its exhibit saved as a case file under ``directory`` (None: not
+    saved) and the command that replays it."""
+    out = []
+    for item, exhibit in summary:
+        if exhibit is not None and directory is not None:
+            report = exhibit.report
+            path = save_case(
+                directory,
+                report.case,
+                eta=report.eta,
+                permutation=report.permutation,
+                check=exhibit.check,
+                layer=exhibit.layer,
+                message=exhibit.message,
+                implementation=implementation.name,
+            )
+            item = replace(item, case_file=str(path), replay=replay_command(path, implementation.replay_args))
+        out.append(item)
+    return out
+
+
+def _internal_error(error: SuiteError, directory: str | Path | None, implementation: Implementation) -> InternalError:
+    """The suite's own failure, with the case that caused it saved for the bug report."""
+    path = None
+    if directory is not None:
+        try:
+            path = str(
+                save_case(
+                    directory,
+                    error.case,  # type: ignore[arg-type]
+                    eta=error.eta,
+                    permutation=error.permutation,
+                    check="internal-error",
+                    layer=None,
+                    message=error.detail,
+                    implementation=implementation.name,
+                )
+            )
+        except Exception:  # noqa: BLE001 - the report of a bug must not fail on a second one
+            path = None
+    where = f"; the case is saved in {path}" if path else ""
+    return InternalError(f"internal error in the conformance suite while judging a case{where}:\n{error.detail}", path)
+
+
+def replay(
+    path: str | Path,
+    impl: Any = None,
+    *,
+    impl_cmd: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+    in_process: bool = False,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+) -> Report:
+    """Every check on the one case stored in a case file (see casefile.py)."""
+    started = time.monotonic()
+    case, eta, permutation, document = load_case(path)
+    implementation = load_implementation(
+        impl,
+        impl_cmd=impl_cmd,
+        timeout=timeout,
+        warmup_timeout=warmup_timeout,
+        in_process=in_process,
+        max_answer_bytes=max_answer_bytes,
+        max_memory_mb=max_memory_mb,
+    )
+    try:
+        collector = Collector()
+        try:
+            report = CaseChecker(implementation).run(case, eta, permutation)
+        except Exception as error:
+            message = f"internal error in the conformance suite while replaying {path}: {error!r}"
+            raise InternalError(message, None) from error
+        if report is None:
+            raise ValueError(f"{path}: this case cannot be judged fairly (see conformance/judging/tolerances.py)")
+        collector.add(report)
+        verdicts = [verdict for verdict, _ in collector.verdicts([case.dtype], {})]
+        causes = [cause for cause, _ in collector.causes()]
+    finally:
+        if implementation is not impl:
+            implementation.close()
+    settings: dict[str, Any] = {"replay": str(path), "eta": eta, "recorded check": document.get("check")}
+    recorded = document.get("check")
+    same = document.get("implementation") == implementation.name
+    layer = document.get("layer")
+    again = [v for v in verdicts if (v.check, v.layer) == (recorded, layer) and v.status == "failed"]
+    if same and recorded in CHECKS and not again:
+        # The run failed this check on this case after other calls; alone, on a freshly loaded
+        # implementation, it passes: the failure depends on what was asked before.
+        where = f" at layer {layer}" if layer is not None else ""
+        settings["alone"] = (
+            f"{recorded}{where} passes when this case is asked alone, though it failed on it in the run: the "
+            "failure depends on the calls made before it (state carried between calls: a cache, a buffer not reset)"
+        )
+    return Report(
+        implementation=implementation.name,
+        settings=settings,
+        verdicts=[v for v in verdicts if v.status != "not covered" or v.layer is not None or v.cases],
+        examples=1,
+        duration=time.monotonic() - started,
+        causes=causes,
+    )

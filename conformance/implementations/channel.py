@@ -1,0 +1,354 @@
+"""One child process spoken to in lines, which the suite can always kill and never waits on.
+
+Every kind of isolated implementation uses it: a Python implementation in a worker
+(conformance.implementations.worker, or one forked from the caller:
+conformance.implementations.forking) and a program in any language behind ``--impl-cmd``. What it
+guarantees, whatever the child does:
+
+* a request and its answer take at most the deadline given: the pipes are read and
+  written without blocking (select), so a child that stops reading, stops writing,
+  or holds its interpreter's lock in one C call cannot stall the suite;
+* one answer line is at most ``max_line`` bytes: a longer one is cut off, reported,
+  and the child is killed (its stream can no longer be trusted);
+* the child leads its own process group (``start_new_session``; a forked worker calls
+  ``setsid``), which ``kill``
+  ends as a whole with SIGKILL; a simple command is exec'd directly, without a
+  shell in between, so the process killed is the program itself;
+* closing never blocks on a pipe: a detached grandchild (``setsid``) that keeps
+  stdout open keeps a pipe the suite has already closed, and nothing waits for it.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+_STDERR_TAIL_BYTES = 4096
+_CHUNK = 1 << 16
+# Shell syntax that a plain argument vector cannot express: such commands run under sh -c.
+_SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?\[\]#~]|(^|\s)\w+=")
+
+
+def command_argv(command: str) -> list[str]:
+    """The argument vector for a command line: exec'd directly when it is a simple command."""
+    if not _SHELL_SYNTAX.search(command):
+        try:
+            argv = shlex.split(command)
+        except ValueError:
+            argv = []
+        if argv and shutil.which(argv[0]) is not None:  # not a shell builtin
+            return argv
+    return ["/bin/sh", "-c", command]
+
+
+class Process(Protocol):
+    """What a Channel needs of its child: subprocess.Popen, or conformance.implementations.forking.ForkedProcess."""
+
+    pid: int
+    stdin: IO[bytes] | None
+    stdout: IO[bytes] | None
+    stderr: IO[bytes] | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    """One complete line the child wrote (without the newline)."""
+
+    text: bytes
+
+
+@dataclass(frozen=True)
+class Broken:
+    """Why no line came: 'timeout', 'eof' (the child closed stdout or exited), 'too long', 'write'."""
+
+    why: str
+    detail: str = ""
+
+
+Received = ReceivedLine | Broken
+
+
+class Channel:
+    """A started child process with line-based request/answer I/O."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        max_line: int,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        process: Process | None = None,
+    ) -> None:
+        """Start ``argv``, or (``process``) speak to a child already started, such as a forked worker."""
+        self.argv = list(argv)
+        self.max_line = max_line
+        self._buffer = bytearray()
+        self._stderr: collections.deque[bytes] = collections.deque()
+        self._stderr_size = 0
+        self.proc: Process = process or subprocess.Popen(  # the user's own command, by design
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            start_new_session=sys.platform != "win32",
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None and self.proc.stderr is not None
+        # bufsize=0: raw file objects, read and written through their descriptors only, so
+        # closing one never waits for a lock that a blocked reader holds.
+        self._files = {"_in": self.proc.stdin, "_out": self.proc.stdout, "_err": self.proc.stderr}
+        self._in: int | None = self.proc.stdin.fileno()
+        self._out: int | None = self.proc.stdout.fileno()
+        self._err: int | None = self.proc.stderr.fileno()
+        for fd in (self._in, self._out, self._err):
+            os.set_blocking(fd, False)
+        self._dead = False
+        _LIVE.add(self)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return not self._dead and self.proc.poll() is None
+
+    # -- I/O ------------------------------------------------------------------------------
+
+    def request(self, line: bytes, deadline: float | None) -> Received:
+        """Write one line, then read the next complete line, both before ``deadline``."""
+        pending = memoryview(line + b"\n")
+        while pending:
+            if self._in is None:
+                return Broken("write", "its stdin is closed")
+            readable = [fd for fd in (self._out, self._err) if fd is not None]
+            timeout = self._remaining(deadline)
+            if timeout is not None and timeout <= 0:
+                return Broken("timeout")
+            try:
+                r, w, _ = select.select(readable, [self._in], [], _slice(timeout))
+            except (OSError, ValueError) as error:
+                return Broken("write", str(error))
+            self._drain(r)
+            if not r and not w and self.proc.poll() is not None:
+                self._drain_after_exit()
+            if self._out is None:
+                return Broken("eof")
+            if w:
+                try:
+                    written = os.write(self._in, pending[:_CHUNK])
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return Broken("write", "it closed its stdin")
+                pending = pending[written:]
+        return self.read_line(deadline)
+
+    def read_line(self, deadline: float | None) -> Received:
+        """The next complete line, or why there is none before the deadline."""
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                if newline > self.max_line:
+                    return Broken("too long", f"an answer line of more than {self.max_line} bytes")
+                text = bytes(self._buffer[:newline])
+                del self._buffer[: newline + 1]
+                return ReceivedLine(text)
+            if len(self._buffer) > self.max_line:
+                return Broken("too long", f"an answer line of more than {self.max_line} bytes")
+            if self._out is None:
+                return Broken("eof")
+            timeout = self._remaining(deadline)
+            if timeout is not None and timeout <= 0:
+                return Broken("timeout")
+            readable = [fd for fd in (self._out, self._err) if fd is not None]
+            try:
+                r, _, _ = select.select(readable, [], [], _slice(timeout))
+            except (OSError, ValueError):
+                return Broken("eof")
+            if r:
+                self._drain(r)
+            elif self.proc.poll() is not None:
+                self._drain_after_exit()
+
+    def _drain(self, ready: Sequence[int]) -> None:
+        for fd in ready:
+            try:
+                data = os.read(fd, _CHUNK)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if fd == self._err:
+                if data:
+                    self._keep_stderr(data)
+                else:
+                    self._close_fd("_err")
+            elif fd == self._out:
+                if data:
+                    self._buffer += data
+                else:
+                    self._close_fd("_out")
+
+    def _drain_after_exit(self) -> None:
+        """The child has exited: take what it wrote, then treat stdout as closed.
+
+        Its stdout may stay open for ever in a detached grandchild (a new session, out of
+        reach of the group kill), so the end of the child, not the end of the pipe, ends
+        the wait: a crash is reported as a crash at once, not as a timeout.
+        """
+        for _ in range(1024):
+            ready = [fd for fd in (self._out, self._err) if fd is not None]
+            try:
+                r, _, _ = select.select(ready, [], [], 0)
+            except (OSError, ValueError):
+                break
+            if not r:
+                break
+            self._drain(r)
+        self._close_fd("_out")
+
+    def _keep_stderr(self, data: bytes) -> None:
+        self._stderr.append(data)
+        self._stderr_size += len(data)
+        while self._stderr_size > _STDERR_TAIL_BYTES and len(self._stderr) > 1:
+            self._stderr_size -= len(self._stderr.popleft())
+
+    @staticmethod
+    def _remaining(deadline: float | None) -> float | None:
+        return None if deadline is None else deadline - time.monotonic()
+
+    def stderr_tail(self, lines: int = 3) -> str:
+        """The last non-empty lines the child wrote to stderr (what a crash usually says)."""
+        end = time.monotonic() + 0.2
+        while self._err is not None and time.monotonic() < end:  # its last words, if it is dying
+            try:
+                r, _, _ = select.select([self._err], [], [], max(0.0, end - time.monotonic()))
+            except (OSError, ValueError):
+                break
+            if not r:
+                break
+            self._drain(r)
+        text = b"".join(self._stderr).decode("utf-8", "replace")
+        kept = [line.strip() for line in text.splitlines() if line.strip()]
+        return " | ".join(kept[-lines:])
+
+    def exit_status(self, wait: float = 0.0) -> int | None:
+        """The child's exit status if it has ended (waiting up to ``wait`` seconds), else None."""
+        try:
+            return self.proc.wait(timeout=wait) if wait > 0 else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            return None
+
+    # -- ending ---------------------------------------------------------------------------
+
+    def partial_output(self) -> int:
+        """How many bytes of an unfinished line the child has written (no newline yet)."""
+        return len(self._buffer)
+
+    def open_fds(self) -> list[int]:
+        """The suite's ends of this child's pipes that are still open."""
+        return [fd for fd in (self._in, self._out, self._err) if fd is not None]
+
+    def _close_fd(self, name: str) -> None:
+        if getattr(self, name) is not None:
+            setattr(self, name, None)
+            with contextlib.suppress(OSError):
+                self._files[name].close()
+
+    def _close_pipes(self) -> None:
+        for name in ("_in", "_out", "_err"):
+            self._close_fd(name)
+
+    def kill(self) -> None:
+        """SIGKILL to the child's whole process group, then reap it; never blocks on a pipe."""
+        if self._dead:
+            return
+        self._dead = True
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            if sys.platform != "win32":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:  # pragma: no cover
+                self.proc.kill()
+        with contextlib.suppress(ProcessLookupError, OSError):
+            self.proc.kill()
+        self._close_pipes()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        _reap_group(self.proc.pid)
+
+    def close(self, grace: float = 2.0) -> None:
+        """End of requests: close stdin, give the child ``grace`` seconds to exit, then kill."""
+        if self._dead:
+            return
+        self._close_fd("_in")
+        if self.exit_status(wait=grace) is None:
+            self.kill()
+            return
+        self._dead = True
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # what it left behind in its group
+        self._close_pipes()
+        _reap_group(self.proc.pid)
+
+
+_LIVE: weakref.WeakSet[Channel] = weakref.WeakSet()
+
+
+def open_channel_fds() -> list[int]:
+    """The suite's ends of every live channel's pipes: a forked worker closes them (it must not keep
+    another worker's stdin open, or that worker never sees the end of its requests)."""
+    return [fd for channel in list(_LIVE) for fd in channel.open_fds()]
+
+
+def _slice(timeout: float | None) -> float:
+    """Wait in short slices, so that a child that died is noticed even if its pipes live on."""
+    return 0.05 if timeout is None else max(0.0, min(timeout, 0.05))
+
+
+def _reap_group(pgid: int) -> None:
+    """Collect any exited children of ours in that process group (no zombies left behind)."""
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    while True:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            return
+        if pid == 0:
+            return
+
+
+def describe_status(status: int | None) -> str:
+    """'exited with status 3', 'was killed by signal 11 (SIGSEGV)', or 'closed its stdout'."""
+    if status is None:
+        return "closed its stdout"
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = "unknown signal"
+        return f"was killed by signal {-status} ({name})"
+    return f"exited with status {status}"

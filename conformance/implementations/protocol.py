@@ -1,0 +1,563 @@
+"""Implementations in another process: a Python worker, or any program over JSON lines.
+
+``WorkerImplementation`` runs a Python implementation named by a spec in
+``python -P -m conformance.implementations.worker``; ``ForkedImplementation`` runs the caller's own object in
+a worker forked from the caller (conformance.implementations.forking), so that run-time state is judged;
+``SubprocessImplementation`` runs ``--impl-cmd COMMAND``, which speaks the contract's public
+JSON-lines protocol (CONTRACT.md section 5). All sit on conformance.implementations.channel and share one policy:
+
+* every call ends in an Answer or a Fault, never an exception or a hang;
+* the warm-up budget runs from a process's start: loading and its first call share it; the
+  first call of each other kind (backprop, sgd_step) gets it too, later calls the timeout;
+* a call that runs out of its budget is asked again, in a fresh process, with RETRY_FACTOR
+  times the budget: a real hang hangs twice, a busy machine does not fail correct code
+  (``reasked`` counts these, for the report);
+* a hang (twice), a crash, an answer line over the size cap, or an answer the suite cannot
+  read ends that call with a failing verdict; the process is killed and a fresh one
+  started for the next call, so one bad case does not end the run;
+* a process that needs restarting more than MAX_RESTARTS times, or hangs MAX_TIMEOUTS
+  times, is not started again: later calls report it unresponsive.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shlex
+import sys
+import time
+from collections.abc import Mapping
+from typing import IO, Any
+
+from conformance.cases.defaults import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_MAX_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WARMUP_TIMEOUT,
+)
+from conformance.errors import LoadError
+from conformance.implementations import contract, safejson, wire
+from conformance.implementations.calls import RETRY_FACTOR, Answer, Fault, Outcome, first_call_limit
+from conformance.implementations.capabilities import Capabilities, CapabilitiesError, parse_capabilities
+from conformance.implementations.channel import (
+    Broken,
+    Channel,
+    Received,
+    ReceivedLine,
+    command_argv,
+    describe_status,
+    open_channel_fds,
+)
+from conformance.implementations.forking import ForkedProcess
+from conformance.implementations.serving import bind_answer, memory_hint, serve
+
+MAX_RESTARTS = 20
+MAX_TIMEOUTS = 5
+
+# The folder that holds the suite's packages, for the spec worker's PYTHONPATH.
+_SUITE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+_FLUSH_HINT = (
+    "did your program flush stdout? (stdout to a pipe is block-buffered in C, Python and most "
+    "languages: flush after each answer line)"
+)
+
+
+def _option(warm_up: bool) -> str:
+    """The option that sets the budget a call had (CLI, then the Python keyword)."""
+    return "--warmup-timeout (warmup_timeout= in Python)" if warm_up else "--timeout (timeout= in Python)"
+
+
+class _Process:
+    """The restart, warm-up and fault policy shared by both kinds of process implementation."""
+
+    in_process = False
+    reports_mutation = False
+    capabilities_note: str | None = None
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None,
+        warmup_timeout: float | None,
+        max_answer_bytes: int,
+        max_memory_mb: int | None = None,
+    ) -> None:
+        if not isinstance(max_answer_bytes, int) or isinstance(max_answer_bytes, bool) or max_answer_bytes < 1024:
+            raise LoadError(f"max_answer_bytes must be an integer of at least 1024, got {max_answer_bytes!r}")
+        if max_memory_mb is not None and (
+            not isinstance(max_memory_mb, int) or isinstance(max_memory_mb, bool) or max_memory_mb < 0
+        ):
+            raise LoadError(f"max_memory_mb must be a whole number of MiB (0: no cap), got {max_memory_mb!r}")
+        self.timeout = timeout
+        self.warmup_timeout = warmup_timeout
+        self.max_answer_bytes = max_answer_bytes
+        self.max_memory_mb = max_memory_mb or None
+        self.reasked = 0  # calls that timed out once and were asked again (the report prints it)
+        self._channel: Channel | None = None
+        self._warm: set[str] = set()
+        self._starts = 0
+        self._timeouts = 0
+        self._next_id = 0
+        self._dead: str | None = None
+        self._first_seen: dict[str, float] = {}  # how long each kind's first call took, once
+        self._started_at = 0.0  # when the current process was started
+        self._fresh = False  # no call sent to the current process yet: its first call's budget counts from the start
+        self._answered = False  # some process has answered a request (else a timeout gets the flush hint)
+
+    # -- to be provided -------------------------------------------------------------------
+
+    def _argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def _open_channel(self) -> Channel:
+        """A started child (a subprocess of ``_argv()`` unless overridden: a forked worker)."""
+        return Channel(self._argv(), max_line=self.max_answer_bytes)
+
+    def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
+        """The handshake after a start; None when it went well, else why not."""
+        return None
+
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+        raise NotImplementedError
+
+    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+        raise NotImplementedError
+
+    def _silence_hint(self, partial: int) -> str:
+        """What to add when no process ever answered (the JSON-lines flush hint)."""
+        return ""
+
+    # -- the policy -----------------------------------------------------------------------
+
+    def _limit(self, op: str) -> float | None:
+        """The timeout, or for the first call of a kind in a process the warm-up budget.
+
+        A restarted process has shown how long its warm-up takes: it gets twice that plus the
+        timeout (never more than the budget), so that restarts after a hang stay cheap.
+        """
+        limit = first_call_limit(self.timeout, self.warmup_timeout, first=op not in self._warm)
+        seen = self._first_seen.get(op)
+        if op not in self._warm and seen is not None and limit is not None and self.timeout is not None:
+            limit = min(limit, max(self.timeout, 2 * seen + self.timeout))
+        return limit
+
+    def _start(self) -> str | None:
+        self._starts += 1
+        if self._starts > MAX_RESTARTS + 1:
+            why = ""
+            if self.reasked:
+                why = (
+                    f" ({self.reasked} of them after a call timed out and was then answered in a fresh process: "
+                    "does it hang after some calls, in some state?)"
+                )
+            return f"the process had to be restarted {MAX_RESTARTS} times{why}; not started again"
+        self._started_at = time.monotonic()
+        try:
+            channel = self._open_channel()
+        except OSError as error:
+            return f"cannot start {shlex.join(self._argv())}: {error}"
+        self._channel = channel
+        self._warm.clear()
+        self._fresh = True
+        # The warm-up budget runs from the start: loading and the first call share it, so that
+        # --warmup-timeout 5 means 5 s to the first answer, not 5 s to load and 5 more to answer.
+        budget = first_call_limit(self.timeout, self.warmup_timeout, first=True)
+        try:
+            problem = self._after_start(channel, None if budget is None else self._started_at + budget)
+        except BaseException:
+            channel.kill()
+            self._channel = None
+            raise
+        if problem is not None:
+            channel.kill()
+            self._channel = None
+        return problem
+
+    def _drop(self) -> None:
+        if self._channel is not None:
+            self._channel.kill()
+            self._channel = None
+
+    def _ensure_started(self) -> Fault | None:
+        """A live process for the next call, or the Fault that says why there is none."""
+        if self._channel is not None and self._channel.alive():
+            return None
+        self._drop()
+        try:
+            problem = self._start()
+        except (LoadError, WorkerImplementation.CannotRecreate) as error:  # loaded once, not again
+            problem = f"a fresh process could not load it again: {error}"
+            self._dead = problem
+            return Fault("unresponsive", problem)
+        if problem is not None:
+            # It started (and loaded) once; if a fresh process cannot, every later try would
+            # cost another warm-up budget: stop here.
+            again = "restarted" if self._starts > 1 else "started"
+            self._dead = f"the process could not be {again}: {problem}"
+            return Fault("crash", self._dead, final=True)
+        return None
+
+    def _ask(self, op: str, case: Any, eta: float | None, limit: float | None) -> tuple[int, Received, float]:
+        """(request id, what came back, when its budget started): one request to the current process."""
+        channel = self._channel
+        assert channel is not None
+        self._next_id += 1
+        rid = self._next_id
+        origin = self._started_at if self._fresh else time.monotonic()
+        self._fresh = False
+        received = channel.request(self._encode(rid, op, case, eta), None if limit is None else origin + limit)
+        return rid, received, origin
+
+    def _hang(self, op: str, limit: float, retry: float, warm_up: bool, partial: int) -> Fault:
+        """A call that did not return twice, the second time in a fresh process with a larger budget."""
+        never_answered = not self._answered
+        self._drop()
+        self._timeouts += 1
+        if warm_up and op not in self._first_seen:
+            # The first call of its kind never returned, even with the larger budget: a fresh
+            # process would only spend the warm-up again.
+            self._dead = f"its first {op} call did not return within {limit:g} s, nor within {retry:g} s"
+        elif self._timeouts >= MAX_TIMEOUTS:
+            self._dead = f"it timed out {MAX_TIMEOUTS} times"
+        what = " (the first call in a fresh process: the warm-up budget)" if warm_up else ""
+        hint = self._silence_hint(partial) if never_answered else ""
+        then = "not called again" if self._dead else "the process was killed and a fresh one is started"
+        message = (
+            f"did not return within {limit:g} s{what}, nor within {retry:g} s when asked again in a fresh "
+            f"process (a hang, not a busy machine); {then}. If your code is this slow, raise {_option(warm_up)}"
+        )
+        return Fault("timeout", message + (f"; {hint}" if hint else ""), final=self._dead is not None)
+
+    def _broken(self, op: str, broken: Broken, limit: float | None) -> Fault:
+        channel = self._channel
+        assert channel is not None
+        if broken.why == "too long":
+            self._drop()
+            return Fault("garbage", f"answered with {broken.detail} (the cap is --max-answer-bytes)")
+        status = channel.exit_status(wait=2.0)
+        tail = channel.stderr_tail()
+        self._drop()
+        said = f"; its stderr ends with: {tail}" if tail else ""
+        message = f"crashed: the process {describe_status(status)} during the {op} call{said}"
+        return Fault("crash", memory_hint(message, self.max_memory_mb))
+
+    def _call(self, op: str, case: Any, eta: float | None = None) -> Outcome:
+        if self._dead is not None:
+            return Fault("unresponsive", f"not called: {self._dead}")
+        fault = self._ensure_started()
+        if fault is not None:
+            return fault
+        limit = self._limit(op)
+        warm_up = op not in self._warm
+        rid, received, origin = self._ask(op, case, eta, limit)
+        if isinstance(received, Broken) and received.why == "timeout" and limit is not None:
+            # Asked again in a fresh process, with a larger budget (and the fresh process's warm-up).
+            assert self._channel is not None
+            partial = self._channel.partial_output()
+            self._drop()
+            fault = self._ensure_started()
+            if fault is not None:
+                return fault
+            self.reasked += 1
+            retry = RETRY_FACTOR * max(limit, self._limit(op) or 0.0)
+            rid, received, origin = self._ask(op, case, eta, retry)
+            if isinstance(received, Broken) and received.why == "timeout":
+                assert self._channel is not None
+                return self._hang(op, limit, retry, warm_up, max(partial, self._channel.partial_output()))
+            limit = retry
+        if isinstance(received, Broken):
+            return self._broken(op, received, limit)
+        assert isinstance(received, ReceivedLine)
+        self._answered = True
+        outcome = self._decode(rid, op, received.text)
+        if isinstance(outcome, Fault) and outcome.kind == "garbage":
+            self._drop()  # the stream can no longer be trusted: start afresh
+        elif op not in self._warm:
+            self._warm.add(op)
+            self._first_seen.setdefault(op, time.monotonic() - origin)
+        return outcome
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+
+def _id_problem(answer: Any, rid: int, text: bytes) -> str | None:
+    if not isinstance(answer, dict) or "id" not in answer:
+        return f"answered with a line without an id: {text[:200]!r}"
+    got = answer["id"]
+    if not isinstance(got, int) or isinstance(got, bool):
+        return f"answered request {rid} with the id {got!r}, which is not an integer"
+    if got != rid:
+        kind = "an earlier request again (a duplicate answer)" if got < rid else "a request not yet sent"
+        return f"answered request {rid} with the id {got}: {kind}"
+    return None
+
+
+class WorkerImplementation(_Process):
+    """A Python implementation in its own worker process (``python -m conformance.implementations.worker``)."""
+
+    reports_mutation = True
+
+    class CannotRecreate(Exception):
+        """The worker could not unpickle the object (the caller then runs it in process)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        replay_args: str,
+        spec: str | None = None,
+        pickled: bytes | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+        isolation: str = "worker process (python -m conformance.implementations.worker)",
+    ) -> None:
+        super().__init__(
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+            max_answer_bytes=max_answer_bytes,
+            max_memory_mb=max_memory_mb,
+        )
+        self.name = name
+        self.replay_args = replay_args
+        self._load = {
+            "name": name,
+            "spec": spec,
+            "pickle": None if pickled is None else base64.b64encode(pickled).decode("ascii"),
+            "sys_path": [os.path.abspath(p) if p else os.getcwd() for p in sys.path],
+            "max_memory_mb": self.max_memory_mb,
+        }
+        self._loaded: dict[str, Any] | None = None
+        problem = self._start()
+        if problem is not None or self._loaded is None:
+            self.close()
+            raise LoadError(problem or "the worker did not load the implementation")
+        try:
+            self.capabilities: Capabilities = parse_capabilities(self._loaded["capabilities"])
+        except CapabilitiesError as error:
+            self.close()
+            raise LoadError(f"{name}: {error}") from None
+        self.capabilities_note = self._loaded.get("capabilities_from")
+        self.has_sgd_step: bool = bool(self._loaded.get("has_sgd_step"))
+        no_cap = self._loaded.get("memory_cap")
+        if self.max_memory_mb is None:
+            memory = "no memory cap (--max-memory-mb 0)"
+        elif no_cap:
+            memory = f"no memory cap: {no_cap}"
+        else:
+            memory = f"memory cap {self.max_memory_mb} MiB (--max-memory-mb)"
+        self.isolation = f"{isolation}; {memory}"
+
+    def _argv(self) -> list[str]:
+        # -P: the working directory is not searched first, so a conformance.py or reference.py
+        # there cannot replace the suite's own packages in the worker; the folder that holds them
+        # goes first on PYTHONPATH instead (the implementation's own folders come with the load line).
+        return [sys.executable, "-P", "-m", "conformance.implementations.worker"]
+
+    def _open_channel(self) -> Channel:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_SUITE_ROOT, env.get("PYTHONPATH")) if p)
+        return Channel(self._argv(), max_line=self.max_answer_bytes, env=env)
+
+    def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
+        received = channel.request(wire.dumps(self._load), deadline)
+        if isinstance(received, Broken):
+            if received.why == "timeout":
+                return f"loading {self.name} took longer than the warm-up budget (raise {_option(True)})"
+            status = channel.exit_status(wait=2.0)
+            tail = channel.stderr_tail()
+            said = f"; its stderr ends with: {tail}" if tail else ""
+            return f"the worker process {describe_status(status)} while loading {self.name}{said}"
+        assert isinstance(received, ReceivedLine)
+        try:
+            answer = wire.loads(received.text)
+        except wire.WireError as error:
+            return f"the worker answered the load request with something unreadable ({error})"
+        if not isinstance(answer, dict):
+            return "the worker answered the load request with something unreadable"
+        if "cannot_recreate" in answer:
+            raise WorkerImplementation.CannotRecreate(str(answer["cannot_recreate"]))
+        if "load_error" in answer:
+            raise LoadError(str(answer["load_error"]))
+        if self._loaded is None:
+            self._loaded = answer
+        return None
+
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+        request: dict[str, Any] = {"id": rid, "op": op, "case": wire.encode_case(case)}
+        if eta is not None:
+            request["eta"] = float(eta)
+        return wire.dumps(request)
+
+    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+        try:
+            answer = wire.loads(text)
+        except wire.WireError as error:
+            return Fault("garbage", f"answered with a line the suite cannot read ({error}): {text[:120]!r}")
+        problem = _id_problem(answer, rid, text)
+        if problem is not None:
+            return Fault("garbage", problem)
+        mutation = answer.get("mutation")
+        mutation = str(mutation)[:300] if mutation is not None else None
+        if "unsupported" in answer:
+            return Fault("unsupported", str(answer["unsupported"])[:300])
+        if "error" in answer:
+            message = str(answer["error"])[:500]
+            if op == "sgd_step" and message.startswith("raised NotImplementedError"):
+                return Fault("unsupported", f"the implementation's sgd_step {message}")
+            return Fault("exception", message, mutation)
+        if "result" not in answer:
+            return Fault("garbage", f"answered request {rid} without a result")
+        return Answer(answer["result"], mutation)
+
+    def backprop(self, case: Any) -> Outcome:
+        return self._call("backprop", case)
+
+    def sgd_step(self, case: Any, eta: float) -> Outcome:
+        if not self.has_sgd_step:
+            return Fault("unsupported", "the implementation has no sgd_step method")
+        return self._call("sgd_step", case, eta)
+
+
+class SubprocessImplementation(_Process):
+    """An implementation behind a command that speaks the contract's JSON-lines protocol."""
+
+    isolation = "its own process (--impl-cmd)"
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    ) -> None:
+        if not command.strip():
+            raise LoadError("--impl-cmd needs a command, got an empty string")
+        super().__init__(timeout=timeout, warmup_timeout=warmup_timeout, max_answer_bytes=max_answer_bytes)
+        self.command = command
+        self.name = f"command: {command}"
+        self.replay_args = f"--impl-cmd {shlex.quote(command)}"
+        self._sgd_known = False
+        self.has_sgd_step: bool = True  # until the first sgd_step request is refused
+        outcome = self._call("capabilities", None)
+        if isinstance(outcome, Fault):
+            if outcome.kind == "error":
+                self.capabilities = Capabilities()  # refusing the question: the whole contract
+            else:
+                self.close()
+                raise LoadError(f"{command!r} did not answer the capabilities request: {outcome.message}")
+        else:
+            answer = outcome.value
+            raw = answer.get("capabilities", answer) if isinstance(answer, Mapping) else answer
+            try:
+                self.capabilities = parse_capabilities(raw)
+            except CapabilitiesError as error:
+                self.close()
+                raise LoadError(f"{command!r}: {error}") from None
+
+    def _argv(self) -> list[str]:
+        return command_argv(self.command)
+
+    def _silence_hint(self, partial: int) -> str:
+        if partial:
+            return f"it wrote {partial} byte(s) but no end of line: {_FLUSH_HINT}"
+        return f"it wrote nothing to stdout: {_FLUSH_HINT}"
+
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+        request: dict[str, Any] = {"id": rid, "op": op}
+        if case is not None:
+            request["case"] = contract.encode_case(case)
+        if eta is not None:
+            request["eta"] = float(eta)
+        return contract.dumps(request).encode("utf-8")
+
+    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+        stripped = text.strip()
+        try:
+            # Bounded: nesting, integer length and size, so that no answer can exhaust the suite.
+            answer = safejson.loads_bounded(
+                stripped, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
+            )
+        except safejson.JSONInputError as error:
+            shown = stripped[:200].decode("utf-8", "replace")
+            if "not valid JSON" in str(error):
+                return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
+            return Fault("garbage", f"answered with a line the suite refuses to read ({error}): {shown[:80]!r}")
+        problem = _id_problem(answer, rid, stripped)
+        if problem is not None:
+            return Fault("garbage", problem)
+        if "error" in answer:
+            return Fault("error", f"answered with an error: {str(answer['error'])[:300]}")
+        del answer["id"]
+        try:
+            return Answer(contract.decode_result(answer))
+        except (TypeError, ValueError, RecursionError) as error:
+            return Fault("garbage", f"answered with a result the suite cannot read: {error}")
+
+    def backprop(self, case: Any) -> Outcome:
+        return self._call("backprop", case)
+
+    def sgd_step(self, case: Any, eta: float) -> Outcome:
+        if not self.has_sgd_step:
+            return Fault("unsupported", "the implementation refused the first sgd_step request")
+        outcome = self._call("sgd_step", case, eta)
+        if not self._sgd_known:
+            self._sgd_known = True
+            if isinstance(outcome, Fault) and outcome.kind == "error":
+                self.has_sgd_step = False  # refusing the first one means: not implemented
+                return Fault(
+                    "unsupported",
+                    f"the implementation refused the first sgd_step request ({outcome.message})",
+                )
+        return outcome
+
+
+class ForkedImplementation(WorkerImplementation):
+    """The caller's own object in a worker forked from the caller (conformance.implementations.forking).
+
+    The same private protocol as the spec worker, over pipes; each (re)start forks afresh
+    from the caller's process, so the object judged is the object the caller holds, with its
+    run-time state, and a crash or a hang still costs only the child.
+    """
+
+    def __init__(
+        self,
+        obj: Any,
+        *,
+        name: str,
+        replay_args: str,
+        module: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+    ) -> None:
+        self._obj = obj
+        self._module = module
+        super().__init__(
+            name=name,
+            replay_args=replay_args,
+            timeout=timeout,
+            warmup_timeout=warmup_timeout,
+            max_answer_bytes=max_answer_bytes,
+            max_memory_mb=max_memory_mb,
+            isolation="worker process forked from this one (os.fork: the object as the caller holds it)",
+        )
+
+    def _argv(self) -> list[str]:
+        return [f"<worker forked from process {os.getpid()}>"]
+
+    def _open_channel(self) -> Channel:
+        obj, module, name = self._obj, self._module, self.name
+
+        def main(proto_in: IO[bytes], proto_out: IO[bytes]) -> int:
+            return serve(proto_in, proto_out, lambda _message: bind_answer(obj, module, name))
+
+        process = ForkedProcess(main, close_in_child=open_channel_fds)
+        return Channel(self._argv(), max_line=self.max_answer_bytes, process=process)

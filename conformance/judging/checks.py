@@ -1,0 +1,291 @@
+"""The checks, run on one case in dependency order, each ending in a Finding.
+
+Order and dependencies: structure first (nothing else can be judged without a
+well-formed result); then determinism, the same case asked twice: an answer that
+depends on the call history (state carried between calls, a forgotten zero_grad)
+cannot be judged against anything, so every later check is *blocked* by it and a
+stateful implementation is diagnosed as such, not by whichever equation the
+history happened to break; delta^L (equation 1) before delta^l (equation 2), top down,
+so that the first wrong delta is blamed and the layers below it are *blocked*;
+then per layer the gradients (equations 3 and 4), where a gradient off by exactly
+m (or 1/m) is blamed on the reduction, and a gradient computed from wrong deltas
+is blocked by them when it is consistent with the implementation's own deltas.
+The SGD step needs right gradients; batch additivity and permutation invariance
+are judged only on cases where nothing earlier failed. The inputs left unmodified
+and the cost depend on the structure only (and determinism).
+
+Where each part lives: the checks' names and findings in conformance.judging.findings; the
+equations and the cost, judged against the reference, in conformance.judging.equation_checks; the
+implementation held against itself in conformance.judging.metamorphic; the known causes of a failure
+(a factor m, relu'(0), saturation, clamped costs, torch's softplus threshold) in
+conformance.judging.diagnosis. This module makes the calls to the implementation: the first
+backprop, the SGD step, and whether either modified its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from conformance.implementations.calls import REFUSAL, Answer, Fault, describe_exception
+from conformance.implementations.loader import Implementation
+from conformance.judging.diagnosis import claim_text, costs_comparable, float32_cause, mismatch_text
+from conformance.judging.equation_checks import check_cost, check_equations_1_2, check_equations_3_4
+from conformance.judging.factors import Confirmer, Extract, Observation, Probe, ratio_text
+from conformance.judging.findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, block_after
+from conformance.judging.input_mutation import fresh_copy, mutation
+from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
+from conformance.judging.structure import Result, StructureError, parse_parameters, parse_result
+from conformance.judging.tolerances import SAFETY, Expected, Unusable, expect, norm_mismatch
+from reference import Case
+from reference._ops import Array
+
+
+class CaseChecker:
+    """Runs every check on one case against one implementation."""
+
+    def __init__(self, impl: Implementation) -> None:
+        self.impl = impl
+        caps = impl.capabilities
+        # The declared conventions, under which the reference judges (CONTRACT.md section 1).
+        self.conventions: dict[str, float] = dict(getattr(caps, "conventions", None) or {})
+        # Required only when declared: capabilities that name other keys say nothing of outputs.
+        self.want_deltas = "deltas" in caps.outputs and "outputs" in caps.declared_keys
+        self.want_cost = "cost" in caps.outputs and "outputs" in caps.declared_keys
+        # In process, code under test sees the caller's floating-point settings, not the judge's.
+        self._caller_errstate = np.geterr()
+
+    def _call_backprop(self, case: Case) -> tuple[Case, Answer | Fault]:
+        given = fresh_copy(case)
+        with np.errstate(**self._caller_errstate):
+            return given, self.impl.backprop(given)
+
+    def _ask(self, report: CaseReport, case: Case, what: str) -> Result | str:
+        """One more backprop call for a property check: its parsed result, or why it has none."""
+        _, outcome = self._call_backprop(case)
+        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+        return self._parse(case, outcome, what)
+
+    def _probe(self, report: CaseReport) -> Probe:
+        """backprop on a second case that a cause's claim is confirmed on (conformance.judging.factors)."""
+
+        def probe(case: Case) -> Result | None:
+            parsed = self._ask(report, case, "backprop on a second case")
+            return None if isinstance(parsed, str) else parsed
+
+        return probe
+
+    def _step_probe(self, report: CaseReport, eta: float) -> Probe:
+        """sgd_step on a second case: its new (weights, biases), or None."""
+
+        def probe(case: Case) -> tuple[list[Array], list[Array]] | None:
+            with np.errstate(**self._caller_errstate):
+                outcome = self.impl.sgd_step(fresh_copy(case), eta)
+            if isinstance(outcome, Fault):
+                report.fatal |= outcome.fatal
+                return None
+            try:
+                return parse_parameters(outcome.value, case.sizes, case.dtype)
+            except Exception:  # noqa: BLE001 - no usable answer: the claim is not confirmed
+                return None
+
+        return probe
+
+    def _parse(self, case: Case, outcome: Answer | Fault, what: str) -> Result | str:
+        if isinstance(outcome, Fault):
+            return f"{what} {outcome.message}"
+        try:
+            return parse_result(
+                outcome.value,
+                case.sizes,
+                case.m,
+                case.dtype,
+                want_deltas=self.want_deltas,
+                want_cost=self.want_cost,
+            )
+        except StructureError as error:
+            return f"{what}: {error}"
+        except Exception as error:  # noqa: BLE001 - whatever was sent, it is the answer's fault
+            return f"{what}: the answer cannot be read as a result ({describe_exception(error)})"
+
+    def run(self, case: Case, eta: float, permutation: Sequence[int]) -> CaseReport | None:
+        """All findings for the case; None when it cannot be judged (see tolerances.expect).
+
+        The judging runs with numpy's floating-point errors ignored: an answer may hold any
+        finite float, so the suite's own arithmetic on it (differences, norms, sums of
+        per-sample answers, bounds from the implementation's own deltas) may overflow, and
+        under ``-W error`` a RuntimeWarning would turn a wrong answer into an internal error
+        (exit 3). Ignoring is safe because every verdict ends in ``norm_mismatch``'s
+        ``error <= limit``, which an inf or NaN error fails; the diagnoses claim a cause only
+        when a comparison holds, which NaN never does. The calls to the implementation run
+        under the caller's settings (``_call_backprop``, ``_sgd_step``).
+        """
+        with np.errstate(all="ignore"):
+            return self._run(case, eta, permutation)
+
+    def _run(self, case: Case, eta: float, permutation: Sequence[int]) -> CaseReport | None:
+        try:
+            exp = expect(case, self.conventions)
+        except Unusable:
+            return None
+        report = CaseReport(case, eta, tuple(int(p) for p in permutation))
+        given, outcome = self._call_backprop(case)
+        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+        report.answered = isinstance(outcome, Answer)
+        parsed = self._parse(case, outcome, "backprop")
+        self._no_mutation(report, given, case, "backprop", outcome)
+        if isinstance(parsed, str):
+            report.add("structure", None, "failed", parsed)
+            block_after(report, "structure", "blocked by the structure check")
+            return report
+        report.add("structure", None, "passed")
+        costs = costs_comparable(self.conventions, case, exp)
+        if not determinism(report, parsed, exp, self._ask, costs):
+            block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
+            return report
+        confirmer = Confirmer(case, self.conventions, self._probe(report))
+        delta_ok = check_equations_1_2(report, parsed, exp, confirmer)
+        check_equations_3_4(report, parsed, exp, delta_ok, confirmer)
+        check_cost(report, parsed, exp, self.conventions, confirmer)
+        # A wrong cost does not block the batch properties; they compare the gradients alone then.
+        costs = costs and report.failed_any(("cost",)) is None
+        self._sgd_step(report, exp)
+        batch_additivity(report, parsed, exp, self._ask, costs)
+        permutation_invariance(report, parsed, exp, self._ask, costs)
+        if report.root() is not None and float32_cause(case, parsed, self.conventions, confirmer):
+            _name_on_every_failure(report, FLOAT32_PRECISION)
+        return report
+
+    def _no_mutation(self, report: CaseReport, given: Case, original: Case, what: str, outcome: Answer | Fault) -> None:
+        if self.impl.in_process:
+            changed = mutation(given, original)
+        elif self.impl.reports_mutation:
+            changed = outcome.mutation  # the worker compared the arrays it passed
+        else:
+            if not any(f.check == "no_mutation" for f in report.findings):
+                report.add(
+                    "no_mutation",
+                    None,
+                    "not covered",
+                    "not covered: a subprocess receives a serialised copy and cannot modify the inputs",
+                )
+            return
+        if changed:
+            report.add("no_mutation", None, "failed", f"{what} modified its input: {changed}")
+        elif what == "backprop":
+            report.add("no_mutation", None, "passed")
+
+    def _sgd_step(self, report: CaseReport, exp: Expected) -> None:
+        case, eta = report.case, report.eta
+        if not self.impl.has_sgd_step:
+            report.add("sgd_step", None, "not covered", "not covered: the implementation does not provide sgd_step")
+            return
+        blocker = report.failed_any(BLOCK_SGD_STEP)
+        if blocker is not None:
+            where = f" at layer {blocker.layer}" if blocker.layer else ""
+            report.add("sgd_step", None, "blocked", f"blocked by {blocker.check}{where}")
+            return
+        given = fresh_copy(case)
+        with np.errstate(**self._caller_errstate):
+            outcome = self.impl.sgd_step(given, eta)
+        self._no_mutation(report, given, case, "sgd_step", outcome)
+        if isinstance(outcome, Fault):
+            report.fatal |= outcome.fatal
+            if outcome.kind == "unsupported":  # counted: all or nothing over the run (conformance.reporting.report)
+                report.add("sgd_step", None, "not covered", REFUSAL + outcome.message)
+            else:
+                report.add("sgd_step", None, "failed", "sgd_step " + outcome.message)  # "sgd_step raised ..."
+            return
+        try:
+            weights, biases = parse_parameters(outcome.value, case.sizes, case.dtype)
+        except StructureError as error:
+            report.add("sgd_step", None, "failed", f"sgd_step: {error}")
+            return
+        except Exception as error:  # noqa: BLE001 - whatever was sent, it is the answer's fault
+            report.add("sgd_step", None, "failed", f"sgd_step: the answer cannot be read ({describe_exception(error)})")
+            return
+        confirmer = Confirmer(case, self.conventions, self._step_probe(report, eta))
+        problem = _step_error(case, eta, exp, weights, biases, confirmer)
+        report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
+
+
+def _name_on_every_failure(report: CaseReport, cause: str) -> None:
+    """One cause behind every failed finding of the case: said on each, so that they file under it."""
+    report.findings = [
+        Finding(f.check, f.layer, f.status, f"{f.message}; {cause}") if f.status == "failed" else f
+        for f in report.findings
+    ]
+
+
+def _step_tolerance(exp: Expected, eta: float, p: Array, g: Array, t: Array) -> Array:
+    """p - eta g: two roundings, the rounding of eta, and eta times the gradient's bound."""
+    return SAFETY * exp.u * (np.abs(p) + 2 * eta * np.abs(g)) + eta * t
+
+
+def _steps(exp: Expected) -> list[tuple[str, int, list[Array], list[Array], list[Array]]]:
+    c64 = exp.case64
+    return [
+        ("weights", 0, c64.weights, exp.grad_weights, exp.tol_weights),
+        ("biases", 1, c64.biases, exp.grad_biases, exp.tol_biases),
+    ]
+
+
+def _step_of(which: int, i: int, eta: float) -> Extract:
+    """The step p - new of one parameter on a second case, against eta g there."""
+
+    def extract(answer: tuple[list[Array], list[Array]], exp: Expected) -> tuple[Array, Array, Array]:
+        _, _, params, grads, tols = _steps(exp)[which]
+        p, g = params[i], grads[i]
+        return p - answer[which][i], eta * g, _step_tolerance(exp, eta, p, g, tols[i])
+
+    return extract
+
+
+def _fits_rate(exp: Expected, rate: float, answer: tuple[list[Array], list[Array]]) -> bool:
+    """Every parameter of the answer is p - rate g within the step's tolerance at that rate."""
+    for _, which, params, grads, tols in _steps(exp):
+        for new, p, g, t in zip(answer[which], params, grads, tols, strict=True):
+            if norm_mismatch(new, p - rate * g, _step_tolerance(exp, rate, p, g, t)) is not None:
+                return False
+    return True
+
+
+def _float32_rate(
+    case: Case, eta: float, exp: Expected, answer: tuple[list[Array], list[Array]], confirmer: Confirmer
+) -> bool:
+    """Whether a float64 step used eta rounded to float32, on this case and on the case with another m.
+
+    Only where the two rates tell apart: the step with eta itself fails (it did), and the step
+    with the float32 eta fits every parameter within the same tolerance model.
+    """
+    eta32 = float(np.float32(eta))
+    if case.dtype != "float64" or eta32 == eta or not _fits_rate(exp, eta32, answer):
+        return False
+    got = confirmer.answer("m")
+    return got is not None and _fits_rate(got[1], eta32, got[0])
+
+
+def _step_error(
+    case: Case, eta: float, exp: Expected, weights: list[Array], biases: list[Array], confirmer: Confirmer
+) -> str | None:
+    """The first parameter the SGD step got wrong (p - eta g, with its rounding), in words; None if none."""
+    for name, which, params, grads, tols in _steps(exp):
+        got = (weights, biases)[which]
+        for i, (new, p, g, t) in enumerate(zip(got, params, grads, tols, strict=True)):
+            expected = p - eta * g
+            tol = _step_tolerance(exp, eta, p, g, t)
+            mm = norm_mismatch(new, expected, tol)
+            if mm is None:
+                continue
+            text = mismatch_text(name, i, mm, i + 2, f"sgd_step with eta = {eta}", case.dtype)
+            if _float32_rate(case, eta, exp, (weights, biases), confirmer):
+                eta32 = float(np.float32(eta))
+                return text + (
+                    f"; the learning rate is held in float32: every parameter is p - {eta32!r} g, the float32 "
+                    f"number nearest eta = {eta!r} (here and on the case with another m)"
+                )
+            first = Observation(p - new, eta * g, tol, case.m, case.sizes[-1])
+            claim = confirmer.claim(first, _step_of(which, i, eta))
+            return text + (f"; the step is {claim_text(claim, case.reduction)}" if claim else ratio_text(first))
+    return None
