@@ -1,4 +1,9 @@
-"""python -m benchmarks [--quick | --full] [--out DIR] [--page FILE]: writes latest.json and docs/benchmarks.md."""
+"""python -m benchmarks [--quick | --full] [--only SECTIONS] [--out DIR] [--page FILE]: latest.json and the page.
+
+``--only mutation`` (any of runner.SECTIONS, comma-separated) measures those sections again and puts them into the
+existing latest.json, keeping every other section and recording which sections were measured when (the page says
+so): the mutation score takes an hour, and a change to the suite should not need the whole run again.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,29 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from . import plot, report, runner
+from . import plot, report, runner, targets
 from .settings import FULL, QUICK
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+
+
+def merge(whole: dict[str, Any], part: dict[str, Any], only: frozenset[str]) -> dict[str, Any]:
+    """The whole run's results with ``only``'s sections replaced by ``part``'s, and the targets judged again."""
+    if whole.get("mode") != part["mode"]:
+        raise SystemExit(f"error: latest.json holds a {whole.get('mode')!r} run; --only measured {part['mode']!r}")
+    merged = dict(whole)
+    keys = {"backprop": ("backprop", "overhead"), "memory": ("memory_all", "memory")}
+    for section in only:
+        for key in keys.get(section, (section,)):
+            merged[key] = part[key]
+    merged["reruns"] = [
+        *[r for r in whole.get("reruns", []) if not set(r["sections"]) <= only],
+        {"sections": sorted(only, key=runner.SECTIONS.index), "machine": part["machine"], "seconds": part["total_s"]},
+    ]
+    merged["targets"] = targets.judge_targets(merged)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,10 +41,26 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="smoke run: small sizes, few rounds (seconds)")
     mode.add_argument("--full", action="store_true", help="every section at every size (the default; minutes)")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help=f"measure only these sections (comma-separated: {', '.join(runner.SECTIONS)}) into the existing results",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     parser.add_argument("--page", type=Path, default=report.PAGE, help=f"the Markdown page (default {report.PAGE})")
     args = parser.parse_args(argv)
-    results = runner.run(QUICK if args.quick else FULL)
+    settings = QUICK if args.quick else FULL
+    if args.only is None:
+        results = runner.run(settings)
+    else:
+        only = frozenset(s.strip() for s in args.only.split(",") if s.strip())
+        unknown = sorted(only - set(runner.SECTIONS))
+        if unknown or not only:
+            parser.error(f"--only takes sections from {', '.join(runner.SECTIONS)}; got {args.only!r}")
+        previous = args.out / "latest.json"
+        if not previous.is_file():
+            parser.error(f"--only adds to an earlier whole run's results, and {previous} does not exist")
+        results = merge(json.loads(previous.read_text(encoding="utf-8")), runner.run(settings, only=only), only)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     args.page.write_text(report.page(results), encoding="utf-8")

@@ -312,6 +312,21 @@ def _duration(results: dict[str, Any]) -> str:
     return f"{total / 60:.1f} minutes" if isinstance(total, int | float) else "a few minutes"
 
 
+def reruns(results: dict[str, Any]) -> list[str]:
+    """Sections measured again after the whole run (``python -m benchmarks --only``), each with when and where."""
+    lines = []
+    for r in results.get("reruns", []):
+        m = r["machine"]
+        load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
+        lines += [
+            f"Measured again later, with `python -m benchmarks --full --only {','.join(r['sections'])}`: "
+            f"{', '.join(r['sections'])}, on {m['date_utc']} (load average at start {load}), "
+            f"in {r['seconds'] / 60:.1f} minutes. Every other section is from the run above.",
+            "",
+        ]
+    return lines
+
+
 def page(results: dict[str, Any]) -> str:
     """docs/benchmarks.md: how to reproduce, the machine, then every section of this run."""
     lines = [
@@ -324,6 +339,7 @@ def page(results: dict[str, Any]) -> str:
         "",
         *machine(results),
         "",
+        *reruns(results),
     ]
     for title, render in SECTIONS:
         lines += [f"## {title}", "", *render(results), ""]

@@ -320,3 +320,48 @@ def test_peers_do_not_write_to_their_inputs() -> None:
         _torch(problem)
     after = (*problem.weights, *problem.biases, problem.x, problem.y)
     assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+# ----------------------------------------------------------------------------- --only: one section again
+
+
+def _bench(args: list[str], out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args, "--out", str(out), "--page", str(out / "benchmarks.md")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_only_measures_one_section_into_the_earlier_results(quick_run: tuple[dict, str], tmp_path: Path) -> None:
+    """--only replaces its sections, keeps every other one as it was, and the page says which were measured when."""
+    earlier = {
+        **quick_run[0],
+        "sentinel": {"kept": [1, 2, 3]},
+        "symbolic": {"rows": "stale"},
+        "reruns": [{"sections": ["symbolic"], "machine": {"date_utc": "x"}, "seconds": 1.0}],
+    }
+    (tmp_path / "latest.json").write_text(json.dumps(earlier), encoding="utf-8")
+    done = _bench(["--quick", "--only", "symbolic"], tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    merged = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert merged["sentinel"] == {"kept": [1, 2, 3]}
+    assert merged["machine"] == earlier["machine"]  # the whole run's machine line stays the whole run's
+    assert merged["symbolic"] != {"rows": "stale"} and merged["symbolic"]["rows"]
+    assert [r["sections"] for r in merged["reruns"]] == [["symbolic"]]  # the older rerun of it is replaced
+    assert merged["reruns"][0]["machine"]["date_utc"] != "x"
+    page = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
+    assert "--only symbolic`: symbolic, on " in page
+
+
+def test_only_refuses_unknown_sections_a_missing_run_and_another_mode(tmp_path: Path) -> None:
+    unknown = _bench(["--quick", "--only", "symbolic,speed"], tmp_path)
+    assert unknown.returncode == 2 and "--only takes sections from" in unknown.stderr and "speed" in unknown.stderr
+    missing = _bench(["--quick", "--only", "symbolic"], tmp_path)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    (tmp_path / "latest.json").write_text(json.dumps({"mode": "full", "machine": {}}), encoding="utf-8")
+    other = _bench(["--quick", "--only", "symbolic"], tmp_path)
+    assert other.returncode != 0 and "holds a 'full' run" in other.stderr
