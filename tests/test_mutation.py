@@ -159,6 +159,11 @@ def test_known_mutants_get_the_verdict_worked_out_by_hand(
     # sigma' = s (1 - s) with the sign flipped; relu'(0) = 1 instead of 0 (exact zeros are drawn).
     assert verdict("return s * (1 - s)`: `1 - s` -> `s - 1`") == "wrong"
     assert verdict("`z > 0` -> `z >= 0`") == "wrong"
+    # delta^L for log-likelihood: the contract makes sum(y) = 1, so a * sum(y) and a / sum(y) agree to
+    # rounding; where delta^L cancels to 0 (a = y) the two differ by ~1e-16, which the oracle judges against
+    # the case's scale (oracle.FLOOR), not against 0. Flipping the sign of y is wrong by 2y.
+    assert verdict("`a * np.sum(y)` -> `a / np.sum(y)`") == "equivalent"
+    assert verdict("`a * np.sum(y) - y` -> `a * np.sum(y) + y`") == "wrong"
 
 
 @pytest.mark.parametrize("subject", run.SUBJECTS)
