@@ -23,7 +23,7 @@ from conformance.errors import LoadError
 from conformance.implementations import wire
 from conformance.implementations.binding import Bound, bind
 from conformance.implementations.calls import describe_exception
-from conformance.judging.input_mutation import fresh_copy, mutation
+from conformance.implementations.input_mutation import fresh_copy, mutation
 
 # What an allocation past the cap says, in the libraries the suite meets (numpy and Python raise
 # MemoryError; torch: "DefaultCPUAllocator: can't allocate memory"; C++: std::bad_alloc).

@@ -29,12 +29,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from conformance.implementations.calls import REFUSAL, Answer, Fault, describe_exception
+from conformance.implementations.input_mutation import fresh_copy, mutation
 from conformance.implementations.loader import Implementation
 from conformance.judging.diagnosis import claim_text, costs_comparable, float32_cause, mismatch_text
 from conformance.judging.equation_checks import check_cost, check_equations_1_2, check_equations_3_4
 from conformance.judging.factors import Confirmer, Extract, Observation, Probe, ratio_text
 from conformance.judging.findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, block_after
-from conformance.judging.input_mutation import fresh_copy, mutation
 from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
 from conformance.judging.structure import Result, StructureError, parse_parameters, parse_result
 from conformance.judging.tolerances import SAFETY, Expected, Unusable, expect, norm_mismatch

@@ -10,8 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from conformance.judging.tolerances import format_number
-
 
 def fresh_copy(case: Any) -> Any:
     """A deep copy for the implementation, so that nothing it does reaches the other copy."""
@@ -53,5 +51,5 @@ def _changed(now: object, before: np.ndarray) -> str | None:
     if same.all():
         return None
     index = tuple(int(i) for i in np.argwhere(~same)[0])
-    was, is_now = format_number(before[index]), format_number(now_array[index])
+    was, is_now = repr(float(before[index])), repr(float(now_array[index]))  # shortest round-trip forms
     return f"[{', '.join(map(str, index))}] was {was}, is now {is_now}"
