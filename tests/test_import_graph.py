@@ -163,6 +163,48 @@ def test_the_checker_passes_a_planted_chain(tmp_path: Path) -> None:
     assert find_cycle(graph) is None
 
 
+# conformance's rooms in the order imports run (CONTRIBUTING.md, "The suite's rooms"): a module may import
+# from its own room and the rooms before it, never after.
+ROOMS = ("implementations", "judging", "reporting", "cases", "frontends")
+
+
+def room_violations(root: Path, package: str = "conformance", rooms: tuple[str, ...] = ROOMS) -> list[str]:
+    """Every import of a later room by a module of an earlier one, as 'importer imports imported'."""
+    rank = {room: k for k, room in enumerate(rooms)}
+    known = modules(root, [package])
+    wrong: list[str] = []
+    for name, (path, is_package) in known.items():
+        parts = name.split(".")
+        if len(parts) < 3 or parts[1] not in rank:
+            continue  # the package's top (its __init__, errors, vectors, adapters) is not in a room
+        for source, attribute in imported_names(name, path, is_package):
+            dotted = f"{source}.{attribute}" if f"{source}.{attribute}" in known else source
+            target = dotted.split(".")
+            line = f"{name} imports {dotted}"
+            if len(target) >= 2 and target[0] == package and rank.get(target[1], -1) > rank[parts[1]]:
+                wrong += [line] if line not in wrong else []
+    return wrong
+
+
+def test_the_suites_rooms_import_up_the_table() -> None:
+    assert not room_violations(ROOT), room_violations(ROOT)
+
+
+def test_the_room_checker_flags_a_room_importing_a_later_one(tmp_path: Path) -> None:
+    """The negative control: judging importing frontends (even inside a function) is named; the reverse is not."""
+    _write(
+        tmp_path,
+        {
+            "conformance/__init__.py": "",
+            "conformance/judging/__init__.py": "",
+            "conformance/judging/a.py": "def f():\n    from conformance.frontends import b\n    return b\n",
+            "conformance/frontends/__init__.py": "",
+            "conformance/frontends/b.py": "from conformance.judging.a import f\n",
+        },
+    )
+    assert room_violations(tmp_path) == ["conformance.judging.a imports conformance.frontends.b"]
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_the_layers_import_downwards(package: str) -> None:
     wrong = []
