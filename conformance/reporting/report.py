@@ -535,7 +535,7 @@ class Report:
                 if not statuses:
                     continue
                 per_layer = check in LAYERED and bool(layers)
-                layered_rows = layered_rows or bool(per_layer)
+                layered_rows = layered_rows or per_layer
                 marks = [_CELL[_summarise(list(statuses.values()))]]
                 if per_layer:
                     marks += [_CELL[statuses[c]] if c in statuses else NO_LAYER for c in layers]
