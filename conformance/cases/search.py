@@ -46,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import traceback
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -312,10 +312,13 @@ def run_group(
     options: SearchSettings,
     collector: Collector,
     count: GroupCount | None = None,
+    on_case: Callable[[GroupCount], None] | None = None,
 ) -> bool:
     """Search one group; returns False when the implementation stopped responding.
 
-    Raises SuiteError when the suite's own code fails on a case (the case is attached).
+    ``on_case`` is told after every value set judged, exploring or shrinking (``count.judged``
+    and ``count.shrink_judged`` are then up to date), so that a long group can show progress;
+    it only reads. Raises SuiteError when the suite's own code fails on a case (the case is attached).
     """
     count = count if count is not None else GroupCount(dtype, regime, options.max_examples)
     hidden = [a for a in caps.activations if a in HIDDEN_ACTIVATIONS]
@@ -378,8 +381,11 @@ def run_group(
                         state.hit = True
                         raise _Stop
                     state.spent += 1
+                    count.shrink_judged = state.spent
                 values_case = value_set(case, regime, value_seed, index, attempt, targets)
                 report = _judge(checker, values_case, eta, permutation)
+                if shrinking and on_case is not None:
+                    on_case(count)
                 if report is not None:
                     break
             if report is None:
@@ -392,6 +398,8 @@ def run_group(
                 count.judged += 1
                 count.architectures += not judged
                 collector.add(report)
+                if on_case is not None:
+                    on_case(count)
                 if key is not None:
                     state.causes.setdefault(key, None)
                     if options.first_failure:

@@ -24,6 +24,8 @@ from conformance.cases.seeds import parse_seed
 from conformance.frontends.runner import InternalError, check_implementation, replay
 from conformance.implementations.loader import LoadError
 from conformance.reporting.casefile import CaseFileError
+from conformance.reporting.colour import colour_wanted
+from conformance.reporting.progress import ConsoleProgress
 from conformance.vectors import main as verify_main
 from reference.strategies import REGIMES
 
@@ -221,7 +223,7 @@ def _run(argv: Sequence[str]) -> int:
     ]
     if problems:
         parser.error("; ".join(problems))
-    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    progress = ConsoleProgress(sys.stdout, sys.stderr, quiet=args.quiet)
     try:
         report = check_implementation(
             impl,
@@ -244,11 +246,32 @@ def _run(argv: Sequence[str]) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    print(report.format(verbose=args.verbose))
+    finally:
+        progress.close()
+    print(report.format(verbose=args.verbose, header=False, colour=colour_wanted(sys.stdout)))
     if args.report:
         report.write_json(args.report)
         print(f"report written to {args.report}")
+    if report.ok and not args.quiet:
+        print(next_step(impl, impl_cmd, args.quick), file=sys.stderr)
     return 0 if report.ok else 1
+
+
+# Where the recipe for keeping an implementation conforming in CI is (docs/validating.md, "From pytest").
+CI_RECIPE = "docs/validating.md#from-pytest"
+
+
+def next_step(impl: str | None, impl_cmd: str | None, quick: bool) -> str:
+    """What to do after CONFORMS: keep it so in CI, one pytest test per check.
+
+    On stderr, beside the progress lines, so that the report's last line (stdout) stays its outcome.
+    """
+    what = repr(impl) if impl is not None else f"None, impl_cmd={impl_cmd!r}"
+    options = ", quick=True" if quick else ""
+    return (
+        f"next: keep it conforming in CI, one pytest test per check: "
+        f"@conformance.parametrize_with_checks({what}{options}) on a test that calls check() ({CI_RECIPE})"
+    )
 
 
 def _replay(argv: Sequence[str]) -> int:
@@ -266,7 +289,7 @@ def _replay(argv: Sequence[str]) -> int:
     except (CaseFileError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    print(report.format(verbose=args.verbose))
+    print(report.format(verbose=args.verbose, colour=colour_wanted(sys.stdout)))
     return 0 if report.ok else 1
 
 

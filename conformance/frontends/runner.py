@@ -29,6 +29,7 @@ from conformance.implementations.loader import Implementation, load_implementati
 from conformance.judging.checks import CaseChecker
 from conformance.judging.findings import CHECKS
 from conformance.reporting.casefile import load_case, replay_command, save_case
+from conformance.reporting.progress import RunProgress, Tick
 from conformance.reporting.report import Cause, Collector, Exhibit, Report, Verdict
 from reference.strategies import REGIMES
 
@@ -93,7 +94,7 @@ def check_implementation(
     regimes: Sequence[str] | None = None,
     dtypes: Sequence[str] | None = None,
     failures_dir: str | Path | None = _DEFAULT,
-    progress: Callable[[str], None] | None = None,
+    progress: RunProgress | None = None,
     warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
     in_process: bool = False,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
@@ -115,7 +116,8 @@ def check_implementation(
     pass/fail verdict is the full run's (the search draws the same cases in the same order, and any
     failure fails the run); what is lost is every later finding and the smallest case. Raises
     LoadError when the implementation cannot be loaded, InternalError when the suite itself fails
-    on a case.
+    on a case. ``progress`` is told the header before any case and the counts after every case
+    (reporting.progress); it changes nothing in the report.
     """
     started = time.monotonic()
     seed, drawn = resolve_seed(seed)
@@ -133,22 +135,14 @@ def check_implementation(
         max_memory_mb=max_memory_mb,
     )
     try:
-        report = _run(
-            implementation,
-            options,
-            regimes,
-            dtypes,
-            failures_dir,
-            progress,
-            timeout,
-            quick,
-            started,
-        )
-        if drawn:
-            report.settings["rerun"] = rerun_command(
+        rerun = (
+            rerun_command(
                 implementation.replay_args, seed, quick=quick, max_examples=max_examples, regimes=regimes, dtypes=dtypes
             )
-        return report
+            if drawn
+            else None
+        )
+        return _run(implementation, options, regimes, dtypes, failures_dir, progress, timeout, quick, rerun, started)
     finally:
         if implementation is not impl:
             implementation.close()
@@ -182,9 +176,10 @@ def _run(
     regimes: Sequence[str] | None,
     dtypes: Sequence[str] | None,
     failures_dir: str | Path | None,
-    progress: Callable[[str], None] | None,
+    progress: RunProgress | None,
     timeout: float | None,
     quick: bool,
+    rerun: str | None,
     started: float,
 ) -> Report:
     caps = implementation.capabilities
@@ -203,10 +198,18 @@ def _run(
     directory = default_failures_dir() if failures_dir is _DEFAULT else failures_dir
     alive = True
     groups: list[GroupCount] = []
+
+    def settings() -> dict[str, Any]:
+        return _settings(implementation, options, quick, timeout, chosen_regimes, wanted, rerun)
+
+    if progress:
+        progress.begin(Report(implementation.name, settings(), [], capabilities_note=implementation.capabilities_note))
+    planned = len(run_dtypes) * len(chosen_regimes)
     for dtype in run_dtypes:
         for regime in chosen_regimes:
             count = GroupCount(dtype, regime, options.max_examples)
             groups.append(count)
+            tick = _ticker(groups, planned, collector)
             if not alive:
                 count.stopped = "not run: the implementation stopped responding"
                 not_covered.append(f"{dtype}/{regime}: not run, the implementation stopped responding")
@@ -215,38 +218,18 @@ def _run(
                 count.stopped = f"not run: {FIRST_FAILURE}"
                 continue
             t0 = time.monotonic()
+            on_case = _telling(progress, tick) if progress else None
             try:
-                alive = run_group(checker, caps, dtype, regime, options, collector, count)
+                alive = run_group(checker, caps, dtype, regime, options, collector, count, on_case)
             except SuiteError as error:
                 raise _internal_error(error, directory, implementation) from None
             if progress:
-                progress(
-                    f"{dtype:>8} {regime:<11} {count.judged:4d} cases {time.monotonic() - t0:6.1f} s"
-                    + (f"  (stopped: {count.stopped})" if count.stopped else "")
-                )
+                progress.group_done(tick(count), count.stopped, time.monotonic() - t0)
     verdicts = _filed(collector.verdicts(run_dtypes, uncovered), directory, implementation)
     causes = _filed(collector.causes(), directory, implementation)
-    settings: dict[str, Any] = {
-        "examples per group": options.max_examples,
-        "seed": options.seed,
-        "quick": quick,
-        "timeout": timeout,
-        "warm-up timeout": getattr(implementation, "warmup_timeout", None),
-        "isolation": implementation.isolation,
-        "calls re-asked after a timeout": getattr(implementation, "reasked", 0),
-        "regimes": chosen_regimes,
-        "dtypes": wanted,
-        "max layers": options.max_layers,
-        "cases per architecture": options.values_per_architecture,
-        "in the size regimes": options.size_values_per_architecture,
-        "shrink budget per group": options.shrink_cases,
-    }
-    conventions = getattr(caps, "conventions", None)
-    if isinstance(conventions, dict):
-        settings["conventions"] = dict(conventions)
     return Report(
         implementation=implementation.name,
-        settings=settings,
+        settings=settings(),
         verdicts=verdicts,
         not_covered=not_covered,
         examples=collector.examples,
@@ -255,6 +238,65 @@ def _run(
         capabilities_note=implementation.capabilities_note,
         causes=causes,
     )
+
+
+def _ticker(groups: list[GroupCount], planned: int, collector: Collector) -> Callable[[GroupCount], Tick]:
+    """Where the run stands, for the group just appended to ``groups`` (it only reads the counts)."""
+    number = len(groups)
+
+    def tick(count: GroupCount) -> Tick:
+        return Tick(
+            count.dtype,
+            count.regime,
+            number,
+            planned,
+            count.judged,
+            count.requested,
+            count.shrink_judged,
+            sum(g.judged for g in groups),
+            sum(slot.cases for slot in collector.cause_slots.values()),
+        )
+
+    return tick
+
+
+def _telling(progress: RunProgress, tick: Callable[[GroupCount], Tick]) -> Callable[[GroupCount], None]:
+    """search.run_group's ``on_case`` for one group: its count, as a Tick, to ``progress``."""
+    return lambda count: progress.case(tick(count))
+
+
+def _settings(
+    implementation: Implementation,
+    options: SearchSettings,
+    quick: bool,
+    timeout: float | None,
+    regimes: list[str],
+    dtypes: list[str],
+    rerun: str | None,
+) -> dict[str, Any]:
+    """The report's settings; made before the run for its header and after it for the report
+    (the calls re-asked are counted during the run)."""
+    settings: dict[str, Any] = {
+        "examples per group": options.max_examples,
+        "seed": options.seed,
+        "quick": quick,
+        "timeout": timeout,
+        "warm-up timeout": getattr(implementation, "warmup_timeout", None),
+        "isolation": implementation.isolation,
+        "calls re-asked after a timeout": getattr(implementation, "reasked", 0),
+        "regimes": regimes,
+        "dtypes": dtypes,
+        "max layers": options.max_layers,
+        "cases per architecture": options.values_per_architecture,
+        "in the size regimes": options.size_values_per_architecture,
+        "shrink budget per group": options.shrink_cases,
+    }
+    conventions = getattr(implementation.capabilities, "conventions", None)
+    if isinstance(conventions, dict):
+        settings["conventions"] = dict(conventions)
+    if rerun:
+        settings["rerun"] = rerun
+    return settings
 
 
 _Filed = TypeVar("_Filed", Verdict, Cause)

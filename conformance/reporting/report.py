@@ -19,17 +19,40 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from conformance.implementations.calls import REFUSAL
 from conformance.judging.findings import CHECKS, FLOAT32_PRECISION, LAYERED, RATIO_PHRASE, CaseReport, Finding, Status
+from conformance.reporting.colour import Style, paint
 from conformance.reporting.versions import versions
 from reference import DTYPES, Case
 
 _RANK: dict[str, int] = {"failed": 3, "blocked": 2, "passed": 1, "not covered": 0}
 _CELL = {"passed": "pass", "failed": "FAIL", "blocked": "blocked", "not covered": "-"}
+# A layered check's cell at a layer where no judged case had it: equation1 is judged at the
+# output layer L only and equation2 below it, and a run need not draw a network of every depth.
+NO_LAYER = "."
+# The table's legend: every mark, in this order; a table lists the ones it uses ("all": when it
+# has layer columns).
+LEGEND: dict[str, str] = {
+    "pass": "passed on every judged case",
+    "FAIL": "failed on at least one case (the root causes above say why)",
+    "blocked": "not judged on some cases: a check it depends on failed there (fix that one first)",
+    "-": "not covered: no generated case exercised it, or the implementation does not declare it",
+    NO_LAYER: "no judged case had this check at this layer (equation1 is judged at the output layer "
+    "only, equation2 below it, and not every depth is drawn)",
+    "all": "the check over every case and layer, the worst mark of its row (FAIL, then blocked, then "
+    "pass): blocked beside passing layers means that some cases were judged at no layer; a row without "
+    "layer cells is a check judged on the whole case",
+}
+_LEGEND_WIDTH = 100
+_STYLE: dict[str, Style] = {"pass": "pass", "FAIL": "fail", "blocked": "warn"}
+# Settings that are counts of the run, not choices made before it: a header printed before the
+# run leaves them out, and the rest of the report then says them (Report.format(header=False)).
+RUN_COUNTS = ("calls re-asked after a timeout",)
 
 
 @dataclass(frozen=True)
@@ -421,9 +444,12 @@ class Report:
     def write_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
-    def header(self) -> str:
+    def header(self, counts: bool = True) -> str:
+        """Versions, implementation, settings and seed; ``counts=False``: without the run's counts
+        (RUN_COUNTS), for a header printed before the run."""
         v = self.versions
-        settings = ", ".join(f"{k} {val}" for k, val in self.settings.items() if k not in ("conventions", "rerun"))
+        left_out = ("conventions", "rerun") if counts else ("conventions", "rerun", *RUN_COUNTS)
+        settings = ", ".join(f"{k} {val}" for k, val in self.settings.items() if k not in left_out)
         note = f" ({self.capabilities_note})" if self.capabilities_note else ""
         conventions = self.settings.get("conventions")
         declared = (
@@ -484,9 +510,17 @@ class Report:
             "found there may not be minimal (the same seed stops at the same case)"
         )
 
-    def table(self) -> str:
-        """One check x layer table per dtype: pass / FAIL / blocked / - (not covered)."""
+    def table(self, colour: bool = False) -> str:
+        """One check x layer table per dtype, then a legend of the marks it uses (LEGEND).
+
+        A layered check has a mark in every layer column (NO_LAYER where no case had it there) and,
+        under "all", the worst mark of its row; a check judged on the whole case has the "all" cell
+        only. ``colour``: ANSI colours for a terminal (never in the report's JSON).
+        """
         blocks = []
+        used: set[str] = set()
+        layered_rows = False
+        width = 8
         for dtype in dict.fromkeys(v.dtype for v in self.verdicts):
             rows = [v for v in self.verdicts if v.dtype == dtype]
             if all(v.status == "not covered" for v in rows):
@@ -494,25 +528,44 @@ class Report:
                 continue
             layers = sorted({v.layer for v in rows if v.layer is not None})
             columns: list[int | None] = [None, *layers]
-            width = 8
             head = f"{'check':<17}" + "".join(f"{'all' if c is None else 'l=' + str(c):>{width}}" for c in columns)
             lines = [f"{dtype}:", head]
             for check in CHECKS:
-                cells = {v.layer: v.status for v in rows if v.check == check}
-                if not cells:
+                statuses = {v.layer: v.status for v in rows if v.check == check}
+                if not statuses:
                     continue
-                text = f"{check:<17}"
-                for c in columns:
-                    status = cells.get(c)
-                    if c is None and status is None and check in LAYERED:
-                        status = _summarise(list(cells.values()))
-                    text += f"{_CELL[status] if status else '':>{width}}"
-                lines.append(text.rstrip())
+                per_layer = check in LAYERED and bool(layers)
+                layered_rows = layered_rows or per_layer
+                marks = [_CELL[_summarise(list(statuses.values()))]]
+                if per_layer:
+                    marks += [_CELL[statuses[c]] if c in statuses else NO_LAYER for c in layers]
+                used.update(marks)
+                cells = "".join(_painted(f"{mark:>{width}}", mark, colour) for mark in marks)
+                lines.append(f"{check:<17}{cells}")
             blocks.append("\n".join(lines))
+        if layered_rows:
+            used.add("all")
+        legend = [
+            textwrap.fill(meaning, _LEGEND_WIDTH, initial_indent=f"  {mark:<9}", subsequent_indent=" " * 11)
+            for mark, meaning in LEGEND.items()
+            if mark in used
+        ]
+        if legend:
+            blocks.append("\n".join(["legend:", *legend]))
         return "\n\n".join(blocks)
 
-    def format(self, verbose: bool = False) -> str:
-        parts = [self.header()]
+    def format(self, verbose: bool = False, *, header: bool = True, colour: bool = False) -> str:
+        """The report as text: header, causes, failed verdicts, table, outcome line (the last line).
+
+        ``header=False``: for a header already printed before the run (``header(counts=False)``);
+        the run's counts it left out are said here instead, when there are any. ``colour``: ANSI
+        colours for a terminal (colour.colour_wanted decides).
+        """
+        parts = [self.header()] if header else []
+        if not header:
+            counts = [f"{k}: {self.settings[k]}" for k in RUN_COUNTS if self.settings.get(k)]
+            if counts:
+                parts.append(", ".join(counts))
         if self.not_covered:
             parts.append("not covered: " + "; ".join(self.not_covered))
         failed = [v for v in self.verdicts if v.status == "failed"]
@@ -534,7 +587,7 @@ class Report:
             parts.append(title + "\n".join(lines))
         if verbose:
             parts.extend(v.line() for v in self.verdicts if v.status in ("blocked", "not covered"))
-        parts.append(self.table())
+        parts.append(self.table(colour))
         incomplete = self.incomplete()
         if incomplete or verbose:
             parts.append(self.accounting())
@@ -551,12 +604,18 @@ class Report:
             outcome = f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
         else:
             outcome = "NOTHING WAS CHECKED"
-        parts.append(f"{outcome} ({self.examples} cases in {self.duration:.1f} s)")
+        painted = paint(outcome, "pass" if self.ok else "fail", colour)
+        parts.append(f"{painted} ({self.examples} cases in {self.duration:.1f} s)")
         return "\n\n".join(parts)
 
 
 def _summarise(statuses: list[Status]) -> Status:
     return max(statuses, key=lambda s: _RANK[s])
+
+
+def _painted(cell: str, mark: str, colour: bool) -> str:
+    style = _STYLE.get(mark)
+    return paint(cell, style, colour) if style else cell
 
 
 def merge(reports: list[Report]) -> Report:
