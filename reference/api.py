@@ -43,6 +43,14 @@ def forward(case: Any) -> Forward:
     return Forward(z, a)
 
 
+def predict(network: Any, x: Any) -> Array:
+    """The network's output a^L for the inputs x (m, n_1), without targets: ``prepare(network).predict(x)``.
+
+    For many batches on one network, prepare it once and call ``Prepared.predict``.
+    """
+    return prepared.prepare(network).predict(x)
+
+
 def cost(case: Any) -> float:
     """C for the batch, with the case's cost and reduction."""
     c = validate(case)

@@ -82,6 +82,13 @@ def parameters(weights: Any, biases: Any, sizes: tuple[int, ...], dtype: str) ->
         )
 
 
+def inputs(x: Any, sizes: tuple[int, ...], dtype: str) -> Array:
+    """x alone, for a forward pass without targets (``Prepared.predict``): its dtype, its shape
+    (m, n_1), one sample per row of layer 1, and its finiteness, named as ``validate`` names them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch_array("x", x, sizes[0], "n_1", dtype, finite=True)
+
+
 def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: bool = True) -> tuple[Array, Array]:
     """x and y for a checked architecture: every per-batch check of ``validate`` (shapes, dtypes,
     sample counts, targets, finite y); x's finiteness is left to the pass (see ``check_forward_finite``).
