@@ -22,7 +22,7 @@ import numpy as np
 from . import engine, validation
 from ._ops import Array
 from .activations import BOUNDED
-from .case import Case, Network
+from .case import Case, Network, architecture_text
 
 _LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
 
@@ -58,6 +58,12 @@ class Prepared:
     weights: tuple[Array, ...]
     biases: tuple[Array, ...]
     parameters_finite: bool = True  # False only for reference.backprop's case: the pass searches z instead
+
+    def __repr__(self) -> str:
+        """One line: the checked architecture and its parameter count (the arrays stay in the fields)."""
+        arch = architecture_text(self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        count = sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases, strict=True))
+        return f"<Prepared {arch}, {count} parameters>"
 
     def with_parameters(self, weights: Any, biases: Any) -> Prepared:
         """The same architecture with other parameters, whose shapes, dtype and finiteness are checked."""
