@@ -247,7 +247,10 @@ def _batch_array(field: str, value: Any, n: int, n_name: str, dtype: str, finite
     if array.shape[0] == 0:
         raise ValueError(f"{field} has shape {array.shape}: the batch is empty (m = 0); need m >= 1")
     if array.shape[1] != n:
-        raise ValueError(f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n}")
+        raise ValueError(
+            f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n} "
+            f"(layer {n_name.removeprefix('n_')} has {n} units, one column each)"
+        )
     if finite:
         _check_finite(field, "", array)
     return array

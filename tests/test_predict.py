@@ -102,7 +102,7 @@ def test_x_is_not_written_to() -> None:
 @pytest.mark.parametrize(
     ("x", "error", "message"),
     [
-        (np.zeros((2, 4)), ValueError, "x has shape (2, 4); expected (m, 3) because n_1 = 3"),
+        (np.zeros((2, 4)), ValueError, "x has shape (2, 4); expected (m, 3) because n_1 = 3 (layer 1 has 3 units"),
         (np.zeros(3), ValueError, "a single sample is x[None, :]"),
         (np.zeros((0, 3)), ValueError, "the batch is empty (m = 0)"),
         (np.array([[0.0, np.nan, 1.0]]), ValueError, "x contains nan at index [0, 1]"),
