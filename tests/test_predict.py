@@ -65,6 +65,15 @@ def test_predict_matches_a_hand_written_forward_pass(
         np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_predict_is_the_forward_pass_output_bit_for_bit(dtype: str) -> None:
+    """What the docs promise: the same a^L as ``reference.forward`` on a case with those x."""
+    net = _net(dtype)
+    x = np.random.default_rng(4).standard_normal((7, SIZES[0])).astype(dtype)
+    y = np.zeros((7, SIZES[-1]), dtype=dtype)
+    assert reference.predict(net, x).tobytes() == reference.forward(net.case(x, y)).a[-1].tobytes()
+
+
 def test_predict_converts_integer_x_and_a_list() -> None:
     net = _net("float64")
     x = [[1, 0, -2], [3, 1, 0]]
