@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "CHECKS": "judging.findings",
     "CONTRACT_VERSION": "implementations.contract",
+    "CaseFileError": "reporting.casefile",
     "SUITE_VERSION": "reporting.versions",
     "Implementation": "implementations.loader",
     "LoadError": "implementations.loader",
     "Report": "reporting.report",
     "Verdict": "reporting.report",
     "check_implementation": "frontends.runner",
+    "load_case": "reporting.casefile",
     "load_implementation": "implementations.loader",
     "parametrize_with_checks": "frontends.pytest_helpers",
     "replay": "frontends.runner",
@@ -36,12 +38,14 @@ _EXPORTS = {
 __all__ = [
     "CHECKS",
     "CONTRACT_VERSION",
+    "CaseFileError",
     "SUITE_VERSION",
     "Implementation",
     "LoadError",
     "Report",
     "Verdict",
     "check_implementation",
+    "load_case",
     "load_implementation",
     "parametrize_with_checks",
     "replay",
@@ -53,6 +57,7 @@ if TYPE_CHECKING:  # the lazy exports, for type checkers
     from conformance.implementations.contract import CONTRACT_VERSION
     from conformance.implementations.loader import Implementation, LoadError, load_implementation
     from conformance.judging.findings import CHECKS
+    from conformance.reporting.casefile import CaseFileError, load_case
     from conformance.reporting.report import Report, Verdict
     from conformance.reporting.versions import SUITE_VERSION
 

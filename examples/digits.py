@@ -9,8 +9,10 @@ SGD(training_data, epochs, mini_batch_size, eta)), here [64, 30, 10].
     python examples/digits.py                 # [64, 30, 10], 10 epochs, eta 3.0, batches of 10
     python examples/digits.py --epochs 30 --hidden 100
 
-Progress goes to stderr as a plain-text bar; one line per epoch (test accuracy, cost)
-goes to stdout.
+One line per epoch (test accuracy, cost) goes to stdout. When stderr is a terminal, a
+progress bar is redrawn there within each epoch; when it is not (a log file, a pipe, CI), no
+bar is drawn: its carriage returns would pile up in the file, and the epoch lines already
+record the progress.
 """
 
 from __future__ import annotations
@@ -55,8 +57,7 @@ def load(n_train: int | None = None, n_test: int | None = None, seed: int = 0) -
 
 def accuracy(network: reference.Network, x: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of images whose largest output a^L_j is at j = the true digit (the seed's evaluate)."""
-    out = reference.forward(network.case(x, np.zeros((len(x), 10)))).a[-1]
-    return float(np.mean(np.argmax(out, axis=1) == labels))
+    return float(np.mean(np.argmax(reference.predict(network, x), axis=1) == labels))
 
 
 def _bar(stream: TextIO, epoch: int, epochs: int, done: int, total: int, width: int = 30) -> None:
@@ -76,7 +77,8 @@ def train(
     out: TextIO | None = None,
     progress: TextIO | None = None,
 ) -> tuple[reference.Network, list[float]]:
-    """The seed's SGD, epoch by epoch, with the test accuracy after each.
+    """The seed's SGD, epoch by epoch, with the test accuracy after each (and a progress bar on
+    ``progress``, stderr by default, if it is a terminal).
 
     Each epoch shuffles the training set (from ``seed``) and hands it to reference.train in
     TICKS slices of whole mini-batches, unshuffled: the same steps as one reference.train
@@ -84,6 +86,7 @@ def train(
     """
     out = sys.stdout if out is None else out  # looked up per call, so redirection is honoured
     progress = sys.stderr if progress is None else progress
+    bar = progress.isatty()  # a bar redrawn with carriage returns belongs on a terminal only
     network = reference.Network.random((64, hidden, 10), ("sigmoid", "sigmoid"), seed=seed)
     rng = np.random.default_rng(seed)
     m = len(data.x_train)
@@ -104,7 +107,8 @@ def train(
                 shuffle=False,
             )
             network = step.network
-            _bar(progress, epoch, epochs, min(first + per_tick, m), m)
+            if bar:
+                _bar(progress, epoch, epochs, min(first + per_tick, m), m)
         cost = reference.cost(network.case(data.x_train, data.y_train))
         accuracies.append(accuracy(network, data.x_test, data.labels_test))
         correct = round(accuracies[-1] * len(data.labels_test))

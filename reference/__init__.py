@@ -3,6 +3,7 @@
 Where the seed's equations live (one pass, ``engine.backpropagate``, strings them together):
   one pass: z, a, sigma'(z), deltas, gradient, C                      engine.backpropagate
   forward pass            z^l = w^l a^{l-1} + b^l, a^l = sigma(z^l)   engine.feedforward
+    its output alone      a^L for x, no y (inference)                 api.predict, Prepared.predict
   C alone (forward only, what finite differences differentiate)       engine.evaluate_cost
   equation 1 (delta^L)    delta^L = nabla_a C (.) sigma'(z^L)         equations.equation_1
     its closed form       delta^L = a^L - y (cross-entropy, log-likelihood)  costs.closed_form_output_error
@@ -25,7 +26,7 @@ are forward-only views of ``backpropagate``, bit for bit equal to its z, a and C
 from importlib import metadata
 
 from .activations import ACTIVATIONS, sigma, sigma_prime
-from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, sgd_step, train
+from .api import TrainResult, backprop, backprop_mp, cost, cost_mp, forward, predict, sgd_step, train
 from .architecture import DTYPES
 from .case import Case, Forward, Network
 from .costs import COSTS, REDUCTIONS
@@ -90,6 +91,7 @@ __all__ = [
     "cost",
     "cost_mp",
     "forward",
+    "predict",
     "prepare",
     "sgd_step",
     "sigma",

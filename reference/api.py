@@ -11,7 +11,7 @@ import numpy as np
 
 from . import architecture, engine, precision, prepared
 from ._ops import Array
-from .case import Case, Forward, Network
+from .case import Case, Forward, Network, architecture_text
 from .validation import validate
 
 T = TypeVar("T")
@@ -41,6 +41,14 @@ def forward(case: Any) -> Forward:
         lambda za: [*za[0], *za[1]],
     )
     return Forward(z, a)
+
+
+def predict(network: Any, x: Any) -> Array:
+    """The network's output a^L for the inputs x (m, n_1), without targets: ``prepare(network).predict(x)``.
+
+    For many batches on one network, prepare it once and call ``Prepared.predict``.
+    """
+    return prepared.prepare(network).predict(x)
 
 
 def cost(case: Any) -> float:
@@ -112,6 +120,14 @@ class TrainResult:
 
     network: Network
     costs: list[float]
+
+    def __repr__(self) -> str:
+        """One line: the epochs, C after the first and after the last, and the architecture trained."""
+        n = self.network
+        epochs = f"{len(self.costs)} epoch" + ("" if len(self.costs) == 1 else "s")
+        trend = f"C {self.costs[0]:.4g} -> {self.costs[-1]:.4g}" if self.costs else "no C"
+        arch = architecture_text(n.sizes, n.activations, n.cost, n.reduction, n.dtype)
+        return f"<TrainResult {epochs}, {trend}; {arch}>"
 
 
 _NETWORK_FIELDS = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases")

@@ -13,6 +13,39 @@ from .architecture import architecture
 from .architecture import seed as random_seed
 
 
+def _size(value: Any) -> str:
+    """Elements in an array (or nested list), or "?" for what is not one: a repr must never raise."""
+    try:
+        return str(int(np.size(value)))
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _parameter_count(weights: Any, biases: Any) -> str:
+    """Weights and biases counted, or "?" if either is not a list of arrays (an unvalidated Case)."""
+    if not isinstance(weights, list | tuple) or not isinstance(biases, list | tuple):
+        return "?"
+    sizes = [_size(v) for v in (*weights, *biases)]
+    return "?" if "?" in sizes else str(sum(int(n) for n in sizes))
+
+
+def architecture_text(sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any) -> str:
+    """A network's architecture in one short phrase for a repr, repeated activations run-length coded
+    ("sizes (784, 30, 30, 10), sigmoid x3, quadratic (mean), float64") so a deep network stays on a line."""
+    if isinstance(activations, list | tuple):
+        runs: list[list[Any]] = []
+        for name in activations:
+            if runs and runs[-1][0] == name:
+                runs[-1][1] += 1
+            else:
+                runs.append([name, 1])
+        acts = ", ".join(f"{name} x{n}" if n > 1 else str(name) for name, n in runs)
+    else:
+        acts = repr(activations)
+    shown = tuple(sizes) if isinstance(sizes, list | tuple) else sizes
+    return f"sizes {shown}, {acts}, {cost} ({reduction}), {dtype}"
+
+
 @dataclass(frozen=True)
 class Case:
     """One network and one batch: the unit of the conformance contract.
@@ -33,6 +66,11 @@ class Case:
 
     def replace(self, **changes: Any) -> Case:
         return replace(self, **changes)
+
+    def __repr__(self) -> str:
+        """One line: the architecture and the batch's shapes (the arrays stay in the fields)."""
+        arch = architecture_text(self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        return f"<Case {arch}, {_parameter_count(self.weights, self.biases)} parameters, x {np.shape(self.x)}>"
 
     @property
     def m(self) -> int:
@@ -84,6 +122,12 @@ class Forward:
     z: list[Array]
     a: list[Array]
 
+    def __repr__(self) -> str:
+        """One line: the batch size and each layer's width (the arrays stay in ``z`` and ``a``)."""
+        m = self.a[0].shape[0] if self.a else 0
+        widths = ", ".join(str(a.shape[-1]) for a in self.a)
+        return f"<Forward m = {m}: a^1..a^{len(self.a)} of widths {widths}>"
+
     def z_of(self, l: int) -> Array:
         """z^l in the seed's numbering (l = 2..L)."""
         if l < 2 or l - 2 >= len(self.z):
@@ -108,6 +152,11 @@ class Network:
     dtype: str = "float64"
     weights: list[Array] = field(default_factory=list)
     biases: list[Array] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """One line: the architecture and the parameter count (the arrays stay in the fields)."""
+        arch = architecture_text(self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        return f"<Network {arch}, {_parameter_count(self.weights, self.biases)} parameters>"
 
     @classmethod
     def random(

@@ -30,7 +30,7 @@ import numpy as np
 
 from .numerical.central import NumericGradient, central_differences
 from .numerical.complex_step import complex_step
-from .numerical.formatting import fmt_sci, fmt_value
+from .numerical.formatting import count, fmt_sci, fmt_value, short_repr
 from .numerical.kinks import KinkReport
 from .numerical.mp import mp_ground_truth
 from .numerical.problem import Problem, as_problem
@@ -106,6 +106,36 @@ class TensorReport:
         label = "central differences" if self.method.startswith("central") else self.method
         return f"{label}, h = {format_step(self.worst_step)}"
 
+    def counts(self) -> str:
+        """Entries checked, failed and inconclusive, in a few words."""
+        return (
+            f"{count(self.n_entries, 'entry', 'entries')}, {self.n_failed} failed, {self.n_inconclusive} inconclusive"
+        )
+
+    def worst_entry(self) -> str:
+        """The entry that decides the verdict: the first non-finite one, else the largest error for
+        its tolerance (relative to the entry), or "" when no entry could be checked."""
+        if self.nonfinite:
+            return f"{self.nonfinite[0].partition(': analytic')[0]} not finite"  # "dC/dw^2[0, 1]: analytic nan ..."
+        if self.n_entries == self.n_inconclusive:
+            return ""
+        op = ">" if self.failed else "<="
+        return (
+            f"worst dC/d{self.name}{self.worst_index} rel. error {fmt_sci(self.worst_rel_error)} "
+            f"{op} {fmt_sci(self.worst_tolerance)}"
+        )
+
+    def __repr__(self) -> str:
+        worst_entry = self.worst_entry()
+        return short_repr(
+            "TensorReport",
+            f"dC/d{self.name} {self.verdict}",
+            self.counts() + (f"; {worst_entry}" if worst_entry else ""),
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
     @property
     def message(self) -> str:
         layer = f"layer {self.layer}, " if self.layer is not None else ""
@@ -172,6 +202,21 @@ class GradcheckResult(VerdictFlags):
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:
+        """One line: the verdict, the counts, and the tensor entry that decides it (``str()``: all of it)."""
+        entries = sum(t.n_entries for t in self.tensors)
+        failed = sum(t.n_failed for t in self.tensors)
+        unsure = sum(t.n_inconclusive for t in self.tensors)
+        judged = [t for t in self.tensors if t.n_entries > t.n_inconclusive or t.nonfinite]
+        decisive = self.failures[:1] or sorted(judged, key=_closeness, reverse=True)[:1]
+        worst_entry = f"; {decisive[0].worst_entry()}" if decisive else ""
+        sizes = f"{count(len(self.tensors), 'tensor')}, {count(entries, 'entry', 'entries')}"
+        return short_repr(
+            "GradcheckResult",
+            self.verdict,
+            f"{self.method.split(' (')[0]}, {sizes}, {failed} failed, {unsure} inconclusive{worst_entry}",
+        )
+
     def __bool__(self) -> bool:
         raise TypeError("a GradcheckResult is not a bool: use .passed, or .raise_for_failure()")
 
@@ -180,6 +225,13 @@ class GradcheckResult(VerdictFlags):
         with inconclusive_ok=False)."""
         if self.failed or (self.inconclusive and not inconclusive_ok):
             raise AssertionError(self.message)
+
+
+def _closeness(t: TensorReport) -> float:
+    """How near a tensor's worst entry came to its tolerance (error / tolerance, both relative)."""
+    if t.worst_tolerance > 0:
+        return t.worst_rel_error / t.worst_tolerance
+    return math.inf if t.worst_rel_error > 0 else 0.0
 
 
 def _kink_entry(report: KinkReport, analytic: float, allowance: float) -> tuple[float, float, str] | None:

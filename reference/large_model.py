@@ -30,6 +30,7 @@ import numpy as np
 from .gradcheck import judge_gradient
 from .numerical.central import central_differences
 from .numerical.directional import DirectionalResult, _problem, directional_check
+from .numerical.formatting import count, short_repr
 from .numerical.problem import Problem
 from .numerical.verdicts import VerdictFlags, worst
 
@@ -83,6 +84,16 @@ class LargeModelResult(VerdictFlags):
 
     def __str__(self) -> str:
         return self.message
+
+    def __repr__(self) -> str:
+        """One line: the verdict and each half's (``str()``: both halves in full)."""
+        return short_repr(
+            "LargeModelResult",
+            self.verdict,
+            f"directional {self.directional.verdict}, entrywise {self.entrywise.verdict} "
+            f"({count(sum(t.n_entries for t in self.entrywise.tensors), 'entry', 'entries')} sampled), "
+            f"{count(self.evaluations, 'evaluation')} of C",
+        )
 
     def __bool__(self) -> bool:
         raise TypeError("a LargeModelResult is not a bool: use .passed, or .raise_for_failure()")

@@ -22,7 +22,7 @@ import numpy as np
 from . import engine, validation
 from ._ops import Array
 from .activations import BOUNDED
-from .case import Case, Network
+from .case import Case, Network, architecture_text
 
 _LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
 
@@ -59,6 +59,12 @@ class Prepared:
     biases: tuple[Array, ...]
     parameters_finite: bool = True  # False only for reference.backprop's case: the pass searches z instead
 
+    def __repr__(self) -> str:
+        """One line: the checked architecture and its parameter count (the arrays stay in the fields)."""
+        arch = architecture_text(self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        count = sum(int(w.size) + int(b.size) for w, b in zip(self.weights, self.biases, strict=True))
+        return f"<Prepared {arch}, {count} parameters>"
+
     def with_parameters(self, weights: Any, biases: Any) -> Prepared:
         """The same architecture with other parameters, whose shapes, dtype and finiteness are checked."""
         w, b = validation.parameters(weights, biases, self.sizes, self.dtype)
@@ -82,6 +88,19 @@ class Prepared:
             xs, ys = validation.batch(x, y, self.sizes, self.cost, self.dtype, guard=False)
             p, _ = _checked_pass(self, xs, ys, False, want_bounds=False)
         return result_dict(p)
+
+    def predict(self, x: Any) -> Array:
+        """The network's output a^L for the inputs x (m, n_1): the forward pass alone, no y, no cost.
+
+        x is checked as ``validate`` checks it (dtype, shape, finite) and never written to; the
+        pass is ``engine.feedforward``, so a^L is bit for bit ``reference.forward``'s last a.
+        """
+        xs = validation.inputs(x, self.sizes, self.dtype)
+        with np.errstate(all="ignore"):
+            z, a = engine.feedforward(self, xs)
+            if not all(validation.is_finite(v) for v in (*z, *a[1:])):
+                raise overflow(self, xs, "the forward pass")  # parameters and x are finite: only range is left
+        return a[-1]
 
     def cost_of(self, x: Any, y: Any) -> float:
         """C for the batch (x, y), as ``reference.cost`` computes it."""
@@ -123,8 +142,13 @@ def require_finite(net: Prepared | Case, x: Array, y: Array, what: str, arrays: 
     if all(validation.is_finite(v) for v in arrays):
         return
     validation.find_non_finite(_as_case(net, x, y))
+    raise overflow(net, x, what)
+
+
+def overflow(net: Prepared | Case, x: Array, what: str) -> FloatingPointError:
+    """The error for finite inputs whose results left the dtype's range, with the sizes that did it."""
     largest = max(float(np.max(np.abs(w))) for w in net.weights)
-    raise FloatingPointError(
+    return FloatingPointError(
         f"{what} left the range of {net.dtype}: the inputs are finite, but too large for this "
         f"network (largest |w| = {largest:.3g}, largest |x| = {float(np.max(np.abs(x))):.3g})"
     )

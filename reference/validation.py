@@ -82,6 +82,13 @@ def parameters(weights: Any, biases: Any, sizes: tuple[int, ...], dtype: str) ->
         )
 
 
+def inputs(x: Any, sizes: tuple[int, ...], dtype: str) -> Array:
+    """x alone, for a forward pass without targets (``Prepared.predict``): its dtype, its shape
+    (m, n_1), one sample per row of layer 1, and its finiteness, named as ``validate`` names them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch_array("x", x, sizes[0], "n_1", dtype, finite=True)
+
+
 def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: bool = True) -> tuple[Array, Array]:
     """x and y for a checked architecture: every per-batch check of ``validate`` (shapes, dtypes,
     sample counts, targets, finite y); x's finiteness is left to the pass (see ``check_forward_finite``).
@@ -240,7 +247,10 @@ def _batch_array(field: str, value: Any, n: int, n_name: str, dtype: str, finite
     if array.shape[0] == 0:
         raise ValueError(f"{field} has shape {array.shape}: the batch is empty (m = 0); need m >= 1")
     if array.shape[1] != n:
-        raise ValueError(f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n}")
+        raise ValueError(
+            f"{field} has shape {array.shape}; expected (m, {n}) because {n_name} = {n} "
+            f"(layer {n_name.removeprefix('n_')} has {n} units, one column each)"
+        )
     if finite:
         _check_finite(field, "", array)
     return array

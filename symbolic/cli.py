@@ -1,4 +1,8 @@
-"""Command line: ``python -m symbolic prove ...`` and ``python -m symbolic crosscheck ...``.
+"""Command line: ``python -m symbolic prove`` and ``python -m symbolic crosscheck``.
+
+prove prints the proof as Markdown with LaTeX, or writes it to ``--output FILE``: Markdown, or an
+HTML page when FILE ends in .html (or with ``--format html``).
+crosscheck prints AGREES or DISAGREES for float64 and for mpmath, each with its tolerance.
 
 Exit status: 0 everything proven (or the cross-check agrees), 1 something disproven, not
 proven, or in disagreement, 2 bad arguments (message on stderr).
@@ -7,9 +11,12 @@ proven, or in disagreement, 2 bad arguments (message on stderr).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from .html_page import to_html
 from .spec import ACTIVATIONS, COSTS, HIDDEN_RULES, REDUCTIONS, Spec, check_size, make_spec
 
 
@@ -34,8 +41,39 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",")]
 
 
+def plain(text: str) -> str:
+    """A docstring as plain text for ``--help``: RST's ``literals`` and :role:`names` lose their markup."""
+    return re.sub(r":\w+:`([^`]+)`", r"\1", re.sub(r"``([^`]+)``", r"\1", text))
+
+
+FORMATS = ("markdown", "html")
+
+
+def _format(args: argparse.Namespace) -> str:
+    """--format if given, else from --output's suffix (.html or .htm: html), else markdown."""
+    if args.format is not None:
+        return str(args.format)
+    if args.output is not None and args.output.suffix.lower() in (".html", ".htm"):
+        return "html"
+    return "markdown"
+
+
+def _check_output(path: Path | None) -> None:
+    """Refuse an unwritable --output before the proof runs (it may take minutes), not after."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ValueError(f"--output {path} is a directory; expected a file name such as proof.md or proof.html")
+    if not path.parent.is_dir():
+        raise ValueError(f"--output {path}: the directory {path.parent} does not exist")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m symbolic", description=__doc__)
+    parser = _Parser(
+        prog="python -m symbolic",
+        description=plain(__doc__ or ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the docstring's paragraphs, as written
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, text in (
         ("prove", "derive every delta from the chain rule and prove the backprop equations"),
@@ -66,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="also check every delta against the fully written-out cost (small networks)",
             )
+            p.add_argument(
+                "--output", type=Path, metavar="FILE", help="write the proof to this file instead of printing it"
+            )
+            p.add_argument(
+                "--format",
+                choices=FORMATS,
+                help="markdown (the default) or html: a self-contained page with the math as LaTeX "
+                "between \\( \\) (default: html when --output ends in .html)",
+            )
+            p.add_argument("--mathjax", action="store_true", help="html: load MathJax from its CDN to typeset the math")
         else:
             p.add_argument("--seed", type=int, default=0, help="random network and batch")
             p.add_argument("--samples", type=int, default=2, help="batch size m")
@@ -79,17 +127,40 @@ def _prove(args: argparse.Namespace, spec: Spec) -> int:
     from .render import render_proof  # noqa: PLC0415 - lazy, see above
 
     proof = prove_spec(spec, batch=not args.no_batch, composed=args.composed, per_entry=args.per_entry)
-    print(render_proof(proof, detail=not args.summary))
+    text = render_proof(proof, detail=not args.summary)
+    if _format(args) == "html":
+        title = f"Backpropagation from the chain rule: sizes {list(spec.sizes)}"
+        text = to_html(text, title, mathjax=args.mathjax)
+    if args.output is None:
+        print(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"{proof.verdict} ({len(proof.checks)} checks): wrote {args.output} ({_format(args)})")
     return 0 if proof.proven else 1
 
 
 def _crosscheck(args: argparse.Namespace, spec: Spec) -> int:
-    from .numeric import cross_check, random_case  # noqa: PLC0415 - lazy, for start-up time (as in _prove)
+    from .numeric import (  # noqa: PLC0415 - lazy, for start-up time (as in _prove)
+        FLOAT64_TOL,
+        MP_DIGITS,
+        MP_TOL,
+        cross_check,
+        random_case,
+    )
 
     report = cross_check(random_case(spec, args.samples, args.seed))
-    print(f"float64: largest normwise relative difference {report.float64_error:.3g}; mpmath: {report.mp_error:.3g}")
+    for label, error, tolerance in (
+        ("float64", report.float64_error, FLOAT64_TOL),
+        (f"mpmath ({MP_DIGITS} digits)", report.mp_error, MP_TOL),
+    ):
+        word, op = ("AGREES", "<=") if error <= tolerance else ("DISAGREES", ">")
+        print(f"{label}: {word}: largest normwise relative difference {error:.3g} {op} tolerance {tolerance:g}")
     for failure in report.failures:
         print(failure)
+    print(
+        f"crosscheck {'AGREES' if report.ok else 'DISAGREES'}: reference.backprop and reference.backprop_mp "
+        f"against the chain rule's gradients (sizes {list(spec.sizes)}, m = {args.samples}, seed {args.seed})"
+    )
     return 0 if report.ok else 1
 
 
@@ -105,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             getattr(args, "hidden_rule", "seed"),
         )
         check_size(spec)
+        if args.command == "prove":
+            _check_output(args.output)
+            if args.mathjax and _format(args) != "html":
+                raise ValueError("--mathjax is for the html format: add --format html or an --output ending in .html")
         if args.command == "prove" and args.composed and "relu" in spec.activations:
             raise ValueError("--composed does not support relu; the layer-by-layer proof covers it")
         if args.command == "crosscheck":

@@ -125,7 +125,12 @@ def _metadata(path: str | Path, document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_case(path: str | Path) -> tuple[Case, float, tuple[int, ...], Mapping[str, Any]]:
-    """(case, eta, permutation, the whole document); CaseFileError (one line) for anything else.
+    """A saved case file, read for replaying or debugging (``conformance.load_case``).
+
+    Returns (case, eta, permutation, document): the ``reference.Case`` the implementation was
+    given, in its dtype; the learning rate and the sample order the ``sgd_step`` and
+    ``permutation`` checks used; and the whole file, whose "check", "layer" and "message" say
+    what failed. Anything else raises CaseFileError, one line naming the file and the field.
 
     The file is untrusted (it may come from a bug report): its size, nesting and
     integer literals are bounded before anything else reads it, and every field is

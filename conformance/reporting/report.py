@@ -29,6 +29,7 @@ from conformance.judging.findings import CHECKS, FLOAT32_PRECISION, LAYERED, RAT
 from conformance.reporting.colour import Style, paint
 from conformance.reporting.versions import versions
 from reference import DTYPES, Case
+from reference.numerical.formatting import short_repr
 
 _RANK: dict[str, int] = {"failed": 3, "blocked": 2, "passed": 1, "not covered": 0}
 _CELL = {"passed": "pass", "failed": "FAIL", "blocked": "blocked", "not covered": "-"}
@@ -409,6 +410,13 @@ class Report:
 
     def failed(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.status == "failed"]
+
+    def __repr__(self) -> str:
+        """One line: the outcome and the verdict counts; ``format()`` is the report."""
+        statuses = [v.status for v in self.verdicts]
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("passed", "failed", "blocked", "not covered"))
+        word = "CONFORMS" if self.ok else "DOES NOT CONFORM"
+        return short_repr("Report", word, f"{counts}, {self.examples} cases; {self.implementation}")
 
     def to_dict(self) -> dict[str, Any]:
         return {

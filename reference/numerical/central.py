@@ -23,6 +23,7 @@ import numpy as np
 
 from .adaptive import StepTable, kink_suspected
 from .directions import relative_direction
+from .formatting import count, fmt_sci, short_repr
 from .kinks import KinkReport, crossing_inside
 from .line import CoordinateLine, DirectionLine, check_line, needs_refining, refine_line
 from .noise import AGREEMENT, N_POINTS, noise_bound, noise_level, noise_step
@@ -51,6 +52,17 @@ class NumericGradient:
     checked: list[np.ndarray] | None = None
     evaluations: int = 0
     notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """One line: the method and the counts (the values stay in the fields)."""
+        entries = sum(int(v.size) for v in self.values) if self.checked is None else sum(len(c) for c in self.checked)
+        return short_repr(
+            "NumericGradient",
+            self.method.split(" (")[0],
+            f"{count(len(self.values), 'tensor')}, {count(entries, 'entry', 'entries')} differentiated, "
+            f"{count(len(self.kinks), 'kink')}, {len(self.inconclusive)} inconclusive, "
+            f"{count(self.evaluations, 'evaluation')} of C, noise {fmt_sci(self.noise)}",
+        )
 
 
 NOISE_DIRECTIONS = 3

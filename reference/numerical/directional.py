@@ -17,7 +17,7 @@ import numpy as np
 
 from .central import cost_noise, read_noise
 from .directions import DEFAULT_FLOOR, signed_gaussian_direction
-from .formatting import fmt_sci, fmt_value
+from .formatting import count, fmt_sci, fmt_value, short_repr
 from .kinks import Kink, KinkReport, corner_at_point, crossing_inside
 from .line import DirectionLine, check_line
 from .problem import Params, Problem, as_problem
@@ -126,6 +126,17 @@ class DirectionalCheck:
             return "inconclusive"
         return "pass" if abs(self.analytic - self.numeric) <= self.tolerance else "fail"
 
+    def __repr__(self) -> str:
+        where = f"dC/d{self.scope}" if self.tensor is not None else "dC/dp"
+        rel = _relative(self.analytic, self.numeric)
+        scale = max(abs(self.analytic), abs(self.numeric)) or 1.0
+        return short_repr(
+            "DirectionalCheck",
+            f"{where} {self.verdict}",
+            f"seed {list(self.seed)}, <g, d> = {self.analytic:.6g}, numeric {self.numeric:.6g}, "
+            f"rel. error {fmt_sci(rel)} (tolerance {fmt_sci(self.tolerance / scale)})",
+        )
+
     def describe(self) -> str:
         where = f"dC/d{self.scope}" if self.tensor is not None else "dC/dp (all parameters)"
         head = f"{where} along direction seed {list(self.seed)}"
@@ -193,6 +204,19 @@ class DirectionalResult(VerdictFlags):
 
     def __str__(self) -> str:
         return self.message
+
+    def __repr__(self) -> str:
+        """One line: the verdict and the counts (``str()``: every direction)."""
+        unsure = sum(c.verdict == "inconclusive" for c in self.checks)
+        nonfinite = (
+            f", {count(len(self.nonfinite), 'non-finite entry', 'non-finite entries')}" if self.nonfinite else ""
+        )
+        return short_repr(
+            "DirectionalResult",
+            self.verdict,
+            f"{count(len(self.checks), 'direction')}, {len(self.failures)} failed, {unsure} inconclusive"
+            f"{nonfinite}, {count(self.evaluations, 'evaluation')} of C",
+        )
 
     def __bool__(self) -> bool:
         raise TypeError("a DirectionalResult is not a bool: use .passed (and .message to say why)")
@@ -303,6 +327,13 @@ class SlopeResult(VerdictFlags):
 
     def __str__(self) -> str:
         return self.message
+
+    def __repr__(self) -> str:
+        observed = f"{self.slopes[-1]:.2f}" if self.slopes else "none"
+        kind = "symmetric" if self.symmetric else "one-sided"
+        return short_repr(
+            "SlopeResult", self.verdict, f"{kind}, expected order {self.expected_order}, observed {observed}"
+        )
 
     def __bool__(self) -> bool:
         raise TypeError("a SlopeResult is not a bool: use .verdict / .passed / .failed")

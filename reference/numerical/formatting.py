@@ -24,3 +24,22 @@ def fmt_sci(x: float) -> str:
     if not math.isfinite(x):
         return str(x)
     return f"{x:.1e}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+# A repr is read in a REPL, a debugger or a failing assert: one line, short enough to read at a glance.
+REPR_LIMIT = 150
+
+
+def short_repr(kind: str, head: str, details: str) -> str:
+    """``<kind head: details>`` on one line, at most REPR_LIMIT characters: the repr of a result
+    object, which leads with its verdict; the full account stays in ``str()`` / ``.message`` and
+    the fields. ``details`` is cut (with "...") where a long user-given name would overrun."""
+    text = " ".join(f"<{kind} {head}: {details}".split())  # one line whatever the names hold
+    if len(text) + 1 > REPR_LIMIT:
+        text = text[: REPR_LIMIT - 4] + "..."
+    return text + ">"
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``1 tensor``, ``4 tensors``, ``1 entry``, ``2 entries``: a count in a repr reads as English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

@@ -23,6 +23,7 @@ from ..activations import kinks_of
 from ..api import backprop_mp
 from ..case import Layers
 from .central import NumericGradient
+from .formatting import count, fmt_sci, short_repr
 from .kinks import Kink, corner_at_point, crossing_inside
 from .problem import from_case
 
@@ -42,6 +43,15 @@ class MpGroundTruth:
     worst_discrepancy: float
     unconfirmed: list[str] = field(default_factory=list)
     kinks: dict[tuple[int, int], Kink] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line: confirmed or not, and the worst discrepancy (the arrays stay in the fields)."""
+        return short_repr(
+            "MpGroundTruth",
+            f"{self.digits} digits, {'confirmed' if self.confirmed else 'NOT confirmed'}",
+            f"{count(len(self.exact), 'tensor')}, worst discrepancy {fmt_sci(self.worst_discrepancy)}, "
+            f"{len(self.unconfirmed)} unconfirmed, {count(len(self.kinks), 'kink')}",
+        )
 
 
 def _mp_array(a: np.ndarray) -> np.ndarray:
