@@ -3,6 +3,11 @@
 cross_entropy and log_likelihood are evaluated from z^L (through softplus and
 log-softmax), never from ln(a^L): once sigma saturates, a^L rounds to exactly
 0 or 1 and ln(a^L) would be -inf, while the cost itself is finite.
+
+Every fact about a cost that another module needs (the output activation it requires, the kind
+of targets it allows, how delta^L is formed) is on its ``Cost`` record in ``COST_RECORDS``;
+``cost_record`` looks one up and refuses an unknown name, so no table falls through to another
+cost's branch.
 """
 
 from __future__ import annotations
