@@ -5,7 +5,8 @@ replace the project's package of that name, and the suite would fail with an Imp
 (exit 1, "a check failed"); it is named instead, with exit 2. (``symbolic`` is not imported by
 the suite, so a ``symbolic.py`` there is harmless; a ``conformance.py`` there runs instead of
 this file, which Python alone decides: ``python -P -m conformance`` does not search the
-working directory.)
+working directory.) Without Hypothesis (the ``conformance`` extra) the suite cannot draw a
+case: that is said in one line, with the command that installs it, and exit 2.
 """
 
 import sys
@@ -17,6 +18,16 @@ if _found is not None:
     print(f"error: {shadowing_message(_found)}", file=sys.stderr)
     sys.exit(2)
 
-from conformance.frontends.cli import main  # noqa: E402 - after the check above, which must run before the suite's imports
+try:  # Hypothesis is the conformance extra's, not a dependency of the package: say so in one line
+    import hypothesis  # noqa: F401
+except ImportError:
+    print(
+        "error: python -m conformance needs Hypothesis, which is not installed: "
+        "pip install 'backprop-reference[conformance]'",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+from conformance.frontends.cli import main  # noqa: E402 - after the checks above, which must run before the suite's imports
 
 sys.exit(main())

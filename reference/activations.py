@@ -30,9 +30,6 @@ import numpy as np
 from . import _ops
 from ._ops import Array
 
-# The conventions an implementation may declare, and the contract's defaults (module docstring).
-CONVENTION_DEFAULTS: dict[str, float | None] = {"relu_prime_at_zero": 0.0, "softplus_threshold": None}
-
 
 def _folded(z: Array) -> tuple[Array, Array]:
     """Return (positive, s) with s = -|z| taken on the real part: exp(s) can never overflow."""

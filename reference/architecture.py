@@ -74,7 +74,7 @@ def _check_architecture_cached(key: tuple[Any, ...]) -> tuple[tuple[int, ...], t
 def _check_architecture(
     sizes: Any, activations: Any, cost: Any, reduction: Any, dtype: Any
 ) -> tuple[tuple[int, ...], tuple[str, ...], str, str, str]:
-    checked_sizes = _sizes(sizes)
+    checked_sizes = check_sizes(sizes)
     checked_activations = _activations(activations, checked_sizes)
     checked_cost = _name("cost", cost, COSTS)
     checked_reduction = _name("reduction", reduction, REDUCTIONS)
@@ -83,7 +83,11 @@ def _check_architecture(
     return checked_sizes, checked_activations, checked_cost, checked_reduction, checked_dtype
 
 
-def _sizes(value: Any) -> tuple[int, ...]:
+def check_sizes(value: Any) -> tuple[int, ...]:
+    """The layer widths (n_1, ..., n_L) as a tuple of ints, or the error naming the entry at fault.
+
+    Shared with ``symbolic.spec``: the proofs and the engine accept exactly the same sizes.
+    """
     if not isinstance(value, list | tuple | np.ndarray) or np.ndim(value) != 1:
         why = "a numpy array of sizes must be 1-D" if isinstance(value, np.ndarray) else _unordered(value)
         raise TypeError(f"sizes must be a list or tuple of layer widths (n_1, ..., n_L), got {value!r}: {why}")

@@ -81,11 +81,6 @@ class TensorReport:
         raise TypeError("a TensorReport is not a bool: use .passed, .failed or .verdict")
 
     @property
-    def n_undetermined(self) -> int:
-        """Former name of n_inconclusive."""
-        return self.n_inconclusive
-
-    @property
     def verdict(self) -> Verdict:
         if self.n_failed:
             return "fail"

@@ -46,7 +46,7 @@ is large only in the one dimension it needs, at the smallest boundary size that 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +55,7 @@ from hypothesis import strategies as st
 from .activations import ACTIVATIONS, BOUNDED, OUTPUT_ONLY
 from .architecture import DTYPES
 from .case import Case
-from .costs import COSTS, REDUCTIONS, REQUIRED_OUTPUT
+from .costs import COST_RECORDS, COSTS, REDUCTIONS, REQUIRED_OUTPUT
 
 REGIMES: tuple[str, ...] = ("small", "typical", "saturating", "zeros", "square", "scaled", "wide", "deep", "big_batch")
 # The regimes whose sizes, not values, are the point: typical values, one dimension always large.
@@ -293,23 +293,30 @@ def make_case(
 
 
 def _targets(cost: str, rng: np.random.Generator, m: int, n: int, targets: str = "any") -> np.ndarray:
+    """Targets the cost allows (its record's ``targets``); "one_hot": class labels only."""
+    kind = COST_RECORDS[cost].targets
     if targets == "one_hot":
         if n > 1:
             return np.eye(n)[rng.integers(0, n, m)]
-        if cost == "log_likelihood":
+        if kind == "probability":
             return np.ones((m, 1))  # a one-element probability vector
         return (rng.random((m, 1)) < 0.5).astype(np.float64)  # binary labels
-    if cost == "log_likelihood":
-        if n == 1 or rng.random() < 0.5:
-            return np.eye(n)[rng.integers(0, n, m)]  # one-hot labels
-        p = rng.random((m, n)) + 0.05
-        return p / p.sum(axis=1, keepdims=True)
-    if cost == "quadratic":
-        return _real_targets(rng, m, n)
+    return TARGET_DRAWS[kind](rng, m, n)
+
+
+def _probability_targets(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    """One-hot labels or soft probability vectors, half and half."""
+    if n == 1 or rng.random() < 0.5:
+        return np.eye(n)[rng.integers(0, n, m)]  # one-hot labels
+    p = rng.random((m, n)) + 0.05
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _unit_interval_targets(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    """Soft targets in [0, 1) with hard labels 0 and 1 mixed in."""
     y = rng.random((m, n))
-    if cost == "cross_entropy":
-        y[rng.random((m, n)) < 0.3] = 1.0  # hard labels mixed with soft ones
-        y[rng.random((m, n)) < 0.3] = 0.0
+    y[rng.random((m, n)) < 0.3] = 1.0  # hard labels mixed with soft ones
+    y[rng.random((m, n)) < 0.3] = 0.0
     return y
 
 
@@ -331,6 +338,14 @@ def _real_targets(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
     if m >= 2 and rng.random() < Y_ZERO_ROW_SHARE:
         y[rng.integers(0, m)] = 0.0
     return y
+
+
+# One draw per kind of target (reference.costs.TARGET_KINDS; tests/test_cost_tables.py).
+TARGET_DRAWS: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]] = {
+    "real": _real_targets,
+    "unit_interval": _unit_interval_targets,
+    "probability": _probability_targets,
+}
 
 
 def _duplicate_rows(rng: np.random.Generator, x: np.ndarray, y: np.ndarray) -> None:

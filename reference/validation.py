@@ -8,6 +8,7 @@ when the dtype already matches) and are never written to afterwards.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,10 @@ import numpy as np
 from ._ops import Array
 from .architecture import DTYPES, architecture
 from .case import Case
+from .costs import COST_RECORDS
+
+# The costs whose targets may be any real number: the fast path of ``batch`` checks no more.
+_REAL_TARGETS: frozenset[str] = frozenset(n for n, r in COST_RECORDS.items() if r.targets == "real")
 
 FIELDS: tuple[str, ...] = ("sizes", "activations", "cost", "reduction", "dtype", "weights", "biases", "x", "y")
 
@@ -97,7 +102,7 @@ def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: 
     """
     if (  # the common case, in a few attribute reads; anything else takes the path that names the error
         not guard
-        and cost == "quadratic"  # no target constraints
+        and cost in _REAL_TARGETS  # no target constraints
         and type(x) is np.ndarray
         and type(y) is np.ndarray
         and x.ndim == 2
@@ -277,27 +282,45 @@ def find_non_finite(case: Case) -> None:
 
 
 def _targets(cost: str, y: Array, dtype: str) -> None:
-    if cost == "cross_entropy":
-        outside = np.argwhere((y < 0) | (y > 1))
-        if len(outside):
-            index = tuple(int(i) for i in outside[0])
-            raise ValueError(f"y{list(index)} = {y[index]}: cross_entropy targets must lie in [0, 1]")
-    elif cost == "log_likelihood":
-        negative = np.argwhere(y < 0)
-        if len(negative):
-            index = tuple(int(i) for i in negative[0])
-            raise ValueError(
-                f"y{list(index)} = {y[index]}: log_likelihood targets must be probability "
-                "vectors (non-negative, each row summing to 1)"
-            )
-        # Rounding in a sum of n numbers from [0, 1] is at most (n - 1) * eps * sum, so a
-        # probability vector stored in this dtype sums to 1 within n * eps.
-        row_sums = np.asarray(np.sum(y, axis=1, dtype=np.float64))  # may overflow to inf: reported below
-        tolerance = y.shape[1] * float(np.finfo(dtype).eps)
-        off = np.argwhere(np.abs(row_sums - 1.0) > tolerance)
-        if len(off):
-            row = int(off[0][0])
-            raise ValueError(
-                f"y[{row}] sums to {float(row_sums[row])!r}; log_likelihood targets must be probability "
-                f"vectors, each row summing to 1 (within {tolerance:.1e} in {dtype})"
-            )
+    """The constraints the cost's record puts on its targets (``Cost.targets``), each named."""
+    TARGET_CHECKS[COST_RECORDS[cost].targets](cost, y, dtype)
+
+
+def _any_real(cost: str, y: Array, dtype: str) -> None:
+    """Any real target (finiteness is checked with the other inputs)."""
+
+
+def _unit_interval(cost: str, y: Array, dtype: str) -> None:
+    outside = np.argwhere((y < 0) | (y > 1))
+    if len(outside):
+        index = tuple(int(i) for i in outside[0])
+        raise ValueError(f"y{list(index)} = {y[index]}: {cost} targets must lie in [0, 1]")
+
+
+def _probability(cost: str, y: Array, dtype: str) -> None:
+    negative = np.argwhere(y < 0)
+    if len(negative):
+        index = tuple(int(i) for i in negative[0])
+        raise ValueError(
+            f"y{list(index)} = {y[index]}: {cost} targets must be probability "
+            "vectors (non-negative, each row summing to 1)"
+        )
+    # Rounding in a sum of n numbers from [0, 1] is at most (n - 1) * eps * sum, so a
+    # probability vector stored in this dtype sums to 1 within n * eps.
+    row_sums = np.asarray(np.sum(y, axis=1, dtype=np.float64))  # may overflow to inf: reported below
+    tolerance = y.shape[1] * float(np.finfo(dtype).eps)
+    off = np.argwhere(np.abs(row_sums - 1.0) > tolerance)
+    if len(off):
+        row = int(off[0][0])
+        raise ValueError(
+            f"y[{row}] sums to {float(row_sums[row])!r}; {cost} targets must be probability "
+            f"vectors, each row summing to 1 (within {tolerance:.1e} in {dtype})"
+        )
+
+
+# One check per kind of target (reference.costs.TARGET_KINDS; tests/test_cost_tables.py).
+TARGET_CHECKS: dict[str, Callable[[str, Array, str], None]] = {
+    "real": _any_real,
+    "unit_interval": _unit_interval,
+    "probability": _probability,
+}

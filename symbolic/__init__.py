@@ -16,6 +16,14 @@ one), proof (checks and verdicts), prove (building proofs),
 disprove (the seed's typo on a concrete network), numeric (lambdify vs the engine), render (Markdown), cli, bench.
 """
 
+try:  # SymPy is the symbolic extra's, not a dependency of the package: say so in one line
+    import sympy  # noqa: F401
+except ImportError:
+    # name=__name__: ``python -m symbolic`` then prints this message as its one line (runpy).
+    raise ImportError(
+        "symbolic needs SymPy, which is not installed: pip install 'backprop-reference[symbolic]'", name=__name__
+    ) from None
+
 from .numeric import CrossCheck, cross_check, random_case
 from .proof import Check, Proof, Verdict
 from .prove import prove, prove_spec

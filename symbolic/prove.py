@@ -31,18 +31,6 @@ from .proof import BATCH, Check, Proof, Source, Verdict
 from .spec import Spec, check_size, make_spec
 from .zero import Point, find_nonzero, simplifies_to_zero
 
-EQUATIONS: dict[str, str] = {
-    "eq1": "equation 1: delta^L = nabla_a C (.) sigma'(z^L)",
-    "eq1-closed": "equation 1, closed form: delta^L = a^L - y",
-    "eq2": "equation 2: delta^l = ((w^{l+1})^T delta^{l+1}) (.) sigma'(z^l)",
-    "eq2-typo": "equation 2 as printed in the seed: delta^l = ((w^{l+1})^T sigma^{l+1}) (.) sigma'(z^l)",
-    "eq3": "equation 3: dC/db^l_j = delta^l_j (one sample)",
-    "eq4": "equation 4: dC/dw^l_jk = a^{l-1}_k delta^l_j (one sample)",
-    "eq3-batch": "equation 3 over a batch: dC/db^l_j = scale * sum_x delta^{x,l}_j",
-    "eq4-batch": "equation 4 over a batch: dC/dw^l_jk = scale * sum_x a^{x,l-1}_k delta^{x,l}_j",
-    "composed": "delta^l from the written-out cost = equations 1 and 2 applied recursively",
-}
-
 
 def judge_difference(
     derived: sp.Expr, claimed: sp.Expr, constraint: dict[sp.Symbol, sp.Expr] | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from reference.architecture import check_sizes
 
 ACTIVATIONS: tuple[str, ...] = (
     "sigmoid",
@@ -89,7 +90,7 @@ def check_size(spec: Spec) -> None:
 
 def make_spec(sizes: Any, activations: Any, cost: Any, reduction: Any = "mean", hidden_rule: Any = "seed") -> Spec:
     """Validate and freeze an architecture; raise TypeError/ValueError naming what is wrong."""
-    checked_sizes = _sizes(sizes)
+    checked_sizes = check_sizes(sizes)
     checked_acts = _activations(activations, checked_sizes)
     checked_cost = _name("cost", cost, COSTS)
     checked_reduction = _name("reduction", reduction, REDUCTIONS)
@@ -102,24 +103,6 @@ def make_spec(sizes: Any, activations: Any, cost: Any, reduction: Any = "mean", 
             f"{' or '.join(sorted(allowed))}, got {output!r}"
         )
     return Spec(checked_sizes, checked_acts, checked_cost, checked_reduction, checked_rule)
-
-
-def _sizes(value: Any) -> tuple[int, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise TypeError(f"sizes must be a sequence of layer widths (n_1, ..., n_L), got {value!r}")
-    out: list[int] = []
-    for i, n in enumerate(value):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-            raise TypeError(f"sizes[{i}] (n_{i + 1}, layer {i + 1}) must be an int, got {n!r}")
-        if n < 1:
-            raise ValueError(f"sizes[{i}] = {n}: layer {i + 1} needs width n_{i + 1} >= 1")
-        out.append(int(n))
-    if len(out) < 2:
-        raise ValueError(
-            f"sizes = {tuple(out)} has {len(out)} layer(s); a network needs at least two "
-            "(input layer 1 and output layer L)"
-        )
-    return tuple(out)
 
 
 def _activations(value: Any, sizes: tuple[int, ...]) -> tuple[str, ...]:

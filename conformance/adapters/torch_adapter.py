@@ -68,14 +68,19 @@ def _tensor(value: Any, dtype: torch.dtype, grad: bool = False) -> torch.Tensor:
     return torch.tensor(np.asarray(value, dtype=np.float64), dtype=dtype, requires_grad=grad)
 
 
+# C_x for every sample from (z^L, a^L, y), written with torch's own losses: an independent
+# implementation, not the reference's formulas (tests/test_cost_tables.py: every cost listed).
+_COSTS: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "quadratic": lambda z_L, a_L, y: 0.5 * ((a_L - y) ** 2).sum(dim=1),
+    "cross_entropy": lambda z_L, a_L, y: F.binary_cross_entropy_with_logits(z_L, y, reduction="none").sum(dim=1),
+    "log_likelihood": lambda z_L, a_L, y: -(y * torch.log_softmax(z_L, dim=1)).sum(dim=1),
+}
+
+
 def _per_sample_cost(cost: str, z_L: torch.Tensor, a_L: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if cost == "quadratic":
-        return 0.5 * ((a_L - y) ** 2).sum(dim=1)
-    if cost == "cross_entropy":
-        return F.binary_cross_entropy_with_logits(z_L, y, reduction="none").sum(dim=1)
-    if cost == "log_likelihood":
-        return -(y * torch.log_softmax(z_L, dim=1)).sum(dim=1)
-    raise ValueError(f"unknown cost {cost!r}")
+    if cost not in _COSTS:
+        raise ValueError(f"cost: unknown cost {cost!r}; expected one of {', '.join(_COSTS)}")
+    return _COSTS[cost](z_L, a_L, y)
 
 
 def _run(

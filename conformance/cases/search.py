@@ -149,17 +149,6 @@ class GroupCount:
     shrink_judged: int = 0  # value sets judged while shrinking (against SearchSettings.shrink_cases)
     shrink_budget_hit: int = 0  # causes whose shrinking stopped at their share of the budget
 
-    @property
-    def complete(self) -> bool:
-        return self.judged >= self.requested and self.stopped is None
-
-    def line(self) -> str:
-        text = (
-            f"{self.dtype}/{self.regime}: {self.requested} requested, {self.asked} asked, "
-            f"{self.answered} answered, {self.judged} judged"
-        )
-        return text + (f" (stopped: {self.stopped})" if self.stopped else "")
-
 
 @dataclass
 class _State:

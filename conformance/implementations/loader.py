@@ -169,11 +169,6 @@ def load_spec(spec: str) -> tuple[Any, types.ModuleType | None]:
     return obj, module
 
 
-def load_object(spec: str) -> Any:
-    """The Python object a spec names, unwrapped."""
-    return load_spec(spec)[0]
-
-
 def _spec_for(obj: Any) -> str | None:
     """A spec that loads ``obj`` again (for replay commands), when one can be found."""
     if isinstance(obj, types.ModuleType):
@@ -291,6 +286,5 @@ __all__ = [
     "PythonImplementation",
     "bind",
     "load_implementation",
-    "load_object",
     "load_spec",
 ]

@@ -43,6 +43,7 @@ from conformance.judging.tolerances import (
 from reference import Case
 from reference._ops import Array
 from reference.activations import sigma_prime, sigmoid, softplus
+from reference.costs import COST_RECORDS, cost_record
 
 # torch's softplus threshold (F.softplus, nn.Softplus): the one tried when none is declared.
 TORCH_SOFTPLUS_THRESHOLD = 20.0
@@ -51,7 +52,9 @@ BCE_LOG_CLAMP = -100.0
 # The output and cost pairs that a cost computed from the rounded output a can break where the
 # output saturates (BCELoss after Sigmoid, NLLLoss of log(softmax)): the only ones where the
 # saturation advice applies. A quadratic cost has no logarithm to lose.
-A_BASED_COSTS = (("sigmoid", "cross_entropy"), ("softmax", "log_likelihood"))
+A_BASED_COSTS: tuple[tuple[str | None, str], ...] = tuple(
+    (record.output, name) for name, record in COST_RECORDS.items() if record.logarithmic
+)
 
 
 def mismatch_text(field_name: str, i: int | None, mm: Mismatch, layer: int | None, what: str, dtype: str) -> str:
@@ -431,10 +434,9 @@ def _clipped_deltas(exp: Expected, t: float) -> list[Array]:
     c = exp.case64
     z, y = exp.z[-1], c.y
     a = sigmoid(np.clip(z, -t, t))
-    if c.cost == "cross_entropy":
-        return [a - y]
-    if c.cost != "quadratic":
-        return []
+    closed_form = cost_record(c.cost).closed_form
+    if closed_form is not None:  # with a sigmoid output: cross_entropy's a - y
+        return [closed_form(a - y, a, y)]
     beyond = np.abs(z) > t
     prime = sigma_prime("sigmoid", z)
     return [

@@ -126,7 +126,7 @@ well have lost precision too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,6 +134,7 @@ import numpy as np
 from reference import Case, engine, validate
 from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS, BOUNDED, kinks_of, sigma_prime, softplus
+from reference.costs import cost_record
 
 UNIT_ROUNDOFF: dict[str, float] = {"float64": 2.0**-53, "float32": 2.0**-24}
 U64 = UNIT_ROUNDOFF["float64"]
@@ -263,10 +264,11 @@ def error_bounds(
     a_L, out_name = a[-1], case.activations[-1]
     n_L = a_L.shape[1]
     complement = complement_bound(out_name, a_L, err_a[-1], y, u)
-    if case.cost in ("cross_entropy", "log_likelihood"):
-        sum_y = np.sum(np.abs(y), axis=1, keepdims=True) if case.cost == "log_likelihood" else 1.0
-        err_delta = err_a[-1] * sum_y + gamma(n_L + 2, u) * (np.abs(a_L) * sum_y + np.abs(y)) + complement
-    else:
+    closed_form_weight = cost_record(case.cost).closed_form_weight
+    if closed_form_weight is not None:  # the closed form a w(y) - y
+        weight = closed_form_weight(y)
+        err_delta = err_a[-1] * weight + gamma(n_L + 2, u) * (np.abs(a_L) * weight + np.abs(y)) + complement
+    else:  # equation 1 with nabla_a C = a - y (Cost.gradient_is_residual: every cost without a closed form)
         g = a_L - y
         err_g = err_a[-1] + u * (np.abs(a_L) + np.abs(y)) + complement
         if out_name == "softmax":
@@ -325,51 +327,105 @@ def _cost_bound(
     """Error bound of C = scale * sum_x C_x, for the cost computed from z^L, or also from a^L (``from_a``).
 
     From z^L, ln a = -softplus(-z) and ln(1 - a) = -softplus(z) (or log-softmax) err by c
-    relative to themselves, the c terms below; from the rounded a they may err by
+    relative to themselves, the c terms of each cost's model; from the rounded a they may err by
     ``log_error`` more, which grows without limit as the output saturates. That excuse is
     added only when declared: a float32 cost of 106.8 at saturated outputs is otherwise
     allowed an error of 92, and a cost halved by a bug would pass.
     """
-    c = ELEMENTARY_ULPS * u
-    tiny, gap = SMALLEST_SUBNORMAL[dtype], UNIT_ROUNDOFF[dtype]
-    y = case.y
-    m, n = a_L.shape
-    if case.cost == "quadratic":
-        g = a_L - y
-        complement = complement_bound(case.activations[-1], a_L, err_a, y, u)
-        err_g = err_a + u * (np.abs(a_L) + np.abs(y)) + complement
-        per_sample = 0.5 * np.sum(g * g, axis=1)
-        err = np.sum(np.abs(g) * err_g, axis=1) + gamma(n + 2, u) * per_sample
-    elif case.cost == "cross_entropy":
-        # C_x = sum y softplus(-z) + (1 - y) softplus(z); dC_x/dz = a - y. From a: ln a and
-        # ln(1 - a) of a computed a = sigma(z)(1 + t) + s, |t| <= c, |s| <= tiny; 1 - a is then
-        # off by c a + tiny absolutely and rounds once more (u): module docstring.
-        log_a, log_not_a = -softplus(-z_L), -softplus(z_L)
-        terms = np.abs(y) * -log_a + np.abs(1 - y) * -log_not_a
-        per_sample = np.sum(terms, axis=1)
-        from_a_terms = (
-            np.abs(y) * log_error(log_a, c, tiny, tiny) + np.abs(1 - y) * log_error(log_not_a, u, c * a_L + tiny, gap)
-            if from_a
-            else 0.0
-        )
-        err = (
-            np.sum(np.abs(a_L - y) * err_z, axis=1)
-            + gamma(2 * n + 2, u) * per_sample
-            + np.sum(c * terms + from_a_terms, axis=1)
-        )
-    else:  # log_likelihood: C_x = -sum y ln a, d ln a_j / dz_k = [j = k] - a_k
-        log_a = z_L - np.max(z_L, axis=1, keepdims=True)
-        log_a = log_a - np.log(np.sum(np.exp(log_a), axis=1, keepdims=True))
-        per_sample = -np.sum(y * log_a, axis=1)
-        spread = err_z + np.sum(a_L * err_z, axis=1, keepdims=True)
-        # ln of a computed softmax a_j (1 + t) + s: |t| <= c + gamma_{n+2}, s an underflow.
-        # From z^L, log-softmax's two terms (z_j - max, the log-sum-exp) have the sign of log a_j,
-        # so (c + gamma_{n+2}) |ln a_j| bounds their rounding; from a, ``log_error`` more.
-        from_a_terms = log_error(log_a, c + gamma(n + 2, u), tiny, tiny) if from_a else 0.0
-        err = np.sum(np.abs(y) * (spread + (c + gamma(n + 2, u)) * np.abs(log_a) + from_a_terms), axis=1)
+    m = a_L.shape[0]
+    model = cost_error_model(case.cost)
+    per_sample, err = model(CostTerms(case, z_L, a_L, err_z, err_a, u, dtype, from_a))
     scale = 1.0 / m if case.reduction == "mean" else 1.0
     total = float(np.sum(np.abs(per_sample)))
     return scale * (gamma(m, u) * total + float(np.sum(err))) + 2 * u * scale * total
+
+
+@dataclass(frozen=True)
+class CostTerms:
+    """What a cost's error model reads: the case, the output layer's values and their bounds."""
+
+    case: Case
+    z_L: Array
+    a_L: Array
+    err_z: Array
+    err_a: Array
+    u: float
+    dtype: str
+    from_a: bool  # also the error of logarithms taken of the rounded a (``log_error``)
+
+
+def _quadratic_error(t: CostTerms) -> tuple[Array, Array]:
+    """(C_x, its error bound) per sample for C_x = 1/2 ||a - y||^2, the residual as in equation 1."""
+    y, a_L, u = t.case.y, t.a_L, t.u
+    g = a_L - y
+    complement = complement_bound(t.case.activations[-1], a_L, t.err_a, y, u)
+    err_g = t.err_a + u * (np.abs(a_L) + np.abs(y)) + complement
+    per_sample = 0.5 * np.sum(g * g, axis=1)
+    return per_sample, np.sum(np.abs(g) * err_g, axis=1) + gamma(a_L.shape[1] + 2, u) * per_sample
+
+
+def _cross_entropy_error(t: CostTerms) -> tuple[Array, Array]:
+    """(C_x, its error bound) for C_x = sum y softplus(-z) + (1 - y) softplus(z); dC_x/dz = a - y.
+
+    From a: ln a and ln(1 - a) of a computed a = sigma(z)(1 + t) + s, |t| <= c, |s| <= tiny;
+    1 - a is then off by c a + tiny absolutely and rounds once more (u): module docstring.
+    """
+    y, a_L, u = t.case.y, t.a_L, t.u
+    c, tiny, gap = ELEMENTARY_ULPS * u, SMALLEST_SUBNORMAL[t.dtype], UNIT_ROUNDOFF[t.dtype]
+    log_a, log_not_a = -softplus(-t.z_L), -softplus(t.z_L)
+    terms = np.abs(y) * -log_a + np.abs(1 - y) * -log_not_a
+    per_sample = np.sum(terms, axis=1)
+    from_a_terms = (
+        np.abs(y) * log_error(log_a, c, tiny, tiny) + np.abs(1 - y) * log_error(log_not_a, u, c * a_L + tiny, gap)
+        if t.from_a
+        else 0.0
+    )
+    err = (
+        np.sum(np.abs(a_L - y) * t.err_z, axis=1)
+        + gamma(2 * a_L.shape[1] + 2, u) * per_sample
+        + np.sum(c * terms + from_a_terms, axis=1)
+    )
+    return per_sample, err
+
+
+def _log_likelihood_error(t: CostTerms) -> tuple[Array, Array]:
+    """(C_x, its error bound) for C_x = -sum y ln a, d ln a_j / dz_k = [j = k] - a_k.
+
+    ln of a computed softmax a_j (1 + t) + s: |t| <= c + gamma_{n+2}, s an underflow. From z^L,
+    log-softmax's two terms (z_j - max, the log-sum-exp) have the sign of log a_j, so
+    (c + gamma_{n+2}) |ln a_j| bounds their rounding; from a, ``log_error`` more.
+    """
+    y, a_L, z_L, u = t.case.y, t.a_L, t.z_L, t.u
+    c, tiny, n = ELEMENTARY_ULPS * u, SMALLEST_SUBNORMAL[t.dtype], a_L.shape[1]
+    log_a = z_L - np.max(z_L, axis=1, keepdims=True)
+    log_a = log_a - np.log(np.sum(np.exp(log_a), axis=1, keepdims=True))
+    per_sample = -np.sum(y * log_a, axis=1)
+    spread = t.err_z + np.sum(a_L * t.err_z, axis=1, keepdims=True)
+    from_a_terms = log_error(log_a, c + gamma(n + 2, u), tiny, tiny) if t.from_a else 0.0
+    err = np.sum(np.abs(y) * (spread + (c + gamma(n + 2, u)) * np.abs(log_a) + from_a_terms), axis=1)
+    return per_sample, err
+
+
+# The error model of each cost of reference.costs.COST_RECORDS (tests/test_cost_tables.py checks
+# that it lists exactly those): a cost without one has no bound, and ``cost_error_model`` says so.
+COST_ERROR_MODELS: dict[str, Callable[[CostTerms], tuple[Array, Array]]] = {
+    "quadratic": _quadratic_error,
+    "cross_entropy": _cross_entropy_error,
+    "log_likelihood": _log_likelihood_error,
+}
+
+
+def cost_error_model(cost: str) -> Callable[[CostTerms], tuple[Array, Array]]:
+    """The rounding-error model of ``cost``'s C; a cost without one is an error naming it, never
+    another cost's bound."""
+    cost_record(cost)  # an unknown cost: the reference's error, naming the known ones
+    model = COST_ERROR_MODELS.get(cost)
+    if model is None:
+        raise ValueError(
+            f"cost: {cost!r} has no error model in conformance/judging/tolerances.py COST_ERROR_MODELS "
+            f"(it has one for {', '.join(COST_ERROR_MODELS)}); the suite cannot bound its rounding"
+        )
+    return model
 
 
 def ambiguous_kink(

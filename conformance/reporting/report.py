@@ -224,7 +224,6 @@ class Collector:
         self.slots: dict[tuple[str, int | None, str], _Slot] = {}
         self.cause_slots: dict[str, _CauseSlot] = {}
         self.examples = 0
-        self.notes: list[str] = []
 
     def add(self, report: CaseReport, count: bool = True) -> None:
         """Fold one case in; ``count=False`` for cases seen while shrinking (not among the judged ones)."""

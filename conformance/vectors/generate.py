@@ -35,6 +35,7 @@ from conformance.judging.tolerances import (
 from reference import engine, precision
 from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS
+from reference.costs import COST_RECORDS
 
 from .verify import MANIFEST, sha256
 
@@ -331,7 +332,7 @@ def _textbook() -> Iterator[VectorSpec]:
                         dtype=dtype,
                         m=m,
                         seed=4000 + k,
-                        onehot=cost == "log_likelihood",
+                        onehot=COST_RECORDS[cost].targets == "probability",  # class labels, as network.py
                         regimes=("textbook",),
                     )
                     k += 1
@@ -351,7 +352,7 @@ def _quantize(values: Array) -> Array:
 
 def _targets(spec: VectorSpec, rng: np.random.Generator) -> Array:
     n_L, out = spec.sizes[-1], spec.activations[-1]
-    if spec.cost == "log_likelihood" or (out == "softmax" and spec.cost == "quadratic"):
+    if COST_RECORDS[spec.cost].targets == "probability" or out == "softmax":
         if spec.onehot:
             return np.eye(n_L)[rng.integers(0, n_L, spec.m)]
         counts = rng.multinomial(int(1 / INPUT_GRID), rng.dirichlet(np.ones(n_L)), spec.m)

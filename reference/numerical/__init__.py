@@ -7,7 +7,6 @@
   mp_ground_truth       backprop in mpmath at N digits, confirmed by mpmath central differences
   directional_check     <g, d> vs directional differences on signed floored Gaussian directions
   taylor_slope_test     the Taylor remainder must shrink at order 2 (3 when symmetric), not 1
-  large_model_check     directional check + central differences on the top-|g| and random entries
 Steps are chosen by the function where the first guess does not settle an entry (adaptive); the
 verdicts are pass, fail (only beyond doubt) and inconclusive (with the reason). Kinks of relu are
 detected and named ("kink within step at layer 2, unit 3 (sample 0)"); corners of any callable

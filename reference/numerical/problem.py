@@ -188,11 +188,10 @@ def from_callable(
 
 def _output_magnitude(case: Any, z_L: np.ndarray, a_L: np.ndarray, y: np.ndarray) -> np.ndarray:
     """|.|-magnitude of the terms that delta^L = dC_x/dz^L is computed from, before they cancel."""
+    weight = costs.cost_record(case.cost).closed_form_weight
+    if weight is not None:  # the closed form a w(y) - y
+        return np.abs(a_L) * weight(y) + np.abs(y)
     ay = np.abs(a_L) + np.abs(y)
-    if case.cost == "cross_entropy":
-        return ay  # a - y
-    if case.cost == "log_likelihood":
-        return np.abs(a_L) * np.abs(y).sum(axis=1, keepdims=True) + np.abs(y)  # a sum(y) - y
     if case.activations[-1] == "softmax":  # a (g - <a, g>), g = a - y
         return np.abs(a_L) * (ay + (np.abs(a_L) * ay).sum(axis=1, keepdims=True))
     return ay * np.abs(sigma_prime(case.activations[-1], z_L))
