@@ -41,7 +41,7 @@ PAGES = sorted(DOCS.glob("*.md"))
 _FENCE = re.compile(r"(?:<!-- docs-test: (?P<note>[^>]*?) -->\n)?```(?P<lang>\w*)\n(?P<code>.*?)```", re.DOTALL)
 _NEEDS = re.compile(r"<!-- docs-test: (needs|needs-program) (\S+) -->")
 EXECUTABLE = ("python", "bash")
-RECIPES = {"pytorch.md", "jax.md", "scalar-autograd.md", "other-languages.md"}
+RECIPES = {"pytorch.md", "jax.md", "keras.md", "scikit-learn.md", "scalar-autograd.md", "other-languages.md"}
 GUIDES = {"validating.md", "engine.md", "gradient-checking.md", "proofs.md", "derivation.md", "benchmarks.md"}
 
 
