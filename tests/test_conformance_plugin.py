@@ -233,3 +233,28 @@ def test_fail_skip_or_pass_fails_on_any_failure_and_skips_on_any_block() -> None
         fail_skip_or_pass(
             "equation2", [_v("passed")], [{"dtype": "float64", "regime": "typical", "judged": 3, "requested": 10}]
         )
+
+
+def test_two_sessions_in_one_process_each_count_their_own_cases(tmp_path: Path) -> None:
+    """Issue 19: the reports were kept in a module global, so a second ``pytest.main()`` in the same
+    process summed the first run's cases into its own summary ("CONFORMS (20 cases)" after 10).
+
+    Each good run checks one group of 3 cases (``--conformance-examples 3``); each summary must say
+    3. With the old global the second said 6: the exact count is the negative control. A first run
+    whose implementation cannot be loaded (exit 2) must not leak its status into the next runs either.
+    """
+    code = (
+        "import pytest\n"
+        "args = ['-p', 'no:cacheprovider', '-p', 'no:randomly', '-n', '0', '--pyargs', 'conformance',\n"
+        "        '--impl', 'reference', '--conformance-in-process', '--conformance-examples', '3',\n"
+        "        '-k', 'float64-typical']\n"
+        "bad = [a if a != 'reference' else 'no_such_module:backprop' for a in args]\n"
+        "for run, argv in ((1, bad), (2, args), (3, args)):\n"
+        "    print(f'run {run} exit', int(pytest.main(argv)), flush=True)\n"
+    )
+    run = run_python(["-c", code], tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    exits = [line for line in run.stdout.splitlines() if line.startswith("run ")]
+    assert exits == ["run 1 exit 2", "run 2 exit 0", "run 3 exit 0"], run.stdout
+    summaries = [line for line in run.stdout.splitlines() if line.startswith("CONFORMS (")]
+    assert summaries == ["CONFORMS (3 cases)", "CONFORMS (3 cases)"], run.stdout

@@ -52,12 +52,10 @@ if TYPE_CHECKING:
 FIXTURE = "conformance_session"
 _PROPERTY = "backprop_conformance_report"
 _STATUS = "backprop_conformance_exit_status"  # a user property: the CLI's exit status for an error outcome
-_STATUSES = pytest.StashKey[list[int]]()
 _SEED = pytest.StashKey[tuple[int, bool]]()
 # The CLI's exit statuses (conformance.frontends.cli) for the outcomes that are not a verdict.
 LOAD_ERROR_STATUS = 2
 INTERNAL_ERROR_STATUS = 3
-_REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 _GROUP = "backprop-conformance"
 # _LAZY: pytest imports this module in every run of every project once the package is installed,
 # so the suite proper (runner, loader, report: NumPy, Hypothesis, the engine, about 0.2 s) is
@@ -478,9 +476,48 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
         implementation.close()
 
 
+class Collected:
+    """What one pytest session's conformance tests reported: group reports and error exit statuses.
+
+    One per session (pytest_configure registers it as a plugin of that config), not a module
+    global: two ``pytest.main()`` runs in one process each count only their own cases. Its
+    pytest_runtest_logreport hook is where reports arrive, in a worker for its own tests and
+    in the pytest-xdist controller for every worker's (a TestReport carries no config to find
+    the session by, so the hook is bound to the session instead).
+    """
+
+    def __init__(self) -> None:
+        self.reports: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == _PROPERTY and isinstance(value, dict):
+                self.reports.append(value)
+            elif name == _STATUS and isinstance(value, int):
+                self.statuses.append(value)
+
+
+_COLLECTED = pytest.StashKey[Collected]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_REPORTS] = []
-    config.stash[_STATUSES] = []
+    collected = Collected()
+    config.stash[_COLLECTED] = collected
+    config.pluginmanager.register(collected, f"{_GROUP}-collected")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    collected = config.stash.get(_COLLECTED, None)
+    if collected is not None and config.pluginmanager.is_registered(collected):
+        config.pluginmanager.unregister(collected)
+
+
+def _collected(config: pytest.Config) -> Collected:
+    """This session's Collected (an empty one when pytest_configure has not run for it)."""
+    return config.stash.get(_COLLECTED, None) or Collected()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -499,23 +536,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             if code:
                 report.user_properties.append((_STATUS, code))
     return report
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "call":
-        return
-    for name, value in report.user_properties:
-        if name == _PROPERTY and isinstance(value, dict):
-            _collected(report).append(value)
-        elif name == _STATUS and isinstance(value, int):
-            config = getattr(report, "config", None)
-            if config is not None and _STATUSES in config.stash:
-                config.stash[_STATUSES].append(value)
-            else:
-                _COLLECTED_STATUSES.append(value)
-
-
-_COLLECTED_STATUSES: list[int] = []
 
 
 def in_group_order(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -563,20 +583,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput"):  # an xdist worker: the controller decides
         return
-    statuses = config.stash.get(_STATUSES, []) + _COLLECTED_STATUSES
-    reports = config.stash.get(_REPORTS, []) + _COLLECTED
-    if statuses or reports:
-        session.exitstatus = exit_status(statuses, reports, int(session.exitstatus))
-
-
-_COLLECTED: list[dict[str, Any]] = []
-
-
-def _collected(report: pytest.TestReport) -> list[dict[str, Any]]:
-    config = getattr(report, "config", None)
-    if config is not None and _REPORTS in config.stash:
-        return config.stash[_REPORTS]
-    return _COLLECTED
+    collected = _collected(config)
+    if collected.statuses or collected.reports:
+        session.exitstatus = exit_status(collected.statuses, collected.reports, int(session.exitstatus))
 
 
 def outcome_line(report: Report) -> str:
@@ -597,7 +606,7 @@ def outcome_line(report: Report) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    data = config.stash.get(_REPORTS, []) + _COLLECTED
+    data = _collected(config).reports
     if not data:
         return
     from conformance.reporting.report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
