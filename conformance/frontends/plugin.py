@@ -341,7 +341,7 @@ def run_options(config: pytest.Config) -> dict[str, Any]:
 def _lines(verdicts: list[Verdict]) -> list[str]:
     lines = []
     for v in verdicts:
-        lines.append(v.line())
+        lines.append(v.text())  # pytest prefixes the status: "Failed: equation2 layer 2 ..."
         if v.replay:
             lines.append(f"    replay: {v.replay}")
     return lines
@@ -588,23 +588,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = exit_status(collected.statuses, collected.reports, int(session.exitstatus))
 
 
-def outcome_line(report: Report) -> str:
-    """The run's verdict in the CLI's words (report.Report.format)."""
-    failed = report.failed()
-    incomplete = report.incomplete()
-    blocked = [v for v in report.verdicts if v.status == "blocked"]
-    if report.ok:
-        return "CONFORMS"
-    if failed:
-        causes = f" from {len(report.causes)} root cause(s)" if report.causes else ""
-        return f"DOES NOT CONFORM: {len(failed)} failed verdict(s){causes}"
-    if incomplete:
-        return f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
-    if blocked:
-        return f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
-    return "NOTHING WAS CHECKED"
-
-
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     data = _collected(config).reports
     if not data:
@@ -624,7 +607,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for line in merged.table().splitlines():
         terminalreporter.write_line(line)
     terminalreporter.write_line("")
-    terminalreporter.write_line(f"{outcome_line(merged)} ({merged.examples} cases)")
+    terminalreporter.write_line(f"{merged.outcome()} ({merged.examples} cases)")
     path = config.getoption("--conformance-report")
     if path and not hasattr(config, "workerinput"):  # the xdist controller writes the merged report
         try:

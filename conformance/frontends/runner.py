@@ -191,12 +191,12 @@ def _run(
     chosen_regimes = list(regimes) if regimes else list(REGIMES)
     wanted = list(dtypes) if dtypes else ["float64", "float32"]
     run_dtypes = [d for d in wanted if d in caps.dtypes]
-    uncovered = {d: f"not covered: the implementation does not declare {d}" for d in wanted if d not in caps.dtypes}
+    uncovered = {d: f"the implementation does not declare {d}" for d in wanted if d not in caps.dtypes}
     not_covered = list(caps.missing())
     problem = group_problem(caps)
     if problem:
         not_covered.append(problem)
-        uncovered.update(dict.fromkeys(run_dtypes, f"not covered: {problem}"))
+        uncovered.update(dict.fromkeys(run_dtypes, problem))
         run_dtypes = []
     collector = Collector()
     checker = CaseChecker(implementation)

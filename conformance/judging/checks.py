@@ -168,7 +168,7 @@ class CaseChecker:
                     "no_mutation",
                     None,
                     "not covered",
-                    "not covered: a subprocess receives a serialised copy and cannot modify the inputs",
+                    "a subprocess receives a serialised copy and cannot modify the inputs",
                 )
             return
         if changed:
@@ -179,7 +179,7 @@ class CaseChecker:
     def _sgd_step(self, report: CaseReport, exp: Expected) -> None:
         case, eta = report.case, report.eta
         if not self.impl.has_sgd_step:
-            report.add("sgd_step", None, "not covered", "not covered: the implementation does not provide sgd_step")
+            report.add("sgd_step", None, "not covered", "the implementation does not provide sgd_step")
             return
         blocker = report.failed_any(BLOCK_SGD_STEP)
         if blocker is not None:
