@@ -24,6 +24,7 @@ _EXPORTS = {
     "CONTRACT_VERSION": "implementations.contract",
     "SUITE_VERSION": "reporting.versions",
     "Implementation": "implementations.loader",
+    "IsolationSettings": "implementations.isolation",
     "LoadError": "implementations.loader",
     "Report": "reporting.report",
     "Verdict": "reporting.report",
@@ -38,6 +39,7 @@ __all__ = [
     "CONTRACT_VERSION",
     "SUITE_VERSION",
     "Implementation",
+    "IsolationSettings",
     "LoadError",
     "Report",
     "Verdict",
@@ -51,6 +53,7 @@ if TYPE_CHECKING:  # the lazy exports, for type checkers
     from conformance.frontends.pytest_helpers import parametrize_with_checks
     from conformance.frontends.runner import check_implementation, replay
     from conformance.implementations.contract import CONTRACT_VERSION
+    from conformance.implementations.isolation import IsolationSettings
     from conformance.implementations.loader import Implementation, LoadError, load_implementation
     from conformance.judging.findings import CHECKS
     from conformance.reporting.report import Report, Verdict

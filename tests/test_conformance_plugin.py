@@ -51,7 +51,7 @@ def test_a_failing_group_names_check_layer_and_replay(tmp_path: Path) -> None:
         "float64-typical",
     )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "Failed: equation2 layer 2 (float64)" in run.stdout  # pytest's own word, once
+    assert "\nequation2 layer 2 (float64): deltas" in run.stdout  # the failure's text, after pytest's header
     assert "replay: python -m conformance replay " in run.stdout
     assert "DOES NOT CONFORM" in run.stdout
     assert list((tmp_path / "f").glob("equation2-layer2-float64-*.json"))
@@ -91,7 +91,7 @@ def test_the_environment_variable_and_xdist_workers_with_their_own_process(tmp_p
         env={"BACKPROP_IMPL": "tests.conformance_planted:weights_off"},
     )
     assert env_run.returncode == 1 and "(from the BACKPROP_IMPL)" in env_run.stdout
-    assert "Failed: equation4" in env_run.stdout
+    assert "\nequation4 layer" in env_run.stdout
 
 
 def test_parametrize_with_checks_in_a_third_party_suite(tmp_path: Path) -> None:
@@ -184,17 +184,18 @@ def test_the_run_options_reach_the_implementation(tmp_path: Path) -> None:
         "33",
         "--conformance-max-answer-bytes",
         "1024",
-        "--conformance-failures",
+        "--conformance-failures-dir",
         "f",
         "--conformance-report",
         str(report),
     )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "Failed: structure (float64)" in run.stdout
+    assert "\nstructure (float64): " in run.stdout
     settings = json.loads(report.read_text())["settings"]
     assert settings["warm-up timeout"] == 33.0 and "worker" in settings["isolation"]
     bad = _pytest(tmp_path, *common, "--conformance-warmup-timeout", "-1")
-    assert bad.returncode == 4 and "expected a positive number of seconds, got '-1'" in bad.stderr
+    assert bad.returncode == 4
+    assert "argument --conformance-warmup-timeout: expected a positive number of seconds, got '-1'" in bad.stderr
 
 
 def test_a_check_blocked_below_a_failure_is_skipped_not_passed(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Registered through the ``pytest11`` entry point, so pytest loads it in every run
 once the package is installed, including runs of unrelated projects. So it only
-adds options, all named ``--conformance-*``; everything else happens only when the
+adds options, each the command line's ``--NAME`` spelled ``--conformance-NAME``
+(conformance.frontends.options declares both); everything else happens only when the
 conformance tests (conformance/test_conformance.py) are collected. The short
 spellings ``--impl`` and ``--impl-cmd`` are added as aliases only where no other
 plugin or conftest has taken them: after the initial conftests have registered
@@ -33,15 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.cases.defaults import (
-    DEFAULT_EXAMPLES,
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-    QUICK_EXAMPLES,
-)
-from conformance.cases.seeds import RANDOM, parse_seed, random_seed
+from conformance.cases.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
+from conformance.cases.seeds import RANDOM, random_seed
+from conformance.frontends.options import add_to_pytest
+from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -69,107 +65,8 @@ _ALIAS_HELP = {
 }
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup(_GROUP, "backprop conformance suite (pytest --pyargs conformance)")
-    group.addoption(
-        "--conformance-impl",
-        dest="conformance_impl",
-        metavar="SPEC",
-        default=None,
-        help="implementation under test: package.module:attr, package.module, file.py:attr or "
-        "'reference' (also --impl where free; fallback: $BACKPROP_IMPL)",
-    )
-    group.addoption(
-        "--conformance-impl-cmd",
-        dest="conformance_impl_cmd",
-        metavar="COMMAND",
-        default=None,
-        help="implementation under test as a command speaking the JSON-lines protocol (also --impl-cmd where free)",
-    )
-    group.addoption(
-        "--conformance-examples",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help=f"Hypothesis examples per (dtype, regime) group (default {DEFAULT_EXAMPLES}, "
-        f"{QUICK_EXAMPLES} with --conformance-quick)",
-    )
-    group.addoption(
-        "--conformance-seed",
-        type=parse_seed,
-        default=0,
-        metavar="S",
-        help="Hypothesis seed, or 'random' for a fresh one, printed in the summary with the command that "
-        "replays it (default 0)",
-    )
-    group.addoption("--conformance-quick", action="store_true", default=False, help="fewer, smaller cases")
-    group.addoption(
-        "--conformance-timeout",
-        type=_positive_float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"per-call timeout (default {DEFAULT_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--conformance-warmup-timeout",
-        type=_positive_float,
-        default=DEFAULT_WARMUP_TIMEOUT,
-        metavar="SECONDS",
-        help="timeout of each worker process's first call: imports, JIT compilation "
-        f"(default {DEFAULT_WARMUP_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--conformance-in-process",
-        action="store_true",
-        default=False,
-        help="run Python implementations in the pytest process, without isolation (for debugging)",
-    )
-    group.addoption(
-        "--conformance-max-answer-bytes",
-        type=_positive_int,
-        default=DEFAULT_MAX_ANSWER_BYTES,
-        metavar="BYTES",
-        help=f"largest accepted answer of one call (default {DEFAULT_MAX_ANSWER_BYTES})",
-    )
-    group.addoption(
-        "--conformance-max-memory-mb",
-        type=int,
-        default=DEFAULT_MAX_MEMORY_MB,
-        metavar="MIB",
-        help=f"memory a Python worker may allocate, in MiB; 0: no cap (default {DEFAULT_MAX_MEMORY_MB})",
-    )
-    group.addoption(
-        "--conformance-failures",
-        metavar="DIR",
-        default=None,
-        help="where failing cases are saved (default .conformance-failures)",
-    )
-    group.addoption(
-        "--conformance-report",
-        metavar="FILE",
-        default=None,
-        help="also write the merged report as JSON (the same format as python -m conformance --report)",
-    )
+    add_to_pytest(parser.getgroup(_GROUP, "backprop conformance suite (pytest --pyargs conformance)"))
 
 
 def _taken(parser: pytest.Parser, name: str) -> bool:
@@ -326,16 +223,17 @@ def run_options(config: pytest.Config) -> dict[str, Any]:
         "max_examples": config.getoption("--conformance-examples"),
         "seed": run_seed(config)[0],
         "quick": config.getoption("--conformance-quick"),
-        "timeout": config.getoption("--conformance-timeout"),
-        "warmup_timeout": config.getoption("--conformance-warmup-timeout"),
-        "in_process": config.getoption("--conformance-in-process"),
-        "max_answer_bytes": config.getoption("--conformance-max-answer-bytes"),
-        "max_memory_mb": config.getoption("--conformance-max-memory-mb"),
+        "isolation": isolation(config),
     }
-    failures = config.getoption("--conformance-failures")
+    failures = config.getoption("--conformance-failures-dir")
     if failures:
         options["failures_dir"] = failures
     return options
+
+
+def isolation(config: pytest.Config) -> IsolationSettings:
+    """The isolation options (checked as they were parsed: conformance.frontends.options)."""
+    return IsolationSettings(**{name: config.getoption(f"conformance_{name}") for name in SETTING_NAMES})
 
 
 def _lines(verdicts: list[Verdict]) -> list[str]:
@@ -455,17 +353,8 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
 
     config = request.config
     impl, cmd, _ = _selection(config)
-    options = run_options(config)
     try:
-        implementation = load_implementation(
-            impl,
-            impl_cmd=cmd,
-            timeout=options["timeout"],
-            warmup_timeout=options["warmup_timeout"],
-            in_process=options["in_process"],
-            max_answer_bytes=options["max_answer_bytes"],
-            max_memory_mb=options["max_memory_mb"],
-        )
+        implementation = load_implementation(impl, impl_cmd=cmd, isolation=isolation(config))
     except LoadError as error:
         # Each group test fails with the reason and carries exit status 2 (check_group).
         yield ConformanceSession(config, None, str(error))

@@ -12,19 +12,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
-from conformance.cases.defaults import (
-    DEFAULT_EXAMPLES,
-    DEFAULT_FAILURES_DIR,
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-    QUICK_EXAMPLES,
-)
+from conformance.cases.defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, EXAMPLES, QUICK_EXAMPLES
 from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, SuiteError, group_problem, run_group
 from conformance.cases.seeds import resolve_seed
+from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.loader import Implementation, load_implementation
 from conformance.judging.checks import CaseChecker
 from conformance.judging.findings import CHECKS
@@ -62,8 +55,9 @@ def default_failures_dir() -> str:
 
 def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchSettings:
     """The default search reaches the large sizes (see SearchSettings); --quick stays small and uniform."""
-    if max_examples is not None and max_examples < 1:
-        raise ValueError(f"max_examples must be at least 1, got {max_examples}")
+    problem = None if max_examples is None else EXAMPLES.problem(max_examples)
+    if problem is not None:
+        raise ValueError(f"max_examples: {problem}")
     n = max_examples if max_examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)
     if quick:
         return SearchSettings(
@@ -89,16 +83,13 @@ def check_implementation(
     seed: int | str = 0,
     quick: bool = False,
     impl_cmd: str | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
     regimes: Sequence[str] | None = None,
     dtypes: Sequence[str] | None = None,
     failures_dir: str | Path | None = _DEFAULT,
     progress: Callable[[str], None] | None = None,
-    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-    in_process: bool = False,
-    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
     first_failure: bool = False,
+    isolation: IsolationSettings | None = None,
+    **keywords: Unpack[IsolationKeywords],
 ) -> Report:
     """Run the conformance checks on an implementation and return the Report.
 
@@ -106,32 +97,25 @@ def check_implementation(
     a callable, or an already loaded implementation; ``impl_cmd`` instead runs a command
     speaking the JSON-lines protocol. ``max_examples`` is per (dtype, regime) group.
     Failing cases are saved under ``failures_dir`` (default ``.conformance-failures``,
-    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). Python code runs in a worker
-    process (``in_process=True``: in this process, for debugging); each process's first
-    call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
-    at most ``max_answer_bytes``; a Python worker may allocate ``max_memory_mb`` MiB (0: no
-    cap). ``seed="random"`` draws a fresh seed: the report's header prints it with the command
-    that repeats the run. ``first_failure`` ends the run at its first failing case, unshrunk: the
-    pass/fail verdict is the full run's (the search draws the same cases in the same order, and any
-    failure fails the run); what is lost is every later finding and the smallest case. Raises
-    LoadError when the implementation cannot be loaded, InternalError when the suite itself fails
-    on a case.
+    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). ``isolation`` (an IsolationSettings,
+    or its fields as keywords): Python code runs in a worker process (``in_process=True``: in
+    this process, for debugging); each process's first call may take ``warmup_timeout``
+    seconds, later calls ``timeout``; one answer may be at most ``max_answer_bytes``; a Python
+    worker may allocate ``max_memory_mb`` MiB (0: no cap). ``seed="random"`` draws a fresh seed:
+    the report's header prints it with the command that repeats the run. ``first_failure`` ends
+    the run at its first failing case, unshrunk: the pass/fail verdict is the full run's (the
+    search draws the same cases in the same order, and any failure fails the run); what is lost
+    is every later finding and the smallest case. Raises LoadError when the implementation
+    cannot be loaded, InternalError when the suite itself fails on a case.
     """
     started = time.monotonic()
+    chosen = isolation_settings(isolation, keywords)
     seed, drawn = resolve_seed(seed)
     options = replace(search_settings(max_examples, seed, quick), first_failure=first_failure)
     unknown = [r for r in (regimes or ()) if r not in REGIMES]
     if unknown:
         raise ValueError(f"unknown regime(s) {unknown}; expected some of {', '.join(REGIMES)}")
-    implementation = load_implementation(
-        impl,
-        impl_cmd=impl_cmd,
-        timeout=timeout,
-        warmup_timeout=warmup_timeout,
-        in_process=in_process,
-        max_answer_bytes=max_answer_bytes,
-        max_memory_mb=max_memory_mb,
-    )
+    implementation = load_implementation(impl, impl_cmd=impl_cmd, isolation=chosen)
     try:
         report = _run(
             implementation,
@@ -140,7 +124,7 @@ def check_implementation(
             dtypes,
             failures_dir,
             progress,
-            timeout,
+            chosen.timeout,
             quick,
             started,
         )
@@ -312,24 +296,15 @@ def replay(
     impl: Any = None,
     *,
     impl_cmd: str | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-    in_process: bool = False,
-    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+    isolation: IsolationSettings | None = None,
+    **keywords: Unpack[IsolationKeywords],
 ) -> Report:
-    """Every check on the one case stored in a case file (see casefile.py)."""
+    """Every check on the one case stored in a case file (see casefile.py); ``isolation`` as in
+    check_implementation."""
     started = time.monotonic()
+    chosen = isolation_settings(isolation, keywords)
     case, eta, permutation, document = load_case(path)
-    implementation = load_implementation(
-        impl,
-        impl_cmd=impl_cmd,
-        timeout=timeout,
-        warmup_timeout=warmup_timeout,
-        in_process=in_process,
-        max_answer_bytes=max_answer_bytes,
-        max_memory_mb=max_memory_mb,
-    )
+    implementation = load_implementation(impl, impl_cmd=impl_cmd, isolation=chosen)
     try:
         collector = Collector()
         try:
