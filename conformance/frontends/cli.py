@@ -12,11 +12,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from conformance.errors import CaseFileError, InternalError, LoadError
 from conformance.frontends.options import add_to_argparse
-from conformance.frontends.runner import InternalError, check_implementation, replay
+from conformance.frontends.runner import check_implementation, replay
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
-from conformance.implementations.loader import LoadError
-from conformance.reporting.casefile import CaseFileError
 from conformance.vectors import main as verify_main
 
 USAGE_ERROR = 2

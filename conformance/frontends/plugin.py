@@ -36,6 +36,7 @@ import pytest
 
 from conformance.cases.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
 from conformance.cases.seeds import RANDOM, random_seed
+from conformance.errors import InternalError, LoadError
 from conformance.frontends.options import add_to_pytest
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 
@@ -313,7 +314,7 @@ class ConformanceSession:
 
     def check_group(self, dtype: str, regime: str, node: pytest.Item) -> Report:
         from conformance.cases.search import group_problem  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
-        from conformance.frontends.runner import InternalError, check_implementation  # noqa: PLC0415 - lazy: start-up time (_LAZY)
+        from conformance.frontends.runner import check_implementation  # noqa: PLC0415 - lazy: start-up time (_LAZY)
         from reference import DTYPES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
         if self.implementation is None:
@@ -349,7 +350,7 @@ class ConformanceSession:
 
 @pytest.fixture(scope="session")
 def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
-    from conformance.implementations.loader import LoadError, load_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+    from conformance.implementations.loader import load_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
     config = request.config
     impl, cmd, _ = _selection(config)

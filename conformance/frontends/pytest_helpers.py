@@ -30,14 +30,14 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import LoadError
+from conformance.errors import InternalError, LoadError
 from conformance.frontends.plugin import (
     INTERNAL_ERROR_STATUS,
     LOAD_ERROR_STATUS,
     fail_skip_or_pass,
     nothing_checked_reason,
 )
-from conformance.frontends.runner import InternalError, check_implementation
+from conformance.frontends.runner import check_implementation
 from conformance.implementations.isolation import SETTING_NAMES
 from conformance.judging.findings import CHECKS
 from conformance.reporting.report import Report

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar, Unpack
 
 from conformance.cases.defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, EXAMPLES, QUICK_EXAMPLES
-from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, SuiteError, group_problem, run_group
+from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, group_problem, run_group
 from conformance.cases.seeds import resolve_seed
+from conformance.errors import InternalError, SuiteError
 from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.loader import Implementation, load_implementation
 from conformance.judging.checks import CaseChecker
@@ -36,14 +37,6 @@ QUICK_VALUES_PER_ARCHITECTURE = 3
 # idle 2-core machine. The most a catalogue bug needed in one group was 259 (MissingOneOverM);
 # SgdStepIgnoresEta's fourth cause (float32/scaled) runs out of it, as it ran out of 5 s.
 QUICK_SHRINK_CASES = 500
-
-
-class InternalError(Exception):
-    """The suite itself failed while judging a case (exit status 3); the case is saved when it can be."""
-
-    def __init__(self, message: str, case_file: str | None) -> None:
-        super().__init__(message)
-        self.case_file = case_file
 
 
 _DEFAULT: Any = object()

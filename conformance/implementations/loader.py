@@ -19,10 +19,10 @@ import types
 from pathlib import Path
 from typing import Any, Protocol, Unpack
 
-from conformance.errors import LoadError
+from conformance.errors import CannotRecreate, CapabilitiesError, LoadError
 from conformance.implementations.binding import Bound, bind, check_bindable
 from conformance.implementations.calls import Answer, Fault, Outcome, ThreadCaller, describe_exception
-from conformance.implementations.capabilities import Capabilities, CapabilitiesError, parse_capabilities
+from conformance.implementations.capabilities import Capabilities, parse_capabilities
 from conformance.implementations.forking import fork_available
 from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.protocol import ForkedImplementation, SubprocessImplementation, WorkerImplementation
@@ -260,7 +260,7 @@ def load_implementation(
             isolation=f"worker process from a pickled copy (no fork: {cannot_fork}); {lost}",
             settings=chosen,
         )
-    except WorkerImplementation.CannotRecreate as error:
+    except CannotRecreate as error:
         return PythonImplementation(
             impl,
             name=name,

@@ -30,10 +30,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import IO, Any
 
-from conformance.errors import LoadError
+from conformance.errors import CannotRecreate, CapabilitiesError, JSONInputError, LoadError, WireError
 from conformance.implementations import contract, safejson, wire
 from conformance.implementations.calls import RETRY_FACTOR, Answer, Fault, Outcome, first_call_limit
-from conformance.implementations.capabilities import Capabilities, CapabilitiesError, parse_capabilities
+from conformance.implementations.capabilities import Capabilities, parse_capabilities
 from conformance.implementations.channel import (
     Broken,
     Channel,
@@ -173,7 +173,7 @@ class _Process:
         self._drop()
         try:
             problem = self._start()
-        except (LoadError, WorkerImplementation.CannotRecreate) as error:  # loaded once, not again
+        except (LoadError, CannotRecreate) as error:  # loaded once, not again
             problem = f"a fresh process could not load it again: {error}"
             self._dead = problem
             return Fault("unresponsive", problem)
@@ -288,9 +288,6 @@ class WorkerImplementation(_Process):
 
     reports_mutation = True
 
-    class CannotRecreate(Exception):
-        """The worker could not unpickle the object (the caller then runs it in process)."""
-
     def __init__(
         self,
         *,
@@ -355,12 +352,12 @@ class WorkerImplementation(_Process):
         assert isinstance(received, ReceivedLine)
         try:
             answer = wire.loads(received.text)
-        except wire.WireError as error:
+        except WireError as error:
             return f"the worker answered the load request with something unreadable ({error})"
         if not isinstance(answer, dict):
             return "the worker answered the load request with something unreadable"
         if "cannot_recreate" in answer:
-            raise WorkerImplementation.CannotRecreate(str(answer["cannot_recreate"]))
+            raise CannotRecreate(str(answer["cannot_recreate"]))
         if "load_error" in answer:
             raise LoadError(str(answer["load_error"]))
         if self._loaded is None:
@@ -376,7 +373,7 @@ class WorkerImplementation(_Process):
     def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
         try:
             answer = wire.loads(text)
-        except wire.WireError as error:
+        except WireError as error:
             return Fault("garbage", f"answered with a line the suite cannot read ({error}): {text[:120]!r}")
         problem = _id_problem(answer, rid, text)
         if problem is not None:
@@ -462,7 +459,7 @@ class SubprocessImplementation(_Process):
             answer = safejson.loads_bounded(
                 stripped, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
             )
-        except safejson.JSONInputError as error:
+        except JSONInputError as error:
             shown = stripped[:200].decode("utf-8", "replace")
             if "not valid JSON" in str(error):
                 return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")

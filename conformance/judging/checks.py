@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from conformance.errors import StructureError, Unusable
 from conformance.implementations.calls import REFUSAL, Answer, Fault, describe_exception
 from conformance.implementations.loader import Implementation
 from conformance.judging.diagnosis import claim_text, costs_comparable, float32_cause, mismatch_text
@@ -36,8 +37,8 @@ from conformance.judging.factors import Confirmer, Extract, Observation, Probe, 
 from conformance.judging.findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, block_after
 from conformance.judging.input_mutation import fresh_copy, mutation
 from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
-from conformance.judging.structure import Result, StructureError, parse_parameters, parse_result
-from conformance.judging.tolerances import SAFETY, Expected, Unusable, expect, norm_mismatch
+from conformance.judging.structure import Result, parse_parameters, parse_result
+from conformance.judging.tolerances import SAFETY, Expected, expect, norm_mismatch
 from reference import Case
 from reference._ops import Array
 
