@@ -14,7 +14,7 @@ import pytest
 
 import conformance
 from conformance.errors import LoadError
-from conformance.frontends.options import OPTIONS, add_to_argparse, writable_dir, writable_file
+from conformance.frontends.options import OPTIONS, add_to_argparse, selection_problem, writable_dir, writable_file
 from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 
 from ._conformance_helpers import run_python
@@ -125,26 +125,24 @@ def test_isolation_is_given_one_way() -> None:
 
 def test_the_python_api_takes_the_settings_either_way() -> None:
     """check_implementation keeps its documented keywords and takes an IsolationSettings."""
-    by_keyword = conformance.check_implementation(
-        "reference",
-        quick=True,
-        max_examples=2,
-        dtypes=["float64"],
-        regimes=["typical"],
-        in_process=True,
-        timeout=7.0,
-        failures_dir=None,
-    )
-    by_object = conformance.check_implementation(
-        "reference",
-        quick=True,
-        max_examples=2,
-        dtypes=["float64"],
-        regimes=["typical"],
-        isolation=IsolationSettings(in_process=True, timeout=7.0),
-        failures_dir=None,
-    )
-    for report in (by_keyword, by_object):
-        assert report.ok and report.settings["timeout"] == 7.0 and "in process" in report.settings["isolation"]
+    ways: list[dict[str, Any]] = [
+        {"in_process": True, "timeout": 7.0},
+        {"isolation": IsolationSettings(in_process=True, timeout=7.0)},
+    ]
+    for way in ways:
+        report = conformance.check_implementation(
+            "reference", quick=True, max_examples=2, dtypes=["float64"], regimes=["typical"], failures_dir=None, **way
+        )
+        assert report.ok and report.settings["timeout"] == 7.0 and "in process" in report.settings["isolation"], way
     with pytest.raises(LoadError, match="timeout: expected a positive number of seconds, got -1"):
         conformance.check_implementation("reference", quick=True, timeout=-1)
+
+
+def test_both_front_ends_judge_the_selection_alike() -> None:
+    """One implementation, from --impl or --impl-cmd (or $BACKPROP_IMPL, read in by the front end)."""
+    assert selection_problem("reference", None, "--impl", "--impl-cmd") is None
+    assert selection_problem(None, "node x.js", "--impl", "--impl-cmd") is None
+    both = selection_problem("reference", "node x.js", "--conformance-impl", "--conformance-impl-cmd")
+    assert both == "give either --conformance-impl or --conformance-impl-cmd, not both"
+    neither = selection_problem(None, "", "--impl", "--impl-cmd")
+    assert neither is not None and neither.startswith("no implementation: pass --impl package.module:attr")

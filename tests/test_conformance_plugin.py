@@ -60,7 +60,7 @@ def test_a_failing_group_names_check_layer_and_replay(tmp_path: Path) -> None:
 def test_without_an_implementation_pytest_reports_a_usage_error(tmp_path: Path) -> None:
     run = _pytest(tmp_path, "--pyargs", "conformance")
     assert run.returncode == 4
-    assert "the conformance tests need an implementation" in run.stderr
+    assert "the conformance tests: no implementation: pass --impl package.module:attr" in run.stderr
 
 
 def test_the_environment_variable_and_xdist_workers_with_their_own_process(tmp_path: Path) -> None:

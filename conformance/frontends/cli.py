@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from conformance.errors import CaseFileError, InternalError, LoadError
-from conformance.frontends.options import add_to_argparse
+from conformance.frontends.options import add_to_argparse, selection_problem
 from conformance.frontends.runner import check_implementation, replay
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 from conformance.vectors import main as verify_main
@@ -46,14 +46,9 @@ def _impl_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tup
     impl, impl_cmd = args.impl, args.impl_cmd
     if impl is None and impl_cmd is None:
         impl = os.environ.get("BACKPROP_IMPL") or None
-    if impl is None and impl_cmd is None:
-        parser.error(
-            "no implementation: pass --impl package.module:attr (or reference), "
-            "--impl-cmd 'COMMAND', "
-            "or set BACKPROP_IMPL"
-        )
-    if impl is not None and impl_cmd is not None:
-        parser.error("give either --impl or --impl-cmd, not both")
+    problem = selection_problem(impl, impl_cmd, "--impl", "--impl-cmd")
+    if problem is not None:
+        parser.error(problem)
     return impl, impl_cmd
 
 

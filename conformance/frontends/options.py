@@ -128,6 +128,21 @@ def writable_dir(path: str) -> str:
     return path
 
 
+def selection_problem(impl: str | None, impl_cmd: str | None, impl_option: str, cmd_option: str) -> str | None:
+    """What is wrong with the implementation a front end was given (with $BACKPROP_IMPL read in), or None.
+
+    ``impl_option`` and ``cmd_option``: the options' spellings in that front end.
+    """
+    if impl and impl_cmd:
+        return f"give either {impl_option} or {cmd_option}, not both"
+    if not impl and not impl_cmd:
+        return (
+            f"no implementation: pass {impl_option} package.module:attr (or reference), {cmd_option} 'COMMAND', "
+            "or set BACKPROP_IMPL"
+        )
+    return None
+
+
 SECONDS_TEXT = _bounded(float, SECONDS)
 
 OPTIONS: tuple[Option, ...] = (

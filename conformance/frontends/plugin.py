@@ -37,7 +37,7 @@ import pytest
 from conformance.cases.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
 from conformance.cases.seeds import RANDOM, random_seed
 from conformance.errors import InternalError, LoadError
-from conformance.frontends.options import add_to_pytest
+from conformance.frontends.options import add_to_pytest, selection_problem
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 
 if TYPE_CHECKING:
@@ -209,13 +209,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     impl, cmd, _ = _selection(config)
     impl_opt, cmd_opt = _spelling(config, "--conformance-impl"), _spelling(config, "--conformance-impl-cmd")
-    if impl and cmd:
-        raise pytest.UsageError(f"give either {impl_opt} or {cmd_opt}, not both")
-    if not impl and not cmd:
-        raise pytest.UsageError(
-            f"the conformance tests need an implementation: pass {impl_opt} package.module:attr "
-            f"(or reference), {cmd_opt} 'COMMAND', or set BACKPROP_IMPL"
-        )
+    problem = selection_problem(impl, cmd, impl_opt, cmd_opt)
+    if problem is not None:
+        raise pytest.UsageError(f"the conformance tests: {problem}")
 
 
 def run_options(config: pytest.Config) -> dict[str, Any]:
