@@ -25,6 +25,7 @@ _EXPORTS = {
     "CaseFileError": "reporting.casefile",
     "SUITE_VERSION": "reporting.versions",
     "Implementation": "implementations.loader",
+    "IsolationSettings": "implementations.isolation",
     "LoadError": "implementations.loader",
     "Report": "reporting.report",
     "Verdict": "reporting.report",
@@ -41,6 +42,7 @@ __all__ = [
     "CaseFileError",
     "SUITE_VERSION",
     "Implementation",
+    "IsolationSettings",
     "LoadError",
     "Report",
     "Verdict",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:  # the lazy exports, for type checkers
     from conformance.frontends.pytest_helpers import parametrize_with_checks
     from conformance.frontends.runner import check_implementation, replay
     from conformance.implementations.contract import CONTRACT_VERSION
+    from conformance.implementations.isolation import IsolationSettings
     from conformance.implementations.loader import Implementation, LoadError, load_implementation
     from conformance.judging.findings import CHECKS
     from conformance.reporting.casefile import CaseFileError, load_case

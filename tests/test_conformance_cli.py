@@ -61,7 +61,7 @@ def test_usage_errors_and_unloadable_implementations_exit_2() -> None:
         ([], "no implementation"),
         (["--impl", "reference", "--impl-cmd", "true"], "not both"),
         (["--impl-cmd", "exit 3"], "did not answer the capabilities request"),
-        (["--impl", "reference", "--examples", "0"], "--examples must be at least 1"),
+        (["--impl", "reference", "--examples", "0"], "argument --examples: expected a whole number of at least 1"),
         (["--impl", "reference", "--regimes", "tiny"], "unknown regime"),
         (["replay", "/no/such/case.json", "--impl", "reference"], "cannot read case file"),
         (["verify", "/no/such/directory"], "is not a directory"),

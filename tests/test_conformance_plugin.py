@@ -51,7 +51,7 @@ def test_a_failing_group_names_check_layer_and_replay(tmp_path: Path) -> None:
         "float64-typical",
     )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "FAILED: equation2 layer 2 (float64)" in run.stdout
+    assert "\nequation2 layer 2 (float64): deltas" in run.stdout  # the failure's text, after pytest's header
     assert "replay: python -m conformance replay " in run.stdout
     assert "DOES NOT CONFORM" in run.stdout
     assert list((tmp_path / "f").glob("equation2-layer2-float64-*.json"))
@@ -60,7 +60,7 @@ def test_a_failing_group_names_check_layer_and_replay(tmp_path: Path) -> None:
 def test_without_an_implementation_pytest_reports_a_usage_error(tmp_path: Path) -> None:
     run = _pytest(tmp_path, "--pyargs", "conformance")
     assert run.returncode == 4
-    assert "the conformance tests need an implementation" in run.stderr
+    assert "the conformance tests: no implementation: pass --impl package.module:attr" in run.stderr
 
 
 def test_the_environment_variable_and_xdist_workers_with_their_own_process(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_the_environment_variable_and_xdist_workers_with_their_own_process(tmp_p
         env={"BACKPROP_IMPL": "tests.conformance_planted:weights_off"},
     )
     assert env_run.returncode == 1 and "(from the BACKPROP_IMPL)" in env_run.stdout
-    assert "FAILED: equation4" in env_run.stdout
+    assert "\nequation4 layer" in env_run.stdout
 
 
 def test_parametrize_with_checks_in_a_third_party_suite(tmp_path: Path) -> None:
@@ -184,17 +184,18 @@ def test_the_run_options_reach_the_implementation(tmp_path: Path) -> None:
         "33",
         "--conformance-max-answer-bytes",
         "1024",
-        "--conformance-failures",
+        "--conformance-failures-dir",
         "f",
         "--conformance-report",
         str(report),
     )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "FAILED: structure (float64)" in run.stdout
+    assert "\nstructure (float64): " in run.stdout
     settings = json.loads(report.read_text())["settings"]
     assert settings["warm-up timeout"] == 33.0 and "worker" in settings["isolation"]
     bad = _pytest(tmp_path, *common, "--conformance-warmup-timeout", "-1")
-    assert bad.returncode == 4 and "expected a positive number of seconds, got '-1'" in bad.stderr
+    assert bad.returncode == 4
+    assert "argument --conformance-warmup-timeout: expected a positive number of seconds, got '-1'" in bad.stderr
 
 
 def test_a_check_blocked_below_a_failure_is_skipped_not_passed(tmp_path: Path) -> None:
@@ -221,7 +222,7 @@ def _v(status: str, check: str = "equation2", layer: int | None = 2, message: st
 
 def test_fail_skip_or_pass_fails_on_any_failure_and_skips_on_any_block() -> None:
     fail_skip_or_pass("equation2", [_v("passed"), _v("passed", layer=3)])  # passes: returns
-    with pytest.raises(pytest.fail.Exception, match="FAILED: equation2 layer 3"):
+    with pytest.raises(pytest.fail.Exception, match=r"^equation2 layer 3 \(float64\): failed$"):
         fail_skip_or_pass("equation2", [_v("passed"), _v("blocked", layer=2), _v("failed", layer=3)])
     with pytest.raises(
         pytest.skip.Exception, match=r"not judged at equation2 layer 2 \(float64\): blocked by equation 1"
@@ -233,3 +234,57 @@ def test_fail_skip_or_pass_fails_on_any_failure_and_skips_on_any_block() -> None
         fail_skip_or_pass(
             "equation2", [_v("passed")], [{"dtype": "float64", "regime": "typical", "judged": 3, "requested": 10}]
         )
+
+
+def test_two_sessions_in_one_process_each_count_their_own_cases(tmp_path: Path) -> None:
+    """Issue 19: the reports were kept in a module global, so a second ``pytest.main()`` in the same
+    process summed the first run's cases into its own summary ("CONFORMS (20 cases)" after 10).
+
+    Each good run checks one group of 3 cases (``--conformance-examples 3``); each summary must say
+    3. With the old global the second said 6: the exact count is the negative control. A first run
+    whose implementation cannot be loaded (exit 2) must not leak its status into the next runs either.
+    """
+    code = (
+        "import pytest\n"
+        "args = ['-p', 'no:cacheprovider', '-p', 'no:randomly', '-n', '0', '--pyargs', 'conformance',\n"
+        "        '--impl', 'reference', '--conformance-in-process', '--conformance-examples', '3',\n"
+        "        '-k', 'float64-typical']\n"
+        "bad = [a if a != 'reference' else 'no_such_module:backprop' for a in args]\n"
+        "for run, argv in ((1, bad), (2, args), (3, args)):\n"
+        "    print(f'run {run} exit', int(pytest.main(argv)), flush=True)\n"
+    )
+    run = run_python(["-c", code], tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    exits = [line for line in run.stdout.splitlines() if line.startswith("run ")]
+    assert exits == ["run 1 exit 2", "run 2 exit 0", "run 3 exit 0"], run.stdout
+    summaries = [line for line in run.stdout.splitlines() if line.startswith("CONFORMS (")]
+    assert summaries == ["CONFORMS (3 cases)", "CONFORMS (3 cases)"], run.stdout
+
+
+def test_pytest_states_each_outcome_once(tmp_path: Path) -> None:
+    """Issue 19: the short summary read "Failed: FAILED: equation2 ..." (pytest's word, then the
+    verdict's) and a skip reason "not covered: not covered: ..." (the plugin's words, then the
+    verdict message's own). Each status word now comes from one place."""
+    (tmp_path / "test_mine.py").write_text(
+        "from conformance import parametrize_with_checks\n"
+        "from tests.conformance_planted import OnlySigmoidFloat64, seed_typo\n"
+        "\n"
+        "@parametrize_with_checks(seed_typo, checks=['equation2'], quick=True, regimes=['typical'],\n"
+        "                         dtypes=['float64'], failures_dir=None)\n"
+        "def test_typo(check):\n"
+        "    check()\n"
+        "\n"
+        "@parametrize_with_checks(OnlySigmoidFloat64(), checks=['equation1'], quick=True, regimes=['typical'],\n"
+        "                         failures_dir=None)\n"
+        "def test_partial(check):\n"
+        "    check()\n"
+    )
+    run = _pytest(tmp_path, "test_mine.py", "-rfs")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "test_typo[equation2] - Failed: equation2 layer" in run.stdout, run.stdout
+    skipped = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1, run.stdout
+    assert "equation1: not covered: the implementation does not declare float32" in skipped[0], skipped
+    assert "the implementation does not report deltas" in skipped[0], skipped
+    for doubled in ("FAILED: FAILED", "Failed: FAILED", "not covered: not covered", "not covered: refused"):
+        assert doubled not in run.stdout.replace("\n", " "), doubled

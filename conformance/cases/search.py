@@ -63,6 +63,7 @@ try:  # a private module (see _counts_only)
 except ImportError:  # pragma: no cover - a Hypothesis without it
     hypothesis_engine = None  # type: ignore[assignment]
 
+from conformance.errors import SuiteError
 from conformance.implementations.capabilities import Capabilities
 from conformance.judging.checks import CaseChecker
 from conformance.judging.findings import CaseReport
@@ -163,21 +164,6 @@ class _State:
 
 class _Stop(BaseException):
     """Ends a search at once: Hypothesis lets BaseExceptions other than its own through."""
-
-
-class SuiteError(BaseException):
-    """The suite's own code raised while judging a case: a bug of the suite, never a verdict.
-
-    A BaseException, so that Hypothesis neither retries nor shrinks it (a retry would
-    ask the implementation again and could hide the problem behind a "flaky" report).
-    """
-
-    def __init__(self, case: object, eta: float, permutation: tuple[int, ...], detail: str) -> None:
-        super().__init__(detail)
-        self.case = case
-        self.eta = eta
-        self.permutation = permutation
-        self.detail = detail
 
 
 class CheckFailure(Exception):

@@ -12,75 +12,16 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from conformance.cases.defaults import (
-    DEFAULT_EXAMPLES,
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-    QUICK_EXAMPLES,
-)
-from conformance.cases.seeds import parse_seed
-from conformance.frontends.runner import InternalError, check_implementation, replay
-from conformance.implementations.loader import LoadError
-from conformance.reporting.casefile import CaseFileError
+from conformance.errors import CaseFileError, InternalError, LoadError
+from conformance.frontends.options import add_to_argparse, selection_problem
+from conformance.frontends.runner import check_implementation, replay
+from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 from conformance.reporting.colour import colour_wanted
 from conformance.reporting.progress import ConsoleProgress
 from conformance.vectors import main as verify_main
-from reference.strategies import REGIMES
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 3
-
-
-def _add_impl_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--impl",
-        metavar="SPEC",
-        help="the implementation: package.module:attr, package.module, path/to/file.py:attr, or "
-        "'reference' (default: $BACKPROP_IMPL)",
-    )
-    parser.add_argument(
-        "--impl-cmd",
-        metavar="COMMAND",
-        help="a command that speaks the JSON-lines protocol (any language), started once",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"per-call timeout: a call that takes longer is a failing verdict (default {DEFAULT_TIMEOUT:g})",
-    )
-    parser.add_argument(
-        "--warmup-timeout",
-        type=float,
-        default=DEFAULT_WARMUP_TIMEOUT,
-        metavar="SECONDS",
-        help="time allowed for loading and for the first call of each kind in each process: imports, "
-        f"JIT compilation (default {DEFAULT_WARMUP_TIMEOUT:g})",
-    )
-    parser.add_argument(
-        "--in-process",
-        action="store_true",
-        help="run a Python implementation in the suite's own process (for breakpoints); no isolation: "
-        "a hang, a crash or tampering with the suite is not contained",
-    )
-    parser.add_argument(
-        "--max-answer-bytes",
-        type=int,
-        default=DEFAULT_MAX_ANSWER_BYTES,
-        metavar="N",
-        help=f"the longest answer line accepted from an implementation's process (default {DEFAULT_MAX_ANSWER_BYTES})",
-    )
-    parser.add_argument(
-        "--max-memory-mb",
-        type=int,
-        default=DEFAULT_MAX_MEMORY_MB,
-        metavar="MIB",
-        help="memory a Python worker may allocate beyond what it holds at its start (RLIMIT_DATA, Linux); "
-        f"an allocation past it fails the call, naming this option; 0: no cap (default {DEFAULT_MAX_MEMORY_MB})",
-    )
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -90,43 +31,7 @@ def _run_parser() -> argparse.ArgumentParser:
         "Other commands: 'python -m conformance replay CASE_FILE --impl SPEC' re-runs a saved "
         "failing case; 'python -m conformance verify RESULTS_DIR' checks golden-vector results.",
     )
-    _add_impl_options(parser)
-    parser.add_argument(
-        "--examples",
-        type=int,
-        metavar="N",
-        help=f"Hypothesis examples per (dtype, regime) group "
-        f"(default {DEFAULT_EXAMPLES}, {QUICK_EXAMPLES} with --quick)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=parse_seed,
-        default=0,
-        help="Hypothesis seed (default 0: runs repeat exactly), or 'random': a fresh seed, printed in the "
-        "report's header with the command that repeats the run",
-    )
-    parser.add_argument("--quick", action="store_true", help="a few seconds: fewer and smaller cases")
-    parser.add_argument(
-        "-x",
-        "--first-failure",
-        action="store_true",
-        help="stop at the first failing case: the same pass/fail verdict, sooner, without the later findings "
-        "or a smallest case",
-    )
-    parser.add_argument("--report", metavar="FILE", help="also write the report as JSON")
-    parser.add_argument(
-        "--failures-dir",
-        metavar="DIR",
-        help="where failing cases are saved (default .conformance-failures, or $BACKPROP_CONFORMANCE_FAILURES)",
-    )
-    parser.add_argument(
-        "--regimes",
-        metavar="R,R",
-        help=f"only these regimes ({','.join(REGIMES)})",
-    )
-    parser.add_argument("--dtypes", metavar="D,D", help="only these dtypes (float64,float32)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="also list blocked and not covered verdicts")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    add_to_argparse(parser)
     return parser
 
 
@@ -135,8 +40,7 @@ def _replay_parser() -> argparse.ArgumentParser:
         prog="python -m conformance replay", description="Run every check on one saved case file."
     )
     parser.add_argument("case_file", metavar="CASE_FILE")
-    _add_impl_options(parser)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    add_to_argparse(parser, replay=True)
     return parser
 
 
@@ -144,60 +48,15 @@ def _impl_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tup
     impl, impl_cmd = args.impl, args.impl_cmd
     if impl is None and impl_cmd is None:
         impl = os.environ.get("BACKPROP_IMPL") or None
-    if impl is None and impl_cmd is None:
-        parser.error(
-            "no implementation: pass --impl package.module:attr (or reference), "
-            "--impl-cmd 'COMMAND', "
-            "or set BACKPROP_IMPL"
-        )
-    if impl is not None and impl_cmd is not None:
-        parser.error("give either --impl or --impl-cmd, not both")
-    if not args.timeout > 0:
-        parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    if not args.warmup_timeout > 0:
-        parser.error(f"--warmup-timeout must be a positive number of seconds, got {args.warmup_timeout}")
-    if args.max_memory_mb < 0:
-        parser.error(f"--max-memory-mb must be a number of MiB (0: no cap), got {args.max_memory_mb}")
-    if args.max_answer_bytes < 1024:
-        parser.error(f"--max-answer-bytes must be at least 1024, got {args.max_answer_bytes}")
-    if args.in_process and impl_cmd is not None:
-        parser.error("--in-process is for Python implementations (--impl), not --impl-cmd")
+    problem = selection_problem(impl, impl_cmd, "--impl", "--impl-cmd")
+    if problem is not None:
+        parser.error(problem)
     return impl, impl_cmd
 
 
-def _isolation(args: argparse.Namespace) -> dict[str, object]:
-    return {
-        "timeout": args.timeout,
-        "warmup_timeout": args.warmup_timeout,
-        "in_process": args.in_process,
-        "max_answer_bytes": args.max_answer_bytes,
-        "max_memory_mb": args.max_memory_mb,
-    }
-
-
-def _writable_file(path: str) -> str | None:
-    """Why a report cannot be written at ``path``, checked before a run that may take minutes."""
-    target = os.path.abspath(path)
-    if os.path.isdir(target):
-        return f"--report {path}: is a directory; expected a file name"
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        return f"--report {path}: the folder {folder} does not exist"
-    if not os.access(folder, os.W_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
-        return f"--report {path}: not writable"
-    return None
-
-
-def _writable_dir(path: str) -> str | None:
-    target = os.path.abspath(path)
-    if os.path.exists(target) and not os.path.isdir(target):
-        return f"--failures-dir {path}: exists and is not a directory"
-    probe = target
-    while not os.path.exists(probe):
-        probe = os.path.dirname(probe)
-    if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
-        return f"--failures-dir {path}: cannot be created or written ({probe} is not a writable folder)"
-    return None
+def _isolation(args: argparse.Namespace) -> IsolationSettings:
+    """The isolation options (their values were checked as they were parsed: conformance.frontends.options)."""
+    return IsolationSettings(**{name: getattr(args, name) for name in SETTING_NAMES})
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -208,21 +67,9 @@ def _run(argv: Sequence[str]) -> int:
     parser = _run_parser()
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
-    if args.examples is not None and args.examples < 1:
-        parser.error("--examples must be at least 1")
-    options: dict[str, object] = _isolation(args)
+    options: dict[str, object] = {}
     if args.failures_dir:
         options["failures_dir"] = args.failures_dir
-    problems = [
-        p
-        for p in (
-            _writable_file(args.report) if args.report else None,
-            _writable_dir(args.failures_dir) if args.failures_dir else None,
-        )
-        if p
-    ]
-    if problems:
-        parser.error("; ".join(problems))
     progress = ConsoleProgress(sys.stdout, sys.stderr, quiet=args.quiet)
     try:
         report = check_implementation(
@@ -235,6 +82,7 @@ def _run(argv: Sequence[str]) -> int:
             regimes=_split(args.regimes),
             dtypes=_split(args.dtypes),
             progress=progress,
+            isolation=_isolation(args),
             **options,  # type: ignore[arg-type]
         )
     except LoadError as error:
@@ -279,7 +127,7 @@ def _replay(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
     try:
-        report = replay(args.case_file, impl, impl_cmd=impl_cmd, **_isolation(args))  # type: ignore[arg-type]
+        report = replay(args.case_file, impl, impl_cmd=impl_cmd, isolation=_isolation(args))
     except LoadError as error:
         print(f"error: cannot load the implementation: {error}", file=sys.stderr)
         return USAGE_ERROR

@@ -2,7 +2,8 @@
 
 Registered through the ``pytest11`` entry point, so pytest loads it in every run
 once the package is installed, including runs of unrelated projects. So it only
-adds options, all named ``--conformance-*``; everything else happens only when the
+adds options, each the command line's ``--NAME`` spelled ``--conformance-NAME``
+(conformance.frontends.options declares both); everything else happens only when the
 conformance tests (conformance/test_conformance.py) are collected. The short
 spellings ``--impl`` and ``--impl-cmd`` are added as aliases only where no other
 plugin or conftest has taken them: after the initial conftests have registered
@@ -33,15 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.cases.defaults import (
-    DEFAULT_EXAMPLES,
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-    QUICK_EXAMPLES,
-)
-from conformance.cases.seeds import RANDOM, parse_seed, random_seed
+from conformance.cases.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
+from conformance.cases.seeds import RANDOM, random_seed
+from conformance.errors import InternalError, LoadError
+from conformance.frontends.options import add_to_pytest, selection_problem
+from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -52,12 +49,10 @@ if TYPE_CHECKING:
 FIXTURE = "conformance_session"
 _PROPERTY = "backprop_conformance_report"
 _STATUS = "backprop_conformance_exit_status"  # a user property: the CLI's exit status for an error outcome
-_STATUSES = pytest.StashKey[list[int]]()
 _SEED = pytest.StashKey[tuple[int, bool]]()
 # The CLI's exit statuses (conformance.frontends.cli) for the outcomes that are not a verdict.
 LOAD_ERROR_STATUS = 2
 INTERNAL_ERROR_STATUS = 3
-_REPORTS = pytest.StashKey[list[dict[str, Any]]]()
 _GROUP = "backprop-conformance"
 # _LAZY: pytest imports this module in every run of every project once the package is installed,
 # so the suite proper (runner, loader, report: NumPy, Hypothesis, the engine, about 0.2 s) is
@@ -71,107 +66,8 @@ _ALIAS_HELP = {
 }
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup(_GROUP, "backprop conformance suite (pytest --pyargs conformance)")
-    group.addoption(
-        "--conformance-impl",
-        dest="conformance_impl",
-        metavar="SPEC",
-        default=None,
-        help="implementation under test: package.module:attr, package.module, file.py:attr or "
-        "'reference' (also --impl where free; fallback: $BACKPROP_IMPL)",
-    )
-    group.addoption(
-        "--conformance-impl-cmd",
-        dest="conformance_impl_cmd",
-        metavar="COMMAND",
-        default=None,
-        help="implementation under test as a command speaking the JSON-lines protocol (also --impl-cmd where free)",
-    )
-    group.addoption(
-        "--conformance-examples",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help=f"Hypothesis examples per (dtype, regime) group (default {DEFAULT_EXAMPLES}, "
-        f"{QUICK_EXAMPLES} with --conformance-quick)",
-    )
-    group.addoption(
-        "--conformance-seed",
-        type=parse_seed,
-        default=0,
-        metavar="S",
-        help="Hypothesis seed, or 'random' for a fresh one, printed in the summary with the command that "
-        "replays it (default 0)",
-    )
-    group.addoption("--conformance-quick", action="store_true", default=False, help="fewer, smaller cases")
-    group.addoption(
-        "--conformance-timeout",
-        type=_positive_float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"per-call timeout (default {DEFAULT_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--conformance-warmup-timeout",
-        type=_positive_float,
-        default=DEFAULT_WARMUP_TIMEOUT,
-        metavar="SECONDS",
-        help="timeout of each worker process's first call: imports, JIT compilation "
-        f"(default {DEFAULT_WARMUP_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--conformance-in-process",
-        action="store_true",
-        default=False,
-        help="run Python implementations in the pytest process, without isolation (for debugging)",
-    )
-    group.addoption(
-        "--conformance-max-answer-bytes",
-        type=_positive_int,
-        default=DEFAULT_MAX_ANSWER_BYTES,
-        metavar="BYTES",
-        help=f"largest accepted answer of one call (default {DEFAULT_MAX_ANSWER_BYTES})",
-    )
-    group.addoption(
-        "--conformance-max-memory-mb",
-        type=int,
-        default=DEFAULT_MAX_MEMORY_MB,
-        metavar="MIB",
-        help=f"memory a Python worker may allocate, in MiB; 0: no cap (default {DEFAULT_MAX_MEMORY_MB})",
-    )
-    group.addoption(
-        "--conformance-failures",
-        metavar="DIR",
-        default=None,
-        help="where failing cases are saved (default .conformance-failures)",
-    )
-    group.addoption(
-        "--conformance-report",
-        metavar="FILE",
-        default=None,
-        help="also write the merged report as JSON (the same format as python -m conformance --report)",
-    )
+    add_to_pytest(parser.getgroup(_GROUP, "backprop conformance suite (pytest --pyargs conformance)"))
 
 
 def _taken(parser: pytest.Parser, name: str) -> bool:
@@ -313,13 +209,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     impl, cmd, _ = _selection(config)
     impl_opt, cmd_opt = _spelling(config, "--conformance-impl"), _spelling(config, "--conformance-impl-cmd")
-    if impl and cmd:
-        raise pytest.UsageError(f"give either {impl_opt} or {cmd_opt}, not both")
-    if not impl and not cmd:
-        raise pytest.UsageError(
-            f"the conformance tests need an implementation: pass {impl_opt} package.module:attr "
-            f"(or reference), {cmd_opt} 'COMMAND', or set BACKPROP_IMPL"
-        )
+    problem = selection_problem(impl, cmd, impl_opt, cmd_opt)
+    if problem is not None:
+        raise pytest.UsageError(f"the conformance tests: {problem}")
 
 
 def run_options(config: pytest.Config) -> dict[str, Any]:
@@ -328,22 +220,23 @@ def run_options(config: pytest.Config) -> dict[str, Any]:
         "max_examples": config.getoption("--conformance-examples"),
         "seed": run_seed(config)[0],
         "quick": config.getoption("--conformance-quick"),
-        "timeout": config.getoption("--conformance-timeout"),
-        "warmup_timeout": config.getoption("--conformance-warmup-timeout"),
-        "in_process": config.getoption("--conformance-in-process"),
-        "max_answer_bytes": config.getoption("--conformance-max-answer-bytes"),
-        "max_memory_mb": config.getoption("--conformance-max-memory-mb"),
+        "isolation": isolation(config),
     }
-    failures = config.getoption("--conformance-failures")
+    failures = config.getoption("--conformance-failures-dir")
     if failures:
         options["failures_dir"] = failures
     return options
 
 
+def isolation(config: pytest.Config) -> IsolationSettings:
+    """The isolation options (checked as they were parsed: conformance.frontends.options)."""
+    return IsolationSettings(**{name: config.getoption(f"conformance_{name}") for name in SETTING_NAMES})
+
+
 def _lines(verdicts: list[Verdict]) -> list[str]:
     lines = []
     for v in verdicts:
-        lines.append(v.line())
+        lines.append(v.text())  # pytest prefixes the status: "Failed: equation2 layer 2 ..."
         if v.replay:
             lines.append(f"    replay: {v.replay}")
     return lines
@@ -417,7 +310,7 @@ class ConformanceSession:
 
     def check_group(self, dtype: str, regime: str, node: pytest.Item) -> Report:
         from conformance.cases.search import group_problem  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
-        from conformance.frontends.runner import InternalError, check_implementation  # noqa: PLC0415 - lazy: start-up time (_LAZY)
+        from conformance.frontends.runner import check_implementation  # noqa: PLC0415 - lazy: start-up time (_LAZY)
         from reference import DTYPES  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
         if self.implementation is None:
@@ -453,21 +346,12 @@ class ConformanceSession:
 
 @pytest.fixture(scope="session")
 def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
-    from conformance.implementations.loader import LoadError, load_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
+    from conformance.implementations.loader import load_implementation  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
 
     config = request.config
     impl, cmd, _ = _selection(config)
-    options = run_options(config)
     try:
-        implementation = load_implementation(
-            impl,
-            impl_cmd=cmd,
-            timeout=options["timeout"],
-            warmup_timeout=options["warmup_timeout"],
-            in_process=options["in_process"],
-            max_answer_bytes=options["max_answer_bytes"],
-            max_memory_mb=options["max_memory_mb"],
-        )
+        implementation = load_implementation(impl, impl_cmd=cmd, isolation=isolation(config))
     except LoadError as error:
         # Each group test fails with the reason and carries exit status 2 (check_group).
         yield ConformanceSession(config, None, str(error))
@@ -478,9 +362,48 @@ def conformance_session(request: pytest.FixtureRequest) -> Iterator[ConformanceS
         implementation.close()
 
 
+class Collected:
+    """What one pytest session's conformance tests reported: group reports and error exit statuses.
+
+    One per session (pytest_configure registers it as a plugin of that config), not a module
+    global: two ``pytest.main()`` runs in one process each count only their own cases. Its
+    pytest_runtest_logreport hook is where reports arrive, in a worker for its own tests and
+    in the pytest-xdist controller for every worker's (a TestReport carries no config to find
+    the session by, so the hook is bound to the session instead).
+    """
+
+    def __init__(self) -> None:
+        self.reports: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == _PROPERTY and isinstance(value, dict):
+                self.reports.append(value)
+            elif name == _STATUS and isinstance(value, int):
+                self.statuses.append(value)
+
+
+_COLLECTED = pytest.StashKey[Collected]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_REPORTS] = []
-    config.stash[_STATUSES] = []
+    collected = Collected()
+    config.stash[_COLLECTED] = collected
+    config.pluginmanager.register(collected, f"{_GROUP}-collected")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    collected = config.stash.get(_COLLECTED, None)
+    if collected is not None and config.pluginmanager.is_registered(collected):
+        config.pluginmanager.unregister(collected)
+
+
+def _collected(config: pytest.Config) -> Collected:
+    """This session's Collected (an empty one when pytest_configure has not run for it)."""
+    return config.stash.get(_COLLECTED, None) or Collected()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -499,23 +422,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             if code:
                 report.user_properties.append((_STATUS, code))
     return report
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "call":
-        return
-    for name, value in report.user_properties:
-        if name == _PROPERTY and isinstance(value, dict):
-            _collected(report).append(value)
-        elif name == _STATUS and isinstance(value, int):
-            config = getattr(report, "config", None)
-            if config is not None and _STATUSES in config.stash:
-                config.stash[_STATUSES].append(value)
-            else:
-                _COLLECTED_STATUSES.append(value)
-
-
-_COLLECTED_STATUSES: list[int] = []
 
 
 def in_group_order(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -563,41 +469,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput"):  # an xdist worker: the controller decides
         return
-    statuses = config.stash.get(_STATUSES, []) + _COLLECTED_STATUSES
-    reports = config.stash.get(_REPORTS, []) + _COLLECTED
-    if statuses or reports:
-        session.exitstatus = exit_status(statuses, reports, int(session.exitstatus))
-
-
-_COLLECTED: list[dict[str, Any]] = []
-
-
-def _collected(report: pytest.TestReport) -> list[dict[str, Any]]:
-    config = getattr(report, "config", None)
-    if config is not None and _REPORTS in config.stash:
-        return config.stash[_REPORTS]
-    return _COLLECTED
-
-
-def outcome_line(report: Report) -> str:
-    """The run's verdict in the CLI's words (report.Report.format)."""
-    failed = report.failed()
-    incomplete = report.incomplete()
-    blocked = [v for v in report.verdicts if v.status == "blocked"]
-    if report.ok:
-        return "CONFORMS"
-    if failed:
-        causes = f" from {len(report.causes)} root cause(s)" if report.causes else ""
-        return f"DOES NOT CONFORM: {len(failed)} failed verdict(s){causes}"
-    if incomplete:
-        return f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
-    if blocked:
-        return f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
-    return "NOTHING WAS CHECKED"
+    collected = _collected(config)
+    if collected.statuses or collected.reports:
+        session.exitstatus = exit_status(collected.statuses, collected.reports, int(session.exitstatus))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    data = config.stash.get(_REPORTS, []) + _COLLECTED
+    data = _collected(config).reports
     if not data:
         return
     from conformance.reporting.report import Report, merge  # noqa: PLC0415 - lazy: start-up time (module docstring, _LAZY)
@@ -615,7 +493,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for line in merged.table().splitlines():
         terminalreporter.write_line(line)
     terminalreporter.write_line("")
-    terminalreporter.write_line(f"{outcome_line(merged)} ({merged.examples} cases)")
+    terminalreporter.write_line(f"{merged.outcome()} ({merged.examples} cases)")
     path = config.getoption("--conformance-report")
     if path and not hasattr(config, "workerinput"):  # the xdist controller writes the merged report
         try:

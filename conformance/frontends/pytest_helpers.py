@@ -30,14 +30,15 @@ from typing import Any
 
 import pytest
 
-from conformance.errors import LoadError
+from conformance.errors import InternalError, LoadError
 from conformance.frontends.plugin import (
     INTERNAL_ERROR_STATUS,
     LOAD_ERROR_STATUS,
     fail_skip_or_pass,
     nothing_checked_reason,
 )
-from conformance.frontends.runner import InternalError, check_implementation
+from conformance.frontends.runner import check_implementation
+from conformance.implementations.isolation import SETTING_NAMES
 from conformance.judging.findings import CHECKS
 from conformance.reporting.report import Report
 
@@ -112,15 +113,15 @@ def parametrize_with_checks(
 
     ``xfail`` maps check names to reasons (strict: an xfailed check that passes is
     reported). Other keyword arguments go to ``check_implementation`` (max_examples,
-    seed, quick, impl_cmd, timeout, warmup_timeout, in_process, max_answer_bytes,
-    regimes, dtypes, failures_dir); an unknown one is a TypeError here, at collection,
-    rather than one error per check.
+    seed, quick, impl_cmd, regimes, dtypes, failures_dir, first_failure, and isolation or
+    its settings: timeout, warmup_timeout, in_process, max_answer_bytes, max_memory_mb); an
+    unknown one is a TypeError here, at collection, rather than one error per check.
     """
     accepted = [
         name
         for name, p in inspect.signature(check_implementation).parameters.items()
         if p.kind is inspect.Parameter.KEYWORD_ONLY and name != "progress"
-    ]
+    ] + list(SETTING_NAMES)
     wrong = sorted(set(options) - set(accepted))
     if wrong:
         raise TypeError(f"parametrize_with_checks: unknown option(s) {wrong}; accepted: {', '.join(accepted)}")

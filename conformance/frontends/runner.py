@@ -12,19 +12,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
-from conformance.cases.defaults import (
-    DEFAULT_EXAMPLES,
-    DEFAULT_FAILURES_DIR,
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-    QUICK_EXAMPLES,
-)
-from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, SuiteError, group_problem, run_group
+from conformance.cases.defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, EXAMPLES, QUICK_EXAMPLES
+from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, group_problem, run_group
 from conformance.cases.seeds import resolve_seed
+from conformance.errors import InternalError, SuiteError
+from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.loader import Implementation, load_implementation
 from conformance.judging.checks import CaseChecker
 from conformance.judging.findings import CHECKS
@@ -46,14 +40,6 @@ QUICK_VALUES_PER_ARCHITECTURE = 3
 QUICK_SHRINK_CASES = 500
 
 
-class InternalError(Exception):
-    """The suite itself failed while judging a case (exit status 3); the case is saved when it can be."""
-
-    def __init__(self, message: str, case_file: str | None) -> None:
-        super().__init__(message)
-        self.case_file = case_file
-
-
 _DEFAULT: Any = object()
 
 
@@ -63,8 +49,9 @@ def default_failures_dir() -> str:
 
 def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchSettings:
     """The default search reaches the large sizes (see SearchSettings); --quick stays small and uniform."""
-    if max_examples is not None and max_examples < 1:
-        raise ValueError(f"max_examples must be at least 1, got {max_examples}")
+    problem = None if max_examples is None else EXAMPLES.problem(max_examples)
+    if problem is not None:
+        raise ValueError(f"max_examples: {problem}")
     n = max_examples if max_examples is not None else (QUICK_EXAMPLES if quick else DEFAULT_EXAMPLES)
     if quick:
         return SearchSettings(
@@ -90,16 +77,13 @@ def check_implementation(
     seed: int | str = 0,
     quick: bool = False,
     impl_cmd: str | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
     regimes: Sequence[str] | None = None,
     dtypes: Sequence[str] | None = None,
     failures_dir: str | Path | None = _DEFAULT,
     progress: RunProgress | None = None,
-    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-    in_process: bool = False,
-    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
     first_failure: bool = False,
+    isolation: IsolationSettings | None = None,
+    **keywords: Unpack[IsolationKeywords],
 ) -> Report:
     """Run the conformance checks on an implementation and return the Report.
 
@@ -107,33 +91,27 @@ def check_implementation(
     a callable, or an already loaded implementation; ``impl_cmd`` instead runs a command
     speaking the JSON-lines protocol. ``max_examples`` is per (dtype, regime) group.
     Failing cases are saved under ``failures_dir`` (default ``.conformance-failures``,
-    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). Python code runs in a worker
-    process (``in_process=True``: in this process, for debugging); each process's first
-    call may take ``warmup_timeout`` seconds, later calls ``timeout``; one answer may be
-    at most ``max_answer_bytes``; a Python worker may allocate ``max_memory_mb`` MiB (0: no
-    cap). ``seed="random"`` draws a fresh seed: the report's header prints it with the command
-    that repeats the run. ``first_failure`` ends the run at its first failing case, unshrunk: the
-    pass/fail verdict is the full run's (the search draws the same cases in the same order, and any
-    failure fails the run); what is lost is every later finding and the smallest case. Raises
-    LoadError when the implementation cannot be loaded, InternalError when the suite itself fails
-    on a case. ``progress`` is told the header before any case and the counts after every case
-    (reporting.progress); it changes nothing in the report.
+    or $BACKPROP_CONFORMANCE_FAILURES; None: not saved). ``isolation`` (an IsolationSettings,
+    or its fields as keywords): Python code runs in a worker process (``in_process=True``: in
+    this process, for debugging); each process's first call may take ``warmup_timeout``
+    seconds, later calls ``timeout``; one answer may be at most ``max_answer_bytes``; a Python
+    worker may allocate ``max_memory_mb`` MiB (0: no cap). ``seed="random"`` draws a fresh seed:
+    the report's header prints it with the command that repeats the run. ``first_failure`` ends
+    the run at its first failing case, unshrunk: the pass/fail verdict is the full run's (the
+    search draws the same cases in the same order, and any failure fails the run); what is lost
+    is every later finding and the smallest case. Raises LoadError when the implementation
+    cannot be loaded, InternalError when the suite itself fails on a case. ``progress`` is told the
+    header before any case and the counts after every case (reporting.progress); it changes nothing
+    in the report.
     """
     started = time.monotonic()
+    chosen = isolation_settings(isolation, keywords)
     seed, drawn = resolve_seed(seed)
     options = replace(search_settings(max_examples, seed, quick), first_failure=first_failure)
     unknown = [r for r in (regimes or ()) if r not in REGIMES]
     if unknown:
         raise ValueError(f"unknown regime(s) {unknown}; expected some of {', '.join(REGIMES)}")
-    implementation = load_implementation(
-        impl,
-        impl_cmd=impl_cmd,
-        timeout=timeout,
-        warmup_timeout=warmup_timeout,
-        in_process=in_process,
-        max_answer_bytes=max_answer_bytes,
-        max_memory_mb=max_memory_mb,
-    )
+    implementation = load_implementation(impl, impl_cmd=impl_cmd, isolation=chosen)
     try:
         rerun = (
             rerun_command(
@@ -142,7 +120,9 @@ def check_implementation(
             if drawn
             else None
         )
-        return _run(implementation, options, regimes, dtypes, failures_dir, progress, timeout, quick, rerun, started)
+        return _run(
+            implementation, options, regimes, dtypes, failures_dir, progress, chosen.timeout, quick, rerun, started
+        )
     finally:
         if implementation is not impl:
             implementation.close()
@@ -186,12 +166,12 @@ def _run(
     chosen_regimes = list(regimes) if regimes else list(REGIMES)
     wanted = list(dtypes) if dtypes else ["float64", "float32"]
     run_dtypes = [d for d in wanted if d in caps.dtypes]
-    uncovered = {d: f"not covered: the implementation does not declare {d}" for d in wanted if d not in caps.dtypes}
+    uncovered = {d: f"the implementation does not declare {d}" for d in wanted if d not in caps.dtypes}
     not_covered = list(caps.missing())
     problem = group_problem(caps)
     if problem:
         not_covered.append(problem)
-        uncovered.update(dict.fromkeys(run_dtypes, f"not covered: {problem}"))
+        uncovered.update(dict.fromkeys(run_dtypes, problem))
         run_dtypes = []
     collector = Collector()
     checker = CaseChecker(implementation)
@@ -354,24 +334,15 @@ def replay(
     impl: Any = None,
     *,
     impl_cmd: str | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-    in_process: bool = False,
-    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+    isolation: IsolationSettings | None = None,
+    **keywords: Unpack[IsolationKeywords],
 ) -> Report:
-    """Every check on the one case stored in a case file (see casefile.py)."""
+    """Every check on the one case stored in a case file (see casefile.py); ``isolation`` as in
+    check_implementation."""
     started = time.monotonic()
+    chosen = isolation_settings(isolation, keywords)
     case, eta, permutation, document = load_case(path)
-    implementation = load_implementation(
-        impl,
-        impl_cmd=impl_cmd,
-        timeout=timeout,
-        warmup_timeout=warmup_timeout,
-        in_process=in_process,
-        max_answer_bytes=max_answer_bytes,
-        max_memory_mb=max_memory_mb,
-    )
+    implementation = load_implementation(impl, impl_cmd=impl_cmd, isolation=chosen)
     try:
         collector = Collector()
         try:

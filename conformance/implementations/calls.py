@@ -25,7 +25,7 @@ RETRY_FACTOR = 2.0
 # NotImplementedError, a JSON-lines program's error answer to its first sgd_step): "not covered"
 # on that case, and counted by conformance.reporting.report, where refusing some cases of a capability and
 # answering others fails it (CONTRACT.md section 1: a refusal is all or nothing).
-REFUSAL = "not covered: refused: "
+REFUSAL = "refused: "
 
 FaultKind = Literal["exception", "timeout", "crash", "garbage", "error", "unsupported", "unresponsive"]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
 
+from conformance.errors import CapabilitiesError
 from reference import ACTIVATIONS, COSTS, DTYPES, REDUCTIONS
 from reference.activations import OUTPUT_ONLY
 from reference.costs import REQUIRED_OUTPUT
@@ -57,10 +58,6 @@ CONVENTIONS: dict[str, tuple[float, float, str]] = {
     ),
 }
 ALL_KEYS: tuple[str, ...] = (*KEYS, *POSITION_KEYS, "targets", "conventions")
-
-
-class CapabilitiesError(ValueError):
-    """The implementation's ``capabilities`` cannot be understood."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ import numpy as np
 from mpmath import libmp
 from mpmath.ctx_mp_python import _mpf
 
+from conformance.errors import ExactError
+
 # Every integer of an exact number (numerator, denominator, mantissa, decimal digits as an
 # integer) is at most this many bits: rounding costs a division of such integers (well under a
 # millisecond), and a float64 needs at most about 1100 bits of exponent and 53 of mantissa.
@@ -41,10 +43,6 @@ MAX_EXPONENT = 1 << 40
 _LOG2_10 = math.log2(10)
 # (precision in bits, smallest normal exponent, largest exponent) of the dtypes judged
 _FORMATS = {"float64": (53, -1022, 1023), "float32": (24, -126, 127)}
-
-
-class ExactError(ValueError):
-    """An exact number that cannot be judged (too large for the dtype, too many digits, malformed)."""
 
 
 @dataclass(frozen=True)

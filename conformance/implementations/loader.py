@@ -17,19 +17,14 @@ import shlex
 import sys
 import types
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
-from conformance.cases.defaults import (
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-)
-from conformance.errors import LoadError
+from conformance.errors import CannotRecreate, CapabilitiesError, LoadError
 from conformance.implementations.binding import Bound, bind, check_bindable
 from conformance.implementations.calls import Answer, Fault, Outcome, ThreadCaller, describe_exception
-from conformance.implementations.capabilities import Capabilities, CapabilitiesError, parse_capabilities
+from conformance.implementations.capabilities import Capabilities, parse_capabilities
 from conformance.implementations.forking import fork_available
+from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.protocol import ForkedImplementation, SubprocessImplementation, WorkerImplementation
 
 
@@ -68,8 +63,7 @@ class PythonImplementation:
         *,
         name: str,
         replay_args: str,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
+        settings: IsolationSettings,
         module: types.ModuleType | None = None,
         isolation: str = "none (in process)",
     ) -> None:
@@ -85,7 +79,7 @@ class PythonImplementation:
         self.name = name
         self.replay_args = replay_args
         self.isolation = isolation
-        self._caller = ThreadCaller(timeout, warmup_timeout)
+        self._caller = ThreadCaller(settings.timeout, settings.warmup_timeout)
 
     def backprop(self, case: Any) -> Outcome:
         return self._caller.call("backprop", lambda: self._backprop(case))
@@ -192,15 +186,14 @@ def load_implementation(
     impl: Any = None,
     *,
     impl_cmd: str | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-    in_process: bool = False,
-    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-    max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+    isolation: IsolationSettings | None = None,
+    **keywords: Unpack[IsolationKeywords],
 ) -> Implementation:
     """An Implementation from a spec string, an object or callable, or a command (``impl_cmd``).
 
-    Python code runs in a worker process unless ``in_process``: a spec in
+    ``isolation`` (or its fields as keywords: timeout, warmup_timeout, max_answer_bytes,
+    max_memory_mb, in_process) says how it runs. Python code runs in a worker process unless
+    ``in_process``: a spec in
     ``python -m conformance.implementations.worker``, which imports it; an object, a callable or a module in a
     worker forked from this process (conformance.implementations.forking), so that what is judged is the object
     as the caller holds it, run-time state included. Where this process cannot fork (no fork
@@ -215,24 +208,20 @@ def load_implementation(
         )
     if impl is not None and impl_cmd is not None:
         raise LoadError("give either an implementation (--impl) or a command (--impl-cmd), not both")
-    for what, value in (("timeout", timeout), ("warmup_timeout", warmup_timeout)):
-        if value is not None and not value > 0:
-            raise LoadError(f"{what} must be a positive number of seconds (or None), got {value!r}")
+    chosen = isolation_settings(isolation, keywords)
     if impl_cmd is not None:
-        return SubprocessImplementation(
-            impl_cmd, max_answer_bytes=max_answer_bytes, timeout=timeout, warmup_timeout=warmup_timeout
-        )
+        if chosen.in_process:
+            raise LoadError("--in-process (in_process=True) is for Python implementations (--impl), not --impl-cmd")
+        return SubprocessImplementation(impl_cmd, settings=chosen)
     if isinstance(impl, PythonImplementation | SubprocessImplementation | WorkerImplementation):
         return impl
-    budgets: dict[str, Any] = {"timeout": timeout, "warmup_timeout": warmup_timeout}
-    isolated: dict[str, Any] = {**budgets, "max_answer_bytes": max_answer_bytes, "max_memory_mb": max_memory_mb}
     if isinstance(impl, str):
         spec = impl.strip()
         replay = f"--impl {shlex.quote(spec)}"
-        if in_process:
+        if chosen.in_process:
             obj, module = load_spec(spec)
-            return PythonImplementation(obj, name=spec, replay_args=replay, module=module, **budgets)
-        return WorkerImplementation(spec=spec, name=spec, replay_args=replay, **isolated)
+            return PythonImplementation(obj, name=spec, replay_args=replay, module=module, settings=chosen)
+        return WorkerImplementation(spec=spec, name=spec, replay_args=replay, settings=chosen)
     spec_found = _spec_for(impl)
     name = (
         spec_found or getattr(impl, "__qualname__", None) or getattr(impl, "__name__", None) or type(impl).__qualname__
@@ -240,12 +229,12 @@ def load_implementation(
     replay = (
         f"--impl {shlex.quote(spec_found)}" if spec_found else "--impl <package.module:attr of your implementation>"
     )
-    if in_process:
-        return PythonImplementation(impl, name=name, replay_args=replay, **budgets)
+    if chosen.in_process:
+        return PythonImplementation(impl, name=name, replay_args=replay, settings=chosen)
     check_bindable(impl, name)  # the same LoadError as in process, before any worker starts
     cannot_fork = fork_available()
     if cannot_fork is None:
-        return ForkedImplementation(impl, name=name, replay_args=replay, **isolated)
+        return ForkedImplementation(impl, name=name, replay_args=replay, settings=chosen)
     lost = "state set at run time (attributes, monkeypatches, torch defaults) is not carried over"
     try:
         pickled = pickle.dumps(impl)
@@ -256,7 +245,7 @@ def load_implementation(
             name=name,
             replay_args=replay,
             isolation=f"none: no fork ({cannot_fork}), and the object cannot be sent to a worker ({why})",
-            **budgets,
+            settings=chosen,
         )
     try:
         return WorkerImplementation(
@@ -264,15 +253,15 @@ def load_implementation(
             name=name,
             replay_args=replay,
             isolation=f"worker process from a pickled copy (no fork: {cannot_fork}); {lost}",
-            **isolated,
+            settings=chosen,
         )
-    except WorkerImplementation.CannotRecreate as error:
+    except CannotRecreate as error:
         return PythonImplementation(
             impl,
             name=name,
             replay_args=replay,
             isolation=f"none: no fork ({cannot_fork}), and the worker cannot recreate the object ({error})",
-            **budgets,
+            settings=chosen,
         )
 
 
@@ -281,6 +270,7 @@ __all__ = [
     "Bound",
     "Fault",
     "Implementation",
+    "IsolationSettings",
     "LoadError",
     "Outcome",
     "PythonImplementation",

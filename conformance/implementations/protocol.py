@@ -27,18 +27,13 @@ import shlex
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import IO, Any
 
-from conformance.cases.defaults import (
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_MEMORY_MB,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WARMUP_TIMEOUT,
-)
-from conformance.errors import LoadError
+from conformance.errors import CannotRecreate, CapabilitiesError, JSONInputError, LoadError, WireError
 from conformance.implementations import contract, safejson, wire
 from conformance.implementations.calls import RETRY_FACTOR, Answer, Fault, Outcome, first_call_limit
-from conformance.implementations.capabilities import Capabilities, CapabilitiesError, parse_capabilities
+from conformance.implementations.capabilities import Capabilities, parse_capabilities
 from conformance.implementations.channel import (
     Broken,
     Channel,
@@ -49,6 +44,7 @@ from conformance.implementations.channel import (
     open_channel_fds,
 )
 from conformance.implementations.forking import ForkedProcess
+from conformance.implementations.isolation import IsolationSettings
 from conformance.implementations.serving import bind_answer, memory_hint, serve
 
 MAX_RESTARTS = 20
@@ -78,21 +74,12 @@ class _Process:
     def __init__(
         self,
         *,
-        timeout: float | None,
-        warmup_timeout: float | None,
-        max_answer_bytes: int,
-        max_memory_mb: int | None = None,
+        settings: IsolationSettings,
     ) -> None:
-        if not isinstance(max_answer_bytes, int) or isinstance(max_answer_bytes, bool) or max_answer_bytes < 1024:
-            raise LoadError(f"max_answer_bytes must be an integer of at least 1024, got {max_answer_bytes!r}")
-        if max_memory_mb is not None and (
-            not isinstance(max_memory_mb, int) or isinstance(max_memory_mb, bool) or max_memory_mb < 0
-        ):
-            raise LoadError(f"max_memory_mb must be a whole number of MiB (0: no cap), got {max_memory_mb!r}")
-        self.timeout = timeout
-        self.warmup_timeout = warmup_timeout
-        self.max_answer_bytes = max_answer_bytes
-        self.max_memory_mb = max_memory_mb or None
+        self.timeout = settings.timeout
+        self.warmup_timeout = settings.warmup_timeout
+        self.max_answer_bytes = settings.max_answer_bytes
+        self.max_memory_mb = settings.max_memory_mb or None
         self.reasked = 0  # calls that timed out once and were asked again (the report prints it)
         self._channel: Channel | None = None
         self._warm: set[str] = set()
@@ -186,7 +173,7 @@ class _Process:
         self._drop()
         try:
             problem = self._start()
-        except (LoadError, WorkerImplementation.CannotRecreate) as error:  # loaded once, not again
+        except (LoadError, CannotRecreate) as error:  # loaded once, not again
             problem = f"a fresh process could not load it again: {error}"
             self._dead = problem
             return Fault("unresponsive", problem)
@@ -301,9 +288,6 @@ class WorkerImplementation(_Process):
 
     reports_mutation = True
 
-    class CannotRecreate(Exception):
-        """The worker could not unpickle the object (the caller then runs it in process)."""
-
     def __init__(
         self,
         *,
@@ -311,18 +295,10 @@ class WorkerImplementation(_Process):
         replay_args: str,
         spec: str | None = None,
         pickled: bytes | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-        max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+        settings: IsolationSettings,
         isolation: str = "worker process (python -m conformance.implementations.worker)",
     ) -> None:
-        super().__init__(
-            timeout=timeout,
-            warmup_timeout=warmup_timeout,
-            max_answer_bytes=max_answer_bytes,
-            max_memory_mb=max_memory_mb,
-        )
+        super().__init__(settings=settings)
         self.name = name
         self.replay_args = replay_args
         self._load = {
@@ -376,12 +352,12 @@ class WorkerImplementation(_Process):
         assert isinstance(received, ReceivedLine)
         try:
             answer = wire.loads(received.text)
-        except wire.WireError as error:
+        except WireError as error:
             return f"the worker answered the load request with something unreadable ({error})"
         if not isinstance(answer, dict):
             return "the worker answered the load request with something unreadable"
         if "cannot_recreate" in answer:
-            raise WorkerImplementation.CannotRecreate(str(answer["cannot_recreate"]))
+            raise CannotRecreate(str(answer["cannot_recreate"]))
         if "load_error" in answer:
             raise LoadError(str(answer["load_error"]))
         if self._loaded is None:
@@ -397,7 +373,7 @@ class WorkerImplementation(_Process):
     def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
         try:
             answer = wire.loads(text)
-        except wire.WireError as error:
+        except WireError as error:
             return Fault("garbage", f"answered with a line the suite cannot read ({error}): {text[:120]!r}")
         problem = _id_problem(answer, rid, text)
         if problem is not None:
@@ -433,13 +409,12 @@ class SubprocessImplementation(_Process):
         self,
         command: str,
         *,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        settings: IsolationSettings,
     ) -> None:
         if not command.strip():
             raise LoadError("--impl-cmd needs a command, got an empty string")
-        super().__init__(timeout=timeout, warmup_timeout=warmup_timeout, max_answer_bytes=max_answer_bytes)
+        # A program's memory is its own business (the cap is for the suite's Python workers).
+        super().__init__(settings=replace(settings, max_memory_mb=None))
         self.command = command
         self.name = f"command: {command}"
         self.replay_args = f"--impl-cmd {shlex.quote(command)}"
@@ -484,7 +459,7 @@ class SubprocessImplementation(_Process):
             answer = safejson.loads_bounded(
                 stripped, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
             )
-        except safejson.JSONInputError as error:
+        except JSONInputError as error:
             shown = stripped[:200].decode("utf-8", "replace")
             if "not valid JSON" in str(error):
                 return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
@@ -533,20 +508,14 @@ class ForkedImplementation(WorkerImplementation):
         name: str,
         replay_args: str,
         module: Any = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        warmup_timeout: float | None = DEFAULT_WARMUP_TIMEOUT,
-        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-        max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
+        settings: IsolationSettings,
     ) -> None:
         self._obj = obj
         self._module = module
         super().__init__(
             name=name,
             replay_args=replay_args,
-            timeout=timeout,
-            warmup_timeout=warmup_timeout,
-            max_answer_bytes=max_answer_bytes,
-            max_memory_mb=max_memory_mb,
+            settings=settings,
             isolation="worker process forked from this one (os.fork: the object as the caller holds it)",
         )
 

@@ -21,6 +21,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from conformance.errors import JSONInputError
+
 # Defaults sized for the contract's documents: a case or result is at most 5 levels
 # deep (document > field > layer > row > number), integers are layer widths and
 # indices; a float64 overflows beyond 309 digits anyway.
@@ -37,10 +39,6 @@ __all__ = [
     "loads_bounded",
     "one_line",
 ]
-
-
-class JSONInputError(ValueError):
-    """Untrusted JSON that is not acceptable; ``str()`` is one line naming the source and the problem."""
 
 
 def one_line(text: object, limit: int = 300) -> str:

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from conformance.errors import ExactError, WireError
 from conformance.implementations.contract import CASE_FIELDS
-from conformance.implementations.exact import MAX_BITS, MAX_EXPONENT, Exact, ExactError, is_exact, to_exact
+from conformance.implementations.exact import MAX_BITS, MAX_EXPONENT, Exact, is_exact, to_exact
 from reference import Case
 
 ARRAY = "$a"
@@ -54,10 +55,6 @@ _DTYPES: frozenset[str] = frozenset(
         np.bool_,
     )
 )
-
-
-class WireError(ValueError):
-    """A worker's line that is not in this format (the implementation wrote to the channel?)."""
 
 
 @dataclass(frozen=True)

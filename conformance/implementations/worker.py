@@ -20,8 +20,9 @@ import pickle
 import sys
 from typing import IO, Any
 
+from conformance.errors import LoadError
 from conformance.implementations.binding import Bound
-from conformance.implementations.loader import LoadError, load_spec
+from conformance.implementations.loader import load_spec
 from conformance.implementations.serving import bind_answer, serve
 
 

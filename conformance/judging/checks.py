@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from conformance.errors import StructureError, Unusable
 from conformance.implementations.calls import REFUSAL, Answer, Fault, describe_exception
 from conformance.implementations.input_mutation import fresh_copy, mutation
 from conformance.implementations.loader import Implementation
@@ -36,8 +37,8 @@ from conformance.judging.equation_checks import check_cost, check_equations_1_2,
 from conformance.judging.factors import Confirmer, Extract, Observation, Probe, ratio_text
 from conformance.judging.findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, block_after
 from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
-from conformance.judging.structure import Result, StructureError, parse_parameters, parse_result
-from conformance.judging.tolerances import SAFETY, Expected, Unusable, expect, norm_mismatch
+from conformance.judging.structure import Result, parse_parameters, parse_result
+from conformance.judging.tolerances import SAFETY, Expected, expect, norm_mismatch
 from reference import Case
 from reference._ops import Array
 
@@ -168,7 +169,7 @@ class CaseChecker:
                     "no_mutation",
                     None,
                     "not covered",
-                    "not covered: a subprocess receives a serialised copy and cannot modify the inputs",
+                    "a subprocess receives a serialised copy and cannot modify the inputs",
                 )
             return
         if changed:
@@ -179,7 +180,7 @@ class CaseChecker:
     def _sgd_step(self, report: CaseReport, exp: Expected) -> None:
         case, eta = report.case, report.eta
         if not self.impl.has_sgd_step:
-            report.add("sgd_step", None, "not covered", "not covered: the implementation does not provide sgd_step")
+            report.add("sgd_step", None, "not covered", "the implementation does not provide sgd_step")
             return
         blocker = report.failed_any(BLOCK_SGD_STEP)
         if blocker is not None:

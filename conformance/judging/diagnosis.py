@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.errors import Unusable
 from conformance.judging.factors import TIGHT, Claim, Confirmer, Observation, ratio_text
 from conformance.judging.structure import Result
 from conformance.judging.tolerances import (
@@ -33,7 +34,6 @@ from conformance.judging.tolerances import (
     UNIT_ROUNDOFF,
     Expected,
     Mismatch,
-    Unusable,
     expect,
     format_number,
     norm_mismatch,

@@ -55,7 +55,7 @@ def check_equations_1_2(report: CaseReport, res: Result, exp: Expected, confirme
     case = report.case
     L = len(case.sizes)
     if res.deltas is None:
-        why = "not covered: the implementation does not report deltas"
+        why = "the implementation does not report deltas"
         report.add("equation1", None, "not covered", why)
         report.add("equation2", None, "not covered", why)
         return {}
@@ -315,14 +315,14 @@ def check_cost(
 ) -> None:
     case = report.case
     if res.cost is None:
-        report.add("cost", None, "not covered", "not covered: the implementation does not report cost")
+        report.add("cost", None, "not covered", "the implementation does not report cost")
         return
     if conventions.get("cost_from_activations") == 1.0 and a_based_cost_may_be_infinite(case, exp):
         report.add(
             "cost",
             None,
             "not covered",
-            "not covered: the output rounds to 0 or 1 here, where a cost computed from a (the declared "
+            "the output rounds to 0 or 1 here, where a cost computed from a (the declared "
             "convention cost_from_activations) is infinite by construction",
         )
         return

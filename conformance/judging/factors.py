@@ -40,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
+from conformance.errors import Unusable
 from conformance.judging.findings import RATIO_PHRASE
-from conformance.judging.tolerances import Expected, Unusable, expect, norm, norm_mismatch
+from conformance.judging.tolerances import Expected, expect, norm, norm_mismatch
 from reference import Case
 from reference._ops import Array
 

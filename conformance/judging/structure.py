@@ -17,20 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from conformance.implementations.exact import ExactError, is_exact, round_exact, to_exact
+from conformance.errors import ExactError, StructureError
+from conformance.implementations.exact import is_exact, round_exact, to_exact
 from conformance.implementations.wire import Opaque
 from reference._ops import Array
 
 _PRECISION = {"float64": 53, "float32": 24}
 _BITS = {np.dtype(np.float64): 53, np.dtype(np.float32): 24, np.dtype(np.float16): 11}
-
-
-class StructureError(ValueError):
-    """The answer lacks the contract's shape; the message names field, layer, expected, got."""
-
-    def __init__(self, message: str, layer: int | None = None) -> None:
-        super().__init__(message)
-        self.layer = layer
 
 
 @dataclass(frozen=True)

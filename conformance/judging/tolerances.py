@@ -131,6 +131,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from conformance.errors import Unusable
 from reference import Case, engine, validate
 from reference._ops import Array
 from reference.activations import ACTIVATION_RECORDS, BOUNDED, kinks_of, sigma_prime, softplus
@@ -487,10 +488,6 @@ class Expected:
     scale: float
     z: list[Array] = field(default_factory=list)  # the pre-activations, for the diagnoses
     conventions: dict[str, float] = field(default_factory=dict)  # under which it was computed
-
-
-class Unusable(ValueError):
-    """The case cannot be judged (the reference overflows, or a relu sign is ambiguous)."""
 
 
 def with_dtype(case: Case, dtype: str) -> Case:

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from conformance.errors import CaseFileError, JSONInputError
 from conformance.implementations import contract
-from conformance.implementations.safejson import JSONInputError, load_json_file, one_line
+from conformance.implementations.safejson import load_json_file, one_line
 from conformance.reporting.versions import versions
 from reference import Case
 
@@ -57,10 +58,6 @@ def save_case(
     }
     path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     return path
-
-
-class CaseFileError(ValueError):
-    """A case file that cannot be replayed; ``str()`` is one line naming the file, the field and the problem."""
 
 
 # A saved case is a few kilobytes (the search stays below 8 layers of width 8); the

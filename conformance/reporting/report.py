@@ -78,9 +78,13 @@ class Verdict:
     size: tuple[int, int, int] | None = None
 
     def line(self) -> str:
+        return f"{self.status.upper()}: {self.text()}"
+
+    def text(self) -> str:
+        """The verdict without its status word: where pytest already says it (a failed test's message)."""
         where = f" layer {self.layer}" if self.layer is not None else ""
         dtype = f" ({self.dtype})" if self.dtype else ""
-        return f"{self.status.upper()}: {self.check}{where}{dtype}: {self.message}"
+        return f"{self.check}{where}{dtype}: {self.message}"
 
 
 def _size(case: Case) -> tuple[int, int, int]:
@@ -531,7 +535,7 @@ class Report:
         for dtype in dict.fromkeys(v.dtype for v in self.verdicts):
             rows = [v for v in self.verdicts if v.dtype == dtype]
             if all(v.status == "not covered" for v in rows):
-                blocks.append(f"{dtype}: not covered ({rows[0].message.removeprefix('not covered: ')})")
+                blocks.append(f"{dtype}: not covered ({rows[0].message})")
                 continue
             layers = sorted({v.layer for v in rows if v.layer is not None})
             columns: list[int | None] = [None, *layers]
@@ -598,22 +602,25 @@ class Report:
         incomplete = self.incomplete()
         if incomplete or verbose:
             parts.append(self.accounting())
-        blocked = [v for v in self.verdicts if v.status == "blocked"]
-        if self.ok:
-            outcome = "CONFORMS"
-        elif failed:
-            outcome = f"DOES NOT CONFORM: {len(failed)} failed verdict(s)" + (
-                f" from {len(self.causes)} root cause(s)" if self.causes else ""
-            )
-        elif incomplete:
-            outcome = f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
-        elif blocked:
-            outcome = f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
-        else:
-            outcome = "NOTHING WAS CHECKED"
-        painted = paint(outcome, "pass" if self.ok else "fail", colour)
+        painted = paint(self.outcome(), "pass" if self.ok else "fail", colour)
         parts.append(f"{painted} ({self.examples} cases in {self.duration:.1f} s)")
         return "\n\n".join(parts)
+
+    def outcome(self) -> str:
+        """The run's verdict in words, the last line of ``format`` and of the pytest plugin's summary."""
+        failed = self.failed()
+        incomplete = self.incomplete()
+        blocked = [v for v in self.verdicts if v.status == "blocked"]
+        if self.ok:
+            return "CONFORMS"
+        if failed:
+            causes = f" from {len(self.causes)} root cause(s)" if self.causes else ""
+            return f"DOES NOT CONFORM: {len(failed)} failed verdict(s){causes}"
+        if incomplete:
+            return f"DOES NOT CONFORM: INCOMPLETE, {len(incomplete)} group(s) judged fewer cases than requested"
+        if blocked:
+            return f"DOES NOT CONFORM: {len(blocked)} blocked verdict(s)"
+        return "NOTHING WAS CHECKED"
 
 
 def _summarise(statuses: list[Status]) -> Status:

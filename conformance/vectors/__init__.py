@@ -13,11 +13,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from conformance.errors import VectorsError
 from conformance.implementations.contract import CONTRACT_VERSION
 from conformance.reporting.versions import REFERENCE_VERSION
 
 from . import generate as recipes
-from .verify import DEFAULT_VECTORS, VectorOutcome, VectorsError, load_manifest, vector_mismatches, verify
+from .verify import DEFAULT_VECTORS, VectorOutcome, load_manifest, vector_mismatches, verify
 
 __all__ = [
     "DEFAULT_VECTORS",

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from conformance.errors import JSONInputError, VectorsError
 from conformance.implementations.contract import decode_value
-from conformance.implementations.safejson import JSONInputError, load_json_file, loads_bounded, one_line, read_bounded
+from conformance.implementations.safejson import load_json_file, loads_bounded, one_line, read_bounded
 from reference._ops import Array
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent
@@ -34,10 +35,6 @@ MANIFEST = "manifest.json"
 
 # Order of diagnosis: equation 1 and 2 (deltas) cause equations 3 and 4.
 _FIELDS = ("deltas", "grad_biases", "grad_weights")
-
-
-class VectorsError(Exception):
-    """The vector set itself is unusable (missing, or not what its manifest hashes)."""
 
 
 @dataclass
