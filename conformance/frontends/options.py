@@ -4,7 +4,7 @@ One spelling rule: an option is ``--NAME`` on the command line and ``--conforman
 under pytest, whose option namespace every installed plugin shares (``--timeout`` there
 would collide with pytest-timeout's). The plugin also adds ``--impl`` and ``--impl-cmd``
 where no other plugin or conftest has taken them. Each option's text is parsed and checked
-here, once, against the bounds in conformance.cases.defaults (the ones the Python API's
+here, once, against the bounds in conformance.defaults (the ones the Python API's
 IsolationSettings and search_settings check): a bad value is argparse's usage error naming
 the option, "argument --timeout: expected a positive number of seconds, got '-1'", on
 either front end.
@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.cases.defaults import (
+from conformance.cases.seeds import parse_seed
+from conformance.defaults import (
     ANSWER_BYTES,
     DEFAULT_EXAMPLES,
     DEFAULT_FAILURES_DIR,
@@ -34,7 +35,6 @@ from conformance.cases.defaults import (
     SECONDS,
     Bound,
 )
-from conformance.cases.seeds import parse_seed
 
 PYTEST_PREFIX = "--conformance-"
 # In a help text, {opt} stands for the front end's prefix, so that "{opt}quick" reads --quick

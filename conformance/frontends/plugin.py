@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.cases.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
 from conformance.cases.seeds import RANDOM, random_seed
+from conformance.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
 from conformance.errors import InternalError, LoadError
 from conformance.frontends.options import add_to_pytest, selection_problem
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings

@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, Unpack
 
-from conformance.cases.defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, EXAMPLES, QUICK_EXAMPLES
 from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, group_problem, run_group
 from conformance.cases.seeds import resolve_seed
+from conformance.defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, EXAMPLES, QUICK_EXAMPLES
 from conformance.errors import InternalError, SuiteError
 from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.loader import Implementation, load_implementation

@@ -4,7 +4,7 @@ The five settings used to travel keyword by keyword through the command line, th
 plugin, check_implementation, replay, load_implementation and each kind of process
 implementation, and were checked in three places; now each front end builds one frozen
 IsolationSettings and passes it down, and its construction is the one check (with the
-bounds of conformance.cases.defaults, which the command line's options share).
+bounds of conformance.defaults, which the command line's options share).
 
 Light on purpose: the pytest plugin imports it at startup.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TypedDict
 
-from conformance.cases.defaults import (
+from conformance.defaults import (
     ANSWER_BYTES,
     DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_MEMORY_MB,

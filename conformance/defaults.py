@@ -2,9 +2,9 @@
 the pytest plugin to import at startup.
 
 150 examples per (dtype, regime) group, 18 groups (9 regimes, 2 dtypes): 2700 cases, drawn as
-several value sets per architecture (search.py). Measured 2026-11-30 on a 2-core machine at
-load ~1.2: 25.3 s for the reference engine in its worker process (14.6 s with --in-process);
---quick: 10 per group, 180 cases, about a second.
+several value sets per architecture (conformance.cases.search); --quick: 10 per group, 180 cases.
+It sits at the package's top, outside the rooms, because every room reads it: the isolation
+defaults (implementations), the case counts (cases) and the front ends' options.
 
 The bounds are checked once, where a value enters: a command-line option's text
 (conformance.frontends.options) and a Python keyword (runner.search_settings,
