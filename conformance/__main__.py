@@ -11,6 +11,7 @@ case: that is said in one line, with the command that installs it, and exit 2.
 
 import sys
 
+from conformance.extras import missing_hypothesis
 from conformance.implementations.shadowing import shadowing_file, shadowing_message
 
 _found = shadowing_file(("reference", "conformance"))
@@ -18,14 +19,9 @@ if _found is not None:
     print(f"error: {shadowing_message(_found)}", file=sys.stderr)
     sys.exit(2)
 
-try:  # Hypothesis is the conformance extra's, not a dependency of the package: say so in one line
-    import hypothesis  # noqa: F401
-except ImportError:
-    print(
-        "error: python -m conformance needs Hypothesis, which is not installed: "
-        "pip install 'backprop-reference[conformance]'",
-        file=sys.stderr,
-    )
+_missing = missing_hypothesis("python -m conformance")  # the conformance extra's, not the package's dependency
+if _missing is not None:
+    print(f"error: {_missing}", file=sys.stderr)
     sys.exit(2)
 
 from conformance.frontends.cli import main  # noqa: E402 - after the checks above, which must run before the suite's imports

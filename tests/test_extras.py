@@ -70,3 +70,18 @@ def test_the_engine_and_the_pytest_plugin_import_without_the_extras(without: dic
     # Control: what does need Hypothesis fails in the same environment.
     run = run_python(["-c", "import reference.strategies"], ROOT, without)
     assert run.returncode == 1 and "No module named 'hypothesis'" in run.stderr, run.stderr
+
+
+def test_pytest_conformance_without_hypothesis_is_a_usage_error_in_one_line(without: dict[str, str]) -> None:
+    """The plugin's conformance tests say what to install, before any case, with pytest's usage status 4.
+
+    Hypothesis's own pytest plugin is switched off: without Hypothesis installed it would not be there.
+    """
+    plain = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-o", "addopts="]
+    run = run_python(["-m", "pytest", *plain, "conformance", "--impl", "reference", "-q"], ROOT, without)
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert (
+        "the conformance tests: running the conformance tests needs Hypothesis, which is not installed: "
+        "pip install 'backprop-reference[conformance]'"
+    ) in run.stdout + run.stderr, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr

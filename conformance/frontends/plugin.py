@@ -37,6 +37,7 @@ import pytest
 from conformance.cases.seeds import RANDOM, random_seed
 from conformance.defaults import DEFAULT_EXAMPLES, QUICK_EXAMPLES
 from conformance.errors import InternalError, LoadError
+from conformance.extras import missing_hypothesis
 from conformance.frontends.options import add_to_pytest, selection_problem
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 
@@ -209,7 +210,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     impl, cmd, _ = _selection(config)
     impl_opt, cmd_opt = _spelling(config, "--conformance-impl"), _spelling(config, "--conformance-impl-cmd")
-    problem = selection_problem(impl, cmd, impl_opt, cmd_opt)
+    problem = selection_problem(impl, cmd, impl_opt, cmd_opt) or missing_hypothesis("running the conformance tests")
     if problem is not None:
         raise pytest.UsageError(f"the conformance tests: {problem}")
 
