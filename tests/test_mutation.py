@@ -161,6 +161,7 @@ def test_known_mutants_get_the_verdict_worked_out_by_hand(
     assert verdict("`z > 0` -> `z >= 0`") == "wrong"
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("subject", run.SUBJECTS)
 def test_the_unmutated_subjects_conform(subject: str, tmp_path: Path) -> None:
     done = subprocess.run(
