@@ -157,6 +157,7 @@ def test_one_bad_answer_fails_the_run_without_crashing_the_suite(impl: str | Non
     assert _complete(report)
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     "args",
     [["--impl", "tests.hostile.garbage:GarbageOnSeventhCall"], ["--impl-cmd", _command("ragged-once")]],
@@ -172,6 +173,7 @@ def test_one_bad_answer_is_exit_status_1(args: list[str], capsys: pytest.Capture
 # -- 3. the same malformed answer every time --------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     "args",
     [["--impl", "tests.hostile.garbage:AlwaysRaggedCost"], ["--impl-cmd", _command("ragged-always")]],
@@ -506,6 +508,7 @@ def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pyte
     assert "planted bug in the suite's judging code" in str(error.value)
 
 
+@pytest.mark.suite
 def test_an_exception_in_the_judging_code_is_exit_status_3(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

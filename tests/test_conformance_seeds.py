@@ -54,6 +54,7 @@ def test_the_cli_prints_a_random_seed_and_the_command_that_repeats_the_run(tmp_p
     assert _report(tmp_path / "again.json") == _report(tmp_path / "first.json")
 
 
+@pytest.mark.suite
 def test_the_default_seed_is_pinned_and_prints_no_rerun_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--impl", "reference", "--quick", "--regimes", "typical", "--dtypes", "float64", "-q"]) == 0
     out = capsys.readouterr().out

@@ -9,7 +9,8 @@ without the marker (on the test, its class, or the module's ``pytestmark``).
 
 What counts as end to end (``END_TO_END``): ``check_implementation``, ``replay`` and
 ``parametrize_with_checks`` (a whole run), ``run_group`` (the Hypothesis search),
-``load_implementation`` without ``in_process=True`` (a worker process), and a fresh Python
+``load_implementation`` without ``in_process=True`` (a worker process), the command line called in
+process (``conformance.frontends.cli.main``, under any name it is imported as), and a fresh Python
 process: ``run_python``, ``pytest.main``, pytester's ``runpytest``, or a ``subprocess`` call in a
 function that names ``sys.executable`` (``python -m conformance``, pytest, a CLI, a docs recipe, a
 benchmark). A subprocess of another program (git, node) is not: it costs milliseconds.
@@ -61,9 +62,37 @@ def _in_process(call: ast.Call) -> bool:
     )
 
 
-def _is_end_to_end(call: ast.Call) -> bool:
+# The command line's module: its main, called in process, is a whole run.
+CLI = "conformance.frontends.cli"
+
+
+def _cli_names(tree: ast.Module) -> frozenset[str]:
+    """The names this module imports the command line's functions as (from CLI import main as cli_main)."""
+    return frozenset(
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == CLI
+        for alias in node.names
+    )
+
+
+def _dotted(node: ast.expr) -> str:
+    """conformance.frontends.cli for that attribute chain, "" for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr}" if head else ""
+    return ""
+
+
+def _is_end_to_end(call: ast.Call, cli_names: frozenset[str] = frozenset()) -> bool:
     name = _called(call)
     if name in END_TO_END:
+        return True
+    if isinstance(call.func, ast.Name) and name in cli_names:
+        return True
+    if isinstance(call.func, ast.Attribute) and (f".{_dotted(call.func.value)}".endswith(".cli")):
         return True
     if name == "load_implementation":
         return not _in_process(call)
@@ -132,7 +161,7 @@ def _definitions(tree: ast.Module) -> tuple[dict[str, Function], list[tuple[str,
     return functions, tests
 
 
-def _reaches(node: Function, functions: dict[str, Function], seen: set[str]) -> bool:
+def _reaches(node: Function, functions: dict[str, Function], seen: set[str], cli: frozenset[str]) -> bool:
     """Whether the function calls an end-to-end entry point, itself or through the module's own
     functions and fixtures (a parameter named as one of the module's functions)."""
     if _starts_python(node):
@@ -140,14 +169,14 @@ def _reaches(node: Function, functions: dict[str, Function], seen: set[str]) -> 
     uses = {a.arg for a in (*node.args.args, *node.args.kwonlyargs)}
     for inner in ast.walk(node):
         if isinstance(inner, ast.Call):
-            if _is_end_to_end(inner):
+            if _is_end_to_end(inner, cli):
                 return True
             uses.add(_called(inner))
         elif isinstance(inner, ast.Name):
             uses.add(inner.id)  # a helper passed on, as map(_run, ...)
     fresh = {name for name in uses if name in functions and name not in seen}
     seen |= fresh
-    return any(_reaches(functions[name], functions, seen) for name in fresh)
+    return any(_reaches(functions[name], functions, seen, cli) for name in fresh)
 
 
 def unmarked(source: str) -> list[str]:
@@ -156,13 +185,14 @@ def unmarked(source: str) -> list[str]:
     if _module_marked(tree):
         return []
     functions, tests = _definitions(tree)
+    cli = _cli_names(tree)
     offenders = [
         name
         for name, node, class_marked in tests
-        if not (class_marked or _marks_suite(node.decorator_list)) and _reaches(node, functions, {node.name})
+        if not (class_marked or _marks_suite(node.decorator_list)) and _reaches(node, functions, {node.name}, cli)
     ]
     module_level = [s for s in tree.body if not isinstance(s, Function | ast.ClassDef)]
-    if any(isinstance(n, ast.Call) and _is_end_to_end(n) for s in module_level for n in ast.walk(s)):
+    if any(isinstance(n, ast.Call) and _is_end_to_end(n, cli) for s in module_level for n in ast.walk(s)):
         offenders.append("<module>")  # tests generated at collection, as parametrize_with_checks(...)
     return offenders
 
@@ -235,6 +265,10 @@ def test_the_scan_flags_each_way_of_running_the_suite_unmarked() -> None:
     ]
     python = "import subprocess, sys\n\ndef test_x():\n    subprocess.run([sys.executable, '-m', 'conformance'])\n"
     assert unmarked(python) == ["test_x"]
+    in_process = "from conformance.frontends.cli import main as run\n\ndef test_x():\n    run(['--impl', 'r'])\n"
+    assert unmarked(in_process) == ["test_x"]
+    dotted = "import conformance.frontends.cli\n\ndef test_x():\n    conformance.frontends.cli.main([])\n"
+    assert unmarked(dotted) == ["test_x"]
     # Another program is no end-to-end run (the positive control of the rule above).
     assert unmarked("import subprocess\n\ndef test_x():\n    subprocess.run(['git', 'ls-files'])\n") == []
     assert unmarked("import pytest\n\ndef test_x():\n    pytest.main(['-q'])\n") == ["test_x"]
