@@ -200,6 +200,7 @@ def every_mutant() -> dict[str, Any]:
     return {m.name: m for s in run.SUBJECTS for m in mutants(s, run.subject_source(s))}
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     ("name", "expected"),
     [*((name, "rejected") for name in sorted(KILLED_BY_QUICK)), *((name, "passed") for name in sorted(EQUIVALENT))],

@@ -8,7 +8,8 @@ reaches one of those entry points, directly or through a helper or fixture of it
 without the marker (on the test, its class, or the module's ``pytestmark``).
 
 What counts as end to end (``END_TO_END``): ``check_implementation``, ``replay`` and
-``parametrize_with_checks`` (a whole run), ``run_group`` (the Hypothesis search),
+``parametrize_with_checks`` (a whole run), ``run_group`` (the Hypothesis search), ``suite_verdict``
+(the mutation benchmark's run of the suite on a mutant),
 ``load_implementation`` without ``in_process=True`` (a worker process), the command line called in
 process (``conformance.frontends.cli.main``, under any name it is imported as), and a fresh Python
 process: ``run_python``, ``pytest.main``, pytester's ``runpytest``, or a ``subprocess`` call in a
@@ -40,6 +41,7 @@ END_TO_END = frozenset(
         "runpytest_subprocess",
         "runpytest_inprocess",
         "inline_run",
+        "suite_verdict",  # benchmarks.mutation.run: python -m conformance on a mutant
     }
 )
 # Called through pytest, this runs pytest again (in this process: the suite's plugin and a run).
