@@ -48,6 +48,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     return results, (out / "benchmarks.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.suite
 def test_quick_run_reports_every_section(quick_run: tuple[dict, str]) -> None:
     results, markdown = quick_run
     for key in (
@@ -77,6 +78,7 @@ def test_quick_run_reports_every_section(quick_run: tuple[dict, str]) -> None:
         assert heading in markdown, f"the benchmarks page lacks {heading!r}"
 
 
+@pytest.mark.suite
 @pytest.mark.skipif(importlib.util.find_spec("threadpoolctl") is None, reason="threadpoolctl not installed")
 def test_quick_run_pins_one_thread(quick_run: tuple[dict, str]) -> None:
     pools = quick_run[0]["threads"]["pools"]
@@ -86,6 +88,7 @@ def test_quick_run_pins_one_thread(quick_run: tuple[dict, str]) -> None:
         assert quick_run[0]["threads"]["torch_threads"] == 1
 
 
+@pytest.mark.suite
 def test_quick_run_backprop_rows_are_consistent(quick_run: tuple[dict, str]) -> None:
     rows = quick_run[0]["backprop"]
     assert [(r["sizes"], r["batch"]) for r in rows] == [
@@ -109,6 +112,7 @@ def test_quick_run_backprop_rows_are_consistent(quick_run: tuple[dict, str]) -> 
             assert 0 < ratio["min"] <= ratio["median"] <= ratio["max"], ratio
 
 
+@pytest.mark.suite
 def test_quick_run_targets_are_judged_from_the_results(quick_run: tuple[dict, str]) -> None:
     results = quick_run[0]
     by_text = {t["target"]: t for t in results["targets"]}
@@ -126,6 +130,7 @@ def test_quick_run_targets_are_judged_from_the_results(quick_run: tuple[dict, st
         assert (t["met"] is None) == (t["measured"] is None)
 
 
+@pytest.mark.suite
 def test_quick_run_memory_counts_what_the_pass_must_hold(quick_run: tuple[dict, str]) -> None:
     m = quick_run[0]["memory"]
     n1, n_l = 784, [100, 100, 10]

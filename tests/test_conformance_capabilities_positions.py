@@ -197,6 +197,7 @@ def _run(impl: Any, **options: Any) -> Report:
     return check_implementation(impl, quick=True, failures_dir=None, dtypes=["float64"], **options)
 
 
+@pytest.mark.suite
 def test_a_micrograd_style_declaration_is_honoured_and_reported() -> None:
     report = _run(MicrogradMLP(), regimes=["typical", "zeros", "deep"])
     assert report.ok, report.format()
@@ -206,6 +207,7 @@ def test_a_micrograd_style_declaration_is_honoured_and_reported() -> None:
     assert not _run(MicrogradMLPUndeclared(), regimes=["typical", "deep"]).ok  # the spy does detect it
 
 
+@pytest.mark.suite
 def test_one_hot_targets_are_honoured_and_reported() -> None:
     report = _run(OneHotOnly(), regimes=["typical", "small"])
     assert report.ok, report.format()
@@ -223,6 +225,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     "argv",
     [

@@ -47,6 +47,7 @@ def test_the_catalogue_is_complete() -> None:
         assert getattr(cls, "MESSAGE", None), f"{cls.__name__}: no expected cause (MESSAGE)"
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("broken", CATALOGUE, ids=lambda cls: cls.__name__)
 def test_each_bug_is_rejected_with_its_diagnosis(broken: type[Backprop]) -> None:
     assert broken.EXPECTED is not None
@@ -94,19 +95,23 @@ def _assert_conforms(report: Report) -> None:
     assert checked == {"float64", "float32"}
 
 
+@pytest.mark.suite
 def test_the_reference_conforms() -> None:
     _assert_conforms(_run("reference"))
 
 
+@pytest.mark.suite
 def test_a_correct_foreign_numpy_implementation_conforms() -> None:
     _assert_conforms(_run(Backprop()))
 
 
+@pytest.mark.suite
 def test_pytorch_conforms() -> None:
     pytest.importorskip("torch", exc_type=ImportError)
     _assert_conforms(_run("conformance.adapters.torch_adapter"))
 
 
+@pytest.mark.suite
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
 def test_the_node_example_conforms() -> None:
     _assert_conforms(_run(impl_cmd=f"{NODE} {NODE_EXAMPLE}"))

@@ -368,6 +368,7 @@ def test_a_float32_learning_rate_is_right_for_a_float32_case() -> None:
 # ----- state carried between calls ------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_state_the_replay_says_the_case_passes_alone(tmp_path: Path) -> None:
     first, second = _case(3, 2), _case(3, 2).replace(x=_case(3, 2).x + 1.0)
     impl = ForwardCachedByShape()

@@ -7,7 +7,11 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from ._conformance_helpers import ROOT, run_python
+
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
 
 FAST = ["--quick", "--dtypes", "float64", "--regimes", "typical", "-q"]
 

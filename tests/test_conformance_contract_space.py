@@ -42,12 +42,14 @@ def _run(impl: Any, quick: bool) -> Any:
     )
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("quick", [True, False], ids=["quick", "default"])
 def test_the_correct_control_conforms(quick: bool) -> None:
     report = _run(Backprop(), quick)
     assert report.ok, report.format()
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("quick", [True, False], ids=["quick", "default"])
 @pytest.mark.parametrize("broken", SPACE_BUGS, ids=lambda cls: cls.__name__)
 def test_a_bug_in_a_region_once_never_generated_is_rejected(broken: type[Backprop], quick: bool) -> None:

@@ -431,6 +431,7 @@ def test_the_catalogue_holds_the_new_causes() -> None:
     } <= names
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("broken", WITH_MESSAGE, ids=lambda cls: cls.__name__)
 def test_each_new_cause_has_its_expected_message(broken: type[Backprop]) -> None:
     assert broken.EXPECTED is not None
@@ -445,6 +446,7 @@ def test_each_new_cause_has_its_expected_message(broken: type[Backprop]) -> None
 # ----- the styles: conform with the convention declared, fail naming it without -------------------
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     ("style", "value"), [(HipsStyle, "0.5"), (MlFromScratchStyle, "1")], ids=["hips-autograd", "ml-from-scratch"]
 )
@@ -468,6 +470,7 @@ def test_the_hips_style_really_uses_one_half() -> None:
     assert result["grad_biases"][0].tolist() == [-1.0]
 
 
+@pytest.mark.suite
 def test_a_json_lines_program_declares_conventions_in_its_capabilities_answer() -> None:
     program = HERE / "styles" / "hips_jsonlines.py"
     for declare, ok in (("declare", True), ("undeclared", False)):
@@ -477,6 +480,7 @@ def test_a_json_lines_program_declares_conventions_in_its_capabilities_answer() 
     assert any("relu'(0) = 0.5" in m for m in _messages(report))
 
 
+@pytest.mark.suite
 def test_the_reference_itself_is_unaffected_by_the_foreign_half() -> None:
     """Positive control for the catalogue entry: ReluPrimeAtZeroIsHalf declared is right."""
 
@@ -510,6 +514,7 @@ SOFTPLUS_HIDDEN = _case(
 )
 
 
+@pytest.mark.suite
 def test_pytorch_with_bce_with_logits_conforms() -> None:
     torch_style = _torch_style()
     report = _run(torch_style.TorchLogits())
@@ -528,6 +533,7 @@ def test_pytorch_softplus_threshold_is_named_when_undeclared() -> None:
         assert 'capabilities["conventions"] = {"softplus_threshold": 20}' in message
 
 
+@pytest.mark.suite
 def test_pytorch_sigmoid_with_bceloss_fails_where_the_output_saturates() -> None:
     torch_style = _torch_style()
     findings = _findings(torch_style.TorchSigmoidBCELoss(), MIXED_OUTPUT)
@@ -541,6 +547,7 @@ def test_pytorch_sigmoid_with_bceloss_fails_where_the_output_saturates() -> None
     assert any("where the sigmoid output saturates" in v.message for v in report.failed()), report.format()
 
 
+@pytest.mark.suite
 def test_the_autograd_package_conforms_with_its_relu_convention_and_is_named_without() -> None:
     """HIPS autograd from its package (optional): np.maximum's tie rule gives relu'(0) = 0.5."""
     pytest.importorskip("autograd", reason="HIPS autograd is an optional test dependency (pip install autograd)")

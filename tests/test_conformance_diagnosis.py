@@ -12,6 +12,8 @@ from conformance import Report, check_implementation
 
 from . import conformance_planted as planted
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 
 def _run(impl: Any, tmp_path: Path, **options: Any) -> Report:
     options.setdefault("dtypes", ["float64"])

@@ -69,6 +69,7 @@ class ExactButWrong(Backprop):
         return _convert(super().backprop(case), lambda v: Fraction(v) * Fraction(1_000_001, 1_000_000))
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "worker"])
 def test_the_reference_backprop_mp_conforms(in_process: bool) -> None:
     report = check_implementation(backprop_mp, quick=True, failures_dir=None, in_process=in_process)
@@ -76,6 +77,7 @@ def test_the_reference_backprop_mp_conforms(in_process: bool) -> None:
     assert {v.dtype for v in report.verdicts if v.status == "passed"} == {"float64", "float32"}
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "worker"])
 @pytest.mark.parametrize("impl", [Fractions, Decimals], ids=lambda c: c.__name__)
 def test_fraction_and_decimal_answers_conform(impl: type, in_process: bool) -> None:
@@ -83,6 +85,7 @@ def test_fraction_and_decimal_answers_conform(impl: type, in_process: bool) -> N
     assert report.ok, report.format()
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "worker"])
 def test_an_exact_wrong_answer_is_judged_and_fails(in_process: bool) -> None:
     report = check_implementation(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from conformance import check_implementation
 from conformance.cases.search import FIRST_FAILURE
@@ -20,6 +21,8 @@ from conformance.reporting.report import Report
 
 from .broken_impls import SeedTypo
 from .broken_impls.base import Backprop
+
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,6 +27,8 @@ from conformance.reporting.report import Report, merge
 from ._conformance_helpers import run_python
 from .broken_impls import SeedTypo
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 GROUP_CLI = ["--quick", "--regimes", "typical", "--dtypes", "float64"]
 GROUP_PYTEST = ["--conformance-quick", "-k", "float64-typical"]
 GROUP_KWARGS = "quick=True, regimes=['typical'], dtypes=['float64']"

@@ -108,6 +108,7 @@ def _alive(pids: Path) -> list[int]:
 # -- 1. garbage for every case it has not seen before --------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     ("impl", "command", "expected"),
     [
@@ -127,6 +128,7 @@ def test_garbage_for_unseen_cases_does_not_conform(impl: str | None, command: st
     assert "CONFORMS" not in report.format().splitlines()[-1]
 
 
+@pytest.mark.suite
 def test_garbage_returned_in_process_is_a_structure_failure_too() -> None:
     """Without the worker's wire format, the int 10**400 reaches the structure check as it is."""
     from tests.hostile.garbage import HugeCostForUnseen
@@ -140,6 +142,7 @@ def test_garbage_returned_in_process_is_a_structure_failure_too() -> None:
 # -- 2. one bad answer in a run ----------------------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     ("impl", "command"),
     [("tests.hostile.garbage:GarbageOnSeventhCall", None), (None, "ragged-once")],
@@ -154,6 +157,7 @@ def test_one_bad_answer_fails_the_run_without_crashing_the_suite(impl: str | Non
     assert _complete(report)
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     "args",
     [["--impl", "tests.hostile.garbage:GarbageOnSeventhCall"], ["--impl-cmd", _command("ragged-once")]],
@@ -169,6 +173,7 @@ def test_one_bad_answer_is_exit_status_1(args: list[str], capsys: pytest.Capture
 # -- 3. the same malformed answer every time --------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     "args",
     [["--impl", "tests.hostile.garbage:AlwaysRaggedCost"], ["--impl-cmd", _command("ragged-always")]],
@@ -218,6 +223,7 @@ def _suite_fingerprint() -> dict[str, object]:
     }
 
 
+@pytest.mark.suite
 def test_tampering_with_the_suite_from_a_worker_changes_nothing() -> None:
     before = _suite_fingerprint()
     report = _run(f"{HOSTILE / 'tamper.py'}:backprop")
@@ -228,6 +234,7 @@ def test_tampering_with_the_suite_from_a_worker_changes_nothing() -> None:
     assert "tamper" not in sys.modules and "tests.hostile.tamper" not in sys.modules
 
 
+@pytest.mark.suite
 def test_the_tampering_is_real_it_fools_an_unisolated_suite(tmp_path: Path) -> None:
     """The control: in process (no isolation, documented), the same file makes the suite say CONFORMS."""
     spec = f"{HOSTILE / 'tamper.py'}:backprop"
@@ -269,6 +276,7 @@ def gil_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, float, li
     return report, elapsed, log.read_text().splitlines() if log.exists() else []
 
 
+@pytest.mark.suite
 def test_a_gil_holding_hang_is_a_timeout_and_the_run_stays_bounded(
     gil_run: tuple[Report, float, list[str]],
 ) -> None:
@@ -284,6 +292,7 @@ def test_a_gil_holding_hang_is_a_timeout_and_the_run_stays_bounded(
     assert not report.ok
 
 
+@pytest.mark.suite
 def test_a_hang_right_after_a_restart_is_one_of_five_timeouts(gil_run: tuple[Report, float, list[str]]) -> None:
     report, _, hangs = gil_run
     stopped = [g for g in report.groups if g["stopped"]]
@@ -296,6 +305,7 @@ def test_a_hang_right_after_a_restart_is_one_of_five_timeouts(gil_run: tuple[Rep
 # -- 6. a detached child that keeps the pipe -------------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.usefixtures("no_new_zombies")
 def test_a_detached_child_holding_stdout_does_not_stall_the_run(pidfile: Path) -> None:
     started = time.monotonic()
@@ -306,6 +316,7 @@ def test_a_detached_child_holding_stdout_does_not_stall_the_run(pidfile: Path) -
     assert _alive(pidfile), "the detached child should still be running (the test's cleanup kills it)"
 
 
+@pytest.mark.suite
 def test_a_crash_while_a_detached_child_holds_stdout_is_still_a_crash(pidfile: Path) -> None:
     started = time.monotonic()
     # The default per-call timeout and a generous warm-up: the program's start takes seconds on a busy
@@ -324,6 +335,7 @@ def test_a_crash_while_a_detached_child_holds_stdout_is_still_a_crash(pidfile: P
 # -- 7. crashes -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.usefixtures("no_new_zombies")
 @pytest.mark.parametrize(
     ("impl", "expected"),
@@ -346,6 +358,7 @@ def test_a_crash_on_some_cases_is_a_verdict_and_the_run_goes_on(impl: str, expec
 # -- 8. an answer line that never ends ----------------------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.usefixtures("no_new_zombies")
 def test_an_endless_answer_line_is_cut_at_the_byte_cap() -> None:
     cap = 2**20
@@ -369,6 +382,7 @@ def test_an_endless_answer_line_is_cut_at_the_byte_cap() -> None:
 # -- 9. no zombie left behind ---------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
     """A program that hangs once: killed, reaped, and asked again in a fresh process, where it answers."""
     before = zombies()
@@ -385,6 +399,7 @@ def test_a_killed_json_lines_program_leaves_no_zombie(tmp_path: Path) -> None:
 # -- 10. correct code that a fragile suite would fail -------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_a_first_call_of_twelve_seconds_conforms_at_the_default_timeouts() -> None:
     """A torch import or a JIT compile in the first call: the warm-up budget covers it (the file's one 12 s test)."""
     report = _run("tests.hostile.slow:SlowFirstCall")
@@ -392,11 +407,13 @@ def test_a_first_call_of_twelve_seconds_conforms_at_the_default_timeouts() -> No
     assert report.settings["timeout"] == 10.0 and report.settings["warm-up timeout"] == 120.0
 
 
+@pytest.mark.suite
 def test_a_slow_import_gets_the_warm_up_budget() -> None:
     report = _run("tests.hostile.slow_import:backprop", timeout=1.0)
     assert report.ok, report.format()
 
 
+@pytest.mark.suite
 def test_a_closure_runs_isolated_in_a_forked_worker_and_says_so() -> None:
     from tests.broken_impls.base import Backprop
 
@@ -446,6 +463,7 @@ def sigmoid_prime(z):
 """
 
 
+@pytest.mark.suite
 def test_a_file_spec_imports_the_module_beside_it_from_another_directory(tmp_path: Path) -> None:
     (tmp_path / "impl").mkdir()
     (tmp_path / "elsewhere").mkdir()
@@ -463,6 +481,7 @@ def test_a_file_spec_imports_the_module_beside_it_from_another_directory(tmp_pat
 # -- 12. capabilities declared by the module ----------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_the_modules_capabilities_apply_to_its_function() -> None:
     report = _run("tests.hostile.module_caps:backprop", dtypes=None, regimes=["typical", "saturating"])
     assert report.ok, report.format()
@@ -478,6 +497,7 @@ def _planted_bug(*args: Any, **kwargs: Any) -> None:
     raise RuntimeError("planted bug in the suite's judging code")
 
 
+@pytest.mark.suite
 def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(conformance.judging.checks, "check_cost", _planted_bug)
     with pytest.raises(conformance.frontends.runner.InternalError) as error:
@@ -488,6 +508,7 @@ def test_an_exception_in_the_judging_code_is_an_internal_error(monkeypatch: pyte
     assert "planted bug in the suite's judging code" in str(error.value)
 
 
+@pytest.mark.suite
 def test_an_exception_in_the_judging_code_is_exit_status_3(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -503,6 +524,7 @@ def test_an_exception_in_the_judging_code_is_exit_status_3(
 # -- 14. a run that judged nothing -----------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_a_run_that_judges_fewer_cases_than_requested_is_incomplete(monkeypatch: pytest.MonkeyPatch) -> None:
     def unusable(*args: Any, **kwargs: Any) -> Any:
         raise Unusable("planted: no case can be judged")
@@ -518,6 +540,7 @@ def test_a_run_that_judges_fewer_cases_than_requested_is_incomplete(monkeypatch:
 # -- 15. misdiagnoses (issue 9 item 5) --------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_deltas_of_the_mean_are_blamed_on_equation_1_per_sample() -> None:
     report = _run("tests.hostile.misdiagnoses:DeltasDividedByM")
     failed = report.failed()
@@ -528,12 +551,14 @@ def test_deltas_of_the_mean_are_blamed_on_equation_1_per_sample() -> None:
     assert not _failed(report, "reduction") and not _failed(report, "equation3") and not _failed(report, "equation4")
 
 
+@pytest.mark.suite
 def test_declaring_only_a_dtype_does_not_require_deltas_or_cost() -> None:
     report = _run("tests.hostile.misdiagnoses:GradientsOnlyFloat64", regimes=["typical", "square"])
     assert report.ok, report.format()
     assert "declared in capabilities['outputs']" not in report.format(verbose=True)
 
 
+@pytest.mark.suite
 def test_a_missing_one_over_m_for_large_batches_is_only_a_reduction_failure() -> None:
     report = _run(
         "tests.broken_impls.corners:MissingOneOverMAbove8", quick=False, max_examples=40, regimes=["big_batch"]
@@ -547,6 +572,7 @@ def test_a_missing_one_over_m_for_large_batches_is_only_a_reduction_failure() ->
 # -- beyond the list ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.usefixtures("no_new_zombies")
 def test_a_process_that_stops_itself_is_killed_as_a_timeout() -> None:
     """SIGSTOP: alive, silent, deaf to SIGTERM; only SIGKILL to the group ends it."""

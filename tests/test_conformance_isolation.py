@@ -51,6 +51,7 @@ def _module_from(path: Path) -> types.ModuleType:
 # -- 1. run-time state is judged ------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_a_class_flag_set_at_run_time_makes_a_wrong_object_right(monkeypatch: pytest.MonkeyPatch) -> None:
     wrong = _run(runtime_state.WrongUntilConfigured())
     assert not wrong.ok and "equation1" in _failed_checks(wrong), wrong.format()  # the control: as imported
@@ -60,6 +61,7 @@ def test_a_class_flag_set_at_run_time_makes_a_wrong_object_right(monkeypatch: py
     assert right.settings["isolation"].startswith("worker process forked from this one"), right.settings
 
 
+@pytest.mark.suite
 def test_a_class_flag_set_at_run_time_makes_a_right_object_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
     right = _run(runtime_state.RightUntilMisconfigured())
     assert right.ok, right.format()  # the control: as imported
@@ -68,6 +70,7 @@ def test_a_class_flag_set_at_run_time_makes_a_right_object_wrong(monkeypatch: py
     assert not wrong.ok and "equation1" in _failed_checks(wrong), wrong.format()
 
 
+@pytest.mark.suite
 def test_torch_default_dtype_set_at_run_time_is_the_one_judged() -> None:
     """torch.set_default_dtype in the caller reaches the worker; torch's thread pool, used here first, does not
     hang it (OpenMP's pool does not survive a fork: the forked worker runs torch on one thread)."""
@@ -126,11 +129,13 @@ def _pytest_on(module: str, tmp_path: Path) -> tuple[int, str, float]:
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
+@pytest.mark.suite
 def test_the_readme_pattern_with_a_correct_module_passes(tmp_path: Path) -> None:
     code, output, _ = _pytest_on("mynet_right", tmp_path)
     assert code == 0 and " passed" in output and "failed" not in output, output
 
 
+@pytest.mark.suite
 def test_os_exit_in_a_modules_backprop_fails_the_pytest_run(tmp_path: Path) -> None:
     """Unisolated, os._exit(0) ended pytest with exit 0 and no output: a green CI for code that never answered."""
     code, output, _ = _pytest_on("mynet_exits", tmp_path)
@@ -138,6 +143,7 @@ def test_os_exit_in_a_modules_backprop_fails_the_pytest_run(tmp_path: Path) -> N
     assert "failed" in output and "crashed: the process exited with status 0 during the backprop call" in output, output
 
 
+@pytest.mark.suite
 def test_a_gil_holding_module_fails_the_pytest_run_within_its_budgets(tmp_path: Path) -> None:
     """Unisolated, one C call holding the GIL hung pytest for ever; isolated, it is a timeout."""
     code, output, elapsed = _pytest_on("mynet_holds_gil", tmp_path)
@@ -147,6 +153,7 @@ def test_a_gil_holding_module_fails_the_pytest_run_within_its_budgets(tmp_path: 
     assert elapsed < (1 + RETRY_FACTOR) * 3.0 + 60.0, elapsed
 
 
+@pytest.mark.suite
 def test_a_module_object_is_isolated_from_python_too(tmp_path: Path) -> None:
     (tmp_path / "mynet_exits.py").write_text(textwrap.dedent(_MODULES["mynet_exits"]), encoding="utf-8")
     report = _run(_module_from(tmp_path / "mynet_exits.py"))
@@ -157,6 +164,7 @@ def test_a_module_object_is_isolated_from_python_too(tmp_path: Path) -> None:
 # -- 2. a slow call is asked again; a real hang still fails, in bounded time --------------------------------------
 
 
+@pytest.mark.suite
 def test_a_call_slow_once_is_asked_again_and_conforms(tmp_path: Path) -> None:
     impl = runtime_state.SlowOnce(tmp_path / "slow", seconds=2.6)
     report = _run(impl, timeout=2.0, warmup_timeout=20.0)
@@ -167,6 +175,7 @@ def test_a_call_slow_once_is_asked_again_and_conforms(tmp_path: Path) -> None:
     assert "calls re-asked after a timeout" in report.header()
 
 
+@pytest.mark.suite
 def test_a_call_slow_once_in_process_is_waited_for(tmp_path: Path) -> None:
     impl = runtime_state.SlowOnce(tmp_path / "slow", seconds=2.6)
     report = _run(impl, timeout=2.0, warmup_timeout=20.0, in_process=True)
@@ -174,6 +183,7 @@ def test_a_call_slow_once_in_process_is_waited_for(tmp_path: Path) -> None:
     assert report.settings["calls re-asked after a timeout"] >= 1, report.settings
 
 
+@pytest.mark.suite
 def test_a_real_hang_still_fails_and_the_run_stays_bounded() -> None:
     timeout, warmup = 1.0, 3.0
     started = time.monotonic()
@@ -195,6 +205,7 @@ def test_a_real_hang_still_fails_and_the_run_stays_bounded() -> None:
 WARMUP = 8.0
 
 
+@pytest.mark.suite
 def test_loading_and_the_first_call_share_the_warm_up_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """An import and a first call of half the budget each: the whole budget plus the worker's start-up
     to the first answer, always over it (sleeps only get longer under load).
@@ -208,6 +219,7 @@ def test_loading_and_the_first_call_share_the_warm_up_budget(monkeypatch: pytest
     assert report.settings["calls re-asked after a timeout"] == 1, report.settings
 
 
+@pytest.mark.suite
 def test_a_warm_up_well_within_the_budget_is_not_re_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     """The control: 0.2 x the budget each (0.4 x in all, 4.8 s to spare for the worker's start-up under load)."""
     monkeypatch.setenv("HOSTILE_SLOW_SECONDS", str(0.2 * WARMUP))
@@ -219,6 +231,7 @@ def test_a_warm_up_well_within_the_budget_is_not_re_asked(monkeypatch: pytest.Mo
 # -- 7. the memory cap ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.suite
 def test_an_allocation_past_the_memory_cap_is_a_structure_failure_naming_the_option() -> None:
     report = _run(runtime_state.Allocates(megabytes=1024), max_memory_mb=256)
     structure = [v for v in report.failed() if v.check == "structure"]
@@ -227,11 +240,13 @@ def test_an_allocation_past_the_memory_cap_is_a_structure_failure_naming_the_opt
     assert "memory cap 256 MiB" in report.settings["isolation"]
 
 
+@pytest.mark.suite
 def test_an_allocation_within_the_memory_cap_conforms() -> None:
     report = _run(runtime_state.Allocates(megabytes=64), max_memory_mb=256)
     assert report.ok, report.format()
 
 
+@pytest.mark.suite
 def test_the_memory_cap_applies_in_the_spec_worker_and_zero_lifts_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOSTILE_ALLOCATE_MB", "1024")
     capped = _run("tests.hostile.runtime_state:Allocates", max_memory_mb=256)
@@ -241,6 +256,7 @@ def test_the_memory_cap_applies_in_the_spec_worker_and_zero_lifts_it(monkeypatch
     assert "no memory cap" in uncapped.settings["isolation"]
 
 
+@pytest.mark.suite
 def test_the_cli_takes_max_memory_mb(tmp_path: Path) -> None:
     args = ["-m", "conformance", "--impl", "tests.hostile.runtime_state:Allocates", "--quick"]
     args += ["--dtypes", "float64", "--regimes", "typical", "--failures-dir", str(tmp_path)]
@@ -267,6 +283,7 @@ def _silent_program(tmp_path: Path, write: str) -> str:
     return f"{sys.executable} {path}"
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     ("write", "said"),
     [
@@ -285,6 +302,7 @@ def test_a_program_whose_first_answer_never_arrives_is_asked_whether_it_flushed(
     assert "--warmup-timeout" in message, message
 
 
+@pytest.mark.suite
 def test_a_program_that_answered_then_hangs_gets_no_flush_hint(tmp_path: Path) -> None:
     """The control: the hint is for a first answer that never arrives, not for a later hang."""
     path = tmp_path / "later.py"
@@ -308,6 +326,7 @@ def test_a_program_that_answered_then_hangs_gets_no_flush_hint(tmp_path: Path) -
 # -- 6. a file that shadows the project's packages -----------------------------------------------------------------
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("name", ["reference", "symbolic", "conformance"])
 def test_a_file_named_like_a_package_in_the_working_directory(tmp_path: Path, name: str) -> None:
     """reference.py would replace the engine: exit 2, one sentence naming the file. symbolic is never imported
@@ -373,6 +392,7 @@ print("structure failed" if any(v.check == "structure" for v in report.failed())
 """
 
 
+@pytest.mark.suite
 def test_the_forked_worker_never_runs_the_callers_atexit_handlers(tmp_path: Path) -> None:
     """SystemExit in the implementation is its answer, and the child always ends with os._exit: the
     caller's atexit handler runs once, in the caller (a child that returned would run it again)."""
@@ -384,6 +404,7 @@ def test_the_forked_worker_never_runs_the_callers_atexit_handlers(tmp_path: Path
     assert len(log.read_text().splitlines()) == 1, log.read_text()
 
 
+@pytest.mark.suite
 def test_the_forked_workers_own_children_are_killed_and_no_zombie_is_left(tmp_path: Path) -> None:
     before = zombies()
     pidfile = tmp_path / "pids"
@@ -398,6 +419,7 @@ def test_the_forked_workers_own_children_are_killed_and_no_zombie_is_left(tmp_pa
     assert zombies() <= before, zombies() - before
 
 
+@pytest.mark.suite
 def test_a_crashing_module_leaves_no_zombie(tmp_path: Path) -> None:
     (tmp_path / "mynet_exits.py").write_text(textwrap.dedent(_MODULES["mynet_exits"]), encoding="utf-8")
     before = zombies()
@@ -409,6 +431,7 @@ def test_a_crashing_module_leaves_no_zombie(tmp_path: Path) -> None:
 # -- 1. where the process cannot fork, the header says what runs where ------------------------------------------------
 
 
+@pytest.mark.suite
 def test_without_fork_the_object_goes_as_a_pickled_copy_and_the_header_says_what_is_lost(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -423,6 +446,7 @@ def test_without_fork_the_object_goes_as_a_pickled_copy_and_the_header_says_what
     assert not report.ok  # re-imported: SCALE is 2.0 again, as the header warns
 
 
+@pytest.mark.suite
 def test_without_fork_a_module_runs_in_process_and_the_header_says_so(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -33,6 +33,8 @@ from conformance.reporting.report import Report, merge
 
 from .broken_impls import SeedTypo, SgdStepIgnoresEta
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 BUSY = 4
 
 

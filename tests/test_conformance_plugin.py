@@ -28,6 +28,7 @@ def _pytest(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> su
     return run_python(["-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args], tmp_path, env)
 
 
+@pytest.mark.suite
 def test_pyargs_runs_the_suite_with_a_header_and_a_summary_table(tmp_path: Path) -> None:
     run = _pytest(tmp_path, "--pyargs", "conformance", "--impl", "reference", "--conformance-quick")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -37,6 +38,7 @@ def test_pyargs_runs_the_suite_with_a_header_and_a_summary_table(tmp_path: Path)
     assert "float32:" in run.stdout and "equation4" in run.stdout
 
 
+@pytest.mark.suite
 def test_a_failing_group_names_check_layer_and_replay(tmp_path: Path) -> None:
     run = _pytest(
         tmp_path,
@@ -57,12 +59,14 @@ def test_a_failing_group_names_check_layer_and_replay(tmp_path: Path) -> None:
     assert list((tmp_path / "f").glob("equation2-layer2-float64-*.json"))
 
 
+@pytest.mark.suite
 def test_without_an_implementation_pytest_reports_a_usage_error(tmp_path: Path) -> None:
     run = _pytest(tmp_path, "--pyargs", "conformance")
     assert run.returncode == 4
     assert "the conformance tests: no implementation: pass --impl package.module:attr" in run.stderr
 
 
+@pytest.mark.suite
 def test_the_environment_variable_and_xdist_workers_with_their_own_process(tmp_path: Path) -> None:
     command = f"{sys.executable} {SCRIPT} ok"
     run = _pytest(
@@ -94,6 +98,7 @@ def test_the_environment_variable_and_xdist_workers_with_their_own_process(tmp_p
     assert "\nequation4 layer" in env_run.stdout
 
 
+@pytest.mark.suite
 def test_parametrize_with_checks_in_a_third_party_suite(tmp_path: Path) -> None:
     (tmp_path / "test_mine.py").write_text(
         "from conformance import parametrize_with_checks\n"
@@ -112,6 +117,7 @@ def test_parametrize_with_checks_in_a_third_party_suite(tmp_path: Path) -> None:
     assert "11 passed, 1 xfailed" in run.stdout
 
 
+@pytest.mark.suite
 def test_the_groups_follow_the_reference_regimes(tmp_path: Path) -> None:
     run = _pytest(tmp_path, "--pyargs", "conformance", "--impl", "reference", "--collect-only", "-q")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -119,6 +125,7 @@ def test_the_groups_follow_the_reference_regimes(tmp_path: Path) -> None:
     assert ids == {f"{d}-{r}" for d in DTYPES for r in REGIMES}
 
 
+@pytest.mark.suite
 def test_loading_the_plugin_imports_neither_hypothesis_nor_the_engine(tmp_path: Path) -> None:
     """Every pytest run of every project imports the plugin: it must stay cheap."""
     code = (
@@ -135,6 +142,7 @@ def _failed(report_file: Path) -> set[tuple[str, int | None, str]]:
     return {(v["check"], v["layer"], v["dtype"]) for v in data["verdicts"] if v["status"] == "failed"}
 
 
+@pytest.mark.suite
 def test_the_cli_and_pytest_give_the_same_failed_verdicts(tmp_path: Path) -> None:
     """Issue 12: same seed, same failed verdicts, whichever way the suite runs.
 
@@ -170,6 +178,7 @@ def test_the_cli_and_pytest_give_the_same_failed_verdicts(tmp_path: Path) -> Non
     assert from_cli == from_pytest, f"only CLI: {from_cli - from_pytest}; only pytest: {from_pytest - from_cli}"
 
 
+@pytest.mark.suite
 def test_the_run_options_reach_the_implementation(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     common = ["--pyargs", "conformance", "--impl", "reference", "--conformance-examples", "3", "-k", "float64-small"]
@@ -198,6 +207,7 @@ def test_the_run_options_reach_the_implementation(tmp_path: Path) -> None:
     assert "argument --conformance-warmup-timeout: expected a positive number of seconds, got '-1'" in bad.stderr
 
 
+@pytest.mark.suite
 def test_a_check_blocked_below_a_failure_is_skipped_not_passed(tmp_path: Path) -> None:
     """Issue 12: equation 2 blocked at every layer (equation 1 is wrong) was reported PASSED."""
     (tmp_path / "test_mine.py").write_text(

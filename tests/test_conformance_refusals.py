@@ -19,6 +19,8 @@ from conformance.reporting.report import Report, merge
 
 from .broken_impls import Backprop
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 
 class RefusesWhereWrong(Backprop):
     """Its step is wrong for eta > 1 (a clamp), so it refuses exactly those cases."""

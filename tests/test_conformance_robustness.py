@@ -12,6 +12,8 @@ from conformance import LoadError, Report, check_implementation, load_implementa
 
 from . import conformance_planted as planted
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 SCRIPT = Path(__file__).with_name("conformance_subprocess_impl.py")
 
 

@@ -68,6 +68,7 @@ def _architectures(calls: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
     return {(*arch, m) for arch, m in biggest.items()}
 
 
+@pytest.mark.suite
 def test_a_group_compiles_once_per_architecture_not_once_per_case(settings_of: Any) -> None:
     impl = _Recorder()
     report = check_implementation(
@@ -90,6 +91,7 @@ def test_a_group_compiles_once_per_architecture_not_once_per_case(settings_of: A
     assert len(_architectures(before.calls)) >= 4 * len(architectures)
 
 
+@pytest.mark.suite
 def test_the_cases_of_one_architecture_have_different_values() -> None:
     impl = _Recorder()
     check_implementation(
@@ -103,6 +105,7 @@ def test_the_cases_of_one_architecture_have_different_values() -> None:
     assert distinct and all(n >= 5 for n in distinct), distinct  # not ten copies of one batch
 
 
+@pytest.mark.suite
 def test_few_cases_still_draw_several_architectures() -> None:
     """--examples 3 must not become three value sets on Hypothesis's simplest network."""
     impl = _Recorder()
@@ -113,6 +116,7 @@ def test_few_cases_still_draw_several_architectures() -> None:
     assert SearchSettings(10, values_per_architecture=5).values_for("typical", 10) == -(-10 // MIN_ARCHITECTURES)
 
 
+@pytest.mark.suite
 def test_every_requested_case_is_judged_when_some_value_sets_cannot_be(monkeypatch: pytest.MonkeyPatch) -> None:
     """A value set the reference cannot judge is replaced on the same architecture; none is lost."""
     original = CaseChecker.run
@@ -159,6 +163,7 @@ def _sizes(cause: Cause) -> list[int]:
     return list(json.loads(Path(cause.case_file).read_text())["case"]["sizes"])
 
 
+@pytest.mark.suite
 def test_one_defect_is_one_root_cause_and_its_smallest_network(tmp_path: Path) -> None:
     """The default (full) settings: many failed verdicts, one cause, shrunk to two layers as --quick does."""
     full = check_implementation(_ReluHalf(), regimes=["zeros", "deep"], failures_dir=tmp_path / "full")
@@ -177,6 +182,7 @@ def test_one_defect_is_one_root_cause_and_its_smallest_network(tmp_path: Path) -
     assert full.format().count("    replay: ") == 1  # ... and one replay command, the cause's
 
 
+@pytest.mark.suite
 def test_two_defects_are_two_root_causes(tmp_path: Path) -> None:
     """Negative control of the grouping: unrelated bugs are not merged into one cause."""
 
@@ -215,6 +221,7 @@ def test_causes_survive_json_and_merge_by_key() -> None:
     assert len(merge([report, Report("impl", {}, [], causes=[other])]).causes) == 2
 
 
+@pytest.mark.suite
 def test_the_seed_typo_in_full_settings_shrinks_to_the_typos_minimum(tmp_path: Path) -> None:
     """Shrinking in the default settings (large sizes, a budget) reaches [1, 1, 1], as --quick does."""
     report = check_implementation(planted.seed_typo, dtypes=["float64"], regimes=["typical"], failures_dir=tmp_path)
@@ -222,6 +229,7 @@ def test_the_seed_typo_in_full_settings_shrinks_to_the_typos_minimum(tmp_path: P
     assert _sizes(report.causes[0]) == [1, 1, 1]
 
 
+@pytest.mark.suite
 def test_a_jitted_jax_implementation_conforms_quickly() -> None:
     """tests/styles/jax_style.py: jax.jit(jax.value_and_grad) of the cost; --quick, both dtypes."""
     pytest.importorskip("jax", reason="jax is an optional test dependency: pip install 'backprop-reference[jax]'")

@@ -35,6 +35,7 @@ def test_seeds_parse_as_integers_or_random() -> None:
         resolve_seed(True)
 
 
+@pytest.mark.suite
 def test_the_cli_prints_a_random_seed_and_the_command_that_repeats_the_run(tmp_path: Path) -> None:
     impl = "tests.broken_impls:SeedTypo"  # a failing run: its causes and smallest cases depend on the seed
     args = ["--impl", impl, "--quick", "--regimes", "typical", "--dtypes", "float64"]
@@ -53,6 +54,7 @@ def test_the_cli_prints_a_random_seed_and_the_command_that_repeats_the_run(tmp_p
     assert _report(tmp_path / "again.json") == _report(tmp_path / "first.json")
 
 
+@pytest.mark.suite
 def test_the_default_seed_is_pinned_and_prints_no_rerun_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--impl", "reference", "--quick", "--regimes", "typical", "--dtypes", "float64", "-q"]) == 0
     out = capsys.readouterr().out
@@ -61,6 +63,7 @@ def test_the_default_seed_is_pinned_and_prints_no_rerun_line(capsys: pytest.Capt
     assert "expected an integer or 'random', got 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.suite
 def test_check_implementation_takes_seed_random() -> None:
     report = check_implementation(
         "reference", quick=True, regimes=["typical"], dtypes=["float64"], seed="random", failures_dir=None
@@ -71,6 +74,7 @@ def test_check_implementation_takes_seed_random() -> None:
     assert "was drawn at random" in report.header()
 
 
+@pytest.mark.suite
 def test_pytest_xdist_workers_share_the_controllers_random_seed(tmp_path: Path) -> None:
     """Each worker parses the command line itself: without the controller's seed each would draw its own.
 

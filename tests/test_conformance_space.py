@@ -182,6 +182,7 @@ def test_learning_rates_are_drawn_not_picked_from_a_handful() -> None:
     assert min(usual) < 1e-2 and max(usual) > 1.0  # log-uniform over four decades
 
 
+@pytest.mark.suite
 def test_weights_beyond_100_are_reached_and_blamed_on_equation_1() -> None:
     """The weight corner no old regime reached: rejected, and delta^L is the first thing wrong."""
     report = check_implementation(LargeWeightsClippedAt100(), failures_dir=None, dtypes=["float64"], regimes=["scaled"])

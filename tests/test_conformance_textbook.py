@@ -163,6 +163,7 @@ def test_a_sign_bug_in_the_cross_entropy_still_fails_across_the_range(dtype: str
 FINITE_REGIMES = ("small", "typical", "zeros", "square", "wide", "deep", "big_batch")
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_network2_conforms_with_the_default_settings(dtype: str) -> None:
     """Every regime, default sizes, 40 cases per group; where its output rounds to exactly 1 (or 0)
@@ -271,6 +272,7 @@ def test_where_the_textbook_cost_is_infinite_only_the_cost_fails_and_says_why() 
     assert [f.status for f in cost] == ["not covered"] and "cost_from_activations" in cost[0].message
 
 
+@pytest.mark.suite
 def test_the_a_based_cost_convention_does_not_excuse_a_wrong_finite_cost() -> None:
     """Negative control: declared, a cost that is wrong where it is finite still fails."""
 

@@ -23,6 +23,8 @@ from conformance import check_implementation
 from ._conformance_helpers import run_python
 from .broken_impls.huge import HUGE_BUGS, Correct
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 MODULE = "tests.broken_impls.huge"
 ALL = [Correct, *HUGE_BUGS]
 # Two groups of --quick: every huge implementation fails in each, and a group fails alone as

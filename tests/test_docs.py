@@ -118,6 +118,7 @@ def test_the_block_parser_sees_annotations_and_missing_needs() -> None:
     assert _commands("a --x  # exit 1: no\nb \\\n  --y  # a note\n# c\n") == [("a --x", 1), ("b    --y", 0)]
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.stem)
 def test_recipe_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = page.read_text(encoding="utf-8")
@@ -143,6 +144,7 @@ def test_recipe_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 assert "CONFORMS" in done.stdout.splitlines()[-1], output
 
 
+@pytest.mark.suite
 def test_a_planted_bug_in_the_scalar_engine_is_caught(tmp_path: Path) -> None:
     """The bug the scalar-autograd page tells readers to plant fails, so its passing run means something."""
     page = (DOCS / "scalar-autograd.md").read_text(encoding="utf-8")

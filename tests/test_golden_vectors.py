@@ -239,6 +239,7 @@ def test_report_file(reference_results: Path, tmp_path: Path, capsys: pytest.Cap
     assert {o["status"] for o in data["outcomes"]} == {"passed"} and len(data["outcomes"]) == len(VECTORS)
 
 
+@pytest.mark.suite
 def test_command_line(reference_results: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "conformance.vectors", "verify", str(reference_results)],

@@ -215,6 +215,7 @@ def test_the_layers_import_downwards(package: str) -> None:
     assert not wrong, wrong
 
 
+@pytest.mark.suite
 def test_import_reference_stays_free_of_test_and_proof_libraries(tmp_path: Path) -> None:
     """``import reference`` (the engine alone) loads neither Hypothesis, pytest nor SymPy."""
     code = (

@@ -166,6 +166,7 @@ def test_known_mutants_get_the_verdict_worked_out_by_hand(
     assert verdict("`a * np.sum(y) - y` -> `a * np.sum(y) + y`") == "wrong"
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("subject", run.SUBJECTS)
 def test_the_unmutated_subjects_conform(subject: str, tmp_path: Path) -> None:
     done = subprocess.run(
@@ -204,6 +205,7 @@ def every_mutant() -> dict[str, Any]:
     return {m.name: m for s in run.SUBJECTS for m in mutants(s, run.subject_source(s))}
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize(
     ("name", "expected"),
     [*((name, "rejected") for name in sorted(KILLED_BY_QUICK)), *((name, "passed") for name in sorted(EQUIVALENT))],

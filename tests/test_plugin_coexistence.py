@@ -14,6 +14,8 @@ import pytest
 
 from ._conformance_helpers import run_python
 
+pytestmark = pytest.mark.suite  # end to end (tests/test_tiers.py)
+
 CONFTEST = """
 def pytest_addoption(parser):
     parser.addoption("--impl", action="store", default="default", help="this project's own --impl")

@@ -76,6 +76,7 @@ def test_python_examples_run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> 
         exec(compile(block.code, f"README.md python example {index}", "exec"), {"__name__": "readme_example"})
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("index", range(sum(b.note.startswith("run") for b in _blocks())))
 def test_documented_commands_succeed(index: int, workdir: Path) -> None:
     block = [b for b in _blocks() if b.note.startswith("run")][index]
@@ -86,12 +87,14 @@ def test_documented_commands_succeed(index: int, workdir: Path) -> None:
         assert done.returncode == 0, f"README command {command!r} exited {done.returncode}:\n{output}"
 
 
+@pytest.mark.suite
 def test_the_guides_test_file_runs_under_pytest(workdir: Path) -> None:
     done = _run("pytest -q -p no:cacheprovider test_mynet.py", workdir, workdir)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "passed" in done.stdout
 
 
+@pytest.mark.suite
 def test_planting_the_seed_typo_gives_the_documented_verdict(workdir: Path) -> None:
     mynet = (workdir / "mynet.py").read_text(encoding="utf-8")
     right, typo = "deltas[0] @ case.weights[i + 1]", "a[i + 2] @ case.weights[i + 1]"

@@ -19,6 +19,7 @@ from symbolic.spec import make_spec
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.suite
 def test_the_issue_example_is_proven_end_to_end() -> None:
     run = subprocess.run(
         [

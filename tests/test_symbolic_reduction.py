@@ -64,6 +64,7 @@ def test_limit_is_named_and_refuses_only_beyond_it() -> None:
         prove((99999999999, 1), ["sigmoid"], "quadratic")
 
 
+@pytest.mark.suite
 def test_cli_refuses_huge_sizes_with_exit_2_quickly() -> None:
     start = time.perf_counter()
     run = subprocess.run(

@@ -19,6 +19,7 @@ from ._golden import solve, vectors
 torch_adapter = pytest.importorskip("conformance.adapters.torch_adapter", exc_type=ImportError)
 
 
+@pytest.mark.suite
 def test_importing_without_torch_says_how_to_install_it() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"

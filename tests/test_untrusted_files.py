@@ -181,6 +181,7 @@ HOSTILE_CASE_FILES: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
 }
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("name", list(HOSTILE_CASE_FILES))
 def test_replay_answers_a_hostile_case_file_with_one_line(
     name: str, good_case_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -210,6 +211,7 @@ def test_the_recorded_metadata_is_made_printable(good_case_file: Path, tmp_path:
     assert document["message"] == "line one line two \\ud800"
 
 
+@pytest.mark.suite
 def test_a_valid_case_file_still_replays(good_case_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The positive control: the checks above reject hostile files, not case files."""
     case, eta, permutation, document = load_case(good_case_file)
