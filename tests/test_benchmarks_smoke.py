@@ -341,6 +341,7 @@ def _bench(args: list[str], out: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.suite
 def test_only_measures_one_section_into_the_earlier_results(quick_run: tuple[dict, str], tmp_path: Path) -> None:
     """--only replaces its sections, keeps every other one as it was, and the page says which were measured when."""
     earlier = {
@@ -362,6 +363,7 @@ def test_only_measures_one_section_into_the_earlier_results(quick_run: tuple[dic
     assert "--only symbolic`: symbolic, on " in page
 
 
+@pytest.mark.suite
 def test_only_refuses_unknown_sections_a_missing_run_and_another_mode(tmp_path: Path) -> None:
     unknown = _bench(["--quick", "--only", "symbolic,speed"], tmp_path)
     assert unknown.returncode == 2 and "--only takes sections from" in unknown.stderr and "speed" in unknown.stderr

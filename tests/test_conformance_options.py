@@ -79,6 +79,7 @@ def test_paths_are_checked_before_the_run(tmp_path: Path) -> None:
         writable_dir(str(a_file / "below"))
 
 
+@pytest.mark.suite
 def test_each_option_has_one_spelling_rule_and_the_old_plugin_spelling_still_works(tmp_path: Path) -> None:
     """pytest spells every plugin option --conformance-NAME for the command line's --NAME."""
     run = run_python(["-m", "pytest", "-p", "no:cacheprovider", "--help"], tmp_path)
@@ -123,6 +124,7 @@ def test_isolation_is_given_one_way() -> None:
     assert set(get_type_hints(IsolationKeywords)) == set(get_type_hints(IsolationSettings))
 
 
+@pytest.mark.suite
 def test_the_python_api_takes_the_settings_either_way() -> None:
     """check_implementation keeps its documented keywords and takes an IsolationSettings."""
     ways: list[dict[str, Any]] = [

@@ -246,6 +246,7 @@ def test_fail_skip_or_pass_fails_on_any_failure_and_skips_on_any_block() -> None
         )
 
 
+@pytest.mark.suite
 def test_two_sessions_in_one_process_each_count_their_own_cases(tmp_path: Path) -> None:
     """Issue 19: the reports were kept in a module global, so a second ``pytest.main()`` in the same
     process summed the first run's cases into its own summary ("CONFORMS (20 cases)" after 10).
@@ -271,6 +272,7 @@ def test_two_sessions_in_one_process_each_count_their_own_cases(tmp_path: Path) 
     assert summaries == ["CONFORMS (3 cases)", "CONFORMS (3 cases)"], run.stdout
 
 
+@pytest.mark.suite
 def test_pytest_states_each_outcome_once(tmp_path: Path) -> None:
     """Issue 19: the short summary read "Failed: FAILED: equation2 ..." (pytest's word, then the
     verdict's) and a skip reason "not covered: not covered: ..." (the plugin's words, then the

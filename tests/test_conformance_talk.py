@@ -130,6 +130,7 @@ def test_a_shorter_line_pads_over_a_longer_one() -> None:
 # --- the runner: header first, a tick per case, the report unchanged --------------------------------
 
 
+@pytest.mark.suite
 def test_the_runner_tells_the_header_first_then_every_case() -> None:
     recorder = Recorder()
     report = check_implementation("reference", progress=recorder, **SMALL)
@@ -143,6 +144,7 @@ def test_the_runner_tells_the_header_first_then_every_case() -> None:
     assert ticks[-1].run_judged == report.examples == 40 and ticks[-1].failed == 0
 
 
+@pytest.mark.suite
 def test_the_counts_of_failed_cases_run_with_the_cases() -> None:
     recorder = Recorder()
     report = check_implementation("tests.conformance_planted:seed_typo", progress=recorder, **SMALL)
@@ -153,6 +155,7 @@ def test_the_counts_of_failed_cases_run_with_the_cases() -> None:
     assert any(t.shrink_judged for t in ticks)  # shrinking moves the counter too
 
 
+@pytest.mark.suite
 def test_progress_changes_nothing_in_the_report() -> None:
     quiet = check_implementation("reference", **SMALL).to_dict()
     talked = check_implementation("reference", progress=ConsoleProgress(Terminal(), Terminal()), **SMALL).to_dict()
@@ -161,6 +164,7 @@ def test_progress_changes_nothing_in_the_report() -> None:
     assert talked == quiet
 
 
+@pytest.mark.suite
 def test_the_command_line_prints_the_header_before_the_first_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = Terminal()  # stdout and stderr on one terminal, as a user sees them
     monkeypatch.setattr(sys, "stdout", screen)
@@ -185,6 +189,7 @@ def _cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return run_python([*args, "--failures-dir", "unused"], ROOT, {"NO_COLOR": "", "FORCE_COLOR": "", **env})
 
 
+@pytest.mark.suite
 def test_a_pipe_gets_no_carriage_return_and_no_colour_unless_forced() -> None:
     plain = _cli({})
     assert plain.returncode == 0, plain.stdout + plain.stderr
@@ -196,6 +201,7 @@ def test_a_pipe_gets_no_carriage_return_and_no_colour_unless_forced() -> None:
     assert ESC in forced.stdout and "\r" not in forced.stderr
 
 
+@pytest.mark.suite
 def test_the_next_step_points_at_a_recipe_that_exists() -> None:
     step = cli.next_step("mynet", None, quick=False)
     assert "parametrize_with_checks('mynet')" in step
@@ -294,6 +300,7 @@ def test_the_legend_names_every_mark_in_the_table_and_no_other() -> None:
     assert set(LEGEND) == {"pass", "FAIL", "blocked", "-", NO_LAYER, "all"}
 
 
+@pytest.mark.suite
 def test_the_reference_table_has_no_blank_cell_and_colour_only_when_asked() -> None:
     report = check_implementation("reference", **{**SMALL, "max_examples": 60, "regimes": ["deep"]})
     table = report.table()

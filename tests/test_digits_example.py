@@ -97,6 +97,7 @@ def test_command_line(capsys: pytest.CaptureFixture[str], offline: None) -> None
     assert captured.err == ""  # pytest's capture is not a terminal: no bar
 
 
+@pytest.mark.suite
 def test_no_progress_bar_into_a_pipe_or_a_log_file(tmp_path: Path) -> None:
     """Run as a user would with ``2> log``: stderr is a file, stdout a pipe; neither gets a \r."""
     log = tmp_path / "train.log"

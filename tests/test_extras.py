@@ -15,6 +15,8 @@ import pytest
 
 from ._conformance_helpers import ROOT, run_python
 
+pytestmark = pytest.mark.suite  # every test starts a fresh Python
+
 
 @pytest.fixture
 def without(tmp_path: Path) -> dict[str, str]:

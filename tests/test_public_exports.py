@@ -24,6 +24,7 @@ def test_every_lazy_export_is_listed_and_resolves() -> None:
     assert conformance.CaseFileError is casefile.CaseFileError
 
 
+@pytest.mark.suite
 def test_import_conformance_does_not_load_the_case_files_module() -> None:
     """The export is lazy: ``import conformance`` (run by every pytest start) stays cheap."""
     code = "import sys, conformance; print('conformance.reporting.casefile' in sys.modules)"
