@@ -24,7 +24,6 @@ The end-to-end runs of the catalogue's implementations are in tests/test_conform
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -45,38 +44,13 @@ from conformance.judging.diagnosis import (
 from conformance.judging.factors import Confirmer, Observation, name_factor, ratio_text
 from conformance.judging.structure import Result
 from conformance.judging.tolerances import expect, with_dtype
-from reference import Case, validate
+from reference import Case
 from reference._ops import Array
 from reference.engine import backpropagate
 
+from ._written_cases import written_case
+
 Probe = Callable[[Case], Result | None]
-
-
-def _case(
-    sizes: tuple[int, ...],
-    activations: tuple[str, ...],
-    cost: str,
-    weights: list[list[list[float]]],
-    biases: list[list[float]],
-    x: list[list[float]],
-    y: list[list[float]],
-    reduction: str = "mean",
-    dtype: str = "float64",
-) -> Case:
-    """A case written out number by number."""
-    return validate(
-        SimpleNamespace(
-            sizes=sizes,
-            activations=activations,
-            cost=cost,
-            reduction=reduction,
-            dtype=dtype,
-            weights=[np.array(w, dtype=dtype) for w in weights],
-            biases=[np.array(b, dtype=dtype) for b in biases],
-            x=np.array(x, dtype=dtype),
-            y=np.array(y, dtype=dtype),
-        )
-    )
 
 
 def _engine(case: Case, conventions: dict[str, float] | None = None) -> Result:
@@ -175,7 +149,7 @@ def test_a_ratio_that_is_no_factor_is_given_as_a_number() -> None:
 # ----- relu'(0) ----------------------------------------------------------------------------------
 
 # Hidden relu unit 1 has a zero weight row and a zero bias: z = 0 exactly, for every sample.
-RELU = _case(
+RELU = written_case(
     (2, 2, 1),
     ("relu", "identity"),
     "quadratic",
@@ -233,7 +207,7 @@ def test_a_deviation_off_the_zeros_is_no_relu_cause() -> None:
 
 # Sample 0's first output at z = 25 with y = 0 (sigmoid(25) - sigmoid(20) = 2.1e-9), the others
 # at |z| <= 10.
-SATURATING = _case(
+SATURATING = written_case(
     (2, 2),
     ("sigmoid",),
     "cross_entropy",
@@ -353,7 +327,7 @@ def test_no_saturation_for_a_quadratic_cost() -> None:
 # ----- torch's softplus threshold ----------------------------------------------------------------
 
 # Hidden softplus unit 0 at z = 22 (above torch's 20) for sample 0; the rest below.
-SOFTPLUS = _case(
+SOFTPLUS = written_case(
     (1, 2, 1),
     ("softplus", "identity"),
     "quadratic",
@@ -501,7 +475,7 @@ def test_a_cost_from_z_that_overflows_is_not_told_to_use_z() -> None:
 
 # ----- float64 computed in float32 ---------------------------------------------------------------
 
-FLOAT64 = _case(
+FLOAT64 = written_case(
     (3, 2),
     ("sigmoid",),
     "quadratic",

@@ -14,7 +14,6 @@ import re
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,10 @@ from conformance.implementations.capabilities import CapabilitiesError, parse_ca
 from conformance.implementations.loader import load_implementation
 from conformance.judging.checks import CaseChecker
 from conformance.judging.tolerances import Unusable, expect, norm_mismatch
-from reference import Case, validate
+from reference import Case
 from reference.activations import relu_prime, sigma, sigma_and_prime, sigma_prime, softplus, softplus_prime
 
+from ._written_cases import written_case
 from .broken_impls import CATALOGUE, Backprop, ReluPrimeAtZeroIsHalf, SeedTypo
 from .styles.hips_style import HipsStyle
 from .styles.mlfromscratch_style import MlFromScratchStyle
@@ -46,31 +46,6 @@ def _run(impl: Any, **options: Any) -> Report:
 
 def _messages(report: Report) -> list[str]:
     return [v.message for v in report.failed()]
-
-
-def _case(
-    sizes: tuple[int, ...],
-    activations: tuple[str, ...],
-    weights: list[list[list[float]]],
-    biases: list[list[float]],
-    x: list[list[float]],
-    y: list[list[float]],
-    cost: str = "quadratic",
-    dtype: str = "float64",
-) -> Case:
-    return validate(
-        SimpleNamespace(
-            sizes=sizes,
-            activations=activations,
-            cost=cost,
-            reduction="mean",
-            dtype=dtype,
-            weights=[np.array(w, dtype=dtype) for w in weights],
-            biases=[np.array(b, dtype=dtype) for b in biases],
-            x=np.array(x, dtype=dtype),
-            y=np.array(y, dtype=dtype),
-        )
-    )
 
 
 def _findings(impl: Any, case: Case) -> list[tuple[str, int | None, str]]:
@@ -176,7 +151,7 @@ class _SoftplusCutForeign(Backprop):
         return np.where(z > 20, 1.0, value) if name == "softplus" else value
 
 
-ZERO_UNIT = _case(
+ZERO_UNIT = written_case(
     (2, 3, 1),
     ("relu", "identity"),
     weights=[[[0.5, -0.25], [0.0, 0.0], [1.0, 0.75]], [[0.5, -1.0, 0.25]]],
@@ -204,7 +179,7 @@ def test_the_reference_judges_under_the_declared_relu_prime() -> None:
     assert np.array_equal(default.deltas[1], half.deltas[1])  # layers above the zeros: unchanged
 
 
-SOFTPLUS_25 = _case(
+SOFTPLUS_25 = written_case(
     (1, 2, 1),
     ("softplus", "identity"),
     weights=[[[1.0], [0.5]], [[0.75, -0.5]]],
@@ -232,11 +207,11 @@ def test_the_reference_judges_under_the_declared_softplus_threshold() -> None:
 
 def test_a_pre_activation_at_the_declared_threshold_is_not_judged() -> None:
     """softplus jumps by log1p(e^-20) at the threshold: a z within rounding of it has no fair verdict."""
-    at = _case((1, 1), ("softplus",), weights=[[[1.0]]], biases=[[0.0]], x=[[20.0]], y=[[0.5]])
+    at = written_case((1, 1), ("softplus",), weights=[[[1.0]]], biases=[[0.0]], x=[[20.0]], y=[[0.5]])
     expect(at)  # no threshold declared: fine
     with pytest.raises(Unusable, match="softplus_threshold"):
         expect(at, {"softplus_threshold": 20})
-    above = _case((1, 1), ("softplus",), weights=[[[1.0]]], biases=[[0.0]], x=[[20.5]], y=[[0.5]])
+    above = written_case((1, 1), ("softplus",), weights=[[[1.0]]], biases=[[0.0]], x=[[20.5]], y=[[0.5]])
     expect(above, {"softplus_threshold": 20})
 
 
@@ -264,7 +239,7 @@ class _ReluPrimeBySign(Backprop):
         return p * np.where(z > 0, 1.0, np.where(z == 0, (p > 0).astype(float), 0.0))
 
 
-TWO_ZERO_UNITS = _case(
+TWO_ZERO_UNITS = written_case(
     (1, 2, 1),
     ("relu", "identity"),
     weights=[[[0.0], [0.0]], [[1.0, -1.0]]],
@@ -369,7 +344,7 @@ class _KeptSigmaPrime(Backprop):
         return (a - y) * a * (1 - a)
 
 
-MIXED_OUTPUT = _case(
+MIXED_OUTPUT = written_case(
     (2, 2),
     ("sigmoid",),
     weights=[[[10.0, 5.0], [0.5, -0.25]]],
@@ -464,7 +439,7 @@ def test_a_style_conforms_with_its_convention_declared(style: type, value: str) 
 
 def test_the_hips_style_really_uses_one_half() -> None:
     """The style's relu'(0) comes from balanced_eq, not from a constant: checked on its own gradient."""
-    case = _case((1, 1), ("relu",), weights=[[[0.0]]], biases=[[0.0]], x=[[1.0]], y=[[2.0]])
+    case = written_case((1, 1), ("relu",), weights=[[[0.0]]], biases=[[0.0]], x=[[1.0]], y=[[2.0]])
     result = HipsStyle().backprop(case)
     # C = 1/2 (relu(z) - 2)^2 at z = 0: dC/db = (0 - 2) * relu'(0) = -1 with relu'(0) = 0.5
     assert result["grad_biases"][0].tolist() == [-1.0]
@@ -503,7 +478,7 @@ def _torch_style() -> Any:
     return torch_style
 
 
-SOFTPLUS_HIDDEN = _case(
+SOFTPLUS_HIDDEN = written_case(
     (1, 2, 1),
     ("softplus", "sigmoid"),
     weights=[[[1.0], [0.5]], [[0.125, -0.25]]],
