@@ -9,7 +9,9 @@ guarantees, whatever the child does:
   written without blocking (select), so a child that stops reading, stops writing,
   or holds its interpreter's lock in one C call cannot stall the suite;
 * one answer line is at most ``max_line`` bytes: a longer one is cut off, reported,
-  and the child is killed (its stream can no longer be trusted);
+  and the child is killed (its stream can no longer be trusted); the bytes of a binary
+  frame (``read_exact``) are read under the same deadline, and only as many as the
+  caller has already checked against its own cap;
 * the child leads its own process group (``start_new_session``; a forked worker calls
   ``setsid``), which ``kill``
   ends as a whole with SIGKILL; a simple command is exec'd directly, without a
@@ -37,7 +39,8 @@ from dataclasses import dataclass
 from typing import IO, Protocol
 
 _STDERR_TAIL_BYTES = 4096
-_CHUNK = 1 << 16
+_CHUNK = 1 << 20
+_PIPE_BYTES = 1 << 20
 # Shell syntax that a plain argument vector cannot express: such commands run under sh -c.
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?\[\]#~]|(^|\s)\w+=")
 
@@ -74,6 +77,13 @@ class ReceivedLine:
     """One complete line the child wrote (without the newline)."""
 
     text: bytes
+
+
+@dataclass(frozen=True)
+class ReceivedBytes:
+    """Exactly the number of bytes asked for (a binary frame's blob)."""
+
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,8 @@ class Channel:
         self._err: int | None = self.proc.stderr.fileno()
         for fd in (self._in, self._out, self._err):
             os.set_blocking(fd, False)
+        for fd in (self._in, self._out):
+            _widen_pipe(fd)
         self._dead = False
         _LIVE.add(self)
 
@@ -137,9 +149,10 @@ class Channel:
 
     # -- I/O ------------------------------------------------------------------------------
 
-    def request(self, line: bytes, deadline: float | None) -> Received:
-        """Write one line, then read the next complete line, both before ``deadline``."""
-        pending = memoryview(line + b"\n")
+    def request(self, message: bytes, deadline: float | None) -> Received:
+        """Write ``message`` (a line with its newline, or a binary frame), then read the next
+        complete line, both before ``deadline``."""
+        pending = memoryview(message)
         while pending:
             if self._in is None:
                 return Broken("write", "its stdin is closed")
@@ -192,6 +205,32 @@ class Channel:
                 self._drain(r)
             elif self.proc.poll() is not None:
                 self._drain_after_exit()
+
+    def read_exact(self, size: int, deadline: float | None) -> ReceivedBytes | Broken:
+        """The next ``size`` bytes, or why they did not all come before the deadline.
+
+        The caller has checked ``size`` against its cap: the buffer grows only as the child
+        writes, so a child that promises more than it sends costs the deadline, not memory.
+        """
+        while len(self._buffer) < size:
+            if self._out is None:
+                return Broken("eof")
+            timeout = self._remaining(deadline)
+            if timeout is not None and timeout <= 0:
+                return Broken("timeout")
+            readable = [fd for fd in (self._out, self._err) if fd is not None]
+            try:
+                r, _, _ = select.select(readable, [], [], _slice(timeout))
+            except (OSError, ValueError):
+                return Broken("eof")
+            if r:
+                self._drain(r)
+            elif self.proc.poll() is not None:
+                self._drain_after_exit()
+        with memoryview(self._buffer) as view:
+            data = bytes(view[:size])
+        del self._buffer[:size]
+        return ReceivedBytes(data)
 
     def _drain(self, ready: Sequence[int]) -> None:
         for fd in ready:
@@ -321,6 +360,24 @@ def open_channel_fds() -> list[int]:
     """The suite's ends of every live channel's pipes: a forked worker closes them (it must not keep
     another worker's stdin open, or that worker never sees the end of its requests)."""
     return [fd for channel in list(_LIVE) for fd in channel.open_fds()]
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe hold a whole large frame (Linux: up to fs.pipe-max-size, 1 MiB by default).
+
+    With the default 64 KiB, a frame of 1 MB crosses in 16 hand-offs between the two processes,
+    each a wait for the scheduler on a busy machine; with a wide pipe the writer finishes in one
+    go and the reader takes it in a few reads. Where the call fails, the pipe keeps its size.
+    """
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only: imported where it is used, so Windows can load the module
+    except ImportError:  # pragma: no cover
+        return
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setter is None:  # not Linux
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, setter, _PIPE_BYTES)
 
 
 def _slice(timeout: float | None) -> float:

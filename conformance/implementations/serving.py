@@ -1,4 +1,4 @@
-"""The worker's side of the private protocol: one load line, then one answer line per request.
+"""The worker's side of the private protocol: one load frame, then one answer frame per request.
 
 Both workers run this loop: the spec worker (``python -m conformance.implementations.worker``, which loads the
 implementation by spec or from a pickle) and the worker forked from the caller
@@ -14,7 +14,6 @@ or its library's own error), and the answer names the option.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -115,16 +114,33 @@ def call(bound: Bound, request: dict[str, Any], cap_mb: int | None = None) -> di
     return {"result": encoded, "mutation": mutation(case, original)}
 
 
-def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
-    """Answer the load line, then every request line, until the suite closes the pipe."""
-
-    def send(obj: dict[str, Any]) -> None:
-        proto_out.write(wire.dumps(obj) + b"\n")
-
+def receive(proto_in: IO[bytes]) -> dict[str, Any] | None:
+    """The suite's next frame, decoded; None at the end of requests (the suite closed the pipe)."""
     line = proto_in.readline()
     if not line:
+        return None
+    header = wire.parse_header(line)
+    blob = proto_in.read(header.blob_length)
+    if len(blob) != header.blob_length:
+        return None  # the suite went away in the middle of a frame
+    message = wire.decode(header.message, blob=blob)
+    assert isinstance(message, dict)
+    return message
+
+
+def send(proto_out: IO[bytes], message: dict[str, Any]) -> None:
+    """One frame, written whole: a raw pipe may take fewer bytes than given."""
+    pending = memoryview(wire.dumps(message))
+    while pending:
+        written = proto_out.write(pending)
+        pending = pending[written or 0 :]
+
+
+def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
+    """Answer the load frame, then every request frame, until the suite closes the pipe."""
+    message = receive(proto_in)
+    if message is None:
         return 0
-    message = json.loads(line)
     cap = message.get("max_memory_mb")
     cap_mb = cap if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0 else None
     why_not = apply_memory_cap(cap_mb)
@@ -132,14 +148,13 @@ def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
         print(f"conformance worker: no memory cap: {why_not}", file=sys.stderr)
     bound, answer = load(message)
     answer["memory_cap"] = None if why_not is None else why_not
-    send(answer)
+    send(proto_out, answer)
     if bound is None:
         return 0
     while True:
-        line = proto_in.readline()
-        if not line:
+        request = receive(proto_in)
+        if request is None:
             return 0  # end of requests
-        request = json.loads(line)
         reply = call(bound, request, cap_mb)
         reply["id"] = request["id"]
-        send(reply)
+        send(proto_out, reply)
