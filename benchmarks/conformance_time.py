@@ -157,7 +157,9 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
     """Wall time per backprop call at the largest case, isolated (the spec worker) and in process.
 
     Rounds alternate the two (a busy machine hits both alike); the overhead is the median over
-    rounds of (isolated - in process) per call, the mean of ``calls`` calls each.
+    rounds of (isolated - in process) per call, the mean of ``calls`` calls each. The isolated
+    call includes the worker's comparison of the inputs after the call (no_mutation), which in
+    process the suite makes outside the call: the overhead is, if anything, overstated.
     """
     from conformance.implementations.loader import load_implementation
 
