@@ -180,11 +180,41 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
         isolated.close()
         in_process.close()
     overhead = [a - b for a, b in zip(times["isolated"], times["in_process"], strict=True)]
+    cpu_calls = rounds * calls
+    isolated_cpu = _cpu_per_call(case, cpu_calls, isolated=True)
+    in_process_cpu = _cpu_per_call(case, cpu_calls, isolated=False)
     return {
-        "case": f"{len(case.sizes) - 1} layers of {case.sizes[0]}, batch {case.x.shape[1]}, {case.dtype}",
+        "case": f"{len(case.sizes) - 1} layers of {case.sizes[0]}, batch {case.x.shape[0]}, {case.dtype}",
         "isolated_ms": 1e3 * statistics.median(times["isolated"]),
         "in_process_ms": 1e3 * statistics.median(times["in_process"]),
         "overhead_ms": 1e3 * statistics.median(overhead),
         "rounds": rounds,
         "calls_per_round": calls,
+        "cpu_isolated_ms": 1e3 * isolated_cpu,
+        "cpu_in_process_ms": 1e3 * in_process_cpu,
+        "cpu_overhead_ms": 1e3 * (isolated_cpu - in_process_cpu),
+        "load_average": os.getloadavg()[0],
     }
+
+
+def _cpu(impl_calls: int, case: Any, isolated: bool) -> float:
+    """CPU seconds of this process and its reaped children (the worker, once closed) for one
+    implementation loaded, warmed, called ``impl_calls`` more times and closed."""
+    from conformance.implementations.loader import load_implementation
+
+    before = os.times()
+    impl = load_implementation("reference", in_process=not isolated)
+    try:
+        for _ in range(impl_calls + 1):
+            impl.backprop(case)
+    finally:
+        impl.close()
+    after = os.times()
+    return sum(after[:4]) - sum(before[:4])
+
+
+def _cpu_per_call(case: Any, calls: int, isolated: bool) -> float:
+    """CPU seconds per call, both processes counted: a figure the machine's load does not inflate
+    (a wait for a core costs wall time, not CPU). The start and warm-up cancel out: the same
+    implementation is also loaded, warmed and closed without the counted calls."""
+    return (_cpu(calls, case, isolated) - _cpu(0, case, isolated)) / calls

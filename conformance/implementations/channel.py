@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from typing import IO, Protocol
 
 _STDERR_TAIL_BYTES = 4096
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # what one read of stdout or one write to stdin may move (a wide pipe holds this much)
+_STDERR_CHUNK = 1 << 16
 _PIPE_BYTES = 1 << 20
 # Shell syntax that a plain argument vector cannot express: such commands run under sh -c.
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?\[\]#~]|(^|\s)\w+=")
@@ -235,7 +236,7 @@ class Channel:
     def _drain(self, ready: Sequence[int]) -> None:
         for fd in ready:
             try:
-                data = os.read(fd, _CHUNK)
+                data = os.read(fd, _STDERR_CHUNK if fd == self._err else _CHUNK)
             except BlockingIOError:
                 continue
             except OSError:
