@@ -5,7 +5,9 @@ wire module): a program that declares it and answers right conforms, with the sa
 as over JSON lines; each way of lying in a frame ends that call in a Fault naming the lie,
 within the deadline, without reading (let alone allocating) what a header promises beyond
 the cap. A program that does not declare the framing is still spoken to in JSON lines (the
-Node example, tests/test_node_example.py).
+Node example, tests/test_node_example.py). The private worker's frames are read the same way:
+code in the worker that writes a lying frame on the worker's pipe (tests/hostile/frames.py)
+gets the same Faults.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import reference
 from conformance import check_implementation
 from conformance.errors import LoadError
 from conformance.implementations.calls import Answer, Fault
+from conformance.implementations.loader import load_implementation
 from conformance.implementations.protocol import SubprocessImplementation
 
 BINARY = Path(__file__).with_name("hostile") / "binary.py"
@@ -133,3 +136,40 @@ def test_an_unknown_framing_is_refused_by_name(tmp_path: Path) -> None:
     )
     with pytest.raises(LoadError, match=r'"framing" must be "json" or "binary", got \'msgpack\''):
         SubprocessImplementation(f"{sys.executable} {program}")
+
+
+# -- the private worker's own pipe: the suite reads it as it reads any program ----------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "says"),
+    [
+        ("tests.hostile.frames:PromiseOneGiB", "garbage", f"a frame of {2**30 + 29} bytes (more than {2**20})"),
+        ("tests.hostile.frames:ShortBlob", "crash", "exited with status 3"),
+    ],
+)
+def test_a_worker_frame_that_lies_about_its_blob_is_a_fault(spec: str, kind: str, says: str) -> None:
+    tracemalloc.start()
+    impl = load_implementation(spec, max_answer_bytes=2**20)
+    try:
+        outcome = impl.backprop(_case())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        impl.close()
+    assert isinstance(outcome, Fault) and outcome.kind == kind, outcome
+    assert says in outcome.message, outcome.message
+    assert peak < 2**24, peak
+
+
+def test_a_worker_frame_that_stops_halfway_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAMES_MARKER", str(tmp_path / "answered"))
+    impl = load_implementation("tests.hostile.frames:StallAfterFirst", timeout=0.5)
+    try:
+        first = impl.backprop(_case())  # answered: the warm-up is behind it
+        outcome = impl.backprop(_case())
+    finally:
+        impl.close()
+    assert isinstance(first, Answer), first
+    assert isinstance(outcome, Fault) and outcome.kind == "timeout", outcome
+    assert impl.reasked == 1
