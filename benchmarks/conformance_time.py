@@ -180,9 +180,6 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
         isolated.close()
         in_process.close()
     overhead = [a - b for a, b in zip(times["isolated"], times["in_process"], strict=True)]
-    cpu_calls = rounds * calls
-    isolated_cpu = _cpu_per_call(case, cpu_calls, isolated=True)
-    in_process_cpu = _cpu_per_call(case, cpu_calls, isolated=False)
     return {
         "case": f"{len(case.sizes) - 1} layers of {case.sizes[0]}, batch {case.x.shape[0]}, {case.dtype}",
         "isolated_ms": 1e3 * statistics.median(times["isolated"]),
@@ -190,31 +187,50 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
         "overhead_ms": 1e3 * statistics.median(overhead),
         "rounds": rounds,
         "calls_per_round": calls,
-        "cpu_isolated_ms": 1e3 * isolated_cpu,
-        "cpu_in_process_ms": 1e3 * in_process_cpu,
-        "cpu_overhead_ms": 1e3 * (isolated_cpu - in_process_cpu),
+        **_cpu_per_call(case, rounds * calls),
         "load_average": os.getloadavg()[0],
     }
 
 
-def _cpu(impl_calls: int, case: Any, isolated: bool) -> float:
-    """CPU seconds of this process and its reaped children (the worker, once closed) for one
-    implementation loaded, warmed, called ``impl_calls`` more times and closed."""
+def _children_cpu() -> float:
+    """CPU seconds of this process's live children so far (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as f:
+                pids = f.read().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _cpu_per_call(case: Any, calls: int) -> dict[str, float]:
+    """CPU per call, the suite's and its worker's: a figure the machine's load barely inflates
+    (waiting for a core costs wall time, not CPU), in ms; clock ticks of 10 ms over ``calls``."""
     from conformance.implementations.loader import load_implementation
 
-    before = os.times()
-    impl = load_implementation("reference", in_process=not isolated)
-    try:
-        for _ in range(impl_calls + 1):
+    figures = {}
+    for label, in_process in (("isolated", False), ("in_process", True)):
+        impl = load_implementation("reference", in_process=in_process)
+        try:
             impl.backprop(case)
-    finally:
-        impl.close()
-    after = os.times()
-    return sum(after[:4]) - sum(before[:4])
-
-
-def _cpu_per_call(case: Any, calls: int, isolated: bool) -> float:
-    """CPU seconds per call, both processes counted: a figure the machine's load does not inflate
-    (a wait for a core costs wall time, not CPU). The start and warm-up cancel out: the same
-    implementation is also loaded, warmed and closed without the counted calls."""
-    return (_cpu(calls, case, isolated) - _cpu(0, case, isolated)) / calls
+            before = time.process_time() + _children_cpu()
+            for _ in range(calls):
+                impl.backprop(case)
+            figures[f"cpu_{label}_ms"] = 1e3 * (time.process_time() + _children_cpu() - before) / calls
+        finally:
+            impl.close()
+    figures["cpu_overhead_ms"] = figures["cpu_isolated_ms"] - figures["cpu_in_process_ms"]
+    return figures

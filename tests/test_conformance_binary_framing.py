@@ -25,7 +25,7 @@ from conformance import check_implementation
 from conformance.errors import LoadError
 from conformance.implementations.calls import Answer, Fault
 from conformance.implementations.loader import load_implementation
-from conformance.implementations.protocol import SubprocessImplementation
+from conformance.implementations.protocol import SubprocessImplementation, WorkerImplementation
 
 BINARY = Path(__file__).with_name("hostile") / "binary.py"
 JSONL = Path(__file__).with_name("hostile") / "jsonl.py"
@@ -165,6 +165,7 @@ def test_a_worker_frame_that_lies_about_its_blob_is_a_fault(spec: str, kind: str
 def test_a_worker_frame_that_stops_halfway_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FRAMES_MARKER", str(tmp_path / "answered"))
     impl = load_implementation("tests.hostile.frames:StallAfterFirst", timeout=0.5)
+    assert isinstance(impl, WorkerImplementation)
     try:
         first = impl.backprop(_case())  # answered: the warm-up is behind it
         outcome = impl.backprop(_case())

@@ -65,6 +65,31 @@ def apply_memory_cap(cap_mb: int | None) -> str | None:
     return None
 
 
+# Freed heap memory up to this much stays with the worker instead of going back to the system.
+_TRIM_THRESHOLD = 64 * 2**20
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter number (malloc.h)
+
+
+def keep_freed_memory() -> None:
+    """Tell glibc's malloc not to hand freed heap memory back to the system after every call.
+
+    By default it trims the heap's top once 128 KiB are free there, so each call at the largest
+    case gave back, then faulted in again, the pages of its arrays: measured, a reference call
+    there cost 2.9 ms of CPU in the worker's main thread against 1.3 ms with the threshold raised
+    (in process the call runs in a thread, whose heap is not trimmed that way). Nothing the code
+    under test can observe changes but its page faults; the memory kept is memory it freed, so its
+    peak (what the memory cap limits) does not grow. Elsewhere than glibc, nothing is done.
+    """
+    try:
+        import ctypes  # noqa: PLC0415 - only the worker needs it: start-up time of `import conformance`
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        ctypes.CDLL(None).mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+    except (OSError, AttributeError):  # no glibc: no mallopt
+        return
+
+
 def memory_hint(message: str, cap_mb: int | None) -> str:
     """The message, with the cap named when it reads like an allocation that failed."""
     if cap_mb and any(sign in message for sign in _OUT_OF_MEMORY):
@@ -138,6 +163,7 @@ def send(proto_out: IO[bytes], message: dict[str, Any]) -> None:
 
 def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
     """Answer the load frame, then every request frame, until the suite closes the pipe."""
+    keep_freed_memory()
     message = receive(proto_in)
     if message is None:
         return 0
