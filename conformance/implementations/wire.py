@@ -95,6 +95,8 @@ def encode(value: Any, depth: int = 0) -> Any:
     """A JSON-ready form of any value; never raises (what cannot be encoded is described)."""
     if depth > MAX_DEPTH:
         return {OPAQUE: [f"a value nested more than {MAX_DEPTH} levels deep", None]}
+    if type(value) is np.ndarray:  # the common case first: a call carries mostly arrays
+        return _encode_array(value, depth)
     if value is None or isinstance(value, bool | str):
         return value[:200] if isinstance(value, str) else value
     if isinstance(value, int):
@@ -301,25 +303,30 @@ def _decode_array(body: Any, blob: bytes) -> np.ndarray:
 
 
 def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return type(value) is int and value >= 0  # exactly int: a bool is not a count
+
+
+# numpy's dtype objects for the whitelisted strings, built once (np.dtype(str) per array costs)
+_DTYPE_OF: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in _DTYPES}
 
 
 def _array_from(dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: bytes) -> np.ndarray:
     """One array read from the blob, every part checked first: a whitelisted dtype, a shape of
     counts, nbytes equal to what the shape needs, and offset + nbytes inside the blob."""
-    if not isinstance(dtype_str, str) or dtype_str not in _DTYPES:
+    dtype = _DTYPE_OF.get(dtype_str) if type(dtype_str) is str else None
+    if dtype is None:
         raise WireError(f"an array of a dtype outside the format ({str(dtype_str)[:20]!r})")
-    if not (isinstance(shape, list) and len(shape) <= 32 and all(_is_count(n) and n <= 2**40 for n in shape)):
+    if not (type(shape) is list and len(shape) <= 32 and all(_is_count(n) and n <= 2**40 for n in shape)):
         raise WireError(f"an array with a malformed shape ({str(shape)[:60]})")
     if not (_is_count(offset) and _is_count(nbytes)):
         raise WireError(f"an array whose offset and nbytes are not byte counts ({offset!r}, {nbytes!r})")
-    dtype = np.dtype(dtype_str)
-    if nbytes != math.prod(shape) * dtype.itemsize:
+    count = math.prod(shape)
+    if nbytes != count * dtype.itemsize:
         raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype_str} with nbytes {nbytes}")
     if offset + nbytes > len(blob):
         raise WireError(f"an array at bytes {offset} to {offset + nbytes} of a blob of {len(blob)} bytes")
     # copy: writable, owned, aligned, and no view keeps the whole blob alive
-    return np.frombuffer(blob, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape).copy()
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
 # -- cases ---------------------------------------------------------------------------------------
