@@ -70,7 +70,7 @@ class ReceivedFrame:
 
     line: bytes
     header: wire.Header
-    blob: bytes
+    blob: memoryview  # the channel's buffer: valid until its next read
 
 
 Reply = ReceivedLine | ReceivedFrame | Broken

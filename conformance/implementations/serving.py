@@ -67,11 +67,15 @@ def apply_memory_cap(cap_mb: int | None) -> str | None:
 
 # Freed heap memory up to this much stays with the worker instead of going back to the system.
 _TRIM_THRESHOLD = 64 * 2**20
-_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter number (malloc.h)
+# Blocks up to this size come from the heap, not from mmap (which gives back, and faults in again,
+# every frame's megabyte): the largest threshold glibc accepts on 64-bit systems.
+_MMAP_THRESHOLD = 32 * 2**20
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
+_M_MMAP_THRESHOLD = -3
 
 
 def keep_freed_memory() -> None:
-    """Tell glibc's malloc not to hand freed heap memory back to the system after every call.
+    """Tell glibc's malloc not to hand freed memory back to the system after every call.
 
     By default it trims the heap's top once 128 KiB are free there, so each call at the largest
     case gave back, then faulted in again, the pages of its arrays: measured, a reference call
@@ -85,7 +89,9 @@ def keep_freed_memory() -> None:
     except ImportError:  # pragma: no cover
         return
     try:
-        ctypes.CDLL(None).mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     except (OSError, AttributeError):  # no glibc: no mallopt
         return
 

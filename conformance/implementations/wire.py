@@ -225,8 +225,8 @@ def loads(frame: bytes) -> Any:
     return decode(header.message, blob=blob)
 
 
-def decode(value: Any, depth: int = 0, blob: bytes = b"") -> Any:
-    """A header's message rebuilt: arrays from ``blob``, exact numbers, tuples, descriptions."""
+def decode(value: Any, depth: int = 0, blob: bytes | bytearray | memoryview = b"") -> Any:
+    """A header's message rebuilt: arrays (copies) from ``blob``, exact numbers, tuples, descriptions."""
     if depth > MAX_DEPTH + 4:
         raise WireError("nested too deeply")
     if isinstance(value, list):
@@ -247,7 +247,7 @@ def decode(value: Any, depth: int = 0, blob: bytes = b"") -> Any:
     return value
 
 
-def decode_public(value: Any, blob: bytes, depth: int = 0) -> Any:
+def decode_public(value: Any, blob: bytes | bytearray | memoryview, depth: int = 0) -> Any:
     """A public frame's message (CONTRACT.md, "Binary framing"): every object with exactly the keys
     dtype, shape, offset and nbytes is an array read from ``blob``; nothing else is converted.
 
@@ -295,7 +295,7 @@ def _decode_exact(body: Any) -> Exact:
     return Exact(kind, negative, integers[0], integers[1], exp2, exp10, special)
 
 
-def _decode_array(body: Any, blob: bytes) -> np.ndarray:
+def _decode_array(body: Any, blob: bytes | bytearray | memoryview) -> np.ndarray:
     if not (isinstance(body, list) and len(body) == 4):
         raise WireError("a malformed array (expected [dtype, shape, offset, nbytes])")
     dtype_str, shape, offset, nbytes = body
@@ -310,7 +310,9 @@ def _is_count(value: Any) -> bool:
 _DTYPE_OF: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in _DTYPES}
 
 
-def _array_from(dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: bytes) -> np.ndarray:
+def _array_from(
+    dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: bytes | bytearray | memoryview
+) -> np.ndarray:
     """One array read from the blob, every part checked first: a whitelisted dtype, a shape of
     counts, nbytes equal to what the shape needs, and offset + nbytes inside the blob."""
     dtype = _DTYPE_OF.get(dtype_str) if type(dtype_str) is str else None
@@ -325,7 +327,7 @@ def _array_from(dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: byte
         raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype_str} with nbytes {nbytes}")
     if offset + nbytes > len(blob):
         raise WireError(f"an array at bytes {offset} to {offset + nbytes} of a blob of {len(blob)} bytes")
-    # copy: writable, owned, aligned, and no view keeps the whole blob alive
+    # copy: writable, owned, aligned; the blob may be a buffer the channel reuses
     return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
