@@ -38,9 +38,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
+from conformance.implementations.gather import IOV_MAX, pieces, remaining
+
 _STDERR_TAIL_BYTES = 4096
 _CHUNK = 1 << 16  # one read of a line; a frame's blob is read straight into its buffer (read_exact)
-_WRITE_CHUNK = 1 << 20  # one write to stdin (a wide pipe holds this much)
 _PIPE_BYTES = 1 << 20
 # Shell syntax that a plain argument vector cannot express: such commands run under sh -c.
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?\[\]#~]|(^|\s)\w+=")
@@ -154,10 +155,10 @@ class Channel:
 
     # -- I/O ------------------------------------------------------------------------------
 
-    def request(self, message: bytes, deadline: float | None) -> Received:
-        """Write ``message`` (a line with its newline, or a binary frame), then read the next
-        complete line, both before ``deadline``."""
-        pending = memoryview(message)
+    def request(self, message: bytes | Sequence[bytes | memoryview], deadline: float | None) -> Received:
+        """Write ``message`` (a line with its newline, or a binary frame, whole or in pieces written
+        together), then read the next complete line, both before ``deadline``."""
+        pending = pieces([message] if isinstance(message, bytes) else message)
         while pending:
             if self._in is None:
                 return Broken("write", "its stdin is closed")
@@ -176,12 +177,12 @@ class Channel:
                 return Broken("eof")
             if w:
                 try:
-                    written = os.write(self._in, pending[:_WRITE_CHUNK])
+                    written = os.writev(self._in, pending[:IOV_MAX])
                 except BlockingIOError:
                     continue
                 except OSError:
                     return Broken("write", "it closed its stdin")
-                pending = pending[written:]
+                pending = remaining(pending, written)
         return self.read_line(deadline)
 
     def read_line(self, deadline: float | None) -> Received:

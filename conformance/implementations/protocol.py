@@ -74,11 +74,12 @@ class ReceivedFrame:
 
 
 Reply = ReceivedLine | ReceivedFrame | Broken
+Message = bytes | list[bytes | memoryview]  # a JSON line, or a frame in pieces (wire.frame_parts)
 
 
 def request_frame(
     channel: Channel,
-    message: bytes,
+    message: Message,
     deadline: float | None,
     cap: int,
     parse: Callable[[bytes], wire.Header] = wire.parse_header,
@@ -157,10 +158,10 @@ class _Process:
         """The handshake after a start; None when it went well, else why not."""
         return None
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
         raise NotImplementedError
 
-    def _exchange(self, channel: Channel, message: bytes, deadline: float | None) -> Reply:
+    def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
         """Send one request, read its answer: a JSON line unless overridden (a binary frame)."""
         return channel.request(message, deadline)
 
@@ -436,13 +437,13 @@ class WorkerImplementation(_Process):
             self._loaded = answer
         return None
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
         request: dict[str, Any] = {"id": rid, "op": op, "case": wire.encode_case(case)}
         if eta is not None:
             request["eta"] = float(eta)
-        return wire.dumps(request)
+        return wire.frame_parts(request)
 
-    def _exchange(self, channel: Channel, message: bytes, deadline: float | None) -> Reply:
+    def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
         return request_frame(channel, message, deadline, self.max_answer_bytes)
 
     def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
@@ -527,19 +528,19 @@ class SubprocessImplementation(_Process):
             return f"it wrote {partial} byte(s) but no end of line: {_FLUSH_HINT}"
         return f"it wrote nothing to stdout: {_FLUSH_HINT}"
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
         request: dict[str, Any] = {"id": rid, "op": op}
         if eta is not None:
             request["eta"] = float(eta)
         if self.binary:  # CONTRACT.md, "Binary framing": the case's arrays as raw bytes after the header
             if case is not None:
                 request["case"] = wire.encode_case(case)
-            return wire.dumps(request, public=True)
+            return wire.frame_parts(request, public=True)
         if case is not None:
             request["case"] = contract.encode_case(case)
         return contract.dumps(request).encode("utf-8") + b"\n"
 
-    def _exchange(self, channel: Channel, message: bytes, deadline: float | None) -> Reply:
+    def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
         if self.binary:
             return request_frame(channel, message, deadline, self.max_answer_bytes, self._parse_header)
         return channel.request(message, deadline)

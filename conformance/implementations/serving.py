@@ -14,6 +14,7 @@ or its library's own error), and the answer names the option.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import IO, Any
@@ -22,6 +23,7 @@ from conformance.errors import LoadError
 from conformance.implementations import wire
 from conformance.implementations.binding import Bound, bind
 from conformance.implementations.calls import describe_exception
+from conformance.implementations.gather import IOV_MAX, pieces, remaining
 from conformance.judging.input_mutation import fresh_copy, mutation
 
 # What an allocation past the cap says, in the libraries the suite meets (numpy and Python raise
@@ -160,11 +162,10 @@ def receive(proto_in: IO[bytes]) -> dict[str, Any] | None:
 
 
 def send(proto_out: IO[bytes], message: dict[str, Any]) -> None:
-    """One frame, written whole: a raw pipe may take fewer bytes than given."""
-    pending = memoryview(wire.dumps(message))
+    """One frame, written whole in gathered writes (a pipe may take fewer bytes than given)."""
+    pending = pieces(wire.frame_parts(message))
     while pending:
-        written = proto_out.write(pending)
-        pending = pending[written or 0 :]
+        pending = remaining(pending, os.writev(proto_out.fileno(), pending[:IOV_MAX]))
 
 
 def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
