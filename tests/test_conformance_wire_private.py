@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.implementations import wire
+from conformance.implementations import gather, wire
 from conformance.implementations.channel import command_argv
 from conformance.judging.diagnosis import factor
 from conformance.judging.structure import StructureError, parse_result
@@ -202,3 +202,16 @@ def test_a_factor_of_m_is_not_named_when_the_value_is_near_its_tolerance() -> No
     assert factor(m * sharp, sharp, tol, m) == m
     assert factor(sharp / m, sharp, tol, m) == 1 / m
     assert factor(sharp * 7.0, sharp, tol, m) is None  # off, but by no reduction factor
+
+
+@pytest.mark.parametrize(
+    ("written", "left"), [(0, [b"abc", b"", b"de"]), (2, [b"c", b"de"]), (3, [b"de"]), (4, [b"e"]), (5, [])]
+)
+def test_a_partial_gathered_write_leaves_the_rest_in_order(written: int, left: list[bytes]) -> None:
+    pending = gather.pieces([b"abc", b"", b"de"])
+    assert [bytes(p) for p in gather.remaining(pending, written)] == [p for p in left if p]
+
+
+def test_a_frame_in_pieces_is_the_frame() -> None:
+    message = {"x": wire.encode([np.arange(3.0), np.float32(2)]), "n": 1}
+    assert b"".join(bytes(p) for p in gather.pieces(wire.frame_parts(message))) == wire.dumps(message)
