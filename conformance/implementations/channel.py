@@ -395,7 +395,9 @@ def _widen_pipe(fd: int) -> None:
 
     With the default 64 KiB, a frame of 1 MB crosses in 16 hand-offs between the two processes,
     each a wait for the scheduler on a busy machine; with a wide pipe the writer finishes in one
-    go and the reader takes it in a few reads. Where the call fails, the pipe keeps its size.
+    go and the reader takes it in a few reads. Where the call fails (not Linux, or the user's
+    pipe budget, fs.pipe-user-pages-soft, 64 MiB by default, is spent: 32 channels at once), the
+    pipe keeps its size and only speed is lost.
     """
     try:
         import fcntl  # noqa: PLC0415 - POSIX only: imported where it is used, so Windows can load the module
