@@ -26,6 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from conformance.cases.search import SearchSettings
+from conformance.implementations.loader import load_implementation
+from reference import Case
+
 from .threads import torch_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,9 +137,6 @@ def run(timeout_s: float = 600.0) -> dict[str, Any]:
 
 def largest_case(seed: int = 0) -> Any:
     """The largest case the default search draws: max_layers sizes of max_width, max_batch samples, float64."""
-    from conformance.cases.search import SearchSettings
-    from reference import Case
-
     settings = SearchSettings(max_examples=1)
     rng = np.random.default_rng(seed)
     n, m, layers = settings.max_width, settings.max_batch, settings.max_layers - 1
@@ -161,8 +162,6 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
     call includes the worker's comparison of the inputs after the call (no_mutation), which in
     process the suite makes outside the call: the overhead is, if anything, overstated.
     """
-    from conformance.implementations.loader import load_implementation
-
     case = largest_case()
     isolated = load_implementation("reference")
     in_process = load_implementation("reference", in_process=True)
@@ -219,8 +218,6 @@ def _children_cpu() -> float:
 def _cpu_per_call(case: Any, calls: int) -> dict[str, float]:
     """CPU per call, the suite's and its worker's: a figure the machine's load barely inflates
     (waiting for a core costs wall time, not CPU), in ms; clock ticks of 10 ms over ``calls``."""
-    from conformance.implementations.loader import load_implementation
-
     figures = {}
     for label, in_process in (("isolated", False), ("in_process", True)):
         impl = load_implementation("reference", in_process=in_process)
