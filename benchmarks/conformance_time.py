@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from conformance.cases.search import SearchSettings
-from conformance.implementations.loader import load_implementation
+from conformance.implementations.loader import Implementation, load_implementation
+from conformance.judging.input_mutation import fresh_copy, mutation
 from reference import Case
 
 from .threads import torch_available
@@ -158,9 +159,8 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
     """Wall time per backprop call at the largest case, isolated (the spec worker) and in process.
 
     Rounds alternate the two (a busy machine hits both alike); the overhead is the median over
-    rounds of (isolated - in process) per call, the mean of ``calls`` calls each. The isolated
-    call includes the worker's comparison of the inputs after the call (no_mutation), which in
-    process the suite makes outside the call: the overhead is, if anything, overstated.
+    rounds of (isolated - in process) per call, the mean of ``calls`` calls each. Each call is
+    made as the suite's checker makes it (``_checked_call``), so both sides do the same work.
     """
     case = largest_case()
     isolated = load_implementation("reference")
@@ -173,7 +173,7 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
             for label, impl in (("isolated", isolated), ("in_process", in_process)):
                 start = time.perf_counter()
                 for _ in range(calls):
-                    impl.backprop(case)
+                    _checked_call(impl, case)
                 times[label].append((time.perf_counter() - start) / calls)
     finally:
         isolated.close()
@@ -189,6 +189,16 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
         **_cpu_per_call(case, rounds * calls),
         "load_average": os.getloadavg()[0],
     }
+
+
+def _checked_call(impl: Implementation, case: Case) -> None:
+    """One backprop call as conformance/judging/checks.py makes it: on a fresh copy of the case,
+    then, in process, the comparison of the inputs (no_mutation) that an isolated worker makes
+    itself, inside its call."""
+    given = fresh_copy(case)
+    impl.backprop(given)
+    if impl.in_process:
+        mutation(given, case)
 
 
 def _children_cpu() -> float:
@@ -225,7 +235,7 @@ def _cpu_per_call(case: Any, calls: int) -> dict[str, float]:
             impl.backprop(case)
             before = time.process_time() + _children_cpu()
             for _ in range(calls):
-                impl.backprop(case)
+                _checked_call(impl, case)
             figures[f"cpu_{label}_ms"] = 1e3 * (time.process_time() + _children_cpu() - before) / calls
         finally:
             impl.close()
