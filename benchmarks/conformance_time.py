@@ -1,5 +1,8 @@
 """Section 4: wall time of a default ``python -m conformance`` run, on the reference and on PyTorch.
 
+The reference runs twice, isolated (the default: a worker process) and ``--in-process``, and
+the cost of isolation is also measured per call, at the largest case the search generates.
+
 Each run is a subprocess, timed from outside as a user would see it (interpreter start and
 imports included), with the machine's default threading (no pinning: this is the run a
 project puts in its CI). The number of cases (Hypothesis examples) comes from the run's JSON
@@ -13,6 +16,7 @@ import importlib.util
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,12 +24,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from conformance.cases.search import SearchSettings
+from conformance.implementations.input_mutation import fresh_copy, mutation
+from conformance.implementations.loader import Implementation, load_implementation
+from reference import Case
+
 from .threads import torch_available
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPLEMENTATIONS = {
-    "reference": "reference",
-    "PyTorch adapter": "conformance.adapters.torch_adapter",
+# label: (spec, extra arguments); "reference" isolated and in process make the isolation ratio.
+IMPLEMENTATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reference": ("reference", ()),
+    "reference (--in-process)": ("reference", ("--in-process",)),
+    "PyTorch adapter": ("conformance.adapters.torch_adapter", ()),
 }
 CLOSING = re.compile(r"\((\d+) cases? in ([0-9.]+) s\)")
 
@@ -52,8 +65,8 @@ def _report_option() -> str | None:
     return next((opt for opt in ("--report", "--json") if opt in done.stdout), None)
 
 
-def run_one(impl: str, timeout_s: float, report_option: str | None) -> dict[str, Any]:
-    command = [sys.executable, "-m", "conformance", "--impl", impl]
+def run_one(impl: str, timeout_s: float, report_option: str | None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    command = [sys.executable, "-m", "conformance", "--impl", impl, *extra]
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
         if report_option:
@@ -111,9 +124,120 @@ def run(timeout_s: float = 600.0) -> dict[str, Any]:
     report_option = _report_option()
     results: dict[str, Any] = {}
     notes: list[str] = []
-    for label, impl in IMPLEMENTATIONS.items():
+    for label, (impl, extra) in IMPLEMENTATIONS.items():
         if impl.startswith("conformance.adapters.torch") and not torch_available():
             notes.append(f"{label}: torch is not installed, not run")
             continue
-        results[label] = run_one(impl, timeout_s, report_option)
-    return {"runs": results, "notes": notes}
+        results[label] = run_one(impl, timeout_s, report_option, extra)
+    isolated, in_process = results.get("reference", {}), results.get("reference (--in-process)", {})
+    ratio = None
+    if isolated.get("exit_code") == 0 and in_process.get("exit_code") == 0:
+        ratio = isolated["wall_s"] / in_process["wall_s"]
+    return {"runs": results, "isolation_ratio": ratio, "per_call": per_call_overhead(), "notes": notes}
+
+
+def largest_case(seed: int = 0) -> Any:
+    """The largest case the default search draws: max_layers sizes of max_width, max_batch samples, float64."""
+    settings = SearchSettings(max_examples=1)
+    rng = np.random.default_rng(seed)
+    n, m, layers = settings.max_width, settings.max_batch, settings.max_layers - 1
+    sizes = (n,) * (layers + 1)
+    return Case(
+        sizes,
+        ("sigmoid",) * layers,
+        "quadratic",
+        "mean",
+        "float64",
+        [rng.standard_normal((n, n)) for _ in range(layers)],
+        [rng.standard_normal(n) for _ in range(layers)],
+        rng.standard_normal((m, n)),
+        rng.random((m, n)),
+    )
+
+
+def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
+    """Wall time per backprop call at the largest case, isolated (the spec worker) and in process.
+
+    Rounds alternate the two (a busy machine hits both alike); the overhead is the median over
+    rounds of (isolated - in process) per call, the mean of ``calls`` calls each. Each call is
+    made as the suite's checker makes it (``_checked_call``), so both sides do the same work.
+    """
+    case = largest_case()
+    isolated = load_implementation("reference")
+    in_process = load_implementation("reference", in_process=True)
+    try:
+        for impl in (isolated, in_process):  # warm: the first call of a kind has the warm-up budget
+            impl.backprop(case)
+        times: dict[str, list[float]] = {"isolated": [], "in_process": []}
+        for _ in range(rounds):
+            for label, impl in (("isolated", isolated), ("in_process", in_process)):
+                start = time.perf_counter()
+                for _ in range(calls):
+                    _checked_call(impl, case)
+                times[label].append((time.perf_counter() - start) / calls)
+    finally:
+        isolated.close()
+        in_process.close()
+    overhead = [a - b for a, b in zip(times["isolated"], times["in_process"], strict=True)]
+    return {
+        "case": f"{len(case.sizes) - 1} layers of {case.sizes[0]}, batch {case.x.shape[0]}, {case.dtype}",
+        "isolated_ms": 1e3 * statistics.median(times["isolated"]),
+        "in_process_ms": 1e3 * statistics.median(times["in_process"]),
+        "overhead_ms": 1e3 * statistics.median(overhead),
+        "rounds": rounds,
+        "calls_per_round": calls,
+        **_cpu_per_call(case, rounds * calls),
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def _checked_call(impl: Implementation, case: Case) -> None:
+    """One backprop call as conformance/judging/checks.py makes it: on a fresh copy of the case,
+    then, in process, the comparison of the inputs (no_mutation) that an isolated worker makes
+    itself, inside its call."""
+    given = fresh_copy(case)
+    impl.backprop(given)
+    if impl.in_process:
+        mutation(given, case)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's live children so far (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as f:
+                pids = f.read().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _cpu_per_call(case: Any, calls: int) -> dict[str, float]:
+    """CPU per call, the suite's and its worker's: a figure the machine's load barely inflates
+    (waiting for a core costs wall time, not CPU), in ms; clock ticks of 10 ms over ``calls``."""
+    figures = {}
+    for label, in_process in (("isolated", False), ("in_process", True)):
+        impl = load_implementation("reference", in_process=in_process)
+        try:
+            impl.backprop(case)
+            before = time.process_time() + _children_cpu()
+            for _ in range(calls):
+                _checked_call(impl, case)
+            figures[f"cpu_{label}_ms"] = 1e3 * (time.process_time() + _children_cpu() - before) / calls
+        finally:
+            impl.close()
+    figures["cpu_overhead_ms"] = figures["cpu_isolated_ms"] - figures["cpu_in_process_ms"]
+    return figures

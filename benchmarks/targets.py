@@ -123,6 +123,26 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "s",
         )
     )
+    rows.append(
+        _row(
+            "default conformance run on the reference, isolated / --in-process <= 1.2 (issue 22)",
+            results.get("conformance", {}).get("isolation_ratio"),
+            1.2,
+            False,
+        )
+    )
+    per_call = results.get("conformance", {}).get("per_call") or {}
+    overhead_ms = per_call.get("overhead_ms")
+    rows.append(
+        _row(
+            f"isolation's overhead per call at the largest generated case ({per_call.get('case', '?')}) "
+            "<= 2 ms (issue 22)",
+            None if overhead_ms is None else overhead_ms / 1e3,
+            2e-3,
+            False,
+            "s",
+        )
+    )
     memory = results.get("memory", {})
     ratio = memory.get("ratio_to_must_hold", {}).get("reference.backprop") if memory else None
     rows.append(

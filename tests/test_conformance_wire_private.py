@@ -7,14 +7,13 @@ about its length, or smuggle a boolean in as a number.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 import numpy as np
 import pytest
 
-from conformance.implementations import wire
+from conformance.implementations import gather, wire
 from conformance.implementations.channel import command_argv
 from conformance.judging.diagnosis import factor
 from conformance.judging.structure import StructureError, parse_result
@@ -28,15 +27,25 @@ class _NeedsGrad:
 
 
 def _round_trip(value: Any) -> Any:
-    return wire.loads(wire.dumps(wire.encode(value)))
+    return wire.loads(wire.dumps({"v": wire.encode(value)}))["v"]
 
 
 def test_arrays_keep_their_dtype_and_shape() -> None:
-    for array in (np.arange(6, dtype=np.float32).reshape(2, 3), np.float32(0.1), np.arange(3, dtype=np.int64)):
+    transposed = np.arange(6.0).reshape(2, 3).T  # not C-contiguous: its values, not its memory, travel
+    arrays = (
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.float32(0.1),
+        np.arange(3, dtype=np.int64),
+        transposed,
+        np.array([1.5, np.nan, -np.inf], dtype=np.longdouble),
+        np.zeros((0, 3)),
+        np.array([True, False]),
+    )
+    for array in arrays:
         back = _round_trip(array)
         assert isinstance(back, np.ndarray) and back.dtype == np.asarray(array).dtype
-        assert back.shape == np.shape(array) and np.array_equal(back, array)
-        assert back.flags.writeable
+        assert back.shape == np.shape(array) and np.array_equal(back, array, equal_nan=back.dtype.kind == "f")
+        assert back.flags.writeable and back.flags.owndata
 
 
 def test_what_is_not_a_number_travels_as_a_description() -> None:
@@ -58,20 +67,91 @@ def test_deep_nesting_is_described_not_recursed() -> None:
     assert isinstance(inner, wire.Opaque) and "nested" in str(inner)
 
 
+def _frame(header: Any, blob: bytes) -> bytes:
+    return json.dumps(header).encode() + b"\n" + blob
+
+
+_EIGHT = np.float64(0.5).tobytes()
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "blob"),
     [
-        ["|O", [1], base64.b64encode(b"x" * 8).decode()],  # an object dtype: would rebuild objects
-        ["<f8", [2], base64.b64encode(b"x" * 8).decode()],  # 8 bytes for 2 float64
-        ["<f8", [-1], ""],
-        ["<f8", [1], "not base64!"],
-        ["<f8", [True], ""],
-        "not a list",
+        (["|O", [1], 0, 8], _EIGHT),  # an object dtype: would rebuild objects
+        (["<c16", [1], 0, 16], _EIGHT * 2),  # complex: outside the format
+        (["<f8", [2], 0, 8], _EIGHT),  # nbytes is not what the shape needs
+        (["<f8", [2], 0, 16], _EIGHT),  # the shape and nbytes agree, the blob is shorter
+        (["<f8", [1], 8, 8], _EIGHT),  # an offset past the end of the blob
+        (["<f8", [1], -8, 8], _EIGHT * 2),
+        (["<f8", [1], True, 8], _EIGHT * 2),  # a boolean is not a byte count
+        (["<f8", [-1], 0, 8], _EIGHT),
+        (["<f8", [True], 0, 8], _EIGHT),
+        (["<f8", [1], 0], _EIGHT),  # three parts, not four
+        (["<f8", [1], "AAAAAAAA4D8="], _EIGHT),  # the old base64 form
+        ("not a list", _EIGHT),
     ],
 )
-def test_malformed_arrays_are_refused(body: Any) -> None:
+def test_malformed_arrays_are_refused(body: Any, blob: bytes) -> None:
     with pytest.raises(wire.WireError):
-        wire.loads(json.dumps({wire.ARRAY: body}).encode())
+        wire.loads(_frame({"blob": len(blob), "v": {wire.ARRAY: body}}, blob))
+
+
+def test_a_well_formed_array_is_read_from_its_offset() -> None:
+    """The positive control of the refusals above: the same shapes, told the truth."""
+    blob = np.float64(7.0).tobytes() + _EIGHT
+    back = wire.loads(_frame({"blob": 16, "v": {wire.ARRAY: ["<f8", [1], 8, 8]}}, blob))["v"]
+    assert back.tolist() == [0.5]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        b'{"blob": 8}\n' + b"x" * 7,  # a short blob
+        b'{"blob": 8}\n' + b"x" * 9,  # a blob longer than its header says
+        b'{"blob": -1}\n',
+        b'{"blob": true}\n',
+        b'{"blob": "8"}\n' + b"x" * 8,
+        b"[1, 2]\n",  # a header that is not an object
+        b'{"blob": 0',  # no end of line
+    ],
+)
+def test_malformed_frames_are_refused(frame: bytes) -> None:
+    with pytest.raises(wire.WireError):
+        wire.loads(frame)
+
+
+def test_the_frame_carries_raw_bytes_not_base64() -> None:
+    """What the framing is for: the blob is the arrays' bytes, so a frame is their size plus a short header."""
+    arrays = [np.random.default_rng(0).standard_normal((64, 64)) for _ in range(15)]
+    frame = wire.dumps({"weights": wire.encode(arrays)})
+    raw = sum(a.nbytes for a in arrays)
+    assert raw < len(frame) < raw + 2000
+    header, _, blob = frame.partition(b"\n")
+    assert json.loads(header)["blob"] == raw and blob == b"".join(a.tobytes() for a in arrays)
+
+
+def test_the_public_framing_reads_float_arrays_as_float64_and_nothing_else() -> None:
+    f4 = np.array([0.1, 2.0], dtype=np.float32)
+    blob = f4.tobytes() + np.array([3.0]).tobytes()
+    message = {
+        "a": {"dtype": "<f4", "shape": [2], "offset": 0, "nbytes": 8},
+        "b": [{"dtype": "<f8", "shape": [1, 1], "offset": 8, "nbytes": 8}],
+        "c": {"dtype": "<f8", "shape": [1], "offset": 0, "nbytes": 8, "note": 1},  # a fifth key: not an array
+    }
+    back = wire.decode_public(message, blob)
+    assert back["a"].dtype == np.float64 and back["a"].tolist() == f4.astype(np.float64).tolist()
+    assert back["b"][0].tolist() == [[3.0]] and back["c"] == message["c"]
+    for dtype in ("<i8", "<f2", ">f8", "|b1"):
+        with pytest.raises(wire.WireError, match="dtype"):
+            wire.decode_public({"a": {"dtype": dtype, "shape": [1], "offset": 0, "nbytes": 8}}, blob)
+
+
+def test_public_frames_spell_arrays_as_the_contract_says() -> None:
+    frame = wire.dumps({"x": wire.encode(np.array([[1.0, 2.0]])), "h": wire.encode(np.float16(1.0))}, public=True)
+    header = json.loads(frame.partition(b"\n")[0])
+    assert header["x"] == {"dtype": "<f8", "shape": [1, 2], "offset": 0, "nbytes": 16}
+    assert header["h"]["dtype"] == "<f8"  # float16 is not in the public framing: sent as float64
+    assert header["blob"] == 24
 
 
 def test_booleans_inside_lists_are_not_numbers() -> None:
@@ -122,3 +202,16 @@ def test_a_factor_of_m_is_not_named_when_the_value_is_near_its_tolerance() -> No
     assert factor(m * sharp, sharp, tol, m) == m
     assert factor(sharp / m, sharp, tol, m) == 1 / m
     assert factor(sharp * 7.0, sharp, tol, m) is None  # off, but by no reduction factor
+
+
+@pytest.mark.parametrize(
+    ("written", "left"), [(0, [b"abc", b"", b"de"]), (2, [b"c", b"de"]), (3, [b"de"]), (4, [b"e"]), (5, [])]
+)
+def test_a_partial_gathered_write_leaves_the_rest_in_order(written: int, left: list[bytes]) -> None:
+    pending = gather.pieces([b"abc", b"", b"de"])
+    assert [bytes(p) for p in gather.remaining(pending, written)] == [p for p in left if p]
+
+
+def test_a_frame_in_pieces_is_the_frame() -> None:
+    message = {"x": wire.encode([np.arange(3.0), np.float32(2)]), "n": 1}
+    assert b"".join(bytes(p) for p in gather.pieces(wire.frame_parts(message))) == wire.dumps(message)

@@ -9,7 +9,9 @@ guarantees, whatever the child does:
   written without blocking (select), so a child that stops reading, stops writing,
   or holds its interpreter's lock in one C call cannot stall the suite;
 * one answer line is at most ``max_line`` bytes: a longer one is cut off, reported,
-  and the child is killed (its stream can no longer be trusted);
+  and the child is killed (its stream can no longer be trusted); the bytes of a binary
+  frame (``read_exact``) are read under the same deadline, and only as many as the
+  caller has already checked against its own cap;
 * the child leads its own process group (``start_new_session``; a forked worker calls
   ``setsid``), which ``kill``
   ends as a whole with SIGKILL; a simple command is exec'd directly, without a
@@ -36,8 +38,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
+from conformance.implementations.gather import IOV_MAX, pieces, remaining
+
 _STDERR_TAIL_BYTES = 4096
-_CHUNK = 1 << 16
+_CHUNK = 1 << 16  # one read of a line; a frame's blob is read straight into its buffer (read_exact)
+_PIPE_BYTES = 1 << 20
 # Shell syntax that a plain argument vector cannot express: such commands run under sh -c.
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\n*?\[\]#~]|(^|\s)\w+=")
 
@@ -77,6 +82,16 @@ class ReceivedLine:
 
 
 @dataclass(frozen=True)
+class ReceivedBytes:
+    """Exactly the number of bytes asked for (a binary frame's blob).
+
+    A view of the channel's own buffer, valid until the next read: decode it, copying, at once.
+    """
+
+    data: memoryview
+
+
+@dataclass(frozen=True)
 class Broken:
     """Why no line came: 'timeout', 'eof' (the child closed stdout or exited), 'too long', 'write'."""
 
@@ -103,6 +118,7 @@ class Channel:
         self.argv = list(argv)
         self.max_line = max_line
         self._buffer = bytearray()
+        self._blob = bytearray()  # read_exact's buffer, reused
         self._stderr: collections.deque[bytes] = collections.deque()
         self._stderr_size = 0
         self.proc: Process = process or subprocess.Popen(  # the user's own command, by design
@@ -125,6 +141,8 @@ class Channel:
         self._err: int | None = self.proc.stderr.fileno()
         for fd in (self._in, self._out, self._err):
             os.set_blocking(fd, False)
+        for fd in (self._in, self._out):
+            _widen_pipe(fd)
         self._dead = False
         _LIVE.add(self)
 
@@ -137,9 +155,10 @@ class Channel:
 
     # -- I/O ------------------------------------------------------------------------------
 
-    def request(self, line: bytes, deadline: float | None) -> Received:
-        """Write one line, then read the next complete line, both before ``deadline``."""
-        pending = memoryview(line + b"\n")
+    def request(self, message: bytes | Sequence[bytes | memoryview], deadline: float | None) -> Received:
+        """Write ``message`` (a line with its newline, or a binary frame, whole or in pieces written
+        together), then read the next complete line, both before ``deadline``."""
+        pending = pieces([message] if isinstance(message, bytes) else message)
         while pending:
             if self._in is None:
                 return Broken("write", "its stdin is closed")
@@ -158,12 +177,12 @@ class Channel:
                 return Broken("eof")
             if w:
                 try:
-                    written = os.write(self._in, pending[:_CHUNK])
+                    written = os.writev(self._in, pending[:IOV_MAX])
                 except BlockingIOError:
                     continue
                 except OSError:
                     return Broken("write", "it closed its stdin")
-                pending = pending[written:]
+                pending = remaining(pending, written)
         return self.read_line(deadline)
 
     def read_line(self, deadline: float | None) -> Received:
@@ -192,6 +211,54 @@ class Channel:
                 self._drain(r)
             elif self.proc.poll() is not None:
                 self._drain_after_exit()
+
+    def read_exact(self, size: int, deadline: float | None) -> ReceivedBytes | Broken:
+        """The next ``size`` bytes, or why they did not all come before the deadline.
+
+        The caller has checked ``size`` against its cap: a child that promises more than it
+        sends costs the deadline and at most the cap's worth of memory (what an honest answer of
+        that size would cost), never what an unchecked header could promise.
+        """
+        # Read straight into one buffer kept for the channel's life: a megabyte allocated afresh for
+        # every answer costs its page faults every time (measured: most of the suite's CPU per call).
+        if len(self._blob) < size:
+            self._blob = bytearray(size)
+        view = memoryview(self._blob)[:size]
+        got = self._take_buffered(view)
+        while got < size:
+            if self._out is None:
+                return Broken("eof")
+            timeout = self._remaining(deadline)
+            if timeout is not None and timeout <= 0:
+                return Broken("timeout")
+            readable = [fd for fd in (self._out, self._err) if fd is not None]
+            try:
+                r, _, _ = select.select(readable, [], [], _slice(timeout))
+            except (OSError, ValueError):
+                return Broken("eof")
+            if self._out in r:
+                try:
+                    n = os.readv(self._out, [view[got:]])
+                except BlockingIOError:
+                    n = -1
+                except OSError:
+                    n = 0
+                if n == 0:
+                    self._close_fd("_out")
+                got += max(n, 0)
+            if self._err is not None and self._err in r:
+                self._drain([self._err])
+            if not r and self.proc.poll() is not None:
+                self._drain_after_exit()
+                got += self._take_buffered(view[got:])
+        return ReceivedBytes(view)
+
+    def _take_buffered(self, into: memoryview) -> int:
+        """Move what the buffer holds (up to ``len(into)`` bytes) into ``into``; how many moved."""
+        n = min(len(into), len(self._buffer))
+        into[:n] = self._buffer[:n]
+        del self._buffer[:n]
+        return n
 
     def _drain(self, ready: Sequence[int]) -> None:
         for fd in ready:
@@ -321,6 +388,26 @@ def open_channel_fds() -> list[int]:
     """The suite's ends of every live channel's pipes: a forked worker closes them (it must not keep
     another worker's stdin open, or that worker never sees the end of its requests)."""
     return [fd for channel in list(_LIVE) for fd in channel.open_fds()]
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe hold a whole large frame (Linux: up to fs.pipe-max-size, 1 MiB by default).
+
+    With the default 64 KiB, a frame of 1 MB crosses in 16 hand-offs between the two processes,
+    each a wait for the scheduler on a busy machine; with a wide pipe the writer finishes in one
+    go and the reader takes it in a few reads. Where the call fails (not Linux, or the user's
+    pipe budget, fs.pipe-user-pages-soft, 64 MiB by default, is spent: 32 channels at once), the
+    pipe keeps its size and only speed is lost.
+    """
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only: imported where it is used, so Windows can load the module
+    except ImportError:  # pragma: no cover
+        return
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setter is None:  # not Linux
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, setter, _PIPE_BYTES)
 
 
 def _slice(timeout: float | None) -> float:

@@ -26,18 +26,18 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
-from conformance.errors import CannotRecreate, CapabilitiesError, JSONInputError, LoadError, WireError
+from conformance.errors import CannotRecreate, CapabilitiesError, LoadError
 from conformance.implementations import contract, safejson, wire
 from conformance.implementations.calls import RETRY_FACTOR, Answer, Fault, Outcome, first_call_limit
 from conformance.implementations.capabilities import Capabilities, parse_capabilities
 from conformance.implementations.channel import (
     Broken,
     Channel,
-    Received,
+    ReceivedBytes,
     ReceivedLine,
     command_argv,
     describe_status,
@@ -57,6 +57,45 @@ _FLUSH_HINT = (
     "did your program flush stdout? (stdout to a pipe is block-buffered in C, Python and most "
     "languages: flush after each answer line)"
 )
+
+
+@dataclass(frozen=True)
+class ReceivedFrame:
+    """A binary frame (conformance.implementations.wire): its header line, parsed, and its blob."""
+
+    line: bytes
+    header: wire.Header
+    blob: memoryview  # the channel's buffer: valid until its next read
+
+
+Reply = ReceivedLine | ReceivedFrame | Broken
+Message = bytes | list[bytes | memoryview]  # a JSON line, or a frame in pieces (wire.frame_parts)
+
+
+def request_frame(
+    channel: Channel,
+    message: Message,
+    deadline: float | None,
+    cap: int,
+    parse: Callable[[bytes], wire.Header] = wire.parse_header,
+) -> Reply:
+    """Send one frame and read one back, under one deadline: the header line, then exactly the
+    blob it announces, once its length is known to fit ``cap`` (nothing is read, let alone
+    allocated, for a header that promises more)."""
+    received = channel.request(message, deadline)
+    if not isinstance(received, ReceivedLine):
+        return received
+    try:
+        header = parse(received.text)
+    except wire.WireError as error:
+        return Broken("unreadable", f"a header line the suite cannot read ({error}): {received.text[:120]!r}")
+    if len(received.text) + header.blob_length > cap:
+        return Broken("too long", f"a frame of {len(received.text) + header.blob_length} bytes (more than {cap})")
+    blob = channel.read_exact(header.blob_length, deadline)
+    if isinstance(blob, Broken):
+        return blob
+    assert isinstance(blob, ReceivedBytes)
+    return ReceivedFrame(received.text, header, blob.data)
 
 
 def _option(warm_up: bool) -> str:
@@ -105,10 +144,14 @@ class _Process:
         """The handshake after a start; None when it went well, else why not."""
         return None
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
         raise NotImplementedError
 
-    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+    def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
+        """Send one request, read its answer: a JSON line unless overridden (a binary frame)."""
+        return channel.request(message, deadline)
+
+    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
         raise NotImplementedError
 
     def _silence_hint(self, partial: int) -> str:
@@ -185,7 +228,7 @@ class _Process:
             return Fault("crash", self._dead, final=True)
         return None
 
-    def _ask(self, op: str, case: Any, eta: float | None, limit: float | None) -> tuple[int, Received, float]:
+    def _ask(self, op: str, case: Any, eta: float | None, limit: float | None) -> tuple[int, Reply, float]:
         """(request id, what came back, when its budget started): one request to the current process."""
         channel = self._channel
         assert channel is not None
@@ -193,7 +236,8 @@ class _Process:
         rid = self._next_id
         origin = self._started_at if self._fresh else time.monotonic()
         self._fresh = False
-        received = channel.request(self._encode(rid, op, case, eta), None if limit is None else origin + limit)
+        message = self._encode(rid, op, case, eta)
+        received = self._exchange(channel, message, None if limit is None else origin + limit)
         return rid, received, origin
 
     def _hang(self, op: str, limit: float, retry: float, warm_up: bool, partial: int) -> Fault:
@@ -222,6 +266,9 @@ class _Process:
         if broken.why == "too long":
             self._drop()
             return Fault("garbage", f"answered with {broken.detail} (the cap is --max-answer-bytes)")
+        if broken.why == "unreadable":
+            self._drop()
+            return Fault("garbage", f"answered with {broken.detail}")
         status = channel.exit_status(wait=2.0)
         tail = channel.stderr_tail()
         self._drop()
@@ -255,9 +302,8 @@ class _Process:
             limit = retry
         if isinstance(received, Broken):
             return self._broken(op, received, limit)
-        assert isinstance(received, ReceivedLine)
         self._answered = True
-        outcome = self._decode(rid, op, received.text)
+        outcome = self._decode(rid, op, received)
         if isinstance(outcome, Fault) and outcome.kind == "garbage":
             self._drop()  # the stream can no longer be trusted: start afresh
         elif op not in self._warm:
@@ -341,18 +387,20 @@ class WorkerImplementation(_Process):
         return Channel(self._argv(), max_line=self.max_answer_bytes, env=env)
 
     def _after_start(self, channel: Channel, deadline: float | None) -> str | None:
-        received = channel.request(wire.dumps(self._load), deadline)
+        received = self._exchange(channel, wire.dumps(self._load), deadline)
         if isinstance(received, Broken):
             if received.why == "timeout":
                 return f"loading {self.name} took longer than the warm-up budget (raise {_option(True)})"
+            if received.why in ("unreadable", "too long"):
+                return f"the worker answered the load request with {received.detail}"
             status = channel.exit_status(wait=2.0)
             tail = channel.stderr_tail()
             said = f"; its stderr ends with: {tail}" if tail else ""
             return f"the worker process {describe_status(status)} while loading {self.name}{said}"
-        assert isinstance(received, ReceivedLine)
+        assert isinstance(received, ReceivedFrame)
         try:
-            answer = wire.loads(received.text)
-        except WireError as error:
+            answer = wire.decode(received.header.message, blob=received.blob)
+        except wire.WireError as error:
             return f"the worker answered the load request with something unreadable ({error})"
         if not isinstance(answer, dict):
             return "the worker answered the load request with something unreadable"
@@ -364,18 +412,22 @@ class WorkerImplementation(_Process):
             self._loaded = answer
         return None
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
         request: dict[str, Any] = {"id": rid, "op": op, "case": wire.encode_case(case)}
         if eta is not None:
             request["eta"] = float(eta)
-        return wire.dumps(request)
+        return wire.frame_parts(request)
 
-    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
+    def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
+        return request_frame(channel, message, deadline, self.max_answer_bytes)
+
+    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
+        assert isinstance(received, ReceivedFrame)
         try:
-            answer = wire.loads(text)
-        except WireError as error:
-            return Fault("garbage", f"answered with a line the suite cannot read ({error}): {text[:120]!r}")
-        problem = _id_problem(answer, rid, text)
+            answer = wire.decode(received.header.message, blob=received.blob)
+        except wire.WireError as error:
+            return Fault("garbage", f"answered with a frame the suite cannot read ({error})")
+        problem = _id_problem(answer, rid, received.line)
         if problem is not None:
             return Fault("garbage", problem)
         mutation = answer.get("mutation")
@@ -420,6 +472,7 @@ class SubprocessImplementation(_Process):
         self.replay_args = f"--impl-cmd {shlex.quote(command)}"
         self._sgd_known = False
         self.has_sgd_step: bool = True  # until the first sgd_step request is refused
+        self.binary = False  # JSON lines until the capabilities answer declares "framing": "binary"
         outcome = self._call("capabilities", None)
         if isinstance(outcome, Fault):
             if outcome.kind == "error":
@@ -429,6 +482,11 @@ class SubprocessImplementation(_Process):
                 raise LoadError(f"{command!r} did not answer the capabilities request: {outcome.message}")
         else:
             answer = outcome.value
+            framing = answer.pop("framing", "json") if isinstance(answer, dict) else "json"
+            if framing not in ("json", "binary"):
+                self.close()
+                raise LoadError(f'{command!r}: "framing" must be "json" or "binary", got {str(framing)[:40]!r}')
+            self.binary = framing == "binary"
             raw = answer.get("capabilities", answer) if isinstance(answer, Mapping) else answer
             try:
                 self.capabilities = parse_capabilities(raw)
@@ -444,32 +502,60 @@ class SubprocessImplementation(_Process):
             return f"it wrote {partial} byte(s) but no end of line: {_FLUSH_HINT}"
         return f"it wrote nothing to stdout: {_FLUSH_HINT}"
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> bytes:
+    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
         request: dict[str, Any] = {"id": rid, "op": op}
-        if case is not None:
-            request["case"] = contract.encode_case(case)
         if eta is not None:
             request["eta"] = float(eta)
-        return contract.dumps(request).encode("utf-8")
+        if self.binary:  # CONTRACT.md, "Binary framing": the case's arrays as raw bytes after the header
+            if case is not None:
+                request["case"] = wire.encode_case(case)
+            return wire.frame_parts(request, public=True)
+        if case is not None:
+            request["case"] = contract.encode_case(case)
+        return contract.dumps(request).encode("utf-8") + b"\n"
 
-    def _decode(self, rid: int, op: str, text: bytes) -> Outcome:
-        stripped = text.strip()
+    def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
+        if self.binary:
+            return request_frame(channel, message, deadline, self.max_answer_bytes, self._parse_header)
+        return channel.request(message, deadline)
+
+    def _parse_header(self, line: bytes) -> wire.Header:
+        """A binary frame's header line, read as boundedly as a JSON line."""
         try:
-            # Bounded: nesting, integer length and size, so that no answer can exhaust the suite.
-            answer = safejson.loads_bounded(
-                stripped, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
-            )
-        except JSONInputError as error:
-            shown = stripped[:200].decode("utf-8", "replace")
-            if "not valid JSON" in str(error):
-                return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
-            return Fault("garbage", f"answered with a line the suite refuses to read ({error}): {shown[:80]!r}")
+            return wire.header_of(self._bounded(line.strip()))
+        except safejson.JSONInputError as error:
+            raise wire.WireError(str(error)) from None
+
+    def _bounded(self, text: bytes) -> Any:
+        # Bounded: nesting, integer length and size, so that no answer can exhaust the suite.
+        return safejson.loads_bounded(
+            text, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
+        )
+
+    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
+        if isinstance(received, ReceivedFrame):
+            stripped = received.line.strip()
+            answer: Any = received.header.message
+        else:
+            stripped = received.text.strip()
+            try:
+                answer = self._bounded(stripped)
+            except safejson.JSONInputError as error:
+                shown = stripped[:200].decode("utf-8", "replace")
+                if "not valid JSON" in str(error):
+                    return Fault("garbage", f"answered with a line that is not JSON: {shown!r}")
+                return Fault("garbage", f"answered with a line the suite refuses to read ({error}): {shown[:80]!r}")
         problem = _id_problem(answer, rid, stripped)
         if problem is not None:
             return Fault("garbage", problem)
         if "error" in answer:
             return Fault("error", f"answered with an error: {str(answer['error'])[:300]}")
         del answer["id"]
+        if isinstance(received, ReceivedFrame):
+            try:
+                answer = wire.decode_public(answer, received.blob)
+            except wire.WireError as error:
+                return Fault("garbage", f"answered with a frame the suite cannot read: {error}")
         try:
             return Answer(contract.decode_result(answer))
         except (TypeError, ValueError, RecursionError) as error:

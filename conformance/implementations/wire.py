@@ -12,12 +12,18 @@ in the suite, as in process.
 Decoding runs in the suite on bytes the implementation's process wrote, so it
 trusts nothing: only whitelisted numeric dtypes are rebuilt, every length is checked
 against the shape, and no code is ever executed (no pickle).
+
+Each message is a frame: one header line of JSON, the message with every array replaced by
+``{"$a": [dtype, shape, offset, nbytes]}`` and a top-level ``"blob": N``, then N raw bytes,
+the arrays' data one after another (numpy's bytes, no base64: at the largest generated case a
+call carries about 1 MB each way, and base64 in JSON cost most of isolation's price). The
+reader learns N from the header and can refuse it before reading a byte of the blob, so a
+size cap holds whatever a header promises. The same framing is offered to ``--impl-cmd``
+programs that declare it (CONTRACT.md, "Binary framing"; ``read_public``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from collections.abc import Mapping
@@ -35,6 +41,10 @@ ARRAY = "$a"
 EXACT = "$x"
 OPAQUE = "$o"
 TUPLE = "$t"
+BLOB = "blob"
+# The keys of an array's description in the public framing (CONTRACT.md, "Binary framing").
+PUBLIC_ARRAY_KEYS: frozenset[str] = frozenset(("dtype", "shape", "offset", "nbytes"))
+PUBLIC_DTYPES: tuple[str, ...] = ("<f8", "<f4")
 MAX_DEPTH = 32
 # numpy's dtype strings for the kinds a result may hold; anything else is described, not rebuilt.
 _DTYPES: frozenset[str] = frozenset(
@@ -68,6 +78,13 @@ class Opaque:
         return self.description
 
 
+@dataclass(frozen=True)
+class _Raw:
+    """An array whose bytes go into the blob: ``dumps`` replaces it by its offset and length."""
+
+    array: np.ndarray
+
+
 # -- encoding (both sides: the suite encodes cases, the worker encodes answers) -------------------
 
 
@@ -75,6 +92,8 @@ def encode(value: Any, depth: int = 0) -> Any:
     """A JSON-ready form of any value; never raises (what cannot be encoded is described)."""
     if depth > MAX_DEPTH:
         return {OPAQUE: [f"a value nested more than {MAX_DEPTH} levels deep", None]}
+    if type(value) is np.ndarray:  # the common case first: a call carries mostly arrays
+        return _encode_array(value, depth)
     if value is None or isinstance(value, bool | str):
         return value[:200] if isinstance(value, str) else value
     if isinstance(value, int):
@@ -129,47 +148,126 @@ def _short_repr(value: Any) -> str:
 
 def _encode_array(array: np.ndarray, depth: int) -> Any:
     if array.dtype.str in _DTYPES:
-        data = base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
-        return {ARRAY: [array.dtype.str, list(array.shape), data]}
+        return _Raw(array if array.flags.c_contiguous else np.ascontiguousarray(array))
     if array.dtype.kind == "O":
         return encode(array.tolist(), depth + 1)
     return {OPAQUE: [f"an array of dtype {array.dtype} and shape {array.shape}", array.dtype.name]}
 
 
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), allow_nan=True).encode("utf-8")
+def dumps(message: Mapping[str, Any], *, public: bool = False) -> bytes:
+    """One frame: the header line (``encode``'s form of ``message``, with its ``blob`` length), then the blob.
+
+    ``public``: the arrays described as CONTRACT.md's binary framing spells them (an object with
+    dtype, shape, offset and nbytes), and no NaN tokens in the header.
+    """
+    return b"".join(frame_parts(message, public=public))
+
+
+def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[bytes | memoryview]:
+    """``dumps``'s frame as its pieces (the header line, then each array's memory), for a gathered
+    write: a megabyte joined afresh for every message costs its page faults every time."""
+    chunks: list[bytes | memoryview] = []
+    offset = 0
+
+    def place(value: Any) -> Any:
+        nonlocal offset
+        if not isinstance(value, _Raw):
+            raise TypeError(f"not encodable: {type(value).__name__}")
+        array = value.array
+        if public and array.dtype.str not in PUBLIC_DTYPES:
+            array = array.astype(np.float64)
+        data = array.reshape(-1).data.cast("B")  # reshape of a C-contiguous array: a view, no copy
+        chunks.append(data)
+        offset += data.nbytes
+        described = [array.dtype.str, list(array.shape), offset - data.nbytes, data.nbytes]
+        return (
+            dict(zip(("dtype", "shape", "offset", "nbytes"), described, strict=True)) if public else {ARRAY: described}
+        )
+
+    body = json.dumps(dict(message), separators=(",", ":"), allow_nan=not public, default=place)
+    header = f'{{"{BLOB}":{offset},{body[1:]}' if body != "{}" else f'{{"{BLOB}":{offset}}}'
+    return [header.encode("utf-8") + b"\n", *chunks]
 
 
 # -- decoding (the suite's side: untrusted) ------------------------------------------------------
 
 
-def loads(line: bytes) -> Any:
-    """Parse and rebuild one line; WireError for anything malformed."""
+@dataclass(frozen=True)
+class Header:
+    """A frame's header line, parsed: the message (arrays still as descriptions) and its blob's length."""
+
+    message: dict[str, Any]
+    blob_length: int
+
+
+def parse_header(line: bytes) -> Header:
+    """The header line of a frame; WireError unless it is a JSON object with a sound ``blob`` length."""
     try:
         raw = json.loads(line)
     except (ValueError, RecursionError, UnicodeDecodeError) as error:
         raise WireError(f"not a line of the worker format ({type(error).__name__})") from None
-    return decode(raw)
+    return header_of(raw)
 
 
-def decode(value: Any, depth: int = 0) -> Any:
+def header_of(raw: Any) -> Header:
+    """A parsed header line as a Header: a JSON object whose ``blob``, if present, is a byte count."""
+    if not isinstance(raw, dict):
+        raise WireError(f"a header that is not a JSON object but {type(raw).__name__}")
+    length = raw.pop(BLOB, 0)
+    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        raise WireError(f"a header whose {BLOB!r} is not a byte count: {str(length)[:40]!r}")
+    return Header(raw, length)
+
+
+def loads(frame: bytes) -> Any:
+    """Parse and rebuild one whole frame (header line and blob); WireError for anything malformed."""
+    line, newline, blob = frame.partition(b"\n")
+    header = parse_header(line)
+    if not newline or len(blob) != header.blob_length:
+        raise WireError(f"a header that promises {header.blob_length} bytes of data, followed by {len(blob)}")
+    return decode(header.message, blob=blob)
+
+
+def decode(value: Any, depth: int = 0, blob: bytes | bytearray | memoryview = b"") -> Any:
+    """A header's message rebuilt: arrays (copies) from ``blob``, exact numbers, tuples, descriptions."""
     if depth > MAX_DEPTH + 4:
         raise WireError("nested too deeply")
     if isinstance(value, list):
-        return [decode(v, depth + 1) for v in value]
+        return [decode(v, depth + 1, blob) for v in value]
     if isinstance(value, dict):
         if len(value) == 1 and ARRAY in value:
-            return _decode_array(value[ARRAY])
+            return _decode_array(value[ARRAY], blob)
         if len(value) == 1 and EXACT in value:
             return _decode_exact(value[EXACT])
         if len(value) == 1 and TUPLE in value and isinstance(value[TUPLE], list):
-            return tuple(decode(v, depth + 1) for v in value[TUPLE])
+            return tuple(decode(v, depth + 1, blob) for v in value[TUPLE])
         if len(value) == 1 and OPAQUE in value:
             body = value[OPAQUE]
             if not (isinstance(body, list) and len(body) == 2 and isinstance(body[0], str)):
                 raise WireError("a malformed opaque value")
             return Opaque(body[0][:300], body[1] if isinstance(body[1], str) else None)
-        return {str(k): decode(v, depth + 1) for k, v in value.items()}
+        return {str(k): decode(v, depth + 1, blob) for k, v in value.items()}
+    return value
+
+
+def decode_public(value: Any, blob: bytes | bytearray | memoryview, depth: int = 0) -> Any:
+    """A public frame's message (CONTRACT.md, "Binary framing"): every object with exactly the keys
+    dtype, shape, offset and nbytes is an array read from ``blob``; nothing else is converted.
+
+    Only "<f8" and "<f4" are read, and both as float64: the numbers a JSON line would have
+    carried, so that a verdict never depends on the framing.
+    """
+    if depth > MAX_DEPTH:
+        raise WireError(f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, list):
+        return [decode_public(v, blob, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if value.keys() == PUBLIC_ARRAY_KEYS:
+            if value["dtype"] not in PUBLIC_DTYPES:
+                raise WireError(f"an array of dtype {str(value['dtype'])[:20]!r}; expected one of {PUBLIC_DTYPES}")
+            array = _array_from(value["dtype"], value["shape"], value["offset"], value["nbytes"], blob)
+            return array.astype(np.float64, copy=False)
+        return {k: decode_public(v, blob, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -200,24 +298,40 @@ def _decode_exact(body: Any) -> Exact:
     return Exact(kind, negative, integers[0], integers[1], exp2, exp10, special)
 
 
-def _decode_array(body: Any) -> np.ndarray:
-    if not (isinstance(body, list) and len(body) == 3 and isinstance(body[0], str) and isinstance(body[2], str)):
-        raise WireError("a malformed array")
-    dtype_str, shape, data = body
-    if dtype_str not in _DTYPES:
-        raise WireError(f"an array of a dtype outside the format ({dtype_str[:20]!r})")
-    if not (isinstance(shape, list) and len(shape) <= 32):
-        raise WireError("an array with a malformed shape")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 2**40 for n in shape):
-        raise WireError("an array with a malformed shape")
-    dtype = np.dtype(dtype_str)
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise WireError("an array whose data is not base64") from None
-    if len(raw) != math.prod(shape) * dtype.itemsize:
-        raise WireError(f"an array of shape {tuple(shape)} with {len(raw)} bytes of data")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()  # writable, owned
+def _decode_array(body: Any, blob: bytes | bytearray | memoryview) -> np.ndarray:
+    if not (isinstance(body, list) and len(body) == 4):
+        raise WireError("a malformed array (expected [dtype, shape, offset, nbytes])")
+    dtype_str, shape, offset, nbytes = body
+    return _array_from(dtype_str, shape, offset, nbytes, blob)
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 0  # exactly int: a bool is not a count
+
+
+# numpy's dtype objects for the whitelisted strings, built once (np.dtype(str) per array costs)
+_DTYPE_OF: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in _DTYPES}
+
+
+def _array_from(
+    dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: bytes | bytearray | memoryview
+) -> np.ndarray:
+    """One array read from the blob, every part checked first: a whitelisted dtype, a shape of
+    counts, nbytes equal to what the shape needs, and offset + nbytes inside the blob."""
+    dtype = _DTYPE_OF.get(dtype_str) if type(dtype_str) is str else None
+    if dtype is None:
+        raise WireError(f"an array of a dtype outside the format ({str(dtype_str)[:20]!r})")
+    if not (type(shape) is list and len(shape) <= 32 and all(_is_count(n) and n <= 2**40 for n in shape)):
+        raise WireError(f"an array with a malformed shape ({str(shape)[:60]})")
+    if not (_is_count(offset) and _is_count(nbytes)):
+        raise WireError(f"an array whose offset and nbytes are not byte counts ({offset!r}, {nbytes!r})")
+    count = math.prod(shape)
+    if nbytes != count * dtype.itemsize:
+        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype_str} with nbytes {nbytes}")
+    if offset + nbytes > len(blob):
+        raise WireError(f"an array at bytes {offset} to {offset + nbytes} of a blob of {len(blob)} bytes")
+    # copy: writable, owned, aligned; the blob may be a buffer the channel reuses
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
 # -- cases ---------------------------------------------------------------------------------------
@@ -237,9 +351,8 @@ def encode_case(case: Any) -> dict[str, Any]:
     }
 
 
-def decode_case(obj: Any) -> Any:
-    """The worker's side: the suite's case as a reference.Case of writable arrays."""
-    fields = decode(obj)
+def decode_case(fields: Any) -> Any:
+    """The worker's side: the suite's case (decoded) as a reference.Case of writable arrays."""
     if not isinstance(fields, dict) or any(name not in fields for name in CASE_FIELDS):
         raise WireError("a malformed case")
     return Case(

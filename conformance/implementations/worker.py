@@ -1,10 +1,11 @@
 """The process a Python implementation named by a spec runs in: ``python -m conformance.implementations.worker``.
 
-The suite starts it, sends one ``load`` line (a spec, or the pickled object, and the
-suite's sys.path), then one line per call; it answers each line with one line
-(conformance.implementations.wire's format; the loop is conformance.implementations.serving, shared with the worker
-forked from the caller). Everything the implementation could break stays here:
-a hang, a crash, ``sys.exit``, ``os._exit``, a patched module. The verdicts are made in
+The suite starts it, sends one ``load`` frame (a spec, or the pickled object, and the
+suite's sys.path), then one frame per call; it answers each frame with one frame
+(conformance.implementations.wire's format: a header line, then the arrays' raw bytes; the loop
+is conformance.implementations.serving, shared with the worker forked from the caller).
+Everything the implementation could break stays here: a hang, a crash, ``sys.exit``,
+``os._exit``, a patched module. The verdicts are made in
 the suite's process, from the numbers this process sends, so patching the suite's
 modules in here changes nothing but this process.
 
