@@ -1,0 +1,151 @@
+"""``"shapes": "few"``: a per-shape compiler compiles a handful of times, and the report says what that leaves out.
+
+The stand-in (benchmarks/shape_compiler.py) is the reference behind a sleep on each new shape
+(layer sizes, batch size m, dtype) and logs every compile. Counts are asserted, never times:
+the sleep only makes a call at a new shape slower than ``--timeout`` and well within the
+warm-up budget, so that a call given the timeout where it needed the warm-up is re-asked, and
+the report counts it (``calls re-asked after a timeout``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import reference
+from benchmarks.shape_compiler import LOG_VARIABLE, SLEEP_VARIABLE, ShapeCompiler, compiles
+from conformance import check_implementation
+from conformance.cases.search import shape_pool
+from conformance.errors import CapabilitiesError
+from conformance.frontends.runner import search_settings
+from conformance.implementations.capabilities import parse_capabilities
+from conformance.reporting.report import Report
+
+# A compile: longer than the timeout below, far shorter than the warm-up budget. The timeout
+# stays 100 times what a call of --quick's small networks takes on a loaded machine.
+SLEEP = 0.6
+TIMEOUT = 0.3
+WARMUP = 60.0
+# --quick under "shapes": "few", by the design in conformance/cases/pool.py: per dtype two
+# architectures, each at its own m and at m = 1 (batch_additivity), for two dtypes.
+QUICK_FEW_SHAPES = 2 * 2 * 2
+
+
+def _run(
+    impl: Any, log: Path, monkeypatch: pytest.MonkeyPatch, sleep: float = SLEEP, **options: Any
+) -> tuple[Report, list[Any]]:
+    """A --quick run of ``impl`` (the stand-in sleeping ``sleep`` s per new shape) and the shapes it compiled."""
+    monkeypatch.setenv(LOG_VARIABLE, str(log))
+    monkeypatch.setenv(SLEEP_VARIABLE, str(sleep))
+    report = check_implementation(
+        impl, quick=True, timeout=TIMEOUT, warmup_timeout=WARMUP, failures_dir=None, **options
+    )
+    return report, compiles(str(log)) if log.exists() else []
+
+
+def test_quick_compiles_at_most_the_pool_and_no_call_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report, compiled = _run(ShapeCompiler(few_shapes=True), tmp_path / "few.log", monkeypatch)
+    assert report.ok, report.format()
+    assert report.settings["calls re-asked after a timeout"] == 0  # each new shape had the warm-up budget
+    assert len(compiled) == len(set(compiled)) <= QUICK_FEW_SHAPES
+    caps = parse_capabilities({"shapes": "few"})
+    options = search_settings(None, 0, quick=True)
+    for _sizes, m, dtype in compiled:
+        assert m in {s.m for s in shape_pool(options, caps, dtype).drawn()} | {1}
+    assert {(s, m) for s, m, _ in compiled} <= {
+        (s.sizes, s.m) for d in ("float64", "float32") for s in shape_pool(options, caps, d).shapes()
+    }
+
+
+def test_without_the_capability_the_same_code_compiles_many_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: the usual search meets a new shape in almost every architecture (no sleep: counts only)."""
+    report, compiled = _run(ShapeCompiler(few_shapes=False), tmp_path / "every.log", monkeypatch, sleep=0.0)
+    assert report.ok, report.format()
+    assert len(set(compiled)) > 5 * QUICK_FEW_SHAPES
+
+
+def test_without_the_capability_a_new_shape_gets_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control of the budget: after a process's first call, a call at a new shape has the timeout only."""
+    regimes = ["typical", "saturating", "zeros"]
+    report, _ = _run(
+        ShapeCompiler(few_shapes=False), tmp_path / "every.log", monkeypatch, regimes=regimes, dtypes=["float64"]
+    )
+    assert report.settings["calls re-asked after a timeout"] > 0  # re-asked in a fresh process, then answered
+
+
+def test_in_process_each_new_shape_gets_the_warm_up_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report, compiled = _run(
+        ShapeCompiler(few_shapes=True), tmp_path / "in.log", monkeypatch, dtypes=["float64"], in_process=True
+    )
+    assert report.ok, report.format()
+    assert 1 < len(compiled) <= QUICK_FEW_SHAPES // 2
+    assert report.settings["calls re-asked after a timeout"] == 0
+
+
+class _RightOnlyAtSeedZerosPool:
+    """Hostile: the reference at the shapes of seed 0's --quick pool, a gradient twice too large elsewhere."""
+
+    capabilities = {"shapes": "few"}
+
+    def __init__(self) -> None:
+        caps = parse_capabilities(self.capabilities)
+        options = search_settings(None, 0, quick=True)
+        self.known = {(s.sizes, s.m, d) for d in ("float64", "float32") for s in shape_pool(options, caps, d).shapes()}
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        out = reference.backprop(case)
+        if (tuple(case.sizes), case.m, case.dtype) not in self.known:
+            out["grad_biases"] = [2 * g for g in out["grad_biases"]]
+        return out
+
+
+def test_a_pool_is_the_declared_trade_off_said_in_the_header_and_another_seed_draws_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = _RightOnlyAtSeedZerosPool()
+    fooled, _ = _run(hostile, tmp_path / "0.log", monkeypatch, dtypes=["float64"], seed=0)
+    assert fooled.ok  # what a pool cannot catch, by construction
+    header = fooled.header()
+    assert "shapes: few (declared)" in header
+    assert "wrong only at other shapes is not caught" in header
+    assert any(n.startswith("shapes:") for n in fooled.not_covered)
+    assert "[6, 6, 6] x 2" in header  # the pool itself is printed (seed 0's, float64)
+    caught, _ = _run(hostile, tmp_path / "1.log", monkeypatch, dtypes=["float64"], seed=1)
+    assert not caught.ok
+    assert any(v.check == "equation3" and v.status == "failed" for v in caught.verdicts)  # dC/db^l
+
+
+def test_the_pool_follows_the_seed_alone() -> None:
+    caps = parse_capabilities({"shapes": "few"})
+    pools = {seed: shape_pool(search_settings(None, seed, quick=False), caps, "float64") for seed in range(6)}
+    assert pools[3] == shape_pool(search_settings(None, 3, quick=False), caps, "float64")
+    assert len({p.drawn() for p in pools.values()}) == len(pools)
+
+
+def test_the_default_pool_keeps_the_size_regimes_large() -> None:
+    """wide, deep and big_batch each get a shape beyond the common sizes (8 layers, 8 wide, m = 8)."""
+    caps = parse_capabilities({"shapes": "few"})
+    for seed in range(20):
+        pool = shape_pool(search_settings(None, seed, quick=False), caps, "float32")
+        (wide,), (deep,), (big,) = (pool.for_regime(r) for r in ("wide", "deep", "big_batch"))
+        assert max(wide.sizes) > 8 and len(deep.sizes) > 8 and big.m > 8
+        (square,) = pool.for_regime("square")
+        assert len(set(square.sizes)) == 1
+        assert all(len(s.sizes) <= 8 and max(s.sizes) <= 8 and s.m <= 8 for s in pool.for_regime("typical"))
+        assert len(pool.shapes()) <= 11
+
+
+def test_without_hidden_layers_the_pool_has_two_layers() -> None:
+    caps = parse_capabilities({"shapes": "few", "hidden_activations": []})
+    pool = shape_pool(search_settings(None, 0, quick=False), caps, "float64")
+    assert {len(s.sizes) for s in pool.drawn()} == {2}
+
+
+@pytest.mark.parametrize("value", ["FEW", ["few"], None, 3])
+def test_a_malformed_shapes_value_names_the_field(value: Any) -> None:
+    with pytest.raises(CapabilitiesError, match=r"capabilities\['shapes'\] must be one of 'any', 'few'"):
+        parse_capabilities({"shapes": value})
