@@ -11,7 +11,9 @@ architecture and batch size, so a search that made every case a new architecture
 made it compile on every call (a jitted JAX adapter: 16 minutes for a default run, and
 out of memory maps). The regimes whose point is a size (wide, deep, big_batch) use
 fewer value sets per architecture, ``size_values_per_architecture``, so that the
-large sizes and their boundaries are still met in many architectures.
+large sizes and their boundaries are still met in many architectures. An implementation
+that declares ``"shapes": "few"`` goes further: its examples are drawn at a small pool of
+shapes (conformance.cases.pool), so that it compiles a handful of times in a whole run.
 
 A search has two phases with the same seed. The explore pass judges and records
 every value set until the group's requested number of cases is judged, and never
