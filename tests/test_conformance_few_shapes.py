@@ -119,6 +119,17 @@ def test_a_pool_is_the_declared_trade_off_said_in_the_header_and_another_seed_dr
     assert any(v.check == "equation3" and v.status == "failed" for v in caught.verdicts)  # dC/db^l
 
 
+def test_the_same_seed_compiles_the_same_shapes_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts, not clocks: the pool and the order in which its shapes are met come from the seed alone."""
+    runs = [
+        _run(ShapeCompiler(few_shapes=True), tmp_path / f"{i}.log", monkeypatch, sleep=0.0, dtypes=["float32"])[1]
+        for i in range(2)
+    ]
+    assert runs[0] == runs[1] and len(runs[0]) > 1
+
+
 def test_the_pool_follows_the_seed_alone() -> None:
     caps = parse_capabilities({"shapes": "few"})
     pools = {seed: shape_pool(search_settings(None, seed, quick=False), caps, "float64") for seed in range(6)}
