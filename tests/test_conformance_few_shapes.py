@@ -9,6 +9,7 @@ the report counts it (``calls re-asked after a timeout``).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from conformance.errors import CapabilitiesError
 from conformance.frontends.runner import search_settings
 from conformance.implementations.capabilities import parse_capabilities
 from conformance.reporting.report import Report
+from tests._conformance_helpers import ROOT
 
 # A compile: longer than the timeout below, far shorter than the warm-up budget. The timeout
 # stays 100 times what a call of --quick's small networks takes on a loaded machine.
@@ -84,6 +86,49 @@ def test_in_process_each_new_shape_gets_the_warm_up_budget(tmp_path: Path, monke
     assert report.ok, report.format()
     assert 1 < len(compiled) <= QUICK_FEW_SHAPES // 2
     assert report.settings["calls re-asked after a timeout"] == 0
+
+
+# A JSON-lines program (CONTRACT.md section 5) that declares "shapes": "few" and compiles (sleeps) per new shape.
+_PROGRAM = """
+import json, os, sys, time
+sys.path.insert(0, {root!r})
+import reference
+from conformance.implementations import contract
+
+compiled = set()
+for line in sys.stdin:
+    request = json.loads(line)
+    if request["op"] == "capabilities":
+        reply = {{"shapes": "few"}}
+    else:
+        case = contract.decode_case(request["case"])
+        shape = (tuple(case.sizes), case.m, case.dtype)
+        if shape not in compiled:
+            compiled.add(shape)
+            with open({log!r}, "a") as out:
+                out.write(json.dumps([list(case.sizes), case.m, case.dtype]) + "\\n")
+            time.sleep({sleep!r})
+        op = reference.backprop(case) if request["op"] == "backprop" else reference.sgd_step(case, request["eta"])
+        reply = contract.encode_result(op)
+    print(contract.dumps({{"id": request["id"], **reply}}), flush=True)
+"""
+
+
+def test_a_json_lines_program_declaring_few_shapes_gets_the_warm_up_at_each_new_shape(tmp_path: Path) -> None:
+    log = tmp_path / "program.log"
+    program = tmp_path / "program.py"
+    program.write_text(_PROGRAM.format(root=str(ROOT), log=str(log), sleep=SLEEP), encoding="utf-8")
+    report = check_implementation(
+        impl_cmd=f"{sys.executable} {program}",
+        quick=True,
+        dtypes=["float64"],
+        timeout=TIMEOUT,
+        warmup_timeout=WARMUP,
+        failures_dir=None,
+    )
+    assert report.ok, report.format()
+    assert report.settings["calls re-asked after a timeout"] == 0
+    assert 1 < len(compiles(str(log))) <= QUICK_FEW_SHAPES // 2
 
 
 class _RightOnlyAtSeedZerosPool:
