@@ -23,7 +23,8 @@ from conformance.errors import CapabilitiesError
 from conformance.frontends.runner import search_settings
 from conformance.implementations.capabilities import parse_capabilities
 from conformance.reporting.report import Report
-from tests._conformance_helpers import ROOT
+
+from ._conformance_helpers import ROOT
 
 # A compile: longer than the timeout below, far shorter than the warm-up budget. The timeout
 # stays 100 times what a call of --quick's small networks takes on a loaded machine.
