@@ -17,6 +17,7 @@ import pytest
 
 import reference
 from benchmarks.shape_compiler import LOG_VARIABLE, SLEEP_VARIABLE, ShapeCompiler, compiles
+from benchmarks.targets import judge_targets
 from conformance import check_implementation
 from conformance.cases.search import shape_pool
 from conformance.errors import CapabilitiesError
@@ -206,3 +207,19 @@ def test_without_hidden_layers_the_pool_has_two_layers() -> None:
 def test_a_malformed_shapes_value_names_the_field(value: Any) -> None:
     with pytest.raises(CapabilitiesError, match=r"capabilities\['shapes'\] must be one of 'any', 'few'"):
         parse_capabilities({"shapes": value})
+
+
+@pytest.mark.parametrize(("quick_s", "default_s", "met"), [(172.0, 618.0, True), (301.0, 1201.0, False)])
+def test_the_benchmark_targets_judge_the_computed_times(quick_s: float, default_s: float, met: bool) -> None:
+    few = {"quick": {"exit_code": 0, "computed_s": quick_s}, "default": {"exit_code": 0, "computed_s": default_s}}
+    rows = [r for r in judge_targets({"conformance": {"few_shapes": few}}) if '"shapes": "few"' in r["target"]]
+    assert [(r["measured"], r["threshold"], r["met"]) for r in rows] == [
+        (quick_s, 300.0, met),
+        (default_s, 1200.0, met),
+    ]
+
+
+def test_a_failed_benchmark_run_is_not_measured() -> None:
+    few = {"quick": {"exit_code": 1, "computed_s": 10.0}}
+    rows = [r for r in judge_targets({"conformance": {"few_shapes": few}}) if '"shapes": "few"' in r["target"]]
+    assert [r["met"] for r in rows] == [None, None]
