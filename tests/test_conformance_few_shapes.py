@@ -223,3 +223,22 @@ def test_a_failed_benchmark_run_is_not_measured() -> None:
     few = {"quick": {"exit_code": 1, "computed_s": 10.0}}
     rows = [r for r in judge_targets({"conformance": {"few_shapes": few}}) if '"shapes": "few"' in r["target"]]
     assert [r["met"] for r in rows] == [None, None]
+
+
+def test_a_compile_longer_than_the_warm_up_budget_names_the_shape_and_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(LOG_VARIABLE, str(tmp_path / "slow.log"))
+    monkeypatch.setenv(SLEEP_VARIABLE, "3")  # a compile past the warm-up budget and its re-ask (2 x 0.5 s)
+    report = check_implementation(
+        ShapeCompiler(few_shapes=True),
+        quick=True,
+        dtypes=["float64"],
+        timeout=0.2,
+        warmup_timeout=0.5,
+        failures_dir=None,
+    )
+    assert not report.ok
+    text = report.format(verbose=True)
+    assert "the first call at this shape: the warm-up budget" in text
+    assert "--warmup-timeout" in text

@@ -213,11 +213,12 @@ class _Process:
         if warm_up and key not in self._first_seen:
             # The first call of its kind never returned, even with the larger budget: a fresh
             # process would only spend the warm-up again.
-            self._dead = f"its first {op} call did not return within {limit:g} s, nor within {retry:g} s"
+            at = " at a new shape" if key != op else ""
+            self._dead = f"its first {op} call{at} did not return within {limit:g} s, nor within {retry:g} s"
         elif self._timeouts >= MAX_TIMEOUTS:
             self._dead = f"it timed out {MAX_TIMEOUTS} times"
-        shape = " at this shape" if key != op else ""
-        what = f" (the first call{shape} in a fresh process: the warm-up budget)" if warm_up else ""
+        first = "the first call at this shape" if key != op else "the first call in a fresh process"
+        what = f" ({first}: the warm-up budget)" if warm_up else ""
         hint = self._silence_hint(partial) if never_answered else ""
         then = "not called again" if self._dead else "the process was killed and a fresh one is started"
         message = (
