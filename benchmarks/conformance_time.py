@@ -3,6 +3,13 @@
 The reference runs twice, isolated (the default: a worker process) and ``--in-process``, and
 the cost of isolation is also measured per call, at the largest case the search generates.
 
+And the time a per-shape compiler waits under ``"shapes": "few"`` (``few_shapes``): the stand-in
+of benchmarks/shape_compiler.py compiling 20 s on every new shape, for ``--quick`` and a
+default run. That time is computed, not slept through: the run's COUNT of compiles (the
+stand-in logs each) times 20 s, plus the wall time of the same run without the sleep (22
+sleeps of 20 s would hold the benchmark 7 minutes). The count is checked once for real:
+``--quick`` with a short sleep must take the run's time plus the sleeps.
+
 Each run is a subprocess, timed from outside as a user would see it (interpreter start and
 imports included), with the machine's default threading (no pinning: this is the run a
 project puts in its CI). The number of cases (Hypothesis examples) comes from the run's JSON
@@ -31,6 +38,7 @@ from conformance.implementations.input_mutation import fresh_copy, mutation
 from conformance.implementations.loader import Implementation, load_implementation
 from reference import Case
 
+from .shape_compiler import LOG_VARIABLE, SLEEP_VARIABLE, compiles
 from .threads import torch_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +49,10 @@ IMPLEMENTATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "PyTorch adapter": ("conformance.adapters.torch_adapter", ()),
 }
 CLOSING = re.compile(r"\((\d+) cases? in ([0-9.]+) s\)")
+# The compile time of the issue's tinygrad runs (10 to 25 s per new shape), for the computed figures.
+COMPILE_S = 20.0
+# The short sleep of the real run that checks the computed figure.
+CHECK_SLEEP_S = 0.5
 
 
 def _env() -> dict[str, str]:
@@ -65,7 +77,14 @@ def _report_option() -> str | None:
     return next((opt for opt in ("--report", "--json") if opt in done.stdout), None)
 
 
-def run_one(impl: str, timeout_s: float, report_option: str | None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+def run_one(
+    impl: str,
+    timeout_s: float,
+    report_option: str | None,
+    extra: tuple[str, ...] = (),
+    variables: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One ``python -m conformance --impl IMPL [EXTRA]`` run, timed from outside; ``variables`` join its environment."""
     command = [sys.executable, "-m", "conformance", "--impl", impl, *extra]
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
@@ -73,6 +92,7 @@ def run_one(impl: str, timeout_s: float, report_option: str | None, extra: tuple
             command += [report_option, str(report_path)]
         env = _env()
         env["BACKPROP_CONFORMANCE_FAILURES"] = str(Path(scratch) / "failures")  # leave no files behind
+        env.update(variables or {})
         start = time.perf_counter()
         try:
             done = subprocess.run(
@@ -118,6 +138,41 @@ def _shown(command: list[str], report_option: str | None) -> str:
     return shown.split(f" {report_option} ")[0] if report_option else shown
 
 
+def compile_run(impl: str, quick: bool, sleep_s: float, timeout_s: float, report_option: str | None) -> dict[str, Any]:
+    """A run of the shape-compiler stand-in ``impl``, sleeping ``sleep_s`` per new shape: its compiles counted."""
+    with tempfile.TemporaryDirectory() as scratch:
+        log = str(Path(scratch) / "compiles.log")
+        variables = {LOG_VARIABLE: log, SLEEP_VARIABLE: str(sleep_s)}
+        result = run_one(impl, timeout_s, report_option, ("--quick",) if quick else (), variables)
+        result["compiles"] = len(compiles(log)) if Path(log).exists() else 0
+    result["sleep_s"] = sleep_s
+    return result
+
+
+def few_shapes(timeout_s: float = 600.0, report_option: str | None = None) -> dict[str, Any]:
+    """--quick and default runs of a 20 s-per-shape compiler under "shapes": "few", computed from compile counts.
+
+    ``computed_s`` = compiles x COMPILE_S + the wall time without sleeping. The check: --quick
+    again with CHECK_SLEEP_S per compile, whose wall time the same formula predicts; and the
+    control, --quick without the capability, whose compile count says what it would cost.
+    """
+    out: dict[str, Any] = {"compile_s": COMPILE_S}
+    for label, quick in (("quick", True), ("default", False)):
+        run_ = compile_run("benchmarks.shape_compiler:few", quick, 0.0, timeout_s, report_option)
+        if "wall_s" in run_:
+            run_["computed_s"] = run_["compiles"] * COMPILE_S + run_["wall_s"]
+        out[label] = run_
+    check = compile_run("benchmarks.shape_compiler:few", True, CHECK_SLEEP_S, timeout_s, report_option)
+    if "wall_s" in check and "wall_s" in out["quick"]:
+        check["predicted_s"] = check["compiles"] * CHECK_SLEEP_S + out["quick"]["wall_s"]
+    out["check"] = check
+    control = compile_run("benchmarks.shape_compiler:every", True, 0.0, timeout_s, report_option)
+    if "wall_s" in control:
+        control["computed_s"] = control["compiles"] * COMPILE_S + control["wall_s"]
+    out["without the capability (quick)"] = control
+    return out
+
+
 def run(timeout_s: float = 600.0) -> dict[str, Any]:
     if importlib.util.find_spec("conformance.__main__") is None:
         return {"skipped": "python -m conformance does not exist yet (issue 5)"}
@@ -133,7 +188,13 @@ def run(timeout_s: float = 600.0) -> dict[str, Any]:
     ratio = None
     if isolated.get("exit_code") == 0 and in_process.get("exit_code") == 0:
         ratio = isolated["wall_s"] / in_process["wall_s"]
-    return {"runs": results, "isolation_ratio": ratio, "per_call": per_call_overhead(), "notes": notes}
+    return {
+        "runs": results,
+        "isolation_ratio": ratio,
+        "per_call": per_call_overhead(),
+        "notes": notes,
+        "few_shapes": few_shapes(timeout_s, report_option),
+    }
 
 
 def largest_case(seed: int = 0) -> Any:

@@ -11,7 +11,9 @@ architecture and batch size, so a search that made every case a new architecture
 made it compile on every call (a jitted JAX adapter: 16 minutes for a default run, and
 out of memory maps). The regimes whose point is a size (wide, deep, big_batch) use
 fewer value sets per architecture, ``size_values_per_architecture``, so that the
-large sizes and their boundaries are still met in many architectures.
+large sizes and their boundaries are still met in many architectures. An implementation
+that declares ``"shapes": "few"`` goes further: its examples are drawn at a small pool of
+shapes (conformance.cases.pool), so that it compiles a handful of times in a whole run.
 
 A search has two phases with the same seed. The explore pass judges and records
 every value set until the group's requested number of cases is judged, and never
@@ -63,6 +65,7 @@ try:  # a private module (see _counts_only)
 except ImportError:  # pragma: no cover - a Hypothesis without it
     hypothesis_engine = None  # type: ignore[assignment]
 
+from conformance.cases.pool import Pool, draw_pool, pooled_cases
 from conformance.errors import SuiteError
 from conformance.implementations.capabilities import Capabilities
 from conformance.judging.checks import CaseChecker
@@ -99,7 +102,9 @@ class SearchSettings:
     ``values_per_architecture`` of them (``size_values_per_architecture`` in the size
     regimes), the last one of a group possibly fewer. ``shrink_cases`` is one group's
     shrinking budget, in value sets judged (a count, never seconds: see the module
-    docstring), shared by at most ``shrink_causes`` root causes.
+    docstring), shared by at most ``shrink_causes`` root causes. ``pool_architectures``: the
+    common shapes per dtype when the implementation declares ``"shapes": "few"``
+    (conformance.cases.pool).
     """
 
     max_examples: int
@@ -118,6 +123,7 @@ class SearchSettings:
     values_per_architecture: int = 10
     size_values_per_architecture: int = 5
     shrink_causes: int = 4
+    pool_architectures: int = 3
 
     def values_for(self, regime: str, requested: int) -> int:
         """Value sets per architecture in this regime, leaving at least MIN_ARCHITECTURES per group.
@@ -181,6 +187,22 @@ def group_problem(caps: Capabilities) -> str | None:
     if not any(REQUIRED_OUTPUT[c] in (None, *caps.activations) for c in caps.costs):
         return "no declared cost has the output activation it needs among the declared activations"
     return None
+
+
+def shape_pool(options: SearchSettings, caps: Capabilities, dtype: str) -> Pool:
+    """The shapes of ``dtype``'s cases under ``"shapes": "few"`` (conformance.cases.pool), from the seed."""
+    return draw_pool(
+        options.seed,
+        dtype,
+        architectures=options.pool_architectures,
+        layered=bool(caps.hidden_activations),
+        common_layers=options.common_layers,
+        common_width=options.common_width,
+        common_batch=options.common_batch,
+        max_layers=options.max_layers,
+        max_width=options.max_width,
+        max_batch=options.max_batch,
+    )
 
 
 @contextlib.contextmanager
@@ -279,6 +301,20 @@ def _judge(checker: CaseChecker, case: Case, eta: float, permutation: tuple[int,
         raise SuiteError(case, eta, permutation, detail) from None
 
 
+def _pooled(caps: Capabilities, dtype: str, regime: str, options: SearchSettings) -> st.SearchStrategy[Case]:
+    """The group's cases at the few shapes of its dtype's pool (``"shapes": "few"``)."""
+    return pooled_cases(
+        shape_pool(options, caps, dtype).for_regime(regime),
+        regime,
+        dtype,
+        caps.costs,
+        caps.hidden_activations,
+        caps.output_activations,
+        caps.reductions,
+        caps.targets,
+    )
+
+
 def run_group(
     checker: CaseChecker,
     caps: Capabilities,
@@ -297,22 +333,26 @@ def run_group(
     """
     count = count if count is not None else GroupCount(dtype, regime, options.max_examples)
     hidden = [a for a in caps.activations if a in HIDDEN_ACTIVATIONS]
-    strategy = cases(
-        regimes=[regime],
-        max_layers=options.max_layers if hidden else 2,
-        max_width=options.max_width,
-        max_batch=options.max_batch,
-        activations=list(caps.activations),
-        costs=list(caps.costs),
-        reductions=list(caps.reductions),
-        dtypes=[dtype],
-        common_layers=options.common_layers,
-        common_width=options.common_width,
-        common_batch=options.common_batch,
-        large_share=options.large_share,
-        hidden_activations=list(caps.hidden_activations),
-        output_activations=list(caps.output_activations),
-        targets=caps.targets,
+    strategy = (
+        _pooled(caps, dtype, regime, options)
+        if caps.shapes == "few"
+        else cases(
+            regimes=[regime],
+            max_layers=options.max_layers if hidden else 2,
+            max_width=options.max_width,
+            max_batch=options.max_batch,
+            activations=list(caps.activations),
+            costs=list(caps.costs),
+            reductions=list(caps.reductions),
+            dtypes=[dtype],
+            common_layers=options.common_layers,
+            common_width=options.common_width,
+            common_batch=options.common_batch,
+            large_share=options.large_share,
+            hidden_activations=list(caps.hidden_activations),
+            output_activations=list(caps.output_activations),
+            targets=caps.targets,
+        )
     )
     k = options.values_for(regime, count.requested)
     values = st.lists(

@@ -14,10 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, Unpack
 
-from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, group_problem, run_group
+from conformance.cases.search import FIRST_FAILURE, GroupCount, SearchSettings, group_problem, run_group, shape_pool
 from conformance.cases.seeds import resolve_seed
 from conformance.defaults import DEFAULT_EXAMPLES, DEFAULT_FAILURES_DIR, EXAMPLES, QUICK_EXAMPLES
 from conformance.errors import InternalError, SuiteError
+from conformance.implementations.capabilities import Capabilities
 from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.loader import Implementation, load_implementation
 from conformance.judging.checks import CaseChecker
@@ -38,6 +39,11 @@ QUICK_VALUES_PER_ARCHITECTURE = 3
 # idle 2-core machine. The most a catalogue bug needed in one group was 259 (MissingOneOverM);
 # SgdStepIgnoresEta's fourth cause (float32/scaled) runs out of it, as it ran out of 5 s.
 QUICK_SHRINK_CASES = 500
+
+# --quick's common shapes per dtype under "shapes": "few" (conformance.cases.pool): its sizes stop
+# at the common bounds, so its size regimes share them too: 2 architectures and m = 1 of each,
+# 4 shapes per dtype, 8 compiles for the run (a 20 s compile each: under 3 minutes).
+QUICK_POOL_ARCHITECTURES = 2
 
 
 _DEFAULT: Any = object()
@@ -66,6 +72,7 @@ def search_settings(max_examples: int | None, seed: int, quick: bool) -> SearchS
             common_batch=4,
             values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
             size_values_per_architecture=QUICK_VALUES_PER_ARCHITECTURE,
+            pool_architectures=QUICK_POOL_ARCHITECTURES,
         )
     return SearchSettings(n, seed)
 
@@ -180,7 +187,7 @@ def _run(
     groups: list[GroupCount] = []
 
     def settings() -> dict[str, Any]:
-        return _settings(implementation, options, quick, timeout, chosen_regimes, wanted, rerun)
+        return _settings(implementation, options, quick, timeout, chosen_regimes, run_dtypes, wanted, rerun)
 
     if progress:
         progress.begin(Report(implementation.name, settings(), [], capabilities_note=implementation.capabilities_note))
@@ -251,6 +258,7 @@ def _settings(
     quick: bool,
     timeout: float | None,
     regimes: list[str],
+    run_dtypes: list[str],
     dtypes: list[str],
     rerun: str | None,
 ) -> dict[str, Any]:
@@ -271,12 +279,24 @@ def _settings(
         "in the size regimes": options.size_values_per_architecture,
         "shrink budget per group": options.shrink_cases,
     }
-    conventions = getattr(implementation.capabilities, "conventions", None)
+    caps = implementation.capabilities
+    if getattr(caps, "shapes", "any") == "few":
+        settings["shapes"] = few_shapes_text(options, caps, run_dtypes)
+    conventions = getattr(caps, "conventions", None)
     if isinstance(conventions, dict):
         settings["conventions"] = dict(conventions)
     if rerun:
         settings["rerun"] = rerun
     return settings
+
+
+def few_shapes_text(options: SearchSettings, caps: Capabilities, dtypes: list[str]) -> str:
+    """What the report's header says of a run under "shapes": "few": its pool, and what that leaves unjudged."""
+    pools = "; ".join(f"{d}: {shape_pool(options, caps, d).text()}" for d in dtypes) or "no dtype run"
+    return (
+        f"few (declared): every case at one of a pool of shapes drawn from seed {options.seed} "
+        f"(layer sizes x batch size m), and m = 1 of each; {pools}. Code wrong only at other shapes is not caught"
+    )
 
 
 _Filed = TypeVar("_Filed", Verdict, Cause)

@@ -5,7 +5,8 @@ By default code under test runs in another process (conformance.implementations.
 a timeout; a thread cannot be killed, so a call that runs out of its budget is waited
 for RETRY_FACTOR times the budget more, and then the thread is abandoned (a daemon, it
 dies with the process) and later calls report the implementation unresponsive.
-The first call gets the warm-up budget (imports, compilation), later ones the timeout.
+The first call gets the warm-up budget (imports, compilation), later ones the timeout; under
+``"shapes": "few"`` so does the first call at each new shape (the caller passes its ``key``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -86,7 +87,8 @@ class ThreadCaller:
         self.timeout = timeout
         self.warmup_timeout = warmup_timeout
         self._called = False
-        self._called_once = False  # the call in progress is not the first (its budget is the timeout)
+        self._called_once = False  # the call in progress is not a first one (its budget is the timeout)
+        self._keys: set[Hashable] = set()  # the keys whose first call has been made
         self.reasked = 0  # calls that timed out once and were then given more time
         self._requests: queue.Queue[tuple[Callable[[], Any], queue.Queue[Outcome]]] | None = None
         self._hung: str | None = None
@@ -99,12 +101,17 @@ class ThreadCaller:
             except BaseException as error:  # noqa: BLE001 - the code under test may raise anything
                 reply.put(Fault("exception", f"raised {describe_exception(error)}"))
 
-    def call(self, what: str, job: Callable[[], Any]) -> Outcome:
+    def call(self, what: str, job: Callable[[], Any], key: Hashable | None = None) -> Outcome:
+        """``job``'s outcome within its budget; the first call, and the first with a new ``key``
+        (a kind of call at a shape, under "shapes": "few"), get the warm-up budget."""
         if self._hung is not None:
             return Fault("unresponsive", f"not called: {self._hung}")
-        limit = first_call_limit(self.timeout, self.warmup_timeout, first=not self._called)
-        self._called_once = self._called
+        first = not self._called or (key is not None and key not in self._keys)
+        limit = first_call_limit(self.timeout, self.warmup_timeout, first=first)
+        self._called_once = not first
         self._called = True
+        if key is not None:
+            self._keys.add(key)
         if limit is None:
             try:
                 return Answer(job())

@@ -38,6 +38,10 @@ POSITION_KEYS: dict[str, tuple[str, ...]] = {
 }
 # What the targets y may be: "any" (every target the cost allows) or "one_hot" (class labels).
 TARGETS: tuple[str, ...] = ("any", "one_hot")
+# How many shapes the cases may have: "any" (the default) or "few", for code that compiles once
+# per shape (torch.compile, XLA, tinygrad): the cases come from a small pool of shapes drawn from
+# the seed (conformance.cases.pool), and the first call at each new shape gets the warm-up budget.
+SHAPES: tuple[str, ...] = ("any", "few")
 # Declarable conventions: name -> (lowest, highest) allowed value, and why, for the error message.
 #  relu_prime_at_zero: any value in [0, 1] is a subgradient of relu at 0 (0: PyTorch, JAX;
 #    0.5: HIPS autograd's np.maximum; 1: z >= 0 tests).
@@ -57,7 +61,7 @@ CONVENTIONS: dict[str, tuple[float, float, str]] = {
         "a finite number >= 10 (softplus is z itself above it; below 10 the jump log1p(e^-t) exceeds 4.5e-5)",
     ),
 }
-ALL_KEYS: tuple[str, ...] = (*KEYS, *POSITION_KEYS, "targets", "conventions")
+ALL_KEYS: tuple[str, ...] = (*KEYS, *POSITION_KEYS, "targets", "shapes", "conventions")
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Capabilities:
     hidden_activations: tuple[str, ...] = HIDDEN
     output_activations: tuple[str, ...] = ACTIVATIONS
     targets: str = "any"
+    shapes: str = "any"
     conventions: dict[str, float] = field(default_factory=dict, hash=False)
 
     def missing(self) -> list[str]:
@@ -105,12 +110,15 @@ class Capabilities:
             gaps.append(f"costs: {', '.join(unusable)}")
         if self.targets == "one_hot":
             gaps.append("targets: all but one-hot (soft labels, probability vectors, values in [0, 1])")
+        if self.shapes == "few":
+            gaps.append('shapes: all but a small pool per dtype drawn from the seed (declared "shapes": "few")')
         return gaps
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {key: list(getattr(self, key)) for key in KEYS}
         out.update({key: list(getattr(self, key)) for key in POSITION_KEYS})
         out["targets"] = self.targets
+        out["shapes"] = self.shapes
         out["conventions"] = dict(self.conventions)
         return out
 
@@ -140,6 +148,21 @@ def _targets(value: Any) -> str:
             f"(or a list of that one name), got {value!r}"
         )
     return value
+
+
+def _shapes(value: Any) -> str:
+    if not isinstance(value, str) or value not in SHAPES:
+        raise CapabilitiesError(f"capabilities['shapes'] must be one of {', '.join(map(repr, SHAPES))}, got {value!r}")
+    return value
+
+
+def shape_of(case: Any) -> tuple[tuple[int, ...], int, str]:
+    """A case's shape as a per-shape compiler sees it: (layer sizes, batch size m, dtype).
+
+    Activations, cost and reduction are not part of it: under ``"shapes": "few"`` they vary
+    freely within a shape (CONTRACT.md section 1, "Shapes").
+    """
+    return tuple(int(n) for n in case.sizes), int(case.m), str(case.dtype)
 
 
 def parse_conventions(value: Any) -> dict[str, float]:
@@ -213,6 +236,8 @@ def parse_capabilities(value: Any) -> Capabilities:
     extra: dict[str, Any] = {"hidden_activations": hidden, "output_activations": output}
     if "targets" in value:
         extra["targets"] = _targets(value["targets"])
+    if "shapes" in value:
+        extra["shapes"] = _shapes(value["shapes"])
     if "conventions" in value:
         extra["conventions"] = parse_conventions(value["conventions"])
     return Capabilities(**fields, **extra, declared=True, declared_keys=declared_keys)

@@ -16,13 +16,14 @@ import pickle
 import shlex
 import sys
 import types
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Protocol, Unpack
 
 from conformance.errors import CannotRecreate, CapabilitiesError, LoadError
 from conformance.implementations.binding import Bound, bind, check_bindable
 from conformance.implementations.calls import Answer, Fault, Outcome, ThreadCaller, describe_exception
-from conformance.implementations.capabilities import Capabilities, parse_capabilities
+from conformance.implementations.capabilities import Capabilities, parse_capabilities, shape_of
 from conformance.implementations.forking import fork_available
 from conformance.implementations.isolation import IsolationKeywords, IsolationSettings, isolation_settings
 from conformance.implementations.protocol import ForkedImplementation, SubprocessImplementation, WorkerImplementation
@@ -81,14 +82,18 @@ class PythonImplementation:
         self.isolation = isolation
         self._caller = ThreadCaller(settings.timeout, settings.warmup_timeout)
 
+    def _key(self, op: str, case: Any) -> Hashable | None:
+        """Under "shapes": "few", the kind of call at the case's shape: its first call gets the warm-up budget."""
+        return (op, shape_of(case)) if self.capabilities.shapes == "few" else None
+
     def backprop(self, case: Any) -> Outcome:
-        return self._caller.call("backprop", lambda: self._backprop(case))
+        return self._caller.call("backprop", lambda: self._backprop(case), self._key("backprop", case))
 
     def sgd_step(self, case: Any, eta: float) -> Outcome:
         if self._sgd_step is None:
             return Fault("unsupported", "the implementation has no sgd_step method")
         step = self._sgd_step
-        outcome = self._caller.call("sgd_step", lambda: step(case, eta))
+        outcome = self._caller.call("sgd_step", lambda: step(case, eta), self._key("sgd_step", case))
         if isinstance(outcome, Fault) and outcome.message.startswith("raised NotImplementedError"):
             return Fault("unsupported", f"the implementation's sgd_step {outcome.message}")
         return outcome

@@ -9,6 +9,8 @@ JSON-lines protocol (CONTRACT.md section 5). All sit on conformance.implementati
 * every call ends in an Answer or a Fault, never an exception or a hang;
 * the warm-up budget runs from a process's start: loading and its first call share it; the
   first call of each other kind (backprop, sgd_step) gets it too, later calls the timeout;
+  under ``"shapes": "few"`` the first call of each kind at each new shape (layer sizes, m,
+  dtype) gets it: code that compiles per shape compiles there;
 * a call that runs out of its budget is asked again, in a fresh process, with RETRY_FACTOR
   times the budget: a real hang hangs twice, a busy machine does not fail correct code
   (``reasked`` counts these, for the report);
@@ -26,14 +28,14 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from conformance.errors import CannotRecreate, CapabilitiesError, LoadError
 from conformance.implementations import contract, safejson, wire
 from conformance.implementations.calls import RETRY_FACTOR, Answer, Fault, Outcome, first_call_limit
-from conformance.implementations.capabilities import Capabilities, parse_capabilities
+from conformance.implementations.capabilities import Capabilities, parse_capabilities, shape_of
 from conformance.implementations.channel import (
     Broken,
     Channel,
@@ -121,12 +123,12 @@ class _Process:
         self.max_memory_mb = settings.max_memory_mb or None
         self.reasked = 0  # calls that timed out once and were asked again (the report prints it)
         self._channel: Channel | None = None
-        self._warm: set[str] = set()
+        self._warm: set[Hashable] = set()  # the kinds of call (per shape under "shapes": "few") already made
         self._starts = 0
         self._timeouts = 0
         self._next_id = 0
         self._dead: str | None = None
-        self._first_seen: dict[str, float] = {}  # how long each kind's first call took, once
+        self._first_seen: dict[Hashable, float] = {}  # how long each kind's (and shape's) first call took, once
         self._started_at = 0.0  # when the current process was started
         self._fresh = False  # no call sent to the current process yet: its first call's budget counts from the start
         self._answered = False  # some process has answered a request (else a timeout gets the flush hint)
@@ -160,15 +162,22 @@ class _Process:
 
     # -- the policy -----------------------------------------------------------------------
 
-    def _limit(self, op: str) -> float | None:
-        """The timeout, or for the first call of a kind in a process the warm-up budget.
+    def _warm_key(self, op: str, case: Any) -> Hashable:
+        """What a first call is the first of: its kind, or under "shapes": "few" its kind at the case's shape."""
+        caps = getattr(self, "capabilities", None)
+        if case is None or caps is None or caps.shapes != "few":
+            return op
+        return (op, shape_of(case))
+
+    def _limit(self, key: Hashable) -> float | None:
+        """The timeout, or for the first call of a kind (``_warm_key``) in a process the warm-up budget.
 
         A restarted process has shown how long its warm-up takes: it gets twice that plus the
         timeout (never more than the budget), so that restarts after a hang stay cheap.
         """
-        limit = first_call_limit(self.timeout, self.warmup_timeout, first=op not in self._warm)
-        seen = self._first_seen.get(op)
-        if op not in self._warm and seen is not None and limit is not None and self.timeout is not None:
+        limit = first_call_limit(self.timeout, self.warmup_timeout, first=key not in self._warm)
+        seen = self._first_seen.get(key)
+        if key not in self._warm and seen is not None and limit is not None and self.timeout is not None:
             limit = min(limit, max(self.timeout, 2 * seen + self.timeout))
         return limit
 
@@ -240,18 +249,20 @@ class _Process:
         received = self._exchange(channel, message, None if limit is None else origin + limit)
         return rid, received, origin
 
-    def _hang(self, op: str, limit: float, retry: float, warm_up: bool, partial: int) -> Fault:
+    def _hang(self, op: str, key: Hashable, limit: float, retry: float, warm_up: bool, partial: int) -> Fault:
         """A call that did not return twice, the second time in a fresh process with a larger budget."""
         never_answered = not self._answered
         self._drop()
         self._timeouts += 1
-        if warm_up and op not in self._first_seen:
+        if warm_up and key not in self._first_seen:
             # The first call of its kind never returned, even with the larger budget: a fresh
             # process would only spend the warm-up again.
-            self._dead = f"its first {op} call did not return within {limit:g} s, nor within {retry:g} s"
+            at = " at a new shape" if key != op else ""
+            self._dead = f"its first {op} call{at} did not return within {limit:g} s, nor within {retry:g} s"
         elif self._timeouts >= MAX_TIMEOUTS:
             self._dead = f"it timed out {MAX_TIMEOUTS} times"
-        what = " (the first call in a fresh process: the warm-up budget)" if warm_up else ""
+        first = "the first call at this shape" if key != op else "the first call in a fresh process"
+        what = f" ({first}: the warm-up budget)" if warm_up else ""
         hint = self._silence_hint(partial) if never_answered else ""
         then = "not called again" if self._dead else "the process was killed and a fresh one is started"
         message = (
@@ -282,8 +293,9 @@ class _Process:
         fault = self._ensure_started()
         if fault is not None:
             return fault
-        limit = self._limit(op)
-        warm_up = op not in self._warm
+        key = self._warm_key(op, case)
+        limit = self._limit(key)
+        warm_up = key not in self._warm
         rid, received, origin = self._ask(op, case, eta, limit)
         if isinstance(received, Broken) and received.why == "timeout" and limit is not None:
             # Asked again in a fresh process, with a larger budget (and the fresh process's warm-up).
@@ -294,11 +306,11 @@ class _Process:
             if fault is not None:
                 return fault
             self.reasked += 1
-            retry = RETRY_FACTOR * max(limit, self._limit(op) or 0.0)
+            retry = RETRY_FACTOR * max(limit, self._limit(key) or 0.0)
             rid, received, origin = self._ask(op, case, eta, retry)
             if isinstance(received, Broken) and received.why == "timeout":
                 assert self._channel is not None
-                return self._hang(op, limit, retry, warm_up, max(partial, self._channel.partial_output()))
+                return self._hang(op, key, limit, retry, warm_up, max(partial, self._channel.partial_output()))
             limit = retry
         if isinstance(received, Broken):
             return self._broken(op, received, limit)
@@ -306,9 +318,9 @@ class _Process:
         outcome = self._decode(rid, op, received)
         if isinstance(outcome, Fault) and outcome.kind == "garbage":
             self._drop()  # the stream can no longer be trusted: start afresh
-        elif op not in self._warm:
-            self._warm.add(op)
-            self._first_seen.setdefault(op, time.monotonic() - origin)
+        elif key not in self._warm:
+            self._warm.add(key)
+            self._first_seen.setdefault(key, time.monotonic() - origin)
         return outcome
 
     def close(self) -> None:

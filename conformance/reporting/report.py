@@ -459,7 +459,7 @@ class Report:
         """Versions, implementation, settings and seed; ``counts=False``: without the run's counts
         (RUN_COUNTS), for a header printed before the run."""
         v = self.versions
-        left_out = ("conventions", "rerun") if counts else ("conventions", "rerun", *RUN_COUNTS)
+        left_out = ("conventions", "shapes", "rerun") if counts else ("conventions", "shapes", "rerun", *RUN_COUNTS)
         settings = ", ".join(f"{k} {val}" for k, val in self.settings.items() if k not in left_out)
         note = f" ({self.capabilities_note})" if self.capabilities_note else ""
         conventions = self.settings.get("conventions")
@@ -468,9 +468,12 @@ class Report:
             if isinstance(conventions, dict) and conventions
             else ""
         )
+        # "shapes": "few" judged a pool of shapes only: said before any verdict, so that none is over-claimed.
+        shapes = f"\nshapes: {self.settings['shapes']}" if self.settings.get("shapes") else ""
         return (
             f"backprop conformance suite {v.get('suite')} (contract {v.get('contract')}, reference "
-            f"{v.get('reference')})\nimplementation: {self.implementation}{note}{declared}\nsettings: {settings}"
+            f"{v.get('reference')})\nimplementation: {self.implementation}{note}{declared}{shapes}"
+            f"\nsettings: {settings}"
             + (
                 f"\nseed {self.settings.get('seed')} was drawn at random; this command repeats the run: "
                 f"{self.settings['rerun']}"
