@@ -88,10 +88,17 @@ def parameters(spec: Spec) -> list[sp.Symbol]:
 
 def layer_map(spec: Spec, l: int, a_prev: list[Expr]) -> list[Expr]:
     """z^l = w^l a^{l-1} + b^l."""
-    return [
+    return list(_layer_map(spec, l, tuple(a_prev)))
+
+
+@functools.lru_cache(maxsize=64)
+def _layer_map(spec: Spec, l: int, a_prev: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """Cached: the renaming certificate and the chain-rule derivation of a layer build the same
+    z^l (n_l n_{l-1} products) for each sample, and SymPy's own cache does not hold a wide layer."""
+    return tuple(
         sp.Add(*[wjk * ak for wjk, ak in zip(row, a_prev, strict=True)], bj)
         for row, bj in zip(weights(spec, l), biases(spec, l), strict=True)
-    ]
+    )
 
 
 def tail_cost(spec: Spec, l: int, z_l: list[Expr], targets: list[Expr]) -> Expr:

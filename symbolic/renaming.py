@@ -106,12 +106,14 @@ class Summands:
             for i, t in self.containing.get(key, ()):
                 touched.setdefault(i, set()).add(t)
         for i, terms in enumerate(self.summands):
-            if i not in touched:
-                if targets[i] != i and self.exprs[i] != self.exprs[targets[i]]:
+            changed = touched.get(i, set())
+            renamed = Counter(terms[t].xreplace(mapping) for t in changed)
+            if targets[i] == i:  # the untouched summands are on both sides: compare the others
+                if renamed != Counter(terms[t] for t in changed):
                     return False
                 continue
-            renamed = [term.xreplace(mapping) if t in touched[i] else term for t, term in enumerate(terms)]
-            if Counter(renamed) != self.counts[targets[i]]:
+            renamed.update(term for t, term in enumerate(terms) if t not in changed)
+            if renamed != self.counts[targets[i]]:
                 return False
         return True
 
