@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backprop import BASELINE, PREPARED, find_ratio
+from .symbolic_time import ISSUE_COMMAND, WIDE_COMMAND
 from .training import BASELINE as TRAIN
 from .training import TORCH64
 
@@ -102,12 +103,11 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "s",
         )
     )
-    for key, sizes, threshold in (("command", "24,24,24", 5.0), ("wide_command", "32,32,32", 15.0)):
+    for key, args, threshold in (("command", ISSUE_COMMAND, 5.0), ("wide_command", WIDE_COMMAND, 15.0)):
         command = results.get("symbolic", {}).get(key) or {}
         rows.append(
             _row(
-                f"python -m symbolic prove --sizes {sizes} --activations sigmoid,sigmoid --cost quadratic "
-                f"< {threshold:g} s (CPU, whole command)",
+                f"python {' '.join(args)} < {threshold:g} s (CPU, whole command)",
                 command.get("cpu_s") if command.get("exit_code") == 0 else None,
                 threshold,
                 False,
