@@ -10,6 +10,7 @@ values; the forward pass below builds z and a as *expressions* of the parameters
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
@@ -27,30 +28,42 @@ def _sample(s: int | None) -> str:
     return "" if s is None else f",({s})"
 
 
+# The symbol constructors below are cached: a proof asks for the same symbol thousands of times
+# (every renaming, certificate and equation names them), and SymPy's own cache (1,000 entries)
+# is flushed by a wide layer's expressions, after which each Symbol costs its construction again.
+
+
+@functools.cache
 def w(l: int, j: int, k: int) -> sp.Symbol:
     return sp.Symbol(f"w^{{{l}}}_{{{_pair(j, k)}}}", real=True)
 
 
+@functools.cache
 def b(l: int, j: int) -> sp.Symbol:
     return sp.Symbol(f"b^{{{l}}}_{{{j}}}", real=True)
 
 
+@functools.cache
 def x(k: int, s: int | None = None) -> sp.Symbol:
     return sp.Symbol(f"x^{{({s})}}_{{{k}}}" if s is not None else f"x_{{{k}}}", real=True)
 
 
+@functools.cache
 def y(j: int, s: int | None = None) -> sp.Symbol:
     return sp.Symbol(f"y^{{({s})}}_{{{j}}}" if s is not None else f"y_{{{j}}}", real=True)
 
 
+@functools.cache
 def z(l: int, j: int, s: int | None = None) -> sp.Symbol:
     return sp.Symbol(f"z^{{{l}{_sample(s)}}}_{{{j}}}", real=True)
 
 
+@functools.cache
 def a(l: int, j: int, s: int | None = None) -> sp.Symbol:
     return sp.Symbol(f"a^{{{l}{_sample(s)}}}_{{{j}}}", real=True)
 
 
+@functools.cache
 def delta(l: int, j: int, s: int | None = None) -> sp.Symbol:
     return sp.Symbol(f"delta^{{{l}{_sample(s)}}}_{{{j}}}", real=True)
 
@@ -75,10 +88,17 @@ def parameters(spec: Spec) -> list[sp.Symbol]:
 
 def layer_map(spec: Spec, l: int, a_prev: list[Expr]) -> list[Expr]:
     """z^l = w^l a^{l-1} + b^l."""
-    return [
+    return list(_layer_map(spec, l, tuple(a_prev)))
+
+
+@functools.lru_cache(maxsize=64)
+def _layer_map(spec: Spec, l: int, a_prev: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """Cached: the renaming certificate and the chain-rule derivation of a layer build the same
+    z^l (n_l n_{l-1} products) for each sample, and SymPy's own cache does not hold a wide layer."""
+    return tuple(
         sp.Add(*[wjk * ak for wjk, ak in zip(row, a_prev, strict=True)], bj)
         for row, bj in zip(weights(spec, l), biases(spec, l), strict=True)
-    ]
+    )
 
 
 def tail_cost(spec: Spec, l: int, z_l: list[Expr], targets: list[Expr]) -> Expr:

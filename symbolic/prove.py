@@ -35,6 +35,8 @@ from .zero import Point, find_nonzero, simplifies_to_zero
 def judge_difference(
     derived: sp.Expr, claimed: sp.Expr, constraint: dict[sp.Symbol, sp.Expr] | None = None
 ) -> tuple[Verdict, Point | None]:
+    if derived == claimed:  # the same expression, so the difference is the literal 0 (no Add to build)
+        return "proven", None
     difference = derived - claimed
     if constraint:
         difference = difference.xreplace(constraint)

@@ -68,10 +68,52 @@ def _plain_zero(expr: Expr, thorough: bool = True) -> bool:
         return True
     if expr.has(sp.tanh, sp.cosh, sp.sinh):
         expr = expr.rewrite(sp.exp)  # one family of atoms: exp(t) and exp(-t) = 1/exp(t)
+    if _rational_zero(expr):
+        return True
     numerator, _ = sp.together(expr).as_numer_denom()
     if sp.expand(numerator) == 0:  # N/D with N = 0 identically: zero wherever it is defined
         return True
     return thorough and bool(sp.cancel(expr) == 0)
+
+
+def stand_ins(expr: Expr) -> dict[sp.Basic, Expr]:
+    """Each atom of ``expr`` that is not rational arithmetic, as a power of a fresh symbol:
+    exp(c u) with c an integer becomes T_u^(+-c) with T_u = exp(+-u) (one positive T per u, so
+    exp(u) and exp(-u) stay reciprocal; the sign chosen so that the powers are positive when
+    they all can be: a denominator 1 + T is cheaper than 1 + 1/T), and any other function value,
+    derivative or Subs a symbol of its own."""
+    exps: dict[sp.Basic, list[tuple[sp.Basic, sp.Integer]]] = {}
+    for node in expr.atoms(sp.exp):
+        c, u = node.exp.as_coeff_Mul()
+        if c.is_Integer:
+            exps.setdefault(u, []).append((node, c))
+    mapping: dict[sp.Basic, Expr] = {}
+    for found in exps.values():
+        t = sp.Dummy(positive=True)
+        sign = -1 if all(c < 0 for _, c in found) else 1
+        mapping.update({node: t ** (sign * c) for node, c in found})
+    for node in expr.atoms(sp.Function, sp.Derivative, sp.Subs):
+        mapping.setdefault(node, sp.Dummy())
+    return mapping
+
+
+def _rational_zero(expr: Expr) -> bool:
+    """True when ``expr`` is 0 as a rational function, its other atoms replaced by ``stand_ins``.
+
+    Sound: the stand-ins are independent symbols, so an identity in them holds for every value
+    they stand for (exp(c u) = T^c at T = exp(u) > 0), wherever ``expr`` is defined; the
+    numerator over one common denominator must expand to the literal 0. Incomplete (atoms that
+    are related in another way, such as exp(u + v) and exp(u)), so a False here leads on to the
+    slower rewritings. Much faster than ``together`` on the exp atoms themselves: SymPy treats
+    exp(-u) as 1/exp(u) afresh at every occurrence, which dominates equation 2's test (a sum of
+    n_{l+1} terms, each with sigma'(z^l_j)). Tried only with at most one exponential base u (every
+    elementwise activation; not softmax, where expanding over the product of its denominators
+    takes ten times as long as ``together`` at width 8).
+    """
+    if len({node.exp.as_coeff_Mul()[1] for node in expr.atoms(sp.exp)}) > 1:
+        return False  # softmax's n coupled exponentials: the numerator over their product grows too fast
+    numerator, _ = expr.xreplace(stand_ins(expr)).as_numer_denom()
+    return bool(sp.expand(numerator) == 0)
 
 
 @dataclass(frozen=True)

@@ -54,12 +54,13 @@ def test_batch_cost_is_the_definition() -> None:
 
 
 def test_limit_is_named_and_refuses_only_beyond_it() -> None:
-    # sum_l (n_(l-1) n_l)^2 computed here by hand: [31, 31, 31] = 2 * 961^2 = 1,847,042 <= 2,000,000;
-    # [32, 32, 32] = 2 * 1024^2 = 2,097,152 > 2,000,000
-    assert MAX_WORK == 2_000_000
-    check_size(make_spec((31, 31, 31), ["sigmoid", "sigmoid"], "quadratic"))
-    with pytest.raises(ValueError, match="above the limit 2,000,000"):
-        check_size(make_spec((32, 32, 32), ["sigmoid", "sigmoid"], "quadratic"))
+    # sum_l (n_(l-1) n_l)^2 computed here by hand: [32, 32, 32] (issue 22's wide proof) = 2 * 1024^2 =
+    # 2,097,152 and [33, 33, 33] = 2 * 1089^2 = 2,371,842 <= 2,500,000; [34, 34, 34] = 2 * 1156^2 = 2,672,672 > it
+    assert MAX_WORK == 2_500_000
+    check_size(make_spec((32, 32, 32), ["sigmoid", "sigmoid"], "quadratic"))
+    check_size(make_spec((33, 33, 33), ["sigmoid", "sigmoid"], "quadratic"))
+    with pytest.raises(ValueError, match="above the limit 2,500,000"):
+        check_size(make_spec((34, 34, 34), ["sigmoid", "sigmoid"], "quadratic"))
     with pytest.raises(ValueError, match="limit"):
         prove((99999999999, 1), ["sigmoid"], "quadratic")
 
@@ -86,5 +87,5 @@ def test_cli_refuses_huge_sizes_with_exit_2_quickly() -> None:
         timeout=60,
     )
     assert run.returncode == 2, run.stderr
-    assert "above the limit 2,000,000" in run.stderr and "99999999999" in run.stderr
+    assert "above the limit 2,500,000" in run.stderr and "99999999999" in run.stderr
     assert time.perf_counter() - start < 30  # refused before allocating anything

@@ -100,3 +100,38 @@ def test_cli_per_entry_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert "renaming" not in capsys.readouterr().out
     assert main(argv) == 0
     assert "renaming" in capsys.readouterr().out
+
+
+def _renamed_directly(exprs: list[Any], mapping: renaming.Renaming, targets: list[int]) -> bool:
+    """The certificate's condition as written: rename every expression whole, compare."""
+    return [e.xreplace(mapping) for e in exprs] == [exprs[t] for t in targets]
+
+
+def test_summands_decide_the_condition_exactly() -> None:
+    # Summands renames only the summands that hold a swapped symbol; it must agree with the plain
+    # xreplace both ways, including where a symbol hides inside a function (an index of the
+    # top-level factors only would miss the swap of a_1 in exp(-a_1) and certify a false swap)
+    spec = make_spec((3, 3, 2), ("sigmoid", "sigmoid"), "quadratic")
+    a = [network.a(1, k) for k in (1, 2, 3)]
+    real = network.layer_map(spec, 2, a)
+    hidden = [z + network.w(2, i, 1) * sp.exp(-a[0]) for i, z in enumerate(real, 1)]  # a_1 twice, once nested
+    lopsided = [real[0] + a[0] ** 2, *real[1:]]
+    swaps = [
+        (renaming.row_swap(spec, 2, 2, None), [1, 0, 2]),
+        (renaming.row_swap(spec, 2, 3, None), [2, 1, 0]),
+        (renaming.column_swap(spec, 2, 2, None), [0, 1, 2]),
+        (renaming.column_swap(spec, 2, 3, None), [0, 1, 2]),
+        (renaming.row_swap(spec, 2, 2, None), [0, 1, 2]),  # a row swap does not leave z unchanged
+        ({a[0]: a[1], a[1]: a[0]}, [0, 1, 2]),  # the a's alone, without the w's columns
+    ]
+    outcomes = []
+    for exprs in (real, hidden, lopsided):
+        summands = renaming.Summands(exprs)
+        for mapping, targets in swaps:
+            expected = _renamed_directly(exprs, mapping, targets)
+            assert summands.renamed_to(mapping, targets) == expected, (exprs, mapping, targets)
+            outcomes.append(expected)
+    assert True in outcomes and False in outcomes
+    hidden_summands = renaming.Summands(hidden)
+    assert not hidden_summands.renamed_to(renaming.column_swap(spec, 2, 2, None), [0, 1, 2])
+    assert renaming.Summands(real).renamed_to(renaming.column_swap(spec, 2, 2, None), [0, 1, 2])
