@@ -252,13 +252,12 @@ def _certified(net: Prepared, p: engine.Pass, x: Array) -> bool:
             return False
         norm_prev = 0.0  # dC/dw^2 is finite: only delta^2's norm is left to check
     else:
-        norm_prev = math.sqrt(float(np.vdot(x, x)))
+        norm_prev = math.sqrt(np.vdot(x, x))  # a numpy float is a Python float: no conversion
+    a, activations = p.a, net.activations
     for i, delta in enumerate(p.deltas):
-        if i > 0:
-            a_prev = p.a[i]
-            bounded = net.activations[i - 1] in BOUNDED  # |a^{l-1}| <= 1
-            norm_prev = math.sqrt(a_prev.size if bounded else float(np.vdot(a_prev, a_prev)))
-        if not math.sqrt(float(np.vdot(delta, delta))) * norm_prev < limit:  # NaN fails it, and inf * 0 is NaN
+        if i:  # |a^{l-1}| <= 1 where sigma is bounded
+            norm_prev = math.sqrt(a[i].size if activations[i - 1] in BOUNDED else np.vdot(a[i], a[i]))
+        if not math.sqrt(np.vdot(delta, delta)) * norm_prev < limit:  # NaN fails it, and inf * 0 is NaN
             return False
     return True
 
