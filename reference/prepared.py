@@ -236,8 +236,9 @@ def _certified(net: Prepared, p: engine.Pass, x: Array) -> bool:
     as (a_j - y_j)^2), so is y then, which ``Prepared.backprop`` relies on. z^l is finite where the
     parameters are not known to be (then so are they and x). Each ||delta^l||^2 is finite, so
     delta^l is and |dC/db^l_j| <= scale sqrt(m) ||delta^l|| is far below the largest float; and
-    |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it, with
-    ||a^{l-1}||^2 at most its size where sigma is bounded, and ||x||^2 finite exactly when x is.
+    |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it (compared in squares,
+    without a square root), with ||a^{l-1}||^2 at most its size where sigma is bounded, and ||x||^2
+    finite exactly when x is. Call inside ``np.errstate(all="ignore")``: a product of squares may overflow.
     Where dC/dw^2 = scale delta^2T x is smaller than x, it is checked itself instead (a non-finite
     x makes it non-finite too, as NaN * 0 and inf * 0 are NaN).
     """
@@ -246,18 +247,19 @@ def _certified(net: Prepared, p: engine.Pass, x: Array) -> bool:
     if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
         return False
     limit = _LARGEST[net.dtype] / 2 * (1.0 if net.reduction == "sum" else x.shape[0])
+    limit_sq = limit * limit  # inf in float64: a finite ||delta||^2 ||a||^2 is then below it, and so is the bound
     first = p.grad_weights[0]
     if first.size < x.size:
         if not validation.is_finite(first):
             return False
-        norm_prev = 0.0  # dC/dw^2 is finite: only delta^2's norm is left to check
+        prev_sq = 0.0  # dC/dw^2 is finite: only delta^2's norm is left to check
     else:
-        norm_prev = math.sqrt(np.vdot(x, x))  # a numpy float is a Python float: no conversion
+        prev_sq = np.vdot(x, x)
     a, activations = p.a, net.activations
     for i, delta in enumerate(p.deltas):
-        if i:  # |a^{l-1}| <= 1 where sigma is bounded
-            norm_prev = math.sqrt(a[i].size if activations[i - 1] in BOUNDED else np.vdot(a[i], a[i]))
-        if not math.sqrt(np.vdot(delta, delta)) * norm_prev < limit:  # NaN fails it, and inf * 0 is NaN
+        if i:  # ||a^{l-1}||^2 is at most its size where sigma is bounded by 1
+            prev_sq = a[i].size if activations[i - 1] in BOUNDED else np.vdot(a[i], a[i])
+        if not np.vdot(delta, delta) * prev_sq < limit_sq:  # NaN fails it, and inf * 0 is NaN
             return False
     return True
 
