@@ -78,7 +78,7 @@ def test_a_gradient_past_the_largest_float_is_refused_though_c_and_the_deltas_ar
         p = engine.backpropagate(net, x, y)
     assert np.isfinite(float(p.cost)) and all(bool(np.all(np.isfinite(d))) for d in p.deltas)  # type: ignore[arg-type]
     assert not bool(np.all(np.isfinite(p.grad_weights[0]))), "the case no longer overflows dC/dw^2"
-    assert not prepared._certified(net, p, x)
+    assert not prepared._certified(net, p, prepared._x_square(net, x))
     with pytest.raises(FloatingPointError, match="backpropagation left the range of float64"):
         net.backprop(x, y)
     with pytest.raises(FloatingPointError, match="backpropagation left the range of float64"):
@@ -88,7 +88,7 @@ def test_a_gradient_past_the_largest_float_is_refused_though_c_and_the_deltas_ar
 def test_control_the_same_batch_with_a_large_finite_gradient_is_certified() -> None:
     net, x, y = _overflowing_gradient(1e150)  # ||x||^2 still finite: the bound itself is certified
     p = engine.backpropagate(net, x, y)
-    assert prepared._certified(net, p, x)
+    assert prepared._certified(net, p, prepared._x_square(net, x))
     out = net.backprop(x, y)
     assert np.isfinite(out["grad_weights"][0]).all()
 
