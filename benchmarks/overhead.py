@@ -6,7 +6,8 @@ Two views, both at each size of the backprop section:
   ``reference.activations``; ``validation.check_forward_finite`` and ``costs.residual``
   when they exist), timed interleaved with the full pass and the numpy peer in the same
   rounds, next to the cheap formula each replaces (1 / (1 + e^{-z}), a (1 - a)), so that
-  their differences can be set against the gap between the two passes;
+  their differences can be set against the gap between the two passes (the residual with
+  the complement 1 - a^L the pass forms, as the pass calls it);
 * profile: ``cProfile`` of repeated ``reference.backprop`` calls on the CPU clock, functions
   ranked by their own time. The profiler's per-call overhead inflates Python-heavy functions,
   so it says where to look, and the parts say how much is at stake.
@@ -74,7 +75,9 @@ def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
         ],
         "activations.sigmoid on every z": lambda: [activations.sigmoid(v) for v in z],
         "candidate: 1 / (1 + exp(-z))": lambda: [1.0 / (1.0 + np.exp(-v)) for v in z],
-        "activations.sigmoid_prime on every z": lambda: [activations.sigmoid_prime(v) for v in z],
+        "activations.sigma_prime_and_complement on every z (a, sigma', 1 - a)": lambda: [
+            activations.sigma_prime_and_complement(name, v) for name, v in zip(c.activations, z, strict=True)
+        ],
         "candidate: a (1 - a)": lambda: [v * (1.0 - v) for v in a[1:]],
     }
     check_z = getattr(validation, "check_forward_finite", None)
@@ -82,8 +85,9 @@ def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
         timed["validation.check_forward_finite (finiteness, on z)"] = _bind(check_z, case=c, z=z)
     residual = getattr(costs, "residual", None)
     if residual is not None:
+        _, complement = activations.sigma_and_complement(c.activations[-1], z[-1])  # as the pass forms it
         timed["costs.residual at the output (once per pass)"] = _bind(
-            residual, sigma_L=c.activations[-1], z_L=z[-1], a_L=a[-1], y=c.y
+            residual, sigma_L=c.activations[-1], z_L=z[-1], a_L=a[-1], y=c.y, complement=complement
         )
     return timed
 
@@ -130,7 +134,11 @@ def run(problem: problems.Workload, rounds: int, min_sample_s: float, seed: int 
         "errstate guard": med["errstate guard (enter + exit)"],
         "sigmoid (extra over 1/(1+exp(-z)))": med["activations.sigmoid on every z"]
         - med["candidate: 1 / (1 + exp(-z))"],
-        "sigma' from z (extra over a(1-a))": med["activations.sigmoid_prime on every z"] - med["candidate: a (1 - a)"],
+        "a, sigma' and 1 - a as the pass forms them (extra over 1/(1+exp(-z)) and a(1-a))": med[
+            "activations.sigma_prime_and_complement on every z (a, sigma', 1 - a)"
+        ]
+        - med["candidate: 1 / (1 + exp(-z))"]
+        - med["candidate: a (1 - a)"],
         "backward pass and C (engine.backpropagate beyond engine.feedforward)": med[
             "engine.backpropagate (the prepared pass's core)"
         ]

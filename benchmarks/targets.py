@@ -59,8 +59,8 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     for r in results.get("backprop", []):
-        threshold = _pass_threshold(r["sizes"], r["batch"])
         for peer, name in ((PREPARED, "reference prepared"), (BASELINE, "reference.backprop")):
+            threshold = _pass_threshold(r["sizes"], r["batch"], prepared=peer == PREPARED)
             rows.append(
                 _row(
                     f"{name} float64 / numpy pass float64 at {r['label']} <= {threshold}",
@@ -158,9 +158,13 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _pass_threshold(sizes: list[int], batch: int) -> float:
-    """Issue 11's ceilings on reference / numpy pass: the seed's workload, then larger ones."""
+def _pass_threshold(sizes: list[int], batch: int, prepared: bool) -> float:
+    """The ceilings on reference / numpy pass: the seed's workload, then larger ones. Issue 22
+    lowered the prepared pass's at the seed's workload (1.3 -> 1.25 at x 10, 1.15 -> 1.10 at x 100);
+    ``reference.backprop``, which checks the whole case on every call, keeps issue 11's."""
     if sizes == [784, 30, 10]:
+        if prepared:
+            return 1.25 if batch <= 10 else 1.1
         return 1.3 if batch <= 10 else 1.15
     return 1.1
 

@@ -278,13 +278,9 @@ def sigma_and_prime(name: str, z: Array, conventions: Mapping[str, float] | None
         return sigma(name, z, conventions), sigma_prime(name, z, conventions)
     if name == "softmax":
         return softmax(z), None
-    if z.dtype.kind == "f" and name == "sigmoid" and (z.size == 0 or z.min() > _EXP_SAFE[z.dtype.char]):
-        # e = e^{-z} cannot overflow here; sigma = 1 / (1 + e) and sigma' = (e sigma) sigma, in that
-        # order so that e sigma = 1 - sigma stays in [0, 1]: no cancellation, no underflow.
-        e = np.exp(-z)
-        a = e + 1.0
-        np.reciprocal(a, out=a)
-        e *= a
+    safe = _sigmoid_and_complement(z) if name == "sigmoid" else None
+    if safe is not None:
+        a, e = safe  # e = e sigma = 1 - sigma, then sigma' = (e sigma) sigma
         e *= a
         return a, e
     if z.dtype.kind == "f" and name in ("sigmoid", "softplus"):
@@ -304,6 +300,47 @@ def sigma_and_prime(name: str, z: Array, conventions: Mapping[str, float] | None
         e += np.maximum(z, 0.0)  # softplus(z) = max(z, 0) + log1p(exp(-|z|))
         return e, logistic
     return sigma(name, z), sigma_prime(name, z)
+
+
+def _sigmoid_and_complement(z: Array) -> tuple[Array, Array] | None:
+    """(sigma(z), 1 - sigma(z)) for a real sigmoid layer whose e = e^{-z} cannot overflow; None otherwise.
+
+    sigma = 1 / (1 + e), bit for bit ``sigmoid(z)``, and 1 - sigma = e sigma, in [0, 1]: no
+    cancellation, no underflow. sigma' = (e sigma) sigma multiplies it once more.
+    """
+    if z.dtype.kind != "f" or not (z.size == 0 or z.min() > _EXP_SAFE[z.dtype.char]):
+        return None
+    e = np.exp(-z)
+    a = e + 1.0
+    np.reciprocal(a, out=a)
+    e *= a
+    return a, e
+
+
+def sigma_prime_and_complement(
+    name: str, z: Array, conventions: Mapping[str, float] | None = None
+) -> tuple[Array, Array | None, Array | None]:
+    """``sigma_and_prime``'s (sigma(z), sigma'(z)), bit for bit, and 1 - sigma(z) where the same
+    exponentials give it (a real sigmoid layer on the guarded range; None elsewhere).
+
+    The output layer's residual a^L - y is formed from that complement (``costs.residual``) rather
+    than from a second exponential of z^L. Sigmoid has no convention, so ``conventions`` only
+    reaches the other activations.
+    """
+    safe = _sigmoid_and_complement(z) if name == "sigmoid" else None
+    if safe is None:
+        return (*sigma_and_prime(name, z, conventions), None)
+    a, complement = safe
+    return a, complement * a, complement
+
+
+def sigma_and_complement(
+    name: str, z: Array, conventions: Mapping[str, float] | None = None
+) -> tuple[Array, Array | None]:
+    """(sigma(z), 1 - sigma(z) or None): ``sigma_prime_and_complement`` without sigma', for a
+    forward-only pass whose C must be bit for bit the full pass's."""
+    safe = _sigmoid_and_complement(z) if name == "sigmoid" else None
+    return (sigma(name, z, conventions), None) if safe is None else safe
 
 
 def sigma(name: str, z: Array, conventions: Mapping[str, float] | None = None) -> Array:

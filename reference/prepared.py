@@ -85,6 +85,13 @@ class Prepared:
     def backprop(self, x: Any, y: Any) -> dict[str, Any]:
         """What ``reference.backprop`` returns for this network with the batch (x, y), bit for bit."""
         with np.errstate(all="ignore"):  # one for the batch's checks and the pass: each costs ~0.6 us
+            if validation.plain_batch(x, y, self.sizes, self.cost, self.dtype):
+                # The common case: y's finiteness is certified by C's (``_certified``), with the results'
+                x_sq = _x_square(self, x)  # before the pass: x is read once into the cache, for both
+                p = engine.backpropagate(self, x, y)
+                if _certified(self, p, x_sq):
+                    return result_dict(p)
+            # Anything else, or something not finite: every check in order, each naming what it finds
             xs, ys = validation.batch(x, y, self.sizes, self.cost, self.dtype, guard=False)
             p, _ = _checked_pass(self, xs, ys, False, want_bounds=False)
         return result_dict(p)
@@ -187,6 +194,8 @@ def _checked_pass(
     (a pass without an update) may leave the bounds infinite where a direct check is cheaper."""
     m = x.shape[0]
     p = engine.backpropagate(net, x, y)
+    if not want_bounds and _certified(net, p, _x_square(net, x)):
+        return p, [math.inf] * len(p.deltas)
     if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
         validation.find_non_finite(_as_case(net, x, y))
     limit = _LARGEST[net.dtype] / 2 * (1.0 if net.reduction == "sum" else m)
@@ -217,6 +226,47 @@ def _checked_pass(
             require_finite(net, x, y, "backpropagation", [p.grad_weights[i], p.grad_biases[i]])
         bounds.append(scale * norm_d * max(norm_prev, root_m))
     return p, bounds
+
+
+def _x_square(net: Prepared, x: Array) -> Any:
+    """||x||^2, which ``_certified`` bounds dC/dw^2 with; None where dC/dw^2 = scale delta^2T x is
+    smaller than x, and is checked itself instead (a non-finite x makes it non-finite too, as
+    NaN * 0 and inf * 0 are NaN)."""
+    return np.vdot(x, x) if x.size <= net.sizes[0] * net.sizes[1] else None
+
+
+def _certified(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
+    """True when every result of a pass over a batch of finite y is finite, in one dot product per
+    layer: the common case of ``_checked_pass`` without bounds, without its Python per layer. False
+    says only "not certified": the caller then runs the checks that name what is not finite.
+
+    C is finite; for a cost whose targets may be any real (the quadratic cost: every y_j enters C
+    as (a_j - y_j)^2), so is y then, which ``Prepared.backprop`` relies on. z^l is finite where the
+    parameters are not known to be (then so are they and x). Each ||delta^l||^2 is finite, so
+    delta^l is and |dC/db^l_j| <= scale sqrt(m) ||delta^l|| is far below the largest float; and
+    |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it (compared in squares,
+    without a square root), with ||a^{l-1}||^2 at most its size where sigma is bounded, and ||x||^2
+    finite exactly when x is (``x_sq``, from ``_x_square``; None: dC/dw^2 is checked itself). Call
+    inside ``np.errstate(all="ignore")``: a product of squares may overflow.
+    """
+    if not math.isfinite(p.cost):  # type: ignore[arg-type]
+        return False
+    if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
+        return False
+    a, activations = p.a, net.activations
+    limit = _LARGEST[net.dtype] / 2 * (1.0 if net.reduction == "sum" else a[0].shape[0])
+    limit_sq = limit * limit  # inf in float64: a finite ||delta||^2 ||a||^2 is then below it, and so is the bound
+    prev_sq = x_sq
+    if x_sq is None:
+        if not validation.is_finite(p.grad_weights[0]):
+            return False
+        prev_sq = 0.0  # dC/dw^2 is finite: only delta^2's norm is left to check
+    for i, delta in enumerate(p.deltas):
+        if i:  # ||a^{l-1}||^2 is at most its size where sigma is bounded by 1
+            prev_sq = a[i].size if activations[i - 1] in BOUNDED else np.vdot(a[i], a[i])
+        if not np.vdot(delta, delta) * prev_sq < limit_sq:  # NaN fails it, and inf * 0 is NaN
+            return False
+    return True
 
 
 def full_cost(net: Prepared, x: Array, y: Array) -> float:

@@ -100,9 +100,20 @@ def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: 
 
     guard=False: the caller is already inside ``np.errstate(over="ignore", invalid="ignore")``.
     """
-    if (  # the common case, in a few attribute reads; anything else takes the path that names the error
-        not guard
-        and cost in _REAL_TARGETS  # no target constraints
+    if not guard and plain_batch(x, y, sizes, cost, dtype) and is_finite(y):
+        return x, y
+    if not guard:
+        return _batch(x, y, sizes, cost, dtype, finite=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch(x, y, sizes, cost, dtype, finite=False)
+
+
+def plain_batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str) -> bool:
+    """The common case, in a few attribute reads: x and y are plain arrays of the network's dtype and
+    shapes (m >= 1 rows each) and the cost puts no constraint on its targets, so that ``batch`` returns
+    them as they are once y is finite. False: ``batch``'s own path, which names what is wrong."""
+    return (
+        cost in _REAL_TARGETS  # no target constraints
         and type(x) is np.ndarray
         and type(y) is np.ndarray
         and x.ndim == 2
@@ -111,13 +122,7 @@ def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: 
         and x.shape[0] == y.shape[0] > 0
         and x.shape[1] == sizes[0]
         and y.shape[1] == sizes[-1]
-        and is_finite(y)
-    ):
-        return x, y
-    if not guard:
-        return _batch(x, y, sizes, cost, dtype, finite=False)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _batch(x, y, sizes, cost, dtype, finite=False)
+    )
 
 
 def _batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, finite: bool) -> tuple[Array, Array]:
