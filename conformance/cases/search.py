@@ -322,10 +322,17 @@ def _identity(case: Case, eta: float, permutation: tuple[int, ...]) -> tuple[obj
     )
 
 
-def _judge(checker: CaseChecker, case: Case, eta: float, permutation: tuple[int, ...]) -> CaseReport | None:
-    """Every check on one value set; None when it cannot be judged fairly. SuiteError on our own faults."""
+def _judge(
+    checker: CaseChecker, case: Case, eta: float, permutation: tuple[int, ...], target: str | None = None
+) -> CaseReport | None:
+    """Every check on one value set; None when it cannot be judged fairly. SuiteError on our own faults.
+
+    ``target``: the cause being shrunk. A value set whose root cause is settled and is another
+    is judged no further (CaseChecker.run's ``enough``): the shrink pass needs only its cause.
+    """
+    enough = None if target is None else (lambda root: cause_key(root) != target)
     try:
-        return checker.run(case, eta, permutation)
+        return checker.run(case, eta, permutation, enough)
     except Exception:  # noqa: BLE001 - the implementation's faults are verdicts; this is ours
         detail = traceback.format_exc(limit=8)
         raise SuiteError(case, eta, permutation, detail) from None
@@ -416,7 +423,7 @@ def run_group(
                     seen = state.known[identity]  # the replay, or a candidate met before: nothing asked
                     count.shrink_reused += 1
                 else:
-                    report = _judge(checker, values_case, eta, permutation)
+                    report = _judge(checker, values_case, eta, permutation, state.target)
                     seen = state.known[identity] = _seen(report)
                 if shrinking and on_case is not None:
                     on_case(count)
