@@ -13,6 +13,7 @@ Counts, not clocks: the calls the implementation receives, counted by a wrapper.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,12 +66,14 @@ def _rng(case: Any) -> np.random.Generator:
 
 # The groups where Garbage shows more than one cause (equation 1 mostly; in a saturated float32
 # network the noise sometimes lands inside delta^L's tolerance, and a rarer cause is shrunk).
-GROUPS = {"regimes": ["saturating"], "dtypes": ["float32"]}
+REGIMES, DTYPES = ["saturating"], ["float32"]
 
 
 def _run(impl: Backprop) -> tuple[dict[str, Any], int]:
     counting = Counting(impl)
-    report = check_implementation(counting, quick=True, failures_dir=None, in_process=True, **GROUPS)
+    report = check_implementation(
+        counting, quick=True, regimes=REGIMES, dtypes=DTYPES, failures_dir=None, in_process=True
+    )
     data = report.to_dict()
     for key in ("duration_seconds", "versions"):
         data.pop(key)
@@ -113,6 +116,16 @@ def _case(dtype: str = "float64") -> Case:
     return make_case(Architecture((3, 4, 2), ("sigmoid", "sigmoid"), "quadratic"), "typical", 3, "mean", dtype, 7)
 
 
+def _asking(asked: list[Finding], answer: bool) -> Callable[[Finding], bool]:
+    """An ``enough`` that notes every root it is asked about and gives ``answer``."""
+
+    def enough(root: Finding) -> bool:
+        asked.append(root)
+        return answer
+
+    return enough
+
+
 def _judged(impl: Backprop, case: Case, enough: Any = None) -> tuple[Any, int]:
     counting = Counting(impl)
     report = CaseChecker(load_implementation(counting, in_process=True)).run(case, 0.5, [2, 0, 1], enough)
@@ -127,7 +140,7 @@ def test_judging_stops_at_a_settled_root_named_as_in_full(impl: Backprop) -> Non
     case = _case()
     full, full_calls = _judged(impl, case)
     asked: list[Finding] = []
-    early, early_calls = _judged(impl, case, lambda root: asked.append(root) or True)
+    early, early_calls = _judged(impl, case, _asking(asked, True))
     assert asked == [full.root()]  # asked once, with the root the full judging ends with
     assert early.root() == full.root()
     assert early.findings == full.findings[: len(early.findings)]  # the same findings, fewer of them
@@ -148,5 +161,5 @@ def test_judging_goes_on_when_the_root_is_the_one_wanted() -> None:
 
 def test_a_case_that_passes_never_asks() -> None:
     asked: list[Finding] = []
-    report, _ = _judged(Correct(), _case(), lambda root: asked.append(root) or True)
+    report, _ = _judged(Correct(), _case(), _asking(asked, True))
     assert report.root() is None and asked == []
