@@ -330,9 +330,10 @@ def _judge(
     ``target``: the cause being shrunk. A value set whose root cause is settled and is another
     is judged no further (CaseChecker.run's ``enough``): the shrink pass needs only its cause.
     """
-    enough = None if target is None else (lambda root: cause_key(root) != target)
     try:
-        return checker.run(case, eta, permutation, enough)
+        if target is None:
+            return checker.run(case, eta, permutation)
+        return checker.run(case, eta, permutation, enough=lambda root: cause_key(root) != target)
     except Exception:  # noqa: BLE001 - the implementation's faults are verdicts; this is ours
         detail = traceback.format_exc(limit=8)
         raise SuiteError(case, eta, permutation, detail) from None
