@@ -26,6 +26,15 @@ whose top hidden delta happens to be right, that would stand as the smallest cas
 verdicts they do not represent). A saved case file is still one
 value set, replayed exactly.
 
+What a shrink pass does not ask again (issue 22: a failing run took 3 to 15 times a passing one's
+time, nearly all of it shrinking). A value set already judged in the group, met again (the
+replay up to the cause's first case, a candidate tried twice), keeps its verdict when it does not
+show the cause being shrunk: nothing is asked of the implementation (GroupCount.shrink_reused);
+one that does show it is judged again, for its full report. And a value set judged while
+shrinking stops at its root cause once that is settled and is another one (CaseChecker.run's
+``enough``). Both count against the budget exactly as before, so the cases tried, the causes and
+the smallest cases are the same.
+
 Two things stop a pass early, by raising an exception Hypothesis does not catch: a
 hang of the implementation (retrying would only wait out the timeout again) and the
 group's shrinking budget, ``shrink_cases``, shared by its causes.
