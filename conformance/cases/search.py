@@ -26,8 +26,8 @@ whose top hidden delta happens to be right, that would stand as the smallest cas
 verdicts they do not represent). A saved case file is still one
 value set, replayed exactly.
 
-What a shrink pass does not ask again (issue 22: a failing run took 3 to 15 times a passing one's
-time, nearly all of it shrinking). A value set already judged in the group, met again (the
+What a shrink pass does not ask again (issue 22: a failing run took several times a passing one's
+time, most of it shrinking). A value set already judged in the group, met again (the
 replay up to the cause's first case, a candidate tried twice), keeps its verdict when it does not
 show the cause being shrunk: nothing is asked of the implementation (GroupCount.shrink_reused);
 one that does show it is judged again, for its full report. And a value set judged while
