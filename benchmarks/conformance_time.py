@@ -23,16 +23,19 @@ import importlib.util
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import reference
 from conformance.cases.search import SearchSettings
 from conformance.implementations.input_mutation import fresh_copy, mutation
 from conformance.implementations.loader import Implementation, load_implementation
@@ -194,6 +197,7 @@ def run(timeout_s: float = 600.0) -> dict[str, Any]:
         "per_call": per_call_overhead(),
         "notes": notes,
         "few_shapes": few_shapes(timeout_s, report_option),
+        "failing": failing_vs_correct(timeout_s * 3),
     }
 
 
@@ -302,3 +306,81 @@ def _cpu_per_call(case: Any, calls: int) -> dict[str, float]:
             impl.close()
     figures["cpu_overhead_ms"] = figures["cpu_isolated_ms"] - figures["cpu_in_process_ms"]
     return figures
+
+
+# -- a failing run against a passing one of the same speed (issue 22 item 5) --------------------
+
+
+class Noise:
+    """A failing implementation of the reference's speed: its answers, every number replaced by noise.
+
+    The noise is drawn from the case's own values, so the same case gets the same answer (it fails
+    the equations, not determinism, and every check after them has something to judge) while every
+    new network gets new garbage: the issue's "answers garbage for every new network".
+    """
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        result = reference.backprop(case)
+        noise = _noise(case)
+        scrambled = {k: [noise(a, case.dtype) for a in result[k]] for k in ("grad_weights", "grad_biases", "deltas")}
+        return {**scrambled, "cost": float(noise(np.zeros(()), "float64"))}
+
+    def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:
+        step = reference.sgd_step(case, eta)
+        noise = _noise(case)
+        return {k: [noise(a, case.dtype) for a in v] for k, v in step.items()}
+
+
+def _noise(case: Any) -> Any:
+    """Standard normal numbers shaped as a given array, from a generator seeded by the case's values."""
+    seed = zlib.crc32(b"".join(np.ascontiguousarray(a).tobytes() for a in (*case.weights, case.x, case.y)))
+    rng = np.random.default_rng(seed)
+    return lambda like, dtype: rng.standard_normal(np.shape(like)).astype(dtype)
+
+
+NOISE = Noise()  # the spec benchmarks.conformance_time:NOISE
+
+
+def _cpu_run(impl: str, timeout_s: float) -> dict[str, Any]:
+    """One default ``python -m conformance`` run: CPU seconds of it and its worker, and the report's counts."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report_path = Path(scratch) / "report.json"
+        command = [sys.executable, "-m", "conformance", "--impl", impl, "--report", str(report_path)]
+        env = _env()
+        env["BACKPROP_CONFORMANCE_FAILURES"] = str(Path(scratch) / "failures")  # leave no files behind
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, cwd=scratch, env=env, timeout=timeout_s, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return {"command": " ".join(["python", *command[1:5]]), "error": f"did not finish within {timeout_s:.0f} s"}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        data = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    groups = data.get("groups", [])
+    judged = sum(int(g.get("judged", 0)) for g in groups)
+    shrink = sum(int(g.get("shrink_judged", 0)) for g in groups)
+    reused = sum(int(g.get("shrink_reused", 0)) for g in groups)
+    return {
+        "command": " ".join(["python", *command[1:5]]),
+        "exit_code": done.returncode,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "judged": judged,
+        "shrink_judged": shrink,
+        "shrink_reused": reused,
+        "value_sets_asked": judged + shrink - reused,
+        "causes": [(c.get("check"), c.get("layer"), c.get("dtype")) for c in data.get("causes", [])],
+    }
+
+
+def failing_vs_correct(timeout_s: float = 1800.0) -> dict[str, Any]:
+    """The default run on ``NOISE`` against the reference's, in CPU time (the run and its worker) and in
+    value sets asked of the implementation. CPU, not wall: the machine is shared, and the ratio is
+    of work done. Counts come from the JSON report (GroupCount)."""
+    correct = _cpu_run("reference", timeout_s)
+    failing = _cpu_run("benchmarks.conformance_time:NOISE", timeout_s)
+    result: dict[str, Any] = {"correct": correct, "failing": failing}
+    if "error" not in correct and "error" not in failing and correct["cpu_s"] > 0:
+        result["cpu_ratio"] = failing["cpu_s"] / correct["cpu_s"]
+        result["asked_ratio"] = failing["value_sets_asked"] / max(1, correct["value_sets_asked"])
+    return result

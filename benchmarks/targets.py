@@ -145,6 +145,7 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     rows.extend(_few_shapes_rows(results.get("conformance", {}).get("few_shapes", {})))
+    rows.append(_failing_row(results))
     memory = results.get("memory", {})
     ratio = memory.get("ratio_to_must_hold", {}).get("reference.backprop") if memory else None
     rows.append(
@@ -156,6 +157,17 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     return rows
+
+
+def _failing_row(results: dict[str, Any]) -> dict[str, Any]:
+    """Issue 22 item 5: a failing default run (conformance_time.NOISE) within 2x the CPU time of the reference's."""
+    failing = results.get("conformance", {}).get("failing", {})
+    return _row(
+        "default conformance run, failing (noise for every new network) / correct (the reference), CPU time <= 2",
+        failing.get("cpu_ratio"),
+        2.0,
+        False,
+    )
 
 
 def _pass_threshold(sizes: list[int], batch: int, prepared: bool) -> float:

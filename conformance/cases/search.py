@@ -28,6 +28,15 @@ whose top hidden delta happens to be right, that would stand as the smallest cas
 verdicts they do not represent). A saved case file is still one
 value set, replayed exactly.
 
+What a shrink pass does not ask again (issue 22: a failing run took several times a passing one's
+time, most of it shrinking). A value set already judged in the group, met again (the
+replay up to the cause's first case, a candidate tried twice), keeps its verdict when it does not
+show the cause being shrunk: nothing is asked of the implementation (GroupCount.shrink_reused);
+one that does show it is judged again, for its full report. And a value set judged while
+shrinking stops at its root cause once that is settled and is another one (CaseChecker.run's
+``enough``). Both count against the budget exactly as before, so the cases tried, the causes and
+the smallest cases are the same.
+
 Two things stop a pass early, by raising an exception Hypothesis does not catch: a
 hang of the implementation (retrying would only wait out the timeout again) and the
 group's shrinking budget, ``shrink_cases``, shared by its causes.
@@ -46,6 +55,7 @@ the report says its smallest case may not be minimal.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import traceback
 import zlib
 from collections.abc import Callable, Iterator
@@ -155,6 +165,36 @@ class GroupCount:
     architectures: int = 0  # distinct examples (architecture and m) that had a case judged
     shrink_judged: int = 0  # value sets judged while shrinking (against SearchSettings.shrink_cases)
     shrink_budget_hit: int = 0  # causes whose shrinking stopped at their share of the budget
+    # Of shrink_judged, the value sets met before in the group (the replay up to a cause's first case,
+    # a candidate tried again) that did not show the cause being shrunk: their verdict reused, nothing asked.
+    shrink_reused: int = 0
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A value set already judged, as much as a shrink pass needs: its root cause and whether it was fatal.
+
+    Kept instead of the CaseReport, whose arrays a group's hundreds of value sets would hold in memory.
+    """
+
+    key: str | None  # report.cause_key of its root finding; None: it passed
+    fatal: bool
+
+
+def _seen(report: CaseReport | None) -> _Seen | None:
+    """What a shrink pass keeps of a judged value set (None: it could not be judged fairly)."""
+    if report is None:
+        return None
+    root = report.root()
+    return _Seen(cause_key(root) if root is not None else None, report.fatal)
+
+
+def _passes_over(seen: _Seen | None, target: str | None) -> bool:
+    """A value set met before does not show the cause being shrunk: its verdict stands, nothing is asked.
+
+    One that does is asked again, as before: its full report is the smallest case so far.
+    """
+    return seen is None or seen.key != target
 
 
 @dataclass
@@ -166,6 +206,8 @@ class _State:
     allowed: int = 0  # the value of ``spent`` at which the current cause's shrinking stops
     hit: bool = False  # the current cause's shrinking stopped at its budget
     shrunk: CaseReport | None = None  # the target's latest failing case: the smallest so far
+    # Every value set judged in the group, by ``_identity``: what a shrink pass needs of it (None: not judgeable).
+    known: dict[tuple[object, ...], _Seen | None] = field(default_factory=dict)
 
 
 class _Stop(BaseException):
@@ -292,10 +334,37 @@ def _permutation(m: int, order: int, index: int) -> tuple[int, ...]:
     return tuple(int(p) for p in permutation)
 
 
-def _judge(checker: CaseChecker, case: Case, eta: float, permutation: tuple[int, ...]) -> CaseReport | None:
-    """Every check on one value set; None when it cannot be judged fairly. SuiteError on our own faults."""
+def _identity(case: Case, eta: float, permutation: tuple[int, ...]) -> tuple[object, ...]:
+    """What makes two value sets the same question: the network, its values, the batch, eta and the order."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (*case.weights, *case.biases, case.x, case.y):
+        values = np.ascontiguousarray(array)
+        digest.update(f"{values.dtype}{values.shape}".encode())
+        digest.update(values.tobytes())
+    return (
+        tuple(case.sizes),
+        tuple(case.activations),
+        case.cost,
+        case.reduction,
+        case.dtype,
+        eta,
+        permutation,
+        digest.digest(),
+    )
+
+
+def _judge(
+    checker: CaseChecker, case: Case, eta: float, permutation: tuple[int, ...], target: str | None = None
+) -> CaseReport | None:
+    """Every check on one value set; None when it cannot be judged fairly. SuiteError on our own faults.
+
+    ``target``: the cause being shrunk. A value set whose root cause is settled and is another
+    is judged no further (CaseChecker.run's ``enough``): the shrink pass needs only its cause.
+    """
     try:
-        return checker.run(case, eta, permutation)
+        if target is None:
+            return checker.run(case, eta, permutation)
+        return checker.run(case, eta, permutation, enough=lambda root: cause_key(root) != target)
     except Exception:  # noqa: BLE001 - the implementation's faults are verdicts; this is ours
         detail = traceback.format_exc(limit=8)
         raise SuiteError(case, eta, permutation, detail) from None
@@ -388,7 +457,8 @@ def run_group(
             # reached it. One value set is enough there; the cases go to other architectures.
             values = values[:1]
         for index, (value_seed, eta, order) in enumerate(values):
-            report = None
+            report: CaseReport | None = None
+            seen: _Seen | None = None
             permutation = _permutation(case.m, order, index)
             for attempt in range(_RETRIES + 1):
                 if shrinking:
@@ -398,16 +468,22 @@ def run_group(
                     state.spent += 1
                     count.shrink_judged = state.spent
                 values_case = value_set(case, regime, value_seed, index, attempt, targets)
-                report = _judge(checker, values_case, eta, permutation)
+                identity = _identity(values_case, eta, permutation)
+                if shrinking and identity in state.known and _passes_over(state.known[identity], state.target):
+                    seen = state.known[identity]  # the replay, or a candidate met before: nothing asked
+                    count.shrink_reused += 1
+                else:
+                    report = _judge(checker, values_case, eta, permutation, state.target)
+                    seen = state.known[identity] = _seen(report)
                 if shrinking and on_case is not None:
                     on_case(count)
-                if report is not None:
+                if seen is not None:
                     break
-            if report is None:
+            if seen is None:
                 continue
-            root = report.root()
-            key = cause_key(root) if root is not None else None
+            key = seen.key
             if not shrinking:
+                assert report is not None  # the explore pass judges every value set
                 count.asked += 1
                 count.answered += report.answered
                 count.judged += 1
@@ -423,13 +499,12 @@ def run_group(
             elif key == state.target:
                 state.shrunk = report  # the shrinker keeps a failing candidate only when it is smaller
             judged = True
-            if report.fatal:
+            if seen.fatal:
                 state.alive = False
                 count.stopped = count.stopped or "the implementation stopped responding"
                 raise _Stop
             if shrinking and key == state.target:
-                assert root is not None
-                raise CheckFailure(root.message)
+                raise CheckFailure(key)
             if not shrinking and count.judged >= count.requested:
                 raise _Stop
         if not judged:

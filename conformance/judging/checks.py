@@ -24,7 +24,7 @@ backprop, the SGD step, and whether either modified its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from conformance.implementations.loader import Implementation
 from conformance.judging.diagnosis import claim_text, costs_comparable, float32_cause, mismatch_text
 from conformance.judging.equation_checks import check_cost, check_equations_1_2, check_equations_3_4
 from conformance.judging.factors import Confirmer, Extract, Observation, Probe, ratio_text
-from conformance.judging.findings import BLOCK_SGD_STEP, FLOAT32_PRECISION, CaseReport, Finding, block_after
+from conformance.judging.findings import BLOCK_SGD_STEP, CHECKS, FLOAT32_PRECISION, CaseReport, Finding, block_after
 from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
 from conformance.judging.structure import Result, parse_parameters, parse_result
 from conformance.judging.tolerances import SAFETY, Expected, expect, norm_mismatch
@@ -110,8 +110,18 @@ class CaseChecker:
         except Exception as error:  # noqa: BLE001 - whatever was sent, it is the answer's fault
             return f"{what}: the answer cannot be read as a result ({describe_exception(error)})"
 
-    def run(self, case: Case, eta: float, permutation: Sequence[int]) -> CaseReport | None:
+    def run(
+        self, case: Case, eta: float, permutation: Sequence[int], enough: Callable[[Finding], bool] | None = None
+    ) -> CaseReport | None:
         """All findings for the case; None when it cannot be judged (see tolerances.expect).
+
+        ``enough``, when given, is asked with the case's root finding (``CaseReport.root``, named as
+        the summary will name it) as soon as no check still to run could come before it in the
+        order; True ends the judging there, and the report holds the findings made so far. A
+        shrink pass needs no more of a value set that does not show the cause it shrinks, and
+        the checks after a wrong delta (the gradients against the implementation's own deltas,
+        each with its claims) or a wrong SGD step (the batch properties, m + 2 calls) were most of
+        what judging a failing case cost.
 
         The judging runs with numpy's floating-point errors ignored: an answer may hold any
         finite float, so the suite's own arithmetic on it (differences, norms, sums of
@@ -123,9 +133,11 @@ class CaseChecker:
         under the caller's settings (``_call_backprop``, ``_sgd_step``).
         """
         with np.errstate(all="ignore"):
-            return self._run(case, eta, permutation)
+            return self._run(case, eta, permutation, enough)
 
-    def _run(self, case: Case, eta: float, permutation: Sequence[int]) -> CaseReport | None:
+    def _run(
+        self, case: Case, eta: float, permutation: Sequence[int], enough: Callable[[Finding], bool] | None
+    ) -> CaseReport | None:
         try:
             exp = expect(case, self.conventions)
         except Unusable:
@@ -146,16 +158,24 @@ class CaseChecker:
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
         confirmer = Confirmer(case, self.conventions, self._probe(report))
+        root = _Root(report, lambda: float32_cause(case, parsed, self.conventions, confirmer), enough)
         delta_ok = check_equations_1_2(report, parsed, exp, confirmer)
+        if root.settled("equation3"):
+            return report
         check_equations_3_4(report, parsed, exp, delta_ok, confirmer)
+        if root.settled("cost"):
+            return report
         check_cost(report, parsed, exp, self.conventions, confirmer)
+        if root.settled("sgd_step"):
+            return report
         # A wrong cost does not block the batch properties; they compare the gradients alone then.
         costs = costs and report.failed_any(("cost",)) is None
         self._sgd_step(report, exp)
+        if root.settled("batch_additivity"):  # no_mutation, after sgd_step, is judged by now
+            return report
         batch_additivity(report, parsed, exp, self._ask, costs)
         permutation_invariance(report, parsed, exp, self._ask, costs)
-        if report.root() is not None and float32_cause(case, parsed, self.conventions, confirmer):
-            _name_on_every_failure(report, FLOAT32_PRECISION)
+        root.name_float32()
         return report
 
     def _no_mutation(self, report: CaseReport, given: Case, original: Case, what: str, outcome: Answer | Fault) -> None:
@@ -209,6 +229,42 @@ class CaseChecker:
         confirmer = Confirmer(case, self.conventions, self._step_probe(report, eta))
         problem = _step_error(case, eta, exp, weights, biases, confirmer)
         report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
+
+
+class _Root:
+    """A case's root finding, named as the summary names it, and whether the judging may end at it.
+
+    ``float32``: whether every failure of the case is float32 arithmetic (diagnosis.float32_cause),
+    asked at most once and only when something failed; then every failure says so.
+    """
+
+    def __init__(self, report: CaseReport, float32: Callable[[], bool], enough: Callable[[Finding], bool] | None):
+        self.report = report
+        self.float32 = float32
+        self.enough = enough
+        self._float32: bool | None = None
+
+    def _is_float32(self) -> bool:
+        if self._float32 is None:
+            self._float32 = self.float32()
+        return self._float32
+
+    def settled(self, next_check: str) -> bool:
+        """True (and the failures named) when ``enough`` takes the root, and no check from ``next_check``
+        on could come before it in the order (findings.CHECKS)."""
+        root = self.report.root()
+        if self.enough is None or root is None or CHECKS.index(root.check) >= CHECKS.index(next_check):
+            return False
+        named = Finding(root.check, root.layer, root.status, f"{root.message}; {FLOAT32_PRECISION}")
+        if not self.enough(named if self._is_float32() else root):
+            return False
+        self.name_float32()
+        return True
+
+    def name_float32(self) -> None:
+        """Every failure says FLOAT32_PRECISION when that is the cause of the case's failures."""
+        if self.report.root() is not None and self._is_float32():
+            _name_on_every_failure(self.report, FLOAT32_PRECISION)
 
 
 def _name_on_every_failure(report: CaseReport, cause: str) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,11 @@ class Observation:
 
     def ratio(self) -> float | None:
         """The least-squares ratio <A, R> / <R, R>; None where R is 0 or A is not finite."""
+        return self._ratio
+
+    @cached_property
+    def _ratio(self) -> float | None:
+        """Computed once: ``fits`` asks it for every hypothesis (eight per claim, a claim per wrong array)."""
         a = np.asarray(self.actual, dtype=np.float64).ravel()
         r = np.asarray(self.expected, dtype=np.float64).ravel()
         with np.errstate(all="ignore"):  # an answer near the largest float has no ratio
@@ -85,6 +91,11 @@ class Observation:
 
     def relative(self) -> float:
         """||T|| / ||R||: the band per unit of (k + 1)."""
+        return self._relative
+
+    @cached_property
+    def _relative(self) -> float:
+        """Computed once, as ``_ratio``: two norms that do not depend on the hypothesis."""
         size = norm(self.expected)
         return float("inf") if size == 0 else norm(np.broadcast_to(self.tol, np.shape(self.expected))) / size
 
