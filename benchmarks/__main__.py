@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ from . import plot, report, runner, targets
 from .settings import FULL, QUICK
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+
+
+def commit() -> str | None:
+    """The checkout's commit (what was measured), or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=DEFAULT_OUT.parent, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
 
 
 def merge(whole: dict[str, Any], part: dict[str, Any], only: frozenset[str]) -> dict[str, Any]:
@@ -30,7 +42,12 @@ def merge(whole: dict[str, Any], part: dict[str, Any], only: frozenset[str]) -> 
             merged[key] = part[key]
     merged["reruns"] = [
         *[r for r in whole.get("reruns", []) if not set(r["sections"]) <= only],
-        {"sections": sorted(only, key=runner.SECTIONS.index), "machine": part["machine"], "seconds": part["total_s"]},
+        {
+            "sections": sorted(only, key=runner.SECTIONS.index),
+            "machine": part["machine"],
+            "seconds": part["total_s"],
+            "commit": commit(),
+        },
     ]
     merged["targets"] = targets.judge_targets(merged)
     return merged

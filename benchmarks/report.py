@@ -320,7 +320,9 @@ def reruns(results: dict[str, Any]) -> list[str]:
         load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
         lines += [
             f"Measured again later, with `python -m benchmarks --full --only {','.join(r['sections'])}`: "
-            f"{', '.join(r['sections'])}, on {m['date_utc']} (load average at start {load}), "
+            f"{', '.join(r['sections'])}, on {m['date_utc']}"
+            + (f" at commit {r['commit']}" if r.get("commit") else "")
+            + f" (load average at start {load}), "
             f"in {r['seconds'] / 60:.1f} minutes. Every other section is from the run above.",
             "",
         ]

@@ -84,6 +84,7 @@ def _without_reuse(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in g.items() if k != "shrink_reused"} for g in groups]
 
 
+@pytest.mark.suite
 def test_the_savings_change_no_verdict_and_save_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     saving, saving_calls = _run(Garbage())
     judge = search._judge
@@ -99,6 +100,7 @@ def test_the_savings_change_no_verdict_and_save_calls(monkeypatch: pytest.Monkey
     assert saving_calls < control_calls, (saving_calls, control_calls)
 
 
+@pytest.mark.suite
 def test_a_failing_value_set_costs_no_more_calls_than_a_passing_one() -> None:
     """The calls of a failing quick run are at most a correct run's calls per case times the value sets
     asked of it: the explore pass's, and those the shrinking asked (its budget, runner.QUICK_SHRINK_CASES,
