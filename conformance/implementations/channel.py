@@ -197,16 +197,9 @@ class Channel:
                 return ReceivedLine(text)
             if len(self._buffer) > self.max_line:
                 return Broken("too long", f"an answer line of more than {self.max_line} bytes")
-            if self._out is None:
-                return Broken("eof")
-            timeout = self._remaining(deadline)
-            if timeout is not None and timeout <= 0:
-                return Broken("timeout")
-            readable = [fd for fd in (self._out, self._err) if fd is not None]
-            try:
-                r, _, _ = select.select(readable, [], [], _slice(timeout))
-            except (OSError, ValueError):
-                return Broken("eof")
+            r = self._ready(deadline)
+            if isinstance(r, Broken):
+                return r
             if r:
                 self._drain(r)
             elif self.proc.poll() is not None:
@@ -226,16 +219,9 @@ class Channel:
         view = memoryview(self._blob)[:size]
         got = self._take_buffered(view)
         while got < size:
-            if self._out is None:
-                return Broken("eof")
-            timeout = self._remaining(deadline)
-            if timeout is not None and timeout <= 0:
-                return Broken("timeout")
-            readable = [fd for fd in (self._out, self._err) if fd is not None]
-            try:
-                r, _, _ = select.select(readable, [], [], _slice(timeout))
-            except (OSError, ValueError):
-                return Broken("eof")
+            r = self._ready(deadline)
+            if isinstance(r, Broken):
+                return r
             if self._out in r:
                 try:
                     n = os.readv(self._out, [view[got:]])
@@ -252,6 +238,20 @@ class Channel:
                 self._drain_after_exit()
                 got += self._take_buffered(view[got:])
         return ReceivedBytes(view)
+
+    def _ready(self, deadline: float | None) -> list[int] | Broken:
+        """The pipes readable within the next slice of the deadline, or why there is nothing more to wait for."""
+        if self._out is None:
+            return Broken("eof")
+        timeout = self._remaining(deadline)
+        if timeout is not None and timeout <= 0:
+            return Broken("timeout")
+        readable = [fd for fd in (self._out, self._err) if fd is not None]
+        try:
+            r, _, _ = select.select(readable, [], [], _slice(timeout))
+        except (OSError, ValueError):
+            return Broken("eof")
+        return r
 
     def _take_buffered(self, into: memoryview) -> int:
         """Move what the buffer holds (up to ``len(into)`` bytes) into ``into``; how many moved."""
