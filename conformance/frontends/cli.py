@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from conformance.errors import CaseFileError, InternalError, LoadError
 from conformance.frontends.options import add_to_argparse, selection_problem
@@ -18,6 +18,7 @@ from conformance.frontends.runner import check_implementation, replay
 from conformance.implementations.isolation import SETTING_NAMES, IsolationSettings
 from conformance.reporting.colour import colour_wanted
 from conformance.reporting.progress import ConsoleProgress
+from conformance.reporting.report import Report
 from conformance.vectors import main as verify_main
 
 USAGE_ERROR = 2
@@ -63,6 +64,25 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _guarded(run: Callable[[], Report]) -> Report | int:
+    """The run's report, or the exit status of why there is none, said in one line on stderr.
+
+    2: the implementation cannot be loaded, or a value (a case file, a regime) is unusable; 3: the suite
+    itself failed (InternalError).
+    """
+    try:
+        return run()
+    except LoadError as error:
+        print(f"error: cannot load the implementation: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except InternalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return INTERNAL_ERROR
+    except (CaseFileError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+
+
 def _run(argv: Sequence[str]) -> int:
     parser = _run_parser()
     args = parser.parse_args(argv)
@@ -72,30 +92,25 @@ def _run(argv: Sequence[str]) -> int:
         options["failures_dir"] = args.failures_dir
     progress = ConsoleProgress(sys.stdout, sys.stderr, quiet=args.quiet)
     try:
-        report = check_implementation(
-            impl,
-            impl_cmd=impl_cmd,
-            max_examples=args.examples,
-            seed=args.seed,
-            quick=args.quick,
-            first_failure=args.first_failure,
-            regimes=_split(args.regimes),
-            dtypes=_split(args.dtypes),
-            progress=progress,
-            isolation=_isolation(args),
-            **options,  # type: ignore[arg-type]
+        report = _guarded(
+            lambda: check_implementation(
+                impl,
+                impl_cmd=impl_cmd,
+                max_examples=args.examples,
+                seed=args.seed,
+                quick=args.quick,
+                first_failure=args.first_failure,
+                regimes=_split(args.regimes),
+                dtypes=_split(args.dtypes),
+                progress=progress,
+                isolation=_isolation(args),
+                **options,  # type: ignore[arg-type]
+            )
         )
-    except LoadError as error:
-        print(f"error: cannot load the implementation: {error}", file=sys.stderr)
-        return USAGE_ERROR
-    except InternalError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return INTERNAL_ERROR
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return USAGE_ERROR
     finally:
         progress.close()
+    if isinstance(report, int):
+        return report
     print(report.format(verbose=args.verbose, header=False, colour=colour_wanted(sys.stdout)))
     if args.report:
         report.write_json(args.report)
@@ -126,17 +141,9 @@ def _replay(argv: Sequence[str]) -> int:
     parser = _replay_parser()
     args = parser.parse_args(argv)
     impl, impl_cmd = _impl_args(args, parser)
-    try:
-        report = replay(args.case_file, impl, impl_cmd=impl_cmd, isolation=_isolation(args))
-    except LoadError as error:
-        print(f"error: cannot load the implementation: {error}", file=sys.stderr)
-        return USAGE_ERROR
-    except InternalError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return INTERNAL_ERROR
-    except (CaseFileError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return USAGE_ERROR
+    report = _guarded(lambda: replay(args.case_file, impl, impl_cmd=impl_cmd, isolation=_isolation(args)))
+    if isinstance(report, int):
+        return report
     print(report.format(verbose=args.verbose, colour=colour_wanted(sys.stdout)))
     return 0 if report.ok else 1
 
