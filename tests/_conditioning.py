@@ -1,4 +1,5 @@
-"""How much the exact gradient moves when every input moves by one rounding unit.
+"""The accuracy tests' error model: how much the exact gradient moves when every input moves by
+one rounding unit (rho), and how much rounding of intermediate values can add (the bound beta).
 
 A float computation that is backward stable returns the exact gradient of inputs perturbed by a
 few units of roundoff u; its error is then about (condition number) x u, whatever the algorithm.
@@ -33,7 +34,7 @@ from the exact values (|w|, |delta|, |a|, |sigma'|, in float64) through the engi
   delta^l = (delta^{l+1} w^{l+1}) (.) sigma'(z^l), a dot product of n_{l+1} terms:
       e = (e^{l+1} |w| + gamma_{n_{l+1}} |delta^{l+1}| |w|) |sigma'| + gamma_5 |delta^{l+1} w| |sigma'|.
   dC/db = scale sum_x delta (m terms and the scale): scale (sum_x e + gamma_{m+1} sum_x |delta|).
-  dC/dw = scale delta^T a^{l-1} (m terms, the scale, and a^{l-1}'s own rounding, 4 u; x is exact):
+  dC/dw = scale delta^T a^{l-1} (m terms, the scale, and a^{l-1}'s own rounding, 4 u, counted for x too):
       scale (e^T |a| + gamma_{m+5} |delta|^T |a|).
 
 Each bound E is componentwise, so ||error|| <= ||E||, and the bound returned is ||E|| / ||truth||
@@ -41,8 +42,9 @@ per (key, layer). The tests allow target + 100 rho + 1 x this bound: the constan
 the bound is already the worst case (every rounding error aligned, gamma_k rather than sqrt(k) u);
 the neglected terms are O(u^2) and the rounding of z^l in the forward pass, which is a backward
 error of w and b and so in rho. Without cancellation |delta| is the size of the exact answer and
-the bound is the sum of the gamma_k along the path: at most gamma_{84} ~ 84 u (5e-6 in float32)
-for widths and batches <= 8 and six layers, inside the target, so the tests keep their power.
+the bound is the sum of the gamma_k along the path: 83 u (5e-6 in float32) at most for a quadratic
+cost, widths and batches of 8 and six layers (tests/test_conditioning_model.py derives it), inside
+the target, so the tests keep their power; mixed signs make it larger only where sums cancel.
 """
 
 from __future__ import annotations
