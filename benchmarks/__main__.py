@@ -33,8 +33,6 @@ def commit() -> str | None:
 
 def merge(whole: dict[str, Any], part: dict[str, Any], only: frozenset[str]) -> dict[str, Any]:
     """The whole run's results with ``only``'s sections replaced by ``part``'s, and the targets judged again."""
-    if whole.get("mode") != part["mode"]:
-        raise SystemExit(f"error: latest.json holds a {whole.get('mode')!r} run; --only measured {part['mode']!r}")
     merged = dict(whole)
     keys = {"backprop": ("backprop", "overhead"), "memory": ("memory_all", "memory")}
     for section in only:
@@ -77,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         previous = args.out / "latest.json"
         if not previous.is_file():
             parser.error(f"--only adds to an earlier whole run's results, and {previous} does not exist")
-        results = merge(json.loads(previous.read_text(encoding="utf-8")), runner.run(settings, only=only), only)
+        whole = json.loads(previous.read_text(encoding="utf-8"))
+        if whole.get("mode") != settings.mode:  # said before measuring anything
+            parser.error(f"{previous} holds a {whole.get('mode')!r} run; --only would measure {settings.mode!r}")
+        results = merge(whole, runner.run(settings, only=only), only)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     args.page.write_text(report.page(results), encoding="utf-8")
