@@ -90,6 +90,21 @@ def test_the_same_program_conforms_in_either_framing_with_the_same_verdicts() ->
     ]
 
 
+def _assert_fault_in_bounded_memory(impl: Any, kind: str, says: str) -> None:
+    """One call ends in a Fault of ``kind`` naming ``says``, and the suite's side never held 16 MiB doing it
+    (a promise of 1 GiB is refused before a byte of it is read)."""
+    tracemalloc.start()
+    try:
+        outcome = impl.backprop(_case())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        impl.close()
+    assert isinstance(outcome, Fault) and outcome.kind == kind, outcome
+    assert says in outcome.message, outcome.message
+    assert peak < 2**24, peak
+
+
 @pytest.mark.parametrize(
     ("mode", "kind", "says"),
     [
@@ -101,17 +116,7 @@ def test_the_same_program_conforms_in_either_framing_with_the_same_verdicts() ->
     ],
 )
 def test_each_lie_in_a_frame_ends_the_call_in_a_fault_that_names_it(mode: str, kind: str, says: str) -> None:
-    tracemalloc.start()
-    impl = _impl(mode, max_answer_bytes=2**20)
-    try:
-        outcome = impl.backprop(_case())
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        impl.close()
-    assert isinstance(outcome, Fault) and outcome.kind == kind, outcome
-    assert says in outcome.message, outcome.message
-    assert peak < 2**24, peak  # a promise of 1 GiB was refused before a byte of it was read
+    _assert_fault_in_bounded_memory(_impl(mode, max_answer_bytes=2**20), kind, says)
 
 
 def test_a_header_then_silence_is_a_timeout_not_a_hang(tmp_path: Path) -> None:
@@ -154,17 +159,7 @@ def test_an_unknown_framing_is_refused_by_name(tmp_path: Path) -> None:
 )
 @pytest.mark.suite
 def test_a_worker_frame_that_lies_about_its_blob_is_a_fault(spec: str, kind: str, says: str) -> None:
-    tracemalloc.start()
-    impl = load_implementation(spec, max_answer_bytes=2**20)
-    try:
-        outcome = impl.backprop(_case())
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        impl.close()
-    assert isinstance(outcome, Fault) and outcome.kind == kind, outcome
-    assert says in outcome.message, outcome.message
-    assert peak < 2**24, peak
+    _assert_fault_in_bounded_memory(load_implementation(spec, max_answer_bytes=2**20), kind, says)
 
 
 @pytest.mark.suite
