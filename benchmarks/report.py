@@ -78,6 +78,8 @@ def targets(results: dict[str, Any]) -> list[str]:
         ]
         if t["measured"] is None:
             shown[0] = "not measured"
+        elif t.get("beside"):  # what explains the figure (the whole commands' CPU beside their wall)
+            shown[0] += f" ({t['beside']})"
         met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
         lines.append(f"| {t['target']} | {shown[0]} | {shown[1]} | {met} |")
     return lines
@@ -230,20 +232,58 @@ def symbolic(results: dict[str, Any]) -> list[str]:
     if not s:
         return ["Not run."]
     lines = []
-    command = s.get("command")
-    if command and "error" not in command:
-        lines += [
-            f"`{command['command']}` (the whole command, interpreter start included): "
-            f"{fmt_time(command['cpu_s'])} CPU, {fmt_time(command['wall_s'])} wall, exit code {command['exit_code']}.",
-            "",
-        ]
-    elif command:
-        lines += [f"`{command['command']}`: {command['error']}.", ""]
+    lines += _command_lines(s.get("command"))
+    wide = s.get("wide_command")
+    if wide and "runs" in wide:  # a one-run record of it was told in the targets only, as when measured
+        lines += _command_lines(wide)
     lines += ["| series | architecture | proof time |", "| --- | --- | --- |"]
     for row in s["rows"]:
         lines.append(f"| {row['series']} | {row['sizes']} | {fmt_time(row['seconds'])} |")
     lines += ([""] if s.get("notes", []) else []) + [f"Note: {n}" for n in s.get("notes", [])]
     return lines
+
+
+def _command_lines(command: dict[str, Any] | None) -> list[str]:
+    """Issue 22's whole command: the medians, then every run with the load average at its start.
+    A record from before the command was run several times (no ``runs``: one run, CPU and wall) is
+    told as it was measured."""
+    if not command:
+        return []
+    if "runs" not in command:
+        if "error" in command:
+            return [f"`{command['command']}`: {command['error']}.", ""]
+        return [
+            f"`{command['command']}` (the whole command, interpreter start included): "
+            f"{fmt_time(command['cpu_s'])} CPU, {fmt_time(command['wall_s'])} wall, exit code {command['exit_code']}.",
+            "",
+        ]
+    runs = command["runs"]
+    if "error" in command:
+        head = f"`{command['command']}`: {command['error']} (run {len(runs)})."
+    else:
+        waiting = "" if command["waiting_s"] is None else f", {fmt_time(command['waiting_s'])} waiting for a core"
+        head = (
+            f"`{command['command']}` (the whole command: interpreter start, imports, the proof and its output), "
+            f"median of {len(runs)} runs: **{fmt_time(command['wall_s'])} wall**, {fmt_time(command['cpu_s'])} CPU"
+            f"{waiting}. Waiting for a core is the kernel's count of the time the command was ready to run while "
+            "other processes held both cores: on a quiet machine wall is CPU plus a few milliseconds."
+        )
+    lines = [
+        head,
+        "",
+        "| run | wall | CPU | waiting for a core | load average at its start (1, 5, 15 min) | exit code |",
+        "| ---: | --- | --- | --- | --- | --- |",
+    ]
+    for i, r in enumerate(runs, start=1):
+        load = ", ".join(f"{x:.2f}" for x in r["load_average"])
+        if "error" in r:
+            lines.append(f"| {i} | {r['error']} | | | {load} | |")
+            continue
+        waiting = "n/a" if r["waiting_s"] is None else fmt_time(r["waiting_s"])
+        lines.append(
+            f"| {i} | {fmt_time(r['wall_s'])} | {fmt_time(r['cpu_s'])} | {waiting} | {load} | {r['exit_code']} |"
+        )
+    return [*lines, ""]
 
 
 def memory(results: dict[str, Any]) -> list[str]:
