@@ -154,11 +154,11 @@ def _command_row(command: dict[str, Any], args: tuple[str, ...], threshold: floa
     """Issue 22 item 4: the whole command in wall seconds (median over its runs), as the issue asks; its CPU
     seconds and the seconds it waited for a core stand beside it (``beside``), so that a wall figure
     taken on a loaded machine is explained by the counts, not guessed at."""
-    runs = command.get("runs") or [command]
+    runs = command.get("runs") or ([command] if command else [])  # a record from before: one run
     proved = command.get("exit_code") == 0 and "error" not in command
+    count = f", median of {len(runs)} run{'s' if len(runs) != 1 else ''}" if runs else ""
     row = _row(
-        f"python {' '.join(args)} < {threshold:g} s (wall, whole command, median of {len(runs)} "
-        f"run{'s' if len(runs) != 1 else ''})",
+        f"python {' '.join(args)} < {threshold:g} s (wall, whole command{count})",
         command.get("wall_s") if proved else None,
         threshold,
         False,

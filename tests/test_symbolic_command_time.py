@@ -102,7 +102,7 @@ def test_a_command_that_did_not_prove_is_not_measured() -> None:
     failed = command_time(ISSUE_COMMAND, runs=2, once=_fake([_run(1.0, 1.0, exit_code=1)]))
     rows = _targets(failed)
     assert rows["24"]["measured"] is None and rows["24"]["met"] is None and "beside" not in rows["24"]
-    assert rows["32"]["measured"] is None  # not run at all
+    assert rows["32"]["measured"] is None and rows["32"]["target"].endswith("(wall, whole command)")  # not run
 
 
 def test_the_page_shows_each_run_with_its_load_and_the_beside_figures() -> None:
