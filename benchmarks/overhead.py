@@ -8,6 +8,10 @@ Two views, both at each size of the backprop section:
   rounds, next to the cheap formula each replaces (1 / (1 + e^{-z}), a (1 - a)), so that
   their differences can be set against the gap between the two passes (the residual with
   the complement 1 - a^L the pass forms, as the pass calls it);
+* checks: the prepared pass's per-batch checks one by one, as ``Prepared.backprop`` makes them
+  (the error state it runs under, ``validation.plain_batch``, ||x||^2, the certificate, the
+  result dictionary), timed in the same rounds, so that their sum can be set against the
+  prepared pass's time beyond ``engine.backpropagate``;
 * profile: ``cProfile`` of repeated ``reference.backprop`` calls on the CPU clock, functions
   ranked by their own time. The profiler's per-call overhead inflates Python-heavy functions,
   so it says where to look, and the parts say how much is at stake.
@@ -29,7 +33,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from reference import activations, costs, engine, validation
+from reference import activations, costs, engine, prepared, validation
 
 from . import problems, timing
 from .peers import numpy_pass
@@ -49,6 +53,40 @@ def _bind(fn: Callable[..., Any], **available: Any) -> Callable[..., Any]:
 def _guard() -> None:
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         pass
+
+
+CHECKS_PREFIX = "prepared check: "
+
+
+def _ignoring() -> None:
+    with np.errstate(all="ignore"):
+        pass
+
+
+def check_parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
+    """The prepared pass's per-batch checks, each alone, on the pass's own results (the fast path:
+    the batch is plain and every result finite). A check the engine no longer has is left out."""
+    net = reference.prepare(problem.case())
+    x, y = problem.x, problem.y
+    quiet = getattr(prepared, "quiet", None)
+    timed: dict[str, Callable[[], object]] = {
+        # entered per call, as the pass enters it: a decorator where there is one, else a with block
+        CHECKS_PREFIX + "np.errstate(all='ignore'), as the pass enters it": quiet(lambda: None) if quiet else _ignoring,
+    }
+    plain = getattr(validation, "plain_batch", None)
+    if plain is not None:
+        timed[CHECKS_PREFIX + "validation.plain_batch"] = lambda: plain(x, y, net.sizes, net.cost, net.dtype)
+    x_square, certified = getattr(prepared, "_x_square", None), getattr(prepared, "_certified", None)
+    if x_square is not None and certified is not None:
+        with np.errstate(all="ignore"):
+            x_sq = x_square(net, x)
+            p = engine.backpropagate(net, x, y)
+            fast = bool(certified(net, p, x_sq))
+        if fast:  # the benchmark's batches take the fast path; one that did not would time the wrong thing
+            timed[CHECKS_PREFIX + "||x||^2 (prepared._x_square)"] = lambda: x_square(net, x)
+            timed[CHECKS_PREFIX + "the certificate (prepared._certified)"] = lambda: certified(net, p, x_sq)
+            timed[CHECKS_PREFIX + "the result dict (prepared.result_dict)"] = lambda: prepared.result_dict(p)
+    return timed
 
 
 def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
@@ -89,7 +127,7 @@ def parts(problem: problems.Workload) -> dict[str, Callable[[], object]]:
         timed["costs.residual at the output (once per pass)"] = _bind(
             residual, sigma_L=c.activations[-1], z_L=z[-1], a_L=a[-1], y=c.y, complement=complement
         )
-    return timed
+    return timed | check_parts(problem)
 
 
 def profile(problem: problems.Workload, prepared: bool = False) -> list[dict[str, Any]]:
@@ -151,6 +189,9 @@ def run(problem: problems.Workload, rounds: int, min_sample_s: float, seed: int 
     for name in med:
         if name.startswith(("validation.check_forward_finite", "costs.residual")):
             attribution[name] = med[name]
+    checks = [name for name in med if name.startswith(CHECKS_PREFIX)]
+    if checks:  # each alone: beside "checks beyond engine.backpropagate", what the pass adds in context
+        attribution["prepared pass: its checks one by one, summed"] = sum(med[name] for name in checks)
     return {
         "label": problem.label,
         "dtype": problem.dtype,

