@@ -10,6 +10,12 @@ stand-in logs each) times 20 s, plus the wall time of the same run without the s
 sleeps of 20 s would hold the benchmark 7 minutes). The count is checked once for real:
 ``--quick`` with a short sleep must take the run's time plus the sleeps.
 
+And a failing run against a passing one of the same speed (``failing_vs_correct``, issue 22 item 5):
+four stand-ins, each the reference but for one flaw that a different part of the search meets (noise for
+every network; ``sgd_step`` at unusual learning rates; the gradients past a batch of 32; the seed's
+printed equation 2), each run isolated and ``--in-process`` against the reference run the same way, in
+CPU seconds of the run and its worker. The target is judged on the worst of the eight ratios.
+
 Each run is a subprocess, timed from outside as a user would see it (interpreter start and
 imports included), with the machine's default threading (no pinning: this is the run a
 project puts in its CI). The number of cases (Hypothesis examples) comes from the run's JSON
