@@ -10,6 +10,12 @@ stand-in logs each) times 20 s, plus the wall time of the same run without the s
 sleeps of 20 s would hold the benchmark 7 minutes). The count is checked once for real:
 ``--quick`` with a short sleep must take the run's time plus the sleeps.
 
+And a failing run against a passing one of the same speed (``failing_vs_correct``, issue 22 item 5):
+four stand-ins, each the reference but for one flaw that a different part of the search meets (noise for
+every network; ``sgd_step`` at unusual learning rates; the gradients past a batch of 32; the seed's
+printed equation 2), each run isolated and ``--in-process`` against the reference run the same way, in
+CPU seconds of the run and its worker. The target is judged on the worst of the eight ratios.
+
 Each run is a subprocess, timed from outside as a user would see it (interpreter start and
 imports included), with the machine's default threading (no pinning: this is the run a
 project puts in its CI). The number of cases (Hypothesis examples) comes from the run's JSON
@@ -39,7 +45,10 @@ import reference
 from conformance.cases.search import SearchSettings
 from conformance.implementations.input_mutation import fresh_copy, mutation
 from conformance.implementations.loader import Implementation, load_implementation
-from reference import Case
+from reference import Case, engine
+from reference.costs import reduction_scale
+from reference.equations import equation_3, equation_4
+from reference.prepared import result_dict
 
 from .shape_compiler import LOG_VARIABLE, SLEEP_VARIABLE, compiles
 from .threads import torch_available
@@ -341,11 +350,107 @@ def _noise(case: Any) -> Any:
 NOISE = Noise()  # the spec benchmarks.conformance_time:NOISE
 
 
-def _cpu_run(impl: str, timeout_s: float) -> dict[str, Any]:
-    """One default ``python -m conformance`` run: CPU seconds of it and its worker, and the report's counts."""
+class UnusualEta:
+    """Right everywhere but ``sgd_step`` at an unusual learning rate: outside [0.01, 1] the step is
+    taken with eta clamped into it (the issue's "wrong ``sgd_step`` for unusual learning rates").
+
+    Its backprop is the reference's, so every check before the step passes and the search meets the
+    flaw only on the value sets whose drawn eta is outside the range (eta = 0 among them).
+    """
+
+    LOW, HIGH = 0.01, 1.0
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        return reference.backprop(case)
+
+    def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:
+        return reference.sgd_step(case, min(max(eta, self.LOW), self.HIGH))
+
+
+class WideBatch:
+    """Right everywhere but at batch sizes past one tile of 32 samples: there the gradients sum the
+    first 32 samples only (deltas, C and ``sgd_step`` stay right). Met only where the search draws
+    m >= 33 (its large share of batch sizes), and shrunk towards m = 33, never below.
+    """
+
+    TILE = 32
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        if case.m <= self.TILE:
+            return reference.backprop(case)
+        p = engine.backpropagate(case, case.x, case.y)
+        scale = reduction_scale(case.reduction, case.m, p.a[-1])
+        tile = slice(0, self.TILE)
+        grad_b = [equation_3(d[tile], scale) for d in p.deltas]
+        grad_w = [equation_4(d[tile], a[tile], scale) for d, a in zip(p.deltas, p.a, strict=False)]
+        return result_dict(p._replace(grad_weights=grad_w, grad_biases=grad_b))
+
+    def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:
+        return reference.sgd_step(case, eta)
+
+
+class SeedEquation2:
+    """The seed's printed equation 2 (erratum 1, reference/equations.py): delta^l back-propagated from
+    the next layer's activations, ((w^{l+1})^T sigma^{l+1}) (.) sigma'(z^l), instead of its errors.
+    Right on a network without a hidden layer; its ``sgd_step`` descends along the wrong gradient.
+    """
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        return result_dict(_seed_pass(case))
+
+    def sgd_step(self, case: Any, eta: float) -> dict[str, Any]:
+        if len(case.sizes) < 3:
+            return reference.sgd_step(case, eta)
+        p = _seed_pass(case)
+        rate = np.dtype(case.dtype).type(eta)
+        return {
+            "weights": [w - rate * g for w, g in zip(case.weights, p.grad_weights, strict=True)],
+            "biases": [b - rate * g for b, g in zip(case.biases, p.grad_biases, strict=True)],
+        }
+
+
+def _seed_pass(case: Any) -> engine.Pass:
+    """The reference's pass with the seed's equation 2 in every hidden layer, and the gradients from those deltas."""
+    p = engine.backpropagate(case, case.x, case.y)
+    n_layers = len(p.deltas)
+    if n_layers < 2:
+        return p
+    deltas = list(p.deltas)
+    for i in range(n_layers - 2, -1, -1):
+        sigma_prime = p.sigma_prime[i]
+        assert sigma_prime is not None  # softmax is an output activation only
+        deltas[i] = (p.a[i + 2] @ case.weights[i + 1]) * sigma_prime  # sigma^{l+1} where delta^{l+1} belongs
+    scale = reduction_scale(case.reduction, case.m, p.a[-1])
+    grad_b = [equation_3(d, scale) for d in deltas]
+    grad_w = [equation_4(d, a, scale) for d, a in zip(deltas, p.a, strict=False)]
+    return p._replace(deltas=deltas, grad_weights=grad_w, grad_biases=grad_b)
+
+
+UNUSUAL_ETA = UnusualEta()  # benchmarks.conformance_time:UNUSUAL_ETA
+WIDE_BATCH = WideBatch()  # benchmarks.conformance_time:WIDE_BATCH
+SEED_EQUATION_2 = SeedEquation2()  # benchmarks.conformance_time:SEED_EQUATION_2
+
+# Each a correct reference but for one flaw, at the reference's speed elsewhere: each flaw is met by a
+# different part of the search (every network; the drawn learning rate; the large share of batch sizes;
+# every network with a hidden layer) and shrunk along a different path.
+FAILING: dict[str, str] = {
+    "noise": "benchmarks.conformance_time:NOISE",
+    "unusual_eta": "benchmarks.conformance_time:UNUSUAL_ETA",
+    "wide_batch": "benchmarks.conformance_time:WIDE_BATCH",
+    "seed_equation_2": "benchmarks.conformance_time:SEED_EQUATION_2",
+}
+# How each run is made: isolated (the default, a worker process) and in the suite's own process.
+MODES: dict[str, tuple[str, ...]] = {"isolated": (), "in_process": ("--in-process",)}
+
+
+def _cpu_run(impl: str, timeout_s: float, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One default ``python -m conformance`` run: CPU seconds of it and its worker, and the report's counts.
+
+    The causes are kept whole (check, layer, dtype, message and smallest case), so that two runs of
+    the same seed can be compared: a saving must give the same report."""
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
-        command = [sys.executable, "-m", "conformance", "--impl", impl, "--report", str(report_path)]
+        command = [sys.executable, "-m", "conformance", "--impl", impl, *extra, "--report", str(report_path)]
         env = _env()
         env["BACKPROP_CONFORMANCE_FAILURES"] = str(Path(scratch) / "failures")  # leave no files behind
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -354,7 +459,7 @@ def _cpu_run(impl: str, timeout_s: float) -> dict[str, Any]:
                 command, capture_output=True, text=True, cwd=scratch, env=env, timeout=timeout_s, check=False
             )
         except subprocess.TimeoutExpired:
-            return {"command": " ".join(["python", *command[1:5]]), "error": f"did not finish within {timeout_s:.0f} s"}
+            return {"command": _short(command, extra), "error": f"did not finish within {timeout_s:.0f} s"}
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         data = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     groups = data.get("groups", [])
@@ -362,25 +467,45 @@ def _cpu_run(impl: str, timeout_s: float) -> dict[str, Any]:
     shrink = sum(int(g.get("shrink_judged", 0)) for g in groups)
     reused = sum(int(g.get("shrink_reused", 0)) for g in groups)
     return {
-        "command": " ".join(["python", *command[1:5]]),
+        "command": _short(command, extra),
         "exit_code": done.returncode,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "load_average": os.getloadavg()[0],
         "judged": judged,
         "shrink_judged": shrink,
         "shrink_reused": reused,
+        "shrink_budget_hit": sum(int(g.get("shrink_budget_hit", 0)) for g in groups),
         "value_sets_asked": judged + shrink - reused,
         "causes": [(c.get("check"), c.get("layer"), c.get("dtype")) for c in data.get("causes", [])],
     }
 
 
-def failing_vs_correct(timeout_s: float = 1800.0) -> dict[str, Any]:
-    """The default run on ``NOISE`` against the reference's, in CPU time (the run and its worker) and in
-    value sets asked of the implementation. CPU, not wall: the machine is shared, and the ratio is
-    of work done. Counts come from the JSON report (GroupCount)."""
-    correct = _cpu_run("reference", timeout_s)
-    failing = _cpu_run("benchmarks.conformance_time:NOISE", timeout_s)
-    result: dict[str, Any] = {"correct": correct, "failing": failing}
-    if "error" not in correct and "error" not in failing and correct["cpu_s"] > 0:
-        result["cpu_ratio"] = failing["cpu_s"] / correct["cpu_s"]
-        result["asked_ratio"] = failing["value_sets_asked"] / max(1, correct["value_sets_asked"])
+def _short(command: list[str], extra: tuple[str, ...]) -> str:
+    return " ".join(["python", *command[1:5], *extra])
+
+
+def failing_vs_correct(timeout_s: float = 1800.0, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Each failing stand-in's default run against the reference's, isolated and ``--in-process``, in CPU
+    time (the run and its worker) and in value sets asked of the implementation. CPU, not wall: the
+    machine is shared, and the ratio is of work done. Counts come from the JSON report (GroupCount).
+
+    ``cpu_ratio`` is the worst ratio over every stand-in and mode (issue 22 item 5: ANY failing
+    implementation within 2x a correct one of the same speed); ``worst`` names it. ``only``: a subset of
+    ``FAILING`` (for a quicker look; the target is judged on the full set)."""
+    names = tuple(FAILING) if only is None else only
+    result: dict[str, Any] = {"correct": {}, "stand_ins": {}}
+    worst: tuple[float, str] | None = None
+    for mode, extra in MODES.items():
+        correct = result["correct"][mode] = _cpu_run("reference", timeout_s, extra)
+        for name in names:
+            failing = _cpu_run(FAILING[name], timeout_s, extra)
+            row: dict[str, Any] = {"failing": failing}
+            if "error" not in correct and "error" not in failing and correct["cpu_s"] > 0:
+                row["cpu_ratio"] = failing["cpu_s"] / correct["cpu_s"]
+                row["asked_ratio"] = failing["value_sets_asked"] / max(1, correct["value_sets_asked"])
+                if worst is None or row["cpu_ratio"] > worst[0]:
+                    worst = (row["cpu_ratio"], f"{name} ({mode})")
+            result["stand_ins"].setdefault(name, {})[mode] = row
+    if worst is not None and all("cpu_ratio" in r for rows in result["stand_ins"].values() for r in rows.values()):
+        result["cpu_ratio"], result["worst"] = worst
     return result

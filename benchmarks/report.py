@@ -222,6 +222,35 @@ def conformance(results: dict[str, Any]) -> list[str]:
                 f"| {label} | `{r['command']}` | {fmt_time(r['wall_s'])} | {r['examples']} | {r['exit_code']} |"
             )
     lines += ([""] if c["notes"] else []) + [f"Note: {n}" for n in c["notes"]]
+    return lines + _failing_lines(c.get("failing", {}))
+
+
+def _failing_lines(failing: dict[str, Any]) -> list[str]:
+    """Each failing stand-in's default run against the reference's (conformance_time.failing_vs_correct):
+    CPU time (run and worker) and value sets asked, isolated and --in-process; the target is the worst."""
+    stand_ins = failing.get("stand_ins", {})
+    if not stand_ins:
+        return []
+    lines = [
+        "",
+        "A failing run against a correct one of the same speed (issue 22 item 5): CPU time of the run and its "
+        "worker, and value sets asked (judged + shrink_judged - shrink_reused), each stand-in / the reference.",
+        "",
+        "| stand-in | mode | CPU ratio | value sets ratio | shrink judged (reused) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, modes in stand_ins.items():
+        for mode, row in modes.items():
+            run = row.get("failing", {})
+            if "cpu_ratio" not in row:
+                lines.append(f"| {name} | {mode} | {run.get('error', 'not measured')} | - | - |")
+                continue
+            lines.append(
+                f"| {name} | {mode} | {row['cpu_ratio']:.2f}x | {row['asked_ratio']:.2f}x | "
+                f"{run['shrink_judged']} ({run['shrink_reused']}) |"
+            )
+    if "worst" in failing:
+        lines += ["", f"Worst: {failing['worst']}, {failing['cpu_ratio']:.2f}x (target <= 2)."]
     return lines
 
 

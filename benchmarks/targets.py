@@ -176,10 +176,14 @@ def _command_row(command: dict[str, Any], args: tuple[str, ...], threshold: floa
 
 
 def _failing_row(results: dict[str, Any]) -> dict[str, Any]:
-    """Issue 22 item 5: a failing default run (conformance_time.NOISE) within 2x the CPU time of the reference's."""
+    """Issue 22 item 5: ANY failing default run within 2x the CPU time of the reference's, judged on the
+    worst of the stand-ins (conformance_time.FAILING), isolated and --in-process; results of the
+    one-stand-in benchmark (NOISE, isolated) have no ``worst`` and are labelled as such."""
     failing = results.get("conformance", {}).get("failing", {})
+    worst = failing.get("worst")
+    which = f"worst of the stand-ins, isolated and --in-process: {worst}" if worst else "noise for every new network"
     return _row(
-        "default conformance run, failing (noise for every new network) / correct (the reference), CPU time <= 2",
+        f"default conformance run, failing ({which}) / correct (the reference), CPU time <= 2",
         failing.get("cpu_ratio"),
         2.0,
         False,
