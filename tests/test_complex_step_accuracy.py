@@ -33,6 +33,9 @@ import pytest
 
 from reference import _ops
 from reference.costs import residual
+from reference.numerical import complex_step, from_case
+
+from ._complex_step_cases import GRADIENT_NEAR_UNDERFLOW, TANH_OUTPUT_NEAR_ZERO
 
 U = 2.0**-53
 # Small real parts where the old log1p lost digits, and the tiny imaginary parts of a complex step.
@@ -137,3 +140,18 @@ def test_the_tanh_residual_of_a_complex_step_is_as_accurate(z: float, y: float) 
         scale = U * (abs(a) + abs(mpmath.mpf(y)))
         assert float(abs(mpmath.mpf(got.real) - (a - mpmath.mpf(y))) / scale) <= 10
         assert _relative(got.imag / h, mpmath.sech(mpmath.mpf(z)) ** 2) <= 8 * U
+
+
+def test_the_complex_step_gives_up_only_near_underflow() -> None:
+    """Its guard flags the gradients of about 1e-294 (Im C subnormal) and nothing in a tame case.
+
+    Negative control of test_numerical_agreement's acceptance of an inconclusive verdict: the
+    guard must not fire where the imaginary parts are normal numbers.
+    """
+    tame = complex_step(from_case(TANH_OUTPUT_NEAR_ZERO))
+    assert tame.inconclusive == {}
+    problem = from_case(GRADIENT_NEAR_UNDERFLOW)
+    deep = complex_step(problem)
+    nonzero = {(t, i) for t, g in enumerate(problem.gradient) for i in np.flatnonzero(np.asarray(g).reshape(-1))}
+    assert set(deep.inconclusive) == nonzero
+    assert max(float(np.max(np.abs(g))) for g in problem.gradient) < 1e-290
