@@ -27,15 +27,19 @@ documented glibc bounds being 1 to 2 ulp):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mpmath
 import numpy as np
 import pytest
 
 from reference import _ops
 from reference.costs import residual
+from reference.gradcheck import judge_gradient
 from reference.numerical import complex_step, from_case
+from reference.strategies import Architecture, make_case
 
-from ._complex_step_cases import GRADIENT_NEAR_UNDERFLOW, TANH_OUTPUT_NEAR_ZERO
+from ._complex_step_cases import GRADIENT_NEAR_UNDERFLOW, GRADIENT_UNDERFLOWS_TO_ZERO, TANH_OUTPUT_NEAR_ZERO
 
 U = 2.0**-53
 # Small real parts where the old log1p lost digits, and the tiny imaginary parts of a complex step.
@@ -155,3 +159,20 @@ def test_the_complex_step_gives_up_only_near_underflow() -> None:
     nonzero = {(t, i) for t, g in enumerate(problem.gradient) for i in np.flatnonzero(np.asarray(g).reshape(-1))}
     assert set(deep.inconclusive) == nonzero
     assert max(float(np.max(np.abs(g))) for g in problem.gradient) < 1e-290
+
+
+def test_an_exact_zero_is_inconclusive_only_for_a_gradient_that_could_have_underflowed() -> None:
+    """Im C underflowed to exactly 0 at gradients of 1e-307: inconclusive; a wrong gradient of 1e-3
+    or 1e-200 where the truth is exactly 0 (a dead relu unit) is still failed."""
+    problem = from_case(GRADIENT_UNDERFLOWS_TO_ZERO)
+    assert complex_step(problem).inconclusive
+    dead = Architecture((2, 2, 1), ("relu", "identity"), "quadratic")
+    case = make_case(dead, "typical", m=2)
+    case = replace(case, weights=[case.weights[0], np.zeros_like(case.weights[1])])  # dC/dw^2 = 0 exactly
+    for wrong in (1e-3, 1e-200):
+        good = from_case(case)
+        g = [np.array(x, copy=True) for x in good.gradient]
+        assert not g[0].any()
+        g[0][0, 0] = wrong
+        result = judge_gradient(replace(good, gradient=tuple(g)), complex_step(replace(good, gradient=tuple(g))))
+        assert result.failed and result.failures[0].name == "w^2", result.message

@@ -42,6 +42,7 @@ from reference.strategies import cases
 
 from ._complex_step_cases import (
     GRADIENT_NEAR_UNDERFLOW,
+    GRADIENT_UNDERFLOWS_TO_ZERO,
     SOFTMAX_OUTPUTS_TIED,
     SOFTPLUS_FAR_BELOW_ZERO,
     TANH_OUTPUT_NEAR_ZERO,
@@ -109,6 +110,7 @@ def test_reference_matches_complex_step_per_layer(case: Case) -> None:
 @example(case=TANH_OUTPUT_NEAR_ZERO)
 @example(case=SOFTPLUS_FAR_BELOW_ZERO)
 @example(case=GRADIENT_NEAR_UNDERFLOW)
+@example(case=GRADIENT_UNDERFLOWS_TO_ZERO)
 def test_complex_step_verdict_passes_in_every_regime(case: Case) -> None:
     result = gradcheck(case, method="complex_step")
     assert not result.failed, result.message  # a right gradient is never blamed

@@ -11,7 +11,9 @@ The imaginary parts are h times the derivatives, 2^-60 of them: a gradient below
 absolute (2^-1075), not relative, and the allowance does not hold. An entry whose |Im C| is below
 UNDERFLOW_GUARD is therefore inconclusive, with the reason, never judged: the guard leaves 2^53
 between Im C and the smallest normal number, so every intermediate imaginary part stays normal
-unless the layers above it amplify by more than 2^53.
+unless the layers above it amplify by more than 2^53. So is an Im C of exactly 0 where h times
+the analytic value is under the guard (it may have underflowed): a wrong gradient of 1e-270 or
+more against a true 0 is still judged.
 
 Needs the cost written for complex input: comparisons, max-shifts and abs on the real part,
 no conj/abs of the value (the reference engine does this). relu evaluates z * [Re z > 0], so at
@@ -49,14 +51,16 @@ def complex_step(target: Any) -> NumericGradient:
         flat = work[t].reshape(-1)
         h = (2.0**STEP_EXPONENT) * power_of_two(np.maximum(1.0, np.abs(p.astype(np.float64)))).reshape(-1)
         val = np.empty(p.size)
+        analytic = np.asarray(problem.gradient[t], dtype=np.float64).reshape(-1)
         for i in range(p.size):
             p0 = flat[i]
             flat[i] = p0 + 1j * h[i]
             imag = _to_complex(problem.complex_cost(work)).imag
             val[i] = imag / h[i]
             flat[i] = p0
-            # an exact 0 is judged: a derivative that is exactly 0 (a dead relu unit) gives exactly 0
-            if 0 < abs(imag) < UNDERFLOW_GUARD:
+            # An exact 0 is judged (a dead relu unit's derivative is exactly 0), unless the analytic
+            # value is itself so small that its Im C would be under the guard: then 0 may be underflow.
+            if 0 < abs(imag) < UNDERFLOW_GUARD or (imag == 0 and 0 < abs(analytic[i]) < UNDERFLOW_GUARD / h[i]):
                 inconclusive[(t, i)] = (
                     f"the complex step's Im C = {imag:.1e} is within 2^53 of float64's subnormal range, "
                     "where its rounding is absolute (a gradient this small needs mpmath)"
