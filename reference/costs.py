@@ -195,7 +195,11 @@ def residual(sigma_L: str, z_L: Array, a_L: Array, y: Array, complement: Array |
         e = _ops.exp(s + s)
         one = _ops.const(a_L, 1.0)
         complement = (one + one) * e / (one + e)  # 1 - tanh(|z|)
-        return np.where(positive, (one - y) - complement, complement - (one + y))
+        # Only where |a^L| >= 1/2, as for sigmoid: near z = 0, (1 - y) - (1 - a^L) would subtract
+        # two numbers near 1 to form a small a^L - y, losing what a^L - y itself keeps.
+        saturated = _ops.real(complement) <= 0.5
+        folded = np.where(positive, (one - y) - complement, complement - (one + y))
+        return np.where(saturated, folded, a_L - y)
     if sigma_L == "softmax":
         top = np.argmax(_ops.real(a_L), axis=1)[:, None]
         is_top = np.arange(a_L.shape[1])[None, :] == top
