@@ -220,8 +220,10 @@ CORNERS: tuple[type[CornerBackprop], ...] = (
     TinyInputsFlushedToZero,
     SgdStepTunedRatesOnly,
 )
-#: The corners entirely outside the space the suite searched before issue 9 (sizes <= 8,
-#: the five classic regimes, OLD_ETAS): there they compute exactly what the correct base does.
+#: The corners outside the space the suite searched before issue 9 (sizes <= 8, the five classic
+#: regimes, OLD_ETAS): the sizes and learning rates entirely; the magnitudes (|x| > 4) drawn there
+#: only rarely (tests/test_conformance_space.py measures how rarely). Outside its corner each computes
+#: exactly what the correct base does.
 BEYOND_OLD_SPACE: tuple[type[CornerBackprop], ...] = tuple(
     c for c in CORNERS if c not in (LargeWeightsClipped, TinyInputsFlushedToZero)
 )
