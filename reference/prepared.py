@@ -235,7 +235,8 @@ def _checked_pass(
     (a pass without an update) may leave the bounds infinite where a direct check is cheaper."""
     m = x.shape[0]
     p = engine.backpropagate(net, x, y)
-    if not want_bounds and _certified(net, p, _x_square(net, x)):
+    certificate = _certified if net.parameters_finite else _dot_certificate  # reference.backprop: the latter
+    if not want_bounds and certificate(net, p, _x_square(net, x)):
         return p, [math.inf] * len(p.deltas)
     if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
         validation.find_non_finite(_as_case(net, x, y))
@@ -290,15 +291,15 @@ def _certified(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
     rounding model) ``_dot_certificate``, one dot product per layer. Call inside
     ``np.errstate(all="ignore")``: a product of squares may overflow.
     """
+    if not net.parameters_finite:
+        return _dot_certificate(net, p, x_sq)
     cost = p.cost
     if not math.isfinite(cost):  # type: ignore[arg-type]
         return False
-    if not net.parameters_finite:
-        return _dot_certificate(net, p, x_sq)
     bounds = net._bounds
     m = p.a[0].shape[0]
     if bounds is None or m > bounds.m_max:
-        return _dot_certificate(net, p, x_sq)
+        return _dot_certificate(net, p, x_sq)  # checks C again: a rare path
     fast = bounds.fast
     if fast is not None and x_sq is not None:
         z_weight, z_bias, forward, output, q_one, q_rows, q_x, limit, mean = fast
@@ -312,15 +313,19 @@ def _certified(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
 
 
 def _dot_certificate(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
-    """``_certified`` (C already finite) in one dot product per layer.
+    """``_certified`` in one dot product per layer: what ``reference.backprop`` takes (its Prepared,
+    built per call, has no constants to reuse), and any batch the scalar bounds do not model.
 
-    z^l is finite where the parameters are not known to be (then so are they and x). Each
-    ||delta^l||^2 is finite, so delta^l is and |dC/db^l_j| <= scale sqrt(m) ||delta^l|| is far below
-    the largest float; and |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it
-    (compared in squares, without a square root), with ||a^{l-1}||^2 at most its size where sigma
-    is bounded, and ||x||^2 finite exactly when x is (``x_sq``, from ``_x_square``; None: dC/dw^2
-    is checked itself).
+    C is finite (for the quadratic cost, so then is y, as ``_certified`` says). z^l is finite
+    where the parameters are not known to be (then so are they and x). Each ||delta^l||^2 is
+    finite, so delta^l is and |dC/db^l_j| <= scale sqrt(m) ||delta^l|| is far below the largest
+    float; and |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it (compared
+    in squares, without a square root), with ||a^{l-1}||^2 at most its size where sigma is
+    bounded, and ||x||^2 finite exactly when x is (``x_sq``, from ``_x_square``; None: dC/dw^2 is
+    checked itself). Call inside ``np.errstate(all="ignore")``: a product of squares may overflow.
     """
+    if not math.isfinite(p.cost):  # type: ignore[arg-type]
+        return False
     if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
         return False
     a, activations = p.a, net.activations
