@@ -77,7 +77,9 @@ class Prepared:
     """A checked network: architecture normalized, parameters of the right shapes, dtype and finite.
 
     Build it with ``prepare``; it never changes (``sgd_step`` and ``with_parameters`` return new
-    ones) and never writes to the arrays it was given.
+    ones) and never writes to the arrays it was given. It holds those arrays, not copies: what it
+    checked once (their finiteness, and the norms its certificate keeps, see ``_bounds``) holds as
+    long as nobody writes to them; new parameters go through ``with_parameters``.
     """
 
     sizes: tuple[int, ...]
