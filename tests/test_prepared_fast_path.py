@@ -31,6 +31,7 @@ import pytest
 
 import reference
 from reference import prepared, validation
+from reference.activations import ACTIVATION_RECORDS, sigma
 from reference.case import Network
 from reference.costs import COST_RECORDS
 
@@ -769,3 +770,24 @@ def test_negative_control_a_certificate_without_the_weights_norm_returns_a_non_f
     monkeypatch.setattr(prepared, "_bounds_of", without_w)
     problems = _sweep_problems("delta^2 overflows", *args)[0]
     assert any("non-finite result" in p for p in problems), problems
+
+
+def _growth_violations(name: str, growth: float) -> list[float]:
+    """The z on a grid (0, +-1e-300 .. +-1e300) where |sigma(z)| > |z| + growth (computed in float64)."""
+    z = np.concatenate([[0.0], np.geomspace(1e-300, 1e300, 601), -np.geomspace(1e-300, 1e300, 601)])
+    with np.errstate(all="ignore"):
+        a = sigma(name, z)
+    return [float(v) for v in z[np.abs(a) > (np.abs(z) + growth) * (1 + 4 * 2.0**-53)]]
+
+
+def test_every_unbounded_activation_has_a_growth_the_certificate_may_use() -> None:
+    """``Activation.growth``: |sigma(z)| <= |z| + growth, growth in [0, 1] (``_GROWTH_SQ`` assumes it),
+    wherever sigma is elementwise and not bounded; checked on sigma itself. Control: softplus with
+    a growth 1e-3 below ln 2 is refused (at z = 0)."""
+    for name, record in ACTIVATION_RECORDS.items():
+        if record.bounded or not record.elementwise:
+            assert record.growth is None, name
+            continue
+        assert record.growth is not None and 0.0 <= record.growth <= 1.0, name
+        assert _growth_violations(name, record.growth) == [], name
+    assert 0.0 in _growth_violations("softplus", float(np.log(2.0)) - 1e-3)
