@@ -177,6 +177,10 @@ class Activation:
     # The size of the quantities sigma' may be built from (s(1 - s), 1 - t^2): an absolute error
     # of a few u times this, even where sigma' itself is tiny. 0: sigma' is exact.
     prime_scale: float | None = None
+    # |sigma(z)| <= |z| + growth for every real z, where sigma is not bounded (relu and identity: 0,
+    # softplus: ln 2, at most 1 for every record); None where it is bounded or not elementwise. The
+    # prepared pass bounds ||a^l|| by ||z^l|| with it (``prepared._scalar_certificate``).
+    growth: float | None = None
 
     @property
     def elementwise(self) -> bool:
@@ -216,6 +220,7 @@ ACTIVATION_RECORDS: Mapping[str, Activation] = MappingProxyType(
                 lipschitz=1.0,  # relu' is 0 or 1
                 second_derivative=0.0,  # piecewise constant away from 0 (see tolerances.ambiguous_kink)
                 prime_scale=0.0,  # relu' is exact
+                growth=0.0,  # relu(z) is z or 0
             ),
             Activation(
                 "identity",
@@ -224,6 +229,7 @@ ACTIVATION_RECORDS: Mapping[str, Activation] = MappingProxyType(
                 lipschitz=1.0,  # identity' = 1
                 second_derivative=0.0,
                 prime_scale=0.0,  # identity' is exact
+                growth=0.0,
             ),
             Activation(
                 "softplus",
@@ -233,6 +239,7 @@ ACTIVATION_RECORDS: Mapping[str, Activation] = MappingProxyType(
                 lipschitz=1.0,  # softplus' = sigmoid, which tends to 1
                 second_derivative=0.25,  # softplus'' = sigmoid'
                 prime_scale=1.0,  # softplus' = sigmoid, of size 1
+                growth=0.6931471805599453,  # softplus(z) = max(z, 0) + ln(1 + e^{-|z|}) <= |z| + ln 2
             ),
             Activation("softmax", softmax, None, output_only=True, bounded=True, nonnegative=True),
         )

@@ -16,14 +16,15 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 
 from . import engine, validation
 from ._ops import Array
-from .activations import BOUNDED
+from .activations import ACTIVATION_RECORDS, BOUNDED
 from .case import Case, Network, architecture_text
+from .costs import COST_RECORDS
 
 _LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
 
@@ -76,7 +77,9 @@ class Prepared:
     """A checked network: architecture normalized, parameters of the right shapes, dtype and finite.
 
     Build it with ``prepare``; it never changes (``sgd_step`` and ``with_parameters`` return new
-    ones) and never writes to the arrays it was given.
+    ones) and never writes to the arrays it was given. It holds those arrays, not copies: what it
+    checked once (their finiteness, and the norms its certificate keeps, see ``_bounds``) holds as
+    long as nobody writes to them; new parameters go through ``with_parameters``.
     """
 
     sizes: tuple[int, ...]
@@ -87,6 +90,14 @@ class Prepared:
     weights: tuple[Array, ...]
     biases: tuple[Array, ...]
     parameters_finite: bool = True  # False only for reference.backprop's case: the pass searches z instead
+
+    @functools.cached_property
+    def _bounds(self) -> _Bounds | None:
+        """This network's constants for ``_scalar_certificate``, computed on the first batch that asks
+        (``reference.backprop``'s Prepared, built per call, never does). Not a field: neither compared
+        nor printed. The arrays are never written to once a Prepared holds them (``train_step`` updates
+        the copies ``own`` makes, which no certificate reads), so the constants stay true."""
+        return _bounds_of(self)
 
     def __repr__(self) -> str:
         """One line: the checked architecture and its parameter count (the arrays stay in the fields)."""
@@ -226,7 +237,8 @@ def _checked_pass(
     (a pass without an update) may leave the bounds infinite where a direct check is cheaper."""
     m = x.shape[0]
     p = engine.backpropagate(net, x, y)
-    if not want_bounds and _certified(net, p, _x_square(net, x)):
+    certificate = _certified if net.parameters_finite else _dot_certificate  # reference.backprop: the latter
+    if not want_bounds and certificate(net, p, _x_square(net, x)):
         return p, [math.inf] * len(p.deltas)
     if not net.parameters_finite and not all(validation.is_finite(zl) for zl in p.z):
         validation.find_non_finite(_as_case(net, x, y))
@@ -268,18 +280,51 @@ def _x_square(net: Prepared, x: Array) -> Any:
 
 
 def _certified(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
-    """True when every result of a pass over a batch of finite y is finite, in one dot product per
-    layer: the common case of ``_checked_pass`` without bounds, without its Python per layer. False
-    says only "not certified": the caller then runs the checks that name what is not finite.
+    """True when every result of a pass over a batch of finite y is finite. False says only "not
+    certified": the caller then runs the checks that name what is not finite.
 
     C is finite; for a cost whose targets may be any real (the quadratic cost: every y_j enters C
-    as (a_j - y_j)^2), so is y then, which ``Prepared.backprop`` relies on. z^l is finite where the
-    parameters are not known to be (then so are they and x). Each ||delta^l||^2 is finite, so
-    delta^l is and |dC/db^l_j| <= scale sqrt(m) ||delta^l|| is far below the largest float; and
-    |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it (compared in squares,
-    without a square root), with ||a^{l-1}||^2 at most its size where sigma is bounded, and ||x||^2
-    finite exactly when x is (``x_sq``, from ``_x_square``; None: dC/dw^2 is checked itself). Call
-    inside ``np.errstate(all="ignore")``: a product of squares may overflow.
+    as (a_j - y_j)^2), so is y then, which ``Prepared.backprop`` relies on. With parameters known
+    finite, the rest is ``_scalar_certificate``: bounds in a few scalars from C, ||x||^2 and the
+    network's constants, without a dot product per layer where the bounds suffice; its common case
+    (bounded hidden activations, the quadratic cost, an elementwise output, x_sq given) is written
+    out here as three comparisons (``_Bounds.fast`` says how they sum up its checks). Otherwise
+    (``reference.backprop``'s Prepared, built per call, or a batch too long for the scalar bounds'
+    rounding model) ``_dot_certificate``, one dot product per layer. Call inside
+    ``np.errstate(all="ignore")``: a product of squares may overflow.
+    """
+    if not net.parameters_finite:
+        return _dot_certificate(net, p, x_sq)
+    cost = p.cost
+    if not math.isfinite(cost):  # type: ignore[arg-type]
+        return False
+    bounds = net._bounds
+    m = p.a[0].shape[0]
+    if bounds is None or m > bounds.m_max:
+        return _dot_certificate(net, p, x_sq)  # checks C again: a rare path
+    fast = bounds.fast
+    if fast is not None and x_sq is not None:
+        z_weight, z_bias, forward, output, q_one, q_rows, q_x, limit, mean = fast
+        x_bound = _READ_BACK * float(x_sq)  # A_1
+        if z_weight * x_bound + z_bias * m < limit and forward * m < limit:  # Z_2, then every other Z_l
+            t = 1.0 / m if mean else float(m)
+            d = output * (2.001 * float(cost) * (m if mean else 1) + 1.0)  # type: ignore[arg-type]  # D_L
+            if d * q_one < limit and d * q_rows * t < limit and q_x * x_bound * d * (t * t if mean else 1.0) < limit:
+                return True
+    return _scalar_certificate(net, bounds, p, x_sq)
+
+
+def _dot_certificate(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
+    """``_certified`` in one dot product per layer: what ``reference.backprop`` takes (its Prepared,
+    built per call, has no constants to reuse), and any batch the scalar bounds do not model.
+
+    C is finite (for the quadratic cost, so then is y, as ``_certified`` says). z^l is finite
+    where the parameters are not known to be (then so are they and x). Each ||delta^l||^2 is
+    finite, so delta^l is and |dC/db^l_j| <= scale sqrt(m) ||delta^l|| is far below the largest
+    float; and |dC/dw^l_jk| <= scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz) is below it (compared
+    in squares, without a square root), with ||a^{l-1}||^2 at most its size where sigma is
+    bounded, and ||x||^2 finite exactly when x is (``x_sq``, from ``_x_square``; None: dC/dw^2 is
+    checked itself). Call inside ``np.errstate(all="ignore")``: a product of squares may overflow.
     """
     if not math.isfinite(p.cost):  # type: ignore[arg-type]
         return False
@@ -297,6 +342,190 @@ def _certified(net: Prepared, p: engine.Pass, x_sq: Any) -> bool:
         if i:  # ||a^{l-1}||^2 is at most its size where sigma is bounded by 1
             prev_sq = a[i].size if activations[i - 1] in BOUNDED else np.vdot(a[i], a[i])
         if not np.vdot(delta, delta) * prev_sq < limit_sq:  # NaN fails it, and inf * 0 is NaN
+            return False
+    return True
+
+
+# The scalar certificate's rounding model (``_scalar_certificate`` derives it).
+_UNIT = {"float64": 2.0**-53, "float32": 2.0**-24}  # u: the unit roundoff of each dtype
+# Every squared bound is compared with this: below it, every |value| bounded is below LARGEST / 2.8
+# (float32), or below sqrt(LARGEST) ~ 1e154 (float64, where LARGEST^2 / 8 is no Python float).
+_LIMIT_SQ = {"float64": _LARGEST["float64"], "float32": _LARGEST["float32"] * _LARGEST["float32"] / 8}
+_READ_BACK = 2.0  # kappa: exact <= kappa * computed, for a sum of N >= 0 terms with N u <= 1/5
+_PRIME_SLACK = 1.01  # computed |sigma'| <= max |sigma'| (1 + 4u): squared, far inside 1.01
+_GROWTH_SQ = 3.0  # (|z| (1 + u)^2 + g (1 + u)^2)^2 <= 3 (z^2 + 1) for g <= 1
+
+
+class _Bounds(NamedTuple):
+    """One network's constants for ``_scalar_certificate`` (``_bounds_of`` derives each); index i
+    is layer l = i + 2, as in the engine."""
+
+    m_max: int  # longer batches take ``_dot_certificate`` (the rounding model needs m n_max u <= 1/5)
+    z_weight: tuple[float, ...]  # 2 rho_{n_{l-1}} ||w^l||_F^2 (upper bound)
+    z_bias: tuple[float, ...]  # 2 rho_{n_{l-1}} ||b^l||^2 (upper bound), times m per batch
+    a_rule: tuple[int, ...]  # ||a^l||^2 from: 0, sigma bounded (m n_l); 1, |sigma(z)| <= |z|; 2, <= |z| + 1
+    back: tuple[float, ...]  # hidden layers: rho_{n_{l+1}} S_l^2 ||w^{l+1}||_F^2 (upper bound)
+    output_prime_sq: float | None  # S_L^2 where delta^L = (a^L - y) (.) sigma'(z^L); None: a dot product
+    # Where every hidden sigma is bounded and D_L comes from C, every check of ``_scalar_certificate``
+    # is one of three, once x_sq is known: Z_2 (z_weight[0] A_1 + z_bias[0] m), every other Z_l
+    # (m (z_weight[i] n_{l-1} + z_bias[i]), at most m ``forward``), and, with D_l = P_l D_L for
+    # P_l = the product of ``back`` from l to L - 1, the checks on D_l, dC/db^l (kappa^2 scale^2 m
+    # D_l) and dC/dw^l for l >= 3 (kappa^2 scale^2 m n_{l-1} D_l), which are D_L P_l max(1, 4 t n')
+    # with t = 1/m (mean) or m (sum): at most D_L max(q_one, q_rows t); then dC/dw^2, q_x A_1 D_L
+    # scale^2. (z_weight[0], z_bias[0], forward, kappa S_L^2, q_one, q_rows, q_x, limit, mean)
+    fast: tuple[float, float, float, float, float, float, float, float, bool] | None
+
+
+def _sum_of_squares(array: Array) -> float:
+    """An upper bound on the exact sum of the squares of ``array`` (float64 or float32), or inf.
+
+    Summed in float64 (float32 widens exactly): the computed sum of N >= 0 terms is at least the
+    exact one times (1 - u)^N >= 1 - N u, so dividing by 1 - (N + 1) u bounds it (N u < 1/4 is
+    every array numpy can hold in memory); NaN or inf (not possible for checked parameters) is inf.
+    """
+    wide = np.asarray(array, dtype=np.float64)
+    computed = float(np.vdot(wide, wide))
+    upper = computed / (1.0 - (wide.size + 1) * _UNIT["float64"])
+    return upper if math.isfinite(upper) else math.inf
+
+
+def _bounds_of(net: Prepared) -> _Bounds | None:
+    """``_scalar_certificate``'s constants for ``net``; None where the rounding model does not
+    hold (a layer so wide that (n + 2) u > 1/5: float32 with a layer of 3 million units)."""
+    u, sizes = _UNIT[net.dtype], net.sizes
+    n_max = max(*sizes, 2)
+    if (n_max + 2) * u > 0.2:
+        return None
+    rho = [1.0 / (1.0 - (n + 2) * u) ** 2 for n in sizes]  # (1 + gamma_{n+2})^2, gamma_k = k u / (1 - k u)
+    w_sq = [_sum_of_squares(w) for w in net.weights]
+    b_sq = [_sum_of_squares(b) for b in net.biases]
+    records = [ACTIVATION_RECORDS[name] for name in net.activations]
+    a_rule = tuple(0 if r.bounded else 1 if r.growth == 0.0 else 2 for r in records)
+    prime_sq = [math.inf if r.lipschitz is None else _PRIME_SLACK * r.lipschitz * r.lipschitz for r in records]
+    last = len(sizes) - 2
+    output_prime_sq = (
+        prime_sq[last]
+        if COST_RECORDS[net.cost].gradient_is_residual and records[last].elementwise and math.isfinite(prime_sq[last])
+        else None
+    )
+    z_weight = tuple(2.0 * rho[i] * w_sq[i] for i in range(last + 1))
+    z_bias = tuple(2.0 * rho[i] * b_sq[i] for i in range(last + 1))
+    back = tuple(rho[i + 2] * prime_sq[i] * w_sq[i + 1] for i in range(last))
+    fast = None
+    if output_prime_sq is not None and not any(a_rule[:last]):
+        products = [1.0] * (last + 1)  # P_l
+        for i in range(last - 1, -1, -1):
+            products[i] = back[i] * products[i + 1]
+        widths = [1, *sizes[1 : last + 1]]  # n_{l-1} for dC/dw^l, l >= 3; 1 for dC/db^2 alone
+        fast = (
+            z_weight[0],
+            z_bias[0],
+            max([0.0] + [z_weight[i] * sizes[i] + z_bias[i] for i in range(1, last + 1)]),
+            _READ_BACK * output_prime_sq,
+            max(products),
+            max(_READ_BACK * _READ_BACK * pl * n for pl, n in zip(products, widths, strict=True)),
+            _READ_BACK * _READ_BACK * products[0],
+            _LIMIT_SQ[net.dtype],
+            net.reduction == "mean",
+        )
+    return _Bounds(
+        m_max=int(0.2 / (n_max * u)),
+        z_weight=z_weight,
+        z_bias=z_bias,
+        a_rule=a_rule,
+        back=back,
+        output_prime_sq=output_prime_sq,
+        fast=fast,
+    )
+
+
+def _forward_bounds(net: Prepared, bounds: _Bounds, p: engine.Pass, x_sq: Any) -> list[float | None] | None:
+    """``_scalar_certificate``'s forward half: A_1 .. A_{L-1} (A_1 None where x_sq is), once every
+    Z_l, by its scalar bound or else its dot product, is below the limit; None: some z^l is not
+    certified finite (then sigma'(z^l) may be NaN and A_l no bound at all)."""
+    limit = _LIMIT_SQ[net.dtype]
+    z, m, sizes = p.z, p.a[0].shape[0], net.sizes
+    z_weight, z_bias, a_rule = bounds.z_weight, bounds.z_bias, bounds.a_rule
+    prev = None if x_sq is None else _READ_BACK * float(x_sq)
+    a_sq: list[float | None] = [prev]
+    last = len(z) - 1
+    for i in range(last + 1):
+        zl = math.inf if prev is None else z_weight[i] * prev + z_bias[i] * m
+        if not zl < limit:
+            zl = _READ_BACK * float(np.vdot(z[i], z[i]))
+            if not zl < limit:
+                return None
+        if i < last:
+            rule = a_rule[i]
+            prev = m * sizes[i + 1] if rule == 0 else zl if rule == 1 else _GROWTH_SQ * (zl + m * sizes[i + 1])
+            a_sq.append(prev)
+    return a_sq
+
+
+def _scalar_certificate(net: Prepared, bounds: _Bounds, p: engine.Pass, x_sq: Any) -> bool:
+    """``_certified`` for finite parameters (C already finite), in scalars where the bounds suffice.
+
+    Every quantity below bounds a squared Frobenius norm over the batch of the *computed* arrays,
+    in terms of computed numbers, so that "bound < limit" (``_LIMIT_SQ``) proves every entry, and
+    every partial sum the pass formed it from, finite; NaN or inf in a bound fails the comparison,
+    so an overflow of the bounds' own arithmetic means "not certified", never "certified".
+
+    Rounding (u the dtype's unit roundoff, gamma_k = k u / (1 - k u), m the batch's rows,
+    m n_max u <= 1/5 by ``m_max``): a dot product of k terms computed in any order is at most
+    (1 + gamma_k) times the sum of their magnitudes (Higham, Accuracy and Stability, 3.1), partial
+    sums included; a computed sum of N >= 0 terms is at least (1 - N u) times the exact one, so the
+    exact one is at most kappa = 2 times it (``_READ_BACK``); rho_n = (1 + gamma_{n+2})^2.
+    The limit is (LARGEST / 2)^2 / 2 in float32, a factor 2 above every rounding of the few Python
+    operations per layer; in float64, LARGEST itself (norms below 1e154).
+
+    Forward, layer by layer (A_1 = kappa ||x||^2 computed: finite exactly when x is):
+      z^l_xj = fl(sum_k a_xk w_jk + b_j) <= (1 + gamma_{n+1})(sum_k |a_xk| |w_jk| + |b_j|), so by
+      Cauchy-Schwarz and (s + t)^2 <= 2 s^2 + 2 t^2, ||z^l||^2 <= Z_l = 2 rho (||w^l||^2 A_{l-1} +
+      m ||b^l||^2). Z_l < limit: z^l is finite (no NaN from inf - inf or inf * 0, which a finite
+      bound on exact values alone would not exclude), and so is sigma'(z^l), at most S_l = max
+      |sigma'| (1 + 4u) (``_PRIME_SLACK``). Where the bound fails, or x_sq is None (dC/dw^2 is
+      checked itself), Z_l = kappa ||z^l||^2, one dot product. Then A_l = m n_l where |sigma| <= 1;
+      Z_l where sigma(z) is z or 0 (identity, relu); 3 (Z_l + m n_l) where |sigma(z)| <= |z| + g,
+      g <= 1 (softplus, ``Activation.growth``).
+    Output: for the quadratic cost with an elementwise sigma_L, delta^L = (a^L - y) (.) sigma'(z^L),
+      and C = fl(fl(v / 2) s) with v the computed sum of (a^L - y)^2, s = fl(1/m) or 1: v <= 2.001 C
+      M + 1 (M = m or 1; the 1 covers an underflow of v / 2), so D_L = S_L^2 kappa (2.001 C M + 1).
+      Other costs, or softmax: D_L = kappa ||delta^L||^2, one dot product.
+    Backward: delta^l = fl(fl(delta^{l+1} w^{l+1}) (.) sigma'(z^l)), so ||delta^l||^2 <= D_l =
+      rho_{n_{l+1}} S_l^2 ||w^{l+1}||^2 D_{l+1}. Where it fails: D_l = kappa ||delta^l||^2.
+    Gradient: dC/db^l_j = fl(scale sum_x delta_xj) is at most kappa scale sqrt(m) ||delta^l|| and
+      dC/dw^l_jk at most kappa scale ||delta^l|| ||a^{l-1}|| (Cauchy-Schwarz): compared in squares,
+      kappa^2 scale^2 m D_l and kappa^2 scale^2 D_l A_{l-1}; where the latter fails on a scalar
+      bound, the dot products of delta^l, then of a^{l-1}, are taken; with x_sq None, dC/dw^2 itself.
+    """
+    a_sq = _forward_bounds(net, bounds, p, x_sq)
+    if a_sq is None:
+        return False
+    limit = _LIMIT_SQ[net.dtype]
+    a, deltas, a_rule = p.a, p.deltas, bounds.a_rule
+    m, last = a[0].shape[0], len(deltas) - 1
+    mean = net.reduction == "mean"
+    grad_factor = _READ_BACK * _READ_BACK / (m * m if mean else 1.0)  # kappa^2 scale^2
+    if bounds.output_prime_sq is None:
+        d = math.inf
+    else:
+        d = bounds.output_prime_sq * _READ_BACK * (2.001 * float(p.cost) * (m if mean else 1) + 1.0)  # type: ignore[arg-type]
+    back = bounds.back
+    for i in range(last, -1, -1):
+        if i < last:
+            d = back[i] * d
+        prev = a_sq[i]
+        if not (d < limit and grad_factor * m * d < limit and (prev is None or grad_factor * d * prev < limit)):
+            d = _READ_BACK * float(np.vdot(deltas[i], deltas[i]))
+            if not (d < limit and grad_factor * m * d < limit):
+                return False
+            if prev is not None and not grad_factor * d * prev < limit:
+                if i == 0 or a_rule[i - 1] == 0:
+                    return False
+                prev = _READ_BACK * float(np.vdot(a[i], a[i]))
+                if not grad_factor * d * prev < limit:
+                    return False
+        if prev is None and not validation.is_finite(p.grad_weights[0]):
             return False
     return True
 

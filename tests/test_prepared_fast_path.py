@@ -31,6 +31,7 @@ import pytest
 
 import reference
 from reference import prepared, validation
+from reference.activations import ACTIVATION_RECORDS, sigma
 from reference.case import Network
 from reference.costs import COST_RECORDS
 
@@ -417,3 +418,376 @@ def test_parameters_at_the_edge_of_the_range_answer_as_the_checked_path(
         assert all(np.isfinite(np.frombuffer(bytes(b), dtype=dtype)).all() for b in got[2:] if isinstance(b, bytes))
     else:
         assert got[0] == "FloatingPointError" and f"left the range of {dtype}" in str(got[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# the certificate in scalars (``prepared._scalar_certificate`` and its common case in ``_certified``)
+#
+# Each inequality of the scalar certificate is approached from both sides by sweeping one factor
+# over powers of two: a network whose z^l overflows in a hidden layer only, an infinity in x where
+# w^2's column is 0 (z^2 = inf * 0), y so large that C overflows, a delta that overflows in the
+# first hidden layer only; with bounded and unbounded hidden layers, float32 and float64, both
+# reductions and every cost. Each sweep must cross the edge (some factor answers, some is named),
+# and at every factor the prepared pass answers as ``reference.backprop`` (the same bits or the
+# same error) and never returns a non-finite number. Controls: two correct but slower certificates
+# (today's dot products; none at all) pass the same sweeps, and a copy of the forward bounds that
+# skips the z^l check lets a NaN through.
+
+
+def _scales(dtype: str) -> list[float]:
+    """1, 1/2, 1/4, 1/8, then every 2^-8 down to 2^-(maxexp - 8): each sweep's edges, wherever they fall."""
+    top = int(np.finfo(dtype).maxexp) - 8
+    return [2.0**-k for k in sorted({1, 2, 3, *range(0, top, 8)})]
+
+
+DEEP = (4, 3, 3, 2)  # two hidden layers: "only in a hidden layer" has somewhere to be
+
+
+def _problems(net: prepared.Prepared, x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Every way the prepared pass's answer differs from ``reference.backprop``'s, or is not finite."""
+    got = _outcome(lambda: net.backprop(x, y))
+    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+    problems = [] if got == want else [f"prepared {str(got)[:120]} != checked {str(want)[:120]}"]
+    if got[0] == "result":
+        arrays = [np.frombuffer(bytes(b), dtype=net.dtype) for b in got[2:] if isinstance(b, bytes)]
+        if not (np.isfinite(float(got[1])) and all(bool(np.all(np.isfinite(a))) for a in arrays)):  # type: ignore[arg-type]
+            problems.append("a non-finite result was returned")
+    return problems
+
+
+def _targets(cost: str, m: int, n: int, dtype: str, scale: float = 1.0) -> np.ndarray:
+    """Valid targets for the cost: any real (times scale) for quadratic, else probability rows."""
+    if cost == "quadratic":
+        return (np.linspace(-0.5, 0.9, m * n).reshape(m, n) * scale).astype(dtype)
+    return np.full((m, n), 1.0 / n, dtype=dtype)
+
+
+def _net(
+    acts: tuple[str, ...],
+    cost: str,
+    reduction: str,
+    dtype: str,
+    weights: list[np.ndarray] | None = None,
+    biases: list[np.ndarray] | None = None,
+) -> prepared.Prepared:
+    net = Network.random(DEEP, acts, cost=cost, reduction=reduction, dtype=dtype, seed=11)
+    fast = reference.prepare(net)
+    if weights is None:
+        return fast
+    b = net.biases if biases is None else [v.astype(dtype) for v in biases]
+    return fast.with_parameters([w.astype(dtype) for w in weights], b)
+
+
+def _x(dtype: str, m: int = 3) -> np.ndarray:
+    return np.linspace(0.2, 1.0, m * DEEP[0]).reshape(m, DEEP[0]).astype(dtype)
+
+
+def _hidden_z_overflows(acts: tuple[str, ...], cost: str, reduction: str, dtype: str, s: float) -> tuple[Any, ...]:
+    """w^2 > 1 (so a^2 sums past 2 on x in [0.2, 1]) and w^3 = s LARGEST / 2: z^3, a hidden layer,
+    passes the largest float at s = 1 and stays below it for s small enough."""
+    base = Network.random(DEEP, acts, cost=cost, reduction=reduction, dtype=dtype, seed=11)
+    w = [v.astype(np.float64) for v in base.weights]
+    w[0] = np.abs(w[0]) + 1.0
+    w[1] = np.full_like(w[1], LARGEST[dtype] / 2 * s)
+    w[2] = np.abs(w[2]) + 0.1
+    return _net(acts, cost, reduction, dtype, w), _x(dtype), _targets(cost, 3, DEEP[-1], dtype)
+
+
+def _first_hidden_delta_overflows(
+    acts: tuple[str, ...], cost: str, reduction: str, dtype: str, s: float
+) -> tuple[Any, ...]:
+    """w^2 = 1/E and b^2 = 0, w^3 = E (E = s LARGEST / 4), w^4 times 1000: z, a and every delta
+    but delta^2 = (delta^3 w^3) sigma' are ordinary (delta^3 of size 1000 at most), and delta^2
+    (with dC/dw^2) passes the largest float at s = 1 (where sigma(0) = 0, so that a^2 is of size
+    1/E: tanh, relu, identity) and stays below it for s small enough."""
+    base = Network.random(DEEP, acts, cost=cost, reduction=reduction, dtype=dtype, seed=11)
+    big = LARGEST[dtype] / 4 * s
+    w = [v.astype(np.float64) for v in base.weights]
+    w[0] = w[0] / big
+    w[1] = w[1] * big
+    w[2] = w[2] * 1000.0
+    b = [v.astype(np.float64) for v in base.biases]
+    b[0] = np.zeros_like(b[0])
+    return _net(acts, cost, reduction, dtype, w, b), _x(dtype), _targets(cost, 3, DEEP[-1], dtype)
+
+
+def _y_huge(acts: tuple[str, ...], cost: str, reduction: str, dtype: str, s: float) -> tuple[Any, ...]:
+    """Targets of s sqrt(LARGEST): C = sum (a - y)^2 / 2 reaches the largest float near s = 1."""
+    y = _targets("quadratic", 3, DEEP[-1], dtype, scale=1.0)
+    y = (y.astype(np.float64) * np.sqrt(LARGEST[dtype]) * 4 * s).astype(dtype)
+    return _net(acts, cost, reduction, dtype), _x(dtype), y
+
+
+SWEEPS: dict[str, Callable[..., tuple[Any, ...]]] = {
+    "hidden z^3 overflows": _hidden_z_overflows,
+    "delta^2 overflows": _first_hidden_delta_overflows,
+    "y huge": _y_huge,
+}
+ARCHITECTURES = [  # (activations, cost): bounded and unbounded hidden layers, every cost
+    (("sigmoid", "sigmoid", "sigmoid"), "quadratic"),
+    (("tanh", "relu", "sigmoid"), "quadratic"),
+    (("softplus", "identity", "identity"), "quadratic"),
+    (("relu", "softplus", "tanh"), "quadratic"),
+    (("tanh", "tanh", "softmax"), "quadratic"),
+    (("sigmoid", "relu", "sigmoid"), "cross_entropy"),
+    (("tanh", "sigmoid", "softmax"), "log_likelihood"),
+]
+
+
+def _sweep_problems(
+    sweep: str, acts: tuple[str, ...], cost: str, reduction: str, dtype: str
+) -> tuple[list[str], set[bool]]:
+    """Problems at every factor of one sweep, and the certificate's first verdicts on them (the
+    prepared pass's fast attempt), which must include both "certified" and "not certified" for
+    the sweep to have crossed the edge of a bound."""
+    problems: list[str] = []
+    verdicts: list[bool] = []
+    certified = prepared._certified  # the current one: a control may have replaced it
+
+    def recording(n: prepared.Prepared, p: Any, x_sq: Any) -> bool:
+        verdicts.append(bool(certified(n, p, x_sq)))
+        return verdicts[-1]
+
+    firsts: set[bool] = set()
+    for s in _scales(dtype):
+        net, x, y = SWEEPS[sweep](acts, cost, reduction, dtype, s)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(prepared, "_certified", recording)
+            verdicts.clear()
+            _outcome(functools.partial(net.backprop, x, y))
+            firsts.add(verdicts[0])
+        problems += [f"s = {s}: {p}" for p in _problems(net, x, y)]
+    return problems, firsts
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(
+    ("sweep", "acts", "cost"),
+    [
+        (sweep, acts, cost)
+        for sweep in SWEEPS
+        for acts, cost in ARCHITECTURES
+        if sweep != "y huge" or cost == "quadratic"  # only the quadratic cost takes any real target
+    ],
+    ids=lambda v: "-".join(v) if isinstance(v, tuple) else v,
+)
+def test_each_scalar_bound_approached_from_both_sides_answers_as_the_checked_path(
+    sweep: str, acts: tuple[str, ...], cost: str, reduction: str, dtype: str
+) -> None:
+    assert _sweep_problems(sweep, acts, cost, reduction, dtype)[0] == []
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("sweep", list(SWEEPS))
+def test_each_sweep_crosses_the_certificates_edge(sweep: str, dtype: str) -> None:
+    """Not vacuous: on some architecture, the sweep has factors the certificate certifies and
+    factors it sends to the checked path (where an error is named, or a finite result found)."""
+    crossing = [
+        acts
+        for acts, cost in ARCHITECTURES
+        if (sweep != "y huge" or cost == "quadratic")
+        and _sweep_problems(sweep, acts, cost, "mean", dtype)[1] == {True, False}
+    ]
+    assert crossing, f"{sweep} ({dtype}) never crosses the edge"
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("acts", "cost"), ARCHITECTURES, ids=lambda v: "-".join(v) if isinstance(v, tuple) else v)
+def test_an_infinity_in_x_times_a_zero_column_of_w2_is_named_as_before(
+    acts: tuple[str, ...], cost: str, dtype: str
+) -> None:
+    """z^2 = inf * 0 = NaN: x is named, never a NaN returned (||x||^2 is inf: not certified)."""
+    base = Network.random(DEEP, acts, cost=cost, dtype=dtype, seed=11)
+    w = [v.copy() for v in base.weights]
+    w[0][:, 2] = 0.0
+    net = reference.prepare(base).with_parameters(w, base.biases)
+    x, y = _x(dtype), _targets(cost, 3, DEEP[-1], dtype)
+    for value in (np.inf, -np.inf, np.nan):
+        bad = x.copy()
+        bad[1, 2] = value
+        assert _problems(net, bad, y) == []
+        assert _outcome(functools.partial(net.backprop, bad, y)) == (
+            "ValueError",
+            _finite_message("x", value, (1, 2), dtype),
+        )
+
+
+def _today(n: prepared.Prepared, p: Any, x_sq: Any) -> bool:
+    """Correct but slower: the certificate before the scalar bounds, one dot product per layer."""
+    return prepared._dot_certificate(n, p, x_sq)
+
+
+@pytest.mark.parametrize(
+    "certificate", [_today, lambda n, p, x_sq: False], ids=["one-dot-product-per-layer", "never-certifies"]
+)
+def test_control_slower_correct_certificates_pass_the_same_sweeps(
+    monkeypatch: pytest.MonkeyPatch, certificate: Callable[..., bool]
+) -> None:
+    monkeypatch.setattr(prepared, "_certified", certificate)
+    for sweep in SWEEPS:
+        for acts, cost in ARCHITECTURES[:4]:
+            for dtype in ("float64", "float32"):
+                assert _sweep_problems(sweep, acts, cost, "mean", dtype)[0] == []
+
+
+def _forward_bounds_without_z(net: prepared.Prepared, bounds: Any, p: Any, x_sq: Any) -> list[float | None] | None:
+    """Negative control: ``prepared._forward_bounds`` with every A_l but no check that Z_l, the
+    bound on ||z^l||^2, is below the limit (so a z^l that overflowed goes unnoticed)."""
+    m = p.a[0].shape[0]
+    prev: float | None = None if x_sq is None else 2.0 * float(x_sq)
+    out = [prev]
+    for i in range(len(p.z) - 1):
+        zl = np.inf if prev is None else bounds.z_weight[i] * prev + bounds.z_bias[i] * m
+        rule, size = bounds.a_rule[i], m * net.sizes[i + 1]
+        prev = size if rule == 0 else zl if rule == 1 else 3.0 * (zl + size)
+        out.append(prev)
+    return out
+
+
+def test_negative_control_a_certificate_that_skips_the_z_bound_returns_nan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """relu's z^3 = +inf in float32 (whose bound, about 1e78, is a finite Python float): a^3 = inf,
+    sigma'(z^4) = 0, so delta^4 = 0 and dC/dw^4 = 0 * inf = NaN. The real certificate sends it to
+    the checked path; one without the z bound certifies it."""
+    args = (("tanh", "relu", "sigmoid"), "quadratic", "mean", "float32")
+    assert _sweep_problems("hidden z^3 overflows", *args)[0] == []
+    monkeypatch.setattr(prepared, "_forward_bounds", _forward_bounds_without_z)
+    problems = _sweep_problems("hidden z^3 overflows", *args)[0]
+    assert any("non-finite result" in p for p in problems), problems
+
+
+def _actual(arrays: list[np.ndarray]) -> list[float]:
+    return [float(np.sum(np.square(a.astype(np.float64)))) for a in arrays]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("acts", [a for a, c in ARCHITECTURES if c == "quadratic" and a[-1] != "softmax"])
+def test_the_scalar_bounds_bound_the_computed_norms(acts: tuple[str, ...], reduction: str, dtype: str) -> None:
+    """A_l >= ||a^l||^2 (from ``_forward_bounds``) and D_l >= ||delta^l||^2 (D_L from C, then
+    ``back``), on ordinary batches of several sizes; control: without kappa, sigma'^2 or the rho
+    factors the bound on delta^L fails somewhere (it is not vacuous)."""
+    net = reference.prepare(Network.random(DEEP, acts, reduction=reduction, dtype=dtype, seed=4))
+    bounds = net._bounds
+    assert bounds is not None and bounds.output_prime_sq is not None
+    loose_ratio = []
+    for m in (1, 3, 17):
+        rng = np.random.default_rng(m)
+        x = rng.standard_normal((m, DEEP[0])).astype(dtype)
+        y = rng.standard_normal((m, DEEP[-1])).astype(dtype)
+        with np.errstate(all="ignore"):
+            p = reference.engine.backpropagate(net, x, y)
+            a_sq = prepared._forward_bounds(net, bounds, p, np.vdot(x, x))
+        assert a_sq is not None
+        assert all(b is not None and b >= n for b, n in zip(a_sq, _actual(p.a[:-1]), strict=True))
+        cost = float(p.cost)  # type: ignore[arg-type]
+        d = bounds.output_prime_sq * 2.0 * (2.001 * cost * (m if reduction == "mean" else 1) + 1.0)
+        exact = _actual(p.deltas)
+        assert d >= exact[-1]
+        loose_ratio.append(exact[-1] / (d / (2.0 * 2.001 * 1.01)))
+        for i in range(len(p.deltas) - 2, -1, -1):
+            d *= bounds.back[i]
+            assert d >= exact[i]
+    assert max(loose_ratio) > 0.1  # the bound's factors are what lets it hold: it is within them of tight
+
+
+def test_the_seeds_workload_is_certified_without_a_dot_product(monkeypatch: pytest.MonkeyPatch) -> None:
+    """[784, 30, 10] sigmoid, quadratic, mean, m = 10: the three comparisons in ``_certified`` alone."""
+    net = reference.prepare(Network.random((784, 30, 10), ("sigmoid", "sigmoid"), seed=1))
+    rng = np.random.default_rng(0)
+    x, y = rng.random((10, 784)), rng.random((10, 10))
+    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+
+    def refuse(*args: Any) -> bool:
+        raise AssertionError("the common case left the three comparisons")
+
+    monkeypatch.setattr(prepared, "_scalar_certificate", refuse)
+    monkeypatch.setattr(prepared, "_dot_certificate", refuse)
+    monkeypatch.setattr(prepared, "_checked_pass", refuse)
+    assert _outcome(lambda: net.backprop(x, y)) == want
+
+
+def test_an_unbounded_hidden_layer_is_certified_in_scalars(monkeypatch: pytest.MonkeyPatch) -> None:
+    """relu and softplus hidden layers: ||a^l|| from ||z^l||, no fallback to the per-layer dot products."""
+    net = reference.prepare(Network.random(DEEP, ("relu", "softplus", "identity"), reduction="sum", seed=2))
+    x, y = _x("float64"), _targets("quadratic", 3, DEEP[-1], "float64")
+    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+    assert net._bounds is not None  # the network's constants: ||w^l||^2 and ||b^l||^2, once
+    monkeypatch.setattr(prepared, "_dot_certificate", lambda *a: pytest.fail("fell back"))
+    dots: list[tuple[int, ...]] = []
+
+    class Counting:
+        """numpy, as prepared.py sees it, counting its dot products."""
+
+        def __getattr__(self, name: str) -> Any:
+            if name != "vdot":
+                return getattr(np, name)
+
+            def vdot(a: np.ndarray, b: np.ndarray) -> Any:
+                dots.append(a.shape)
+                return np.vdot(a, b)
+
+            return vdot
+
+    monkeypatch.setattr(prepared, "np", Counting())
+    assert _outcome(lambda: net.backprop(x, y)) == want
+    assert dots == [x.shape]  # ||x||^2 alone: no z^l, a^l or delta^l
+
+
+def test_a_batch_past_the_rounding_models_length_takes_the_dot_products(monkeypatch: pytest.MonkeyPatch) -> None:
+    """float32, n_1 = 4000: m_max = 0.2 / (4000 u) = 838 rows; one more takes ``_dot_certificate``."""
+    net = reference.prepare(Network.random((4000, 2, 2), ("sigmoid", "identity"), dtype="float32", seed=2))
+    assert net._bounds is not None and net._bounds.m_max == 838
+    rng = np.random.default_rng(0)
+    x = rng.random((839, 4000), dtype=np.float32)
+    y = rng.random((839, 2), dtype=np.float32)
+    monkeypatch.setattr(prepared, "_scalar_certificate", lambda *a: pytest.fail("past m_max"))
+    calls: list[int] = []
+    dot = prepared._dot_certificate
+
+    def counted(*args: Any) -> bool:
+        calls.append(1)
+        return dot(*args)
+
+    monkeypatch.setattr(prepared, "_dot_certificate", counted)
+    _same(net.backprop(x, y), reference.backprop(net.case(x, y)))
+    assert calls
+
+
+def test_negative_control_a_certificate_without_the_weights_norm_returns_a_non_finite_delta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """D_l = rho S_l^2 ||w^{l+1}||_F^2 D_{l+1} with ||w^{l+1}||_F^2 dropped (``back`` = 0, and the
+    common case's constants with it) certifies delta^2 past the largest float."""
+    args = (("tanh", "sigmoid", "identity"), "quadratic", "sum", "float64")
+    assert _sweep_problems("delta^2 overflows", *args)[0] == []
+    bounds_of = prepared._bounds_of
+
+    def without_w(net: prepared.Prepared) -> Any:
+        b = bounds_of(net)
+        return None if b is None else b._replace(back=tuple(0.0 for _ in b.back), fast=None)
+
+    monkeypatch.setattr(prepared, "_bounds_of", without_w)
+    problems = _sweep_problems("delta^2 overflows", *args)[0]
+    assert any("non-finite result" in p for p in problems), problems
+
+
+def _growth_violations(name: str, growth: float) -> list[float]:
+    """The z on a grid (0, +-1e-300 .. +-1e300) where |sigma(z)| > |z| + growth (computed in float64)."""
+    z = np.concatenate([[0.0], np.geomspace(1e-300, 1e300, 601), -np.geomspace(1e-300, 1e300, 601)])
+    with np.errstate(all="ignore"):
+        a = sigma(name, z)
+    return [float(v) for v in z[np.abs(a) > (np.abs(z) + growth) * (1 + 4 * 2.0**-53)]]
+
+
+def test_every_unbounded_activation_has_a_growth_the_certificate_may_use() -> None:
+    """``Activation.growth``: |sigma(z)| <= |z| + growth, growth in [0, 1] (``_GROWTH_SQ`` assumes it),
+    wherever sigma is elementwise and not bounded; checked on sigma itself. Control: softplus with
+    a growth 1e-3 below ln 2 is refused (at z = 0)."""
+    for name, record in ACTIVATION_RECORDS.items():
+        if record.bounded or not record.elementwise:
+            assert record.growth is None, name
+            continue
+        assert record.growth is not None and 0.0 <= record.growth <= 1.0, name
+        assert _growth_violations(name, record.growth) == [], name
+    assert 0.0 in _growth_violations("softplus", float(np.log(2.0)) - 1e-3)
