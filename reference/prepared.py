@@ -95,8 +95,13 @@ class Prepared:
     def _bounds(self) -> _Bounds | None:
         """This network's constants for ``_scalar_certificate``, computed on the first batch that asks
         (``reference.backprop``'s Prepared, built per call, never does). Not a field: neither compared
-        nor printed. The arrays are never written to once a Prepared holds them (``train_step`` updates
-        the copies ``own`` makes, which no certificate reads), so the constants stay true."""
+        nor printed. Constants computed once stay true only while nobody can write to the arrays, so
+        they are computed only for arrays this Prepared owns read-only (``prepare``, ``with_parameters``
+        and ``sgd_step`` make such copies); any other array (a caller's, which the caller may change in
+        place; ``train_step``'s, updated in place) gets None: the dot-product certificate, which reads
+        the arrays as they are at every batch."""
+        if not all(_owned_read_only(a) for a in (*self.weights, *self.biases)):
+            return None
         return _bounds_of(self)
 
     def __repr__(self) -> str:
@@ -108,7 +113,8 @@ class Prepared:
     def with_parameters(self, weights: Any, biases: Any) -> Prepared:
         """The same architecture with other parameters, whose shapes, dtype and finiteness are checked."""
         w, b = validation.parameters(weights, biases, self.sizes, self.dtype)
-        return Prepared(self.sizes, self.activations, self.cost, self.reduction, self.dtype, tuple(w), tuple(b))
+        arch = (self.sizes, self.activations, self.cost, self.reduction, self.dtype)
+        return Prepared(*arch, tuple(map(_read_only_copy, w)), tuple(map(_read_only_copy, b)))
 
     def network(self) -> Network:
         arch = (self.sizes, self.activations, self.cost, self.reduction, self.dtype)
@@ -161,13 +167,32 @@ class Prepared:
         """One step of gradient descent on C for the batch (x, y): a new Prepared, as ``reference.sgd_step``."""
         rate = eta_value(eta)
         xs, ys = self.batch(x, y)
-        return step(self, xs, ys, rate, "sgd_step")
+        new = step(self, xs, ys, rate, "sgd_step")
+        for a in (*new.weights, *new.biases):  # this step's own new arrays, held by ``new`` alone
+            a.setflags(write=False)
+        return new
 
 
 def prepare(network: Any) -> Prepared:
     """Check a Network (or a Case, or any object with its attributes) once; a Case's batch is ignored."""
     sizes, activations, cost, reduction, dtype, weights, biases = validation.network(network)
-    return Prepared(sizes, activations, cost, reduction, dtype, tuple(weights), tuple(biases))
+    # Copies, read-only: the caller keeps their arrays to change as they like, and what was checked
+    # here (shapes, finiteness, the certificate's norms) stays true of what this Prepared holds.
+    arch = (sizes, activations, cost, reduction, dtype)
+    return Prepared(*arch, tuple(map(_read_only_copy, weights)), tuple(map(_read_only_copy, biases)))
+
+
+def _read_only_copy(a: Array) -> Array:
+    """A copy that owns its data, marked read-only."""
+    c = np.array(a, copy=True)
+    c.setflags(write=False)
+    return c
+
+
+def _owned_read_only(a: Array) -> bool:
+    """True for an array nobody can write to through any other name: its own data, read-only
+    (setting it writeable again would take a deliberate ``setflags``)."""
+    return bool(a.flags.owndata and not a.flags.writeable)
 
 
 def trusted(c: Case, parameters_finite: bool) -> Prepared:
