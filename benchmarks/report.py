@@ -68,8 +68,8 @@ def machine(results: dict[str, Any]) -> list[str]:
 
 def targets(results: dict[str, Any]) -> list[str]:
     lines = [
-        "| target | measured | the numpy pass on the same measure | met |",
-        "| --- | --- | --- | --- |",
+        "| target | measured | the numpy pass on the same measure | met | where this run's profile of a miss is |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for t in results.get("targets", []):
         shown = [
@@ -81,7 +81,8 @@ def targets(results: dict[str, Any]) -> list[str]:
         elif t.get("beside"):  # what explains the figure (the whole commands' CPU beside their wall)
             shown[0] += f" ({t['beside']})"
         met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
-        lines.append(f"| {t['target']} | {shown[0]} | {shown[1]} | {met} |")
+        profile = (t.get("profile") or "-") if t["met"] is False else ""
+        lines.append(f"| {t['target']} | {shown[0]} | {shown[1]} | {met} | {profile} |")
     return lines
 
 
@@ -222,7 +223,61 @@ def conformance(results: dict[str, Any]) -> list[str]:
                 f"| {label} | `{r['command']}` | {fmt_time(r['wall_s'])} | {r['examples']} | {r['exit_code']} |"
             )
     lines += ([""] if c["notes"] else []) + [f"Note: {n}" for n in c["notes"]]
-    return lines + _failing_lines(c.get("failing", {}))
+    return (
+        lines + _isolation_lines(c) + _few_shapes_lines(c.get("few_shapes", {})) + _failing_lines(c.get("failing", {}))
+    )
+
+
+def _isolation_lines(c: dict[str, Any]) -> list[str]:
+    """Isolation, per call (issue 22 item 2): the default run's isolated / --in-process wall ratio, and one
+    call at the largest generated case both ways, in wall and CPU (the suite's and the worker's) time."""
+    per_call = c.get("per_call") or {}
+    if not per_call and c.get("isolation_ratio") is None:
+        return []
+    ratio = c.get("isolation_ratio")
+    lines = [
+        "",
+        "Isolation, per call: the default run isolated / --in-process (wall) "
+        + ("not measured" if ratio is None else f"{ratio:.2f}x")
+        + "; one backprop call at the largest generated case, made as the suite's checker makes it:",
+        "",
+    ]
+    if per_call:
+        lines += [
+            "| case | clock | isolated | in process | overhead per call |",
+            "| --- | --- | --- | --- | --- |",
+            f"| {per_call['case']} | wall, median of {per_call['rounds']} rounds of {per_call['calls_per_round']} "
+            f"| {per_call['isolated_ms']:.3g} ms | {per_call['in_process_ms']:.3g} ms "
+            f"| {per_call['overhead_ms']:.3g} ms |",
+        ]
+        if "cpu_isolated_ms" in per_call:
+            lines.append(
+                f"| {per_call['case']} | CPU, suite and worker | {per_call['cpu_isolated_ms']:.3g} ms "
+                f"| {per_call['cpu_in_process_ms']:.3g} ms | {per_call['cpu_overhead_ms']:.3g} ms |"
+            )
+    return lines
+
+
+def _few_shapes_lines(few: dict[str, Any]) -> list[str]:
+    """Shapes few (issue 22 item 3): the stand-in compiler's runs, the compiles each needed, and the time
+    computed for a compile of ``compile_s`` per new shape (the check run sleeps for real)."""
+    rows = [(label, r) for label, r in few.items() if isinstance(r, dict) and "command" in r]
+    if not rows:
+        return []
+    lines = [
+        "",
+        f"Shapes few: a stand-in that compiles once per new shape, {few.get('compile_s', '?')} s a compile in "
+        "the computed figure (compiles x that + the run's wall time); the check run sleeps for real.",
+        "",
+        "| run | command | compiles | wall time | computed or predicted |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, r in rows:
+        figure = r.get("computed_s", r.get("predicted_s"))
+        shown = "-" if figure is None else fmt_time(figure)
+        wall = fmt_time(r["wall_s"]) if "wall_s" in r else r.get("error", "-")
+        lines.append(f"| {label} | `{r['command']}` | {r.get('compiles', '-')} | {wall} | {shown} |")
+    return lines
 
 
 def _failing_lines(failing: dict[str, Any]) -> list[str]:

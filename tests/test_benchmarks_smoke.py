@@ -374,3 +374,22 @@ def test_only_refuses_unknown_sections_a_missing_run_and_another_mode(tmp_path: 
     assert (
         other.returncode == 2 and "holds a 'full' run" in other.stderr and "symbolic proofs" not in other.stderr
     )  # said before any section ran
+
+
+def test_a_missed_target_points_to_its_profile_and_a_met_one_does_not() -> None:
+    """Issue 22's "met, or with the profile of the miss": every target row names the section holding this
+    run's profile of its figure, and the page prints it beside a miss only."""
+    from benchmarks import report, targets
+
+    results = {"conformance": {"isolation_ratio": 1.6, "per_call": {"overhead_ms": 1.5, "case": "c"}}}
+    rows = {r["target"]: r for r in targets.judge_targets(results)}
+    ratio = next(r for text, r in rows.items() if text.startswith("default conformance run on the reference, isolated"))
+    per_call = next(r for text, r in rows.items() if text.startswith("isolation's overhead per call"))
+    assert ratio["met"] is False and per_call["met"] is True
+    assert all(r["profile"] for r in rows.values()), [t for t, r in rows.items() if not r["profile"]]
+    lines = report.targets({"targets": [ratio, per_call]})
+    assert lines[2].endswith(f"| **no** | {ratio['profile']} |"), lines[2]
+    assert lines[3].endswith("| yes |  |"), lines[3]
+    titles = [title for title, _ in report.SECTIONS]
+    for r in rows.values():  # each points to a section of the page (by its title's start)
+        assert any(t.split(":")[0] in r["profile"] for t in titles) or r["profile"].startswith("beside"), r
