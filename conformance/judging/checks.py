@@ -24,7 +24,7 @@ backprop, the SGD step, and whether either modified its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 import numpy as np
 
@@ -57,16 +57,49 @@ class CaseChecker:
         # In process, code under test sees the caller's floating-point settings, not the judge's.
         self._caller_errstate = np.geterr()
 
+    def _given(self, case: Case) -> Case:
+        """The case as the implementation is given it: in process a copy of its own (what it does to
+        its arrays must not reach the suite's), else the case itself, which a worker or a program
+        receives as bytes and cannot change."""
+        return fresh_copy(case) if self.impl.in_process else case
+
     def _call_backprop(self, case: Case) -> tuple[Case, Answer | Fault]:
-        given = fresh_copy(case)
+        given = self._given(case)
         with np.errstate(**self._caller_errstate):
             return given, self.impl.backprop(given)
 
     def _ask(self, report: CaseReport, case: Case, what: str) -> Result | str:
         """One more backprop call for a property check: its parsed result, or why it has none."""
-        _, outcome = self._call_backprop(case)
-        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-        return self._parse(case, outcome, what)
+        asked = self._ask_each(report, [case], [what])
+        try:
+            return next(asked)
+        finally:
+            asked.close()
+
+    def _ask_each(
+        self, report: CaseReport, cases: Sequence[Case], whats: Sequence[str]
+    ) -> Generator[Result | str, None, None]:
+        """backprop on each case in turn for a property check (``what`` names each call in a message):
+        each parsed result, ending after the first that is why there is none.
+
+        The implementation is asked for them together (``backprop_each``: a worker gets them
+        pipelined), each call made and judged as one ``_ask`` would; stop iterating to stop asking.
+        """
+        # Each copy made when its call is reached: not a batch's worth of copies of the weights at once.
+        outcomes = self.impl.backprop_each(self._given(case) for case in cases)
+        try:
+            for case, what in zip(cases, whats, strict=True):
+                with np.errstate(**self._caller_errstate):
+                    outcome = next(outcomes)
+                report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+                parsed = self._parse(case, outcome, what)
+                yield parsed
+                if isinstance(parsed, str):
+                    return
+        finally:
+            close = getattr(outcomes, "close", None)
+            if close is not None:
+                close()
 
     def _probe(self, report: CaseReport) -> Probe:
         """backprop on a second case that a cause's claim is confirmed on (conformance.judging.factors)."""
@@ -173,7 +206,7 @@ class CaseChecker:
         self._sgd_step(report, exp)
         if root.settled("batch_additivity"):  # no_mutation, after sgd_step, is judged by now
             return report
-        batch_additivity(report, parsed, exp, self._ask, costs)
+        batch_additivity(report, parsed, exp, self._ask_each, costs)
         permutation_invariance(report, parsed, exp, self._ask, costs)
         root.name_float32()
         return report
