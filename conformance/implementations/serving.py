@@ -40,7 +40,7 @@ from conformance.implementations import wire
 from conformance.implementations.binding import Bound, bind
 from conformance.implementations.calls import describe_exception
 from conformance.implementations.gather import IOV_MAX, pieces, remaining
-from conformance.implementations.input_mutation import mutation
+from conformance.implementations.input_mutation import fresh_copy, mutation
 
 # What an allocation past the cap says, in the libraries the suite meets (numpy and Python raise
 # MemoryError; torch: "DefaultCPUAllocator: can't allocate memory"; C++: std::bad_alloc).
@@ -166,20 +166,43 @@ def plainly_a_result(value: Any, case: Any) -> bool:
     return type(cost) in (float, np.float64) and math.isfinite(cost)
 
 
-def call(
-    bound: Bound, request: dict[str, Any], blob: memoryview, cap_mb: int | None = None
-) -> tuple[dict[str, Any], bool]:
+class Kept:
+    """The weights and biases of the last request read (copies of the worker's own, never given to the
+    code under test): a request whose case says ``wire.KEPT`` for them means these."""
+
+    def __init__(self) -> None:
+        self.weights: list[np.ndarray] | None = None
+        self.biases: list[np.ndarray] | None = None
+
+    def case(self, request: dict[str, Any], blob: memoryview) -> Any:
+        """The request's case as the suite sent it: its arrays views of ``blob`` (checked as every
+        frame's are), its weights and biases the kept ones; read from every request, a skipped
+        one included, so that "the request before" means the same on both sides."""
+        fields = wire.decode(request["case"], blob=blob, copy=False)
+        if not isinstance(fields, dict):
+            raise wire.WireError("a malformed case")
+        for name in ("weights", "biases"):
+            if fields.get(name) == wire.KEPT:
+                arrays = getattr(self, name)
+                if arrays is None:
+                    raise wire.WireError(f"a case whose {name} are those of a request before the first")
+                fields[name] = arrays
+            elif isinstance(fields.get(name), list):
+                fields[name] = [np.array(a, copy=True) if type(a) is np.ndarray else a for a in fields[name]]
+                setattr(self, name, fields[name])
+        return wire.decode_case(fields)
+
+
+def call(bound: Bound, request: dict[str, Any], viewed: Any, cap_mb: int | None = None) -> tuple[dict[str, Any], bool]:
     """One request's answer: the encoded result, or the error; with any change to the inputs.
     And whether a chain may go on after it: no error, and ``plainly_a_result`` (asked of chained
     requests only).
 
-    ``request`` is the frame's header message, its arrays still descriptions of ``blob``: the
-    implementation gets copies, and the snapshot its input is compared against is ``blob``
-    itself (views: no second copy; the blob stays untouched until the next request is read).
+    ``viewed`` is the request's case (``Kept.case``), whose arrays no code under test has seen:
+    the implementation gets copies of them, and its input is compared against them.
     """
-    case = wire.decode_case(wire.decode(request["case"], blob=blob))
-    judged = request.get("mutation", True) is not False
-    original = wire.decode_case(wire.decode(request["case"], blob=blob, copy=False)) if judged else None
+    case = fresh_copy(viewed)
+    original = viewed if request.get("mutation", True) is not False else None
     op = request.get("op")
     try:
         if op == "sgd_step":
@@ -255,16 +278,18 @@ def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
     if bound is None:
         return 0
     stopped: Any = None  # the chain stopped last
+    kept = Kept()
     while True:
         frame = inbox.next()
         if frame is None:
             return 0  # end of requests
         request, blob = frame
+        viewed = kept.case(request, blob)
         chain = request.get("chain")
         if chain is not None and chain == stopped:
             reply: dict[str, Any] = {"skipped": "its chain stopped at an earlier call"}
         else:
-            reply, go_on = call(bound, request, blob, cap_mb)
+            reply, go_on = call(bound, request, viewed, cap_mb)
             if chain is not None and not go_on:
                 stopped = chain
         reply["id"] = request["id"]
