@@ -43,12 +43,13 @@ class Implementation(Protocol):
 
     def backprop(self, case: Any) -> Outcome: ...
 
-    def backprop_each(self, cases: Iterable[Any]) -> Iterator[Outcome]:
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
         """backprop on each case in turn, as if asked one by one, ending after the first Fault.
 
-        For the calls whose effect on their input is not judged (their Answers carry no mutation
-        report): a worker pipelines them. Iterate it to the end, or stop and make no other call
-        before dropping it: the next call reads and throws away the answers sent ahead.
+        The first ``judged`` calls' effect on their input is compared (their outcomes carry the
+        mutation report, as backprop's), the others' is not. A worker pipelines them. Iterate it
+        to the end, or stop and make no other call before dropping it: the next call reads and
+        throws away the answers sent ahead.
         """
         ...
 
@@ -98,7 +99,7 @@ class PythonImplementation:
     def backprop(self, case: Any) -> Outcome:
         return self._caller.call("backprop", lambda: self._backprop(case), self._key("backprop", case))
 
-    def backprop_each(self, cases: Iterable[Any]) -> Iterator[Outcome]:
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
         for case in cases:  # one at a time: each call made only once the one before it has returned
             outcome = self.backprop(case)
             yield outcome

@@ -24,11 +24,11 @@ JSON-lines protocol (CONTRACT.md section 5). All sit on conformance.implementati
 first Fault. A Python worker gets them pipelined: every request is sent ahead, and the answers
 are read in order, each judged exactly as a call of its own (its own budget, counted from when
 the worker could start on it: the previous answer; its own retry, crash, garbage and warm-up
-rules). The worker calls the code under test one request at a time, and skips what follows a
-call that raised (the suite would not have asked), so that the code sees the calls it would see
-one by one; only a later call after an answer the suite refuses to read as a result is made and
-its answer thrown away. A program behind ``--impl-cmd`` is asked one request at a time, as
-CONTRACT.md section 5 says.
+rules). The worker calls the code under test one request at a time, and stops at a call that
+raised or at an answer it is not sure the suite reads as a result (serving.py: the requests
+after it come back skipped, and the suite asks them one at a time if it still wants them), so
+that the code sees exactly the calls it would see asked one by one. A program behind
+``--impl-cmd`` is asked one request at a time, as CONTRACT.md section 5 says.
 """
 
 from __future__ import annotations
@@ -391,16 +391,17 @@ class _Process:
     def backprop(self, case: Any) -> Outcome:
         raise NotImplementedError
 
-    def backprop_each(self, cases: Iterable[Any]) -> Iterator[Outcome]:
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
         """backprop on each case in turn, ending at the first Fault: one request at a time unless
-        overridden (a worker pipelines them). The outcomes carry no input-mutation report."""
-        for case in cases:
+        overridden (a worker pipelines them). Only the first ``judged`` outcomes carry an
+        input-mutation report."""
+        for index, case in enumerate(cases):
             outcome = self.backprop(case)
-            yield outcome if isinstance(outcome, Fault) else Answer(outcome.value)
+            yield outcome if isinstance(outcome, Fault) or index < judged else Answer(outcome.value)
             if isinstance(outcome, Fault):
                 return
 
-    def _pipelined(self, op: str, cases: Sequence[Any]) -> Iterator[Outcome]:
+    def _pipelined(self, op: str, cases: Sequence[Any], judged: int = 0) -> Iterator[Outcome]:
         """``op`` on each case in turn, the requests sent ahead; each answer settled as ``_call`` settles one.
 
         Answer k's budget starts when the worker could start on it (the previous answer read, or
@@ -408,7 +409,8 @@ class _Process:
         requests still unanswered are sent to the new process. The worker stops the chain at a
         call that raised (the run ends there) or at an answer it is not sure the suite reads as a
         result (serving.plainly_a_result): the requests after it come back skipped, and are
-        asked again one at a time. Stopping early leaves the rest to ``_discard_unread``.
+        asked again one at a time. Stopping early leaves the rest to ``_discard_unread``. The
+        first ``judged`` requests ask the worker to compare their input (``"mutation"``).
         """
         self._discard_unread()
         token = self._pipeline
@@ -435,7 +437,8 @@ class _Process:
                             assert channel is not None
                         first_origin = self._started_at if self._fresh else None
                         self._fresh = False
-                        self._post(channel, op, cases[index:] if ahead else [case], chained if ahead else alone)
+                        later = cases[index:] if ahead else [case]
+                        self._post(channel, op, later, chained if ahead else alone, judged - index)
                     key = self._warm_key(op, case)
                     limit = self._limit(key)
                     warm_up = key not in self._warm
@@ -451,7 +454,7 @@ class _Process:
                     if not self._read_away(channel, list(self._unread), skipped=True):
                         self._drop()
                     self._unread.clear()
-                extra = chained if ahead else alone
+                extra = _judging(chained if ahead else alone, index < judged)
                 outcome = self._settle(_Asked(op, case, None, key, limit, warm_up, extra), rid, received, origin)
                 yield outcome
                 if isinstance(outcome, Fault):
@@ -460,13 +463,14 @@ class _Process:
             if token == self._pipeline:
                 self._discard_unread()
 
-    def _post(self, channel: Channel, op: str, cases: Sequence[Any], extra: Mapping[str, Any]) -> None:
-        """Send the requests for ``cases`` ahead of their answers (``_unread`` holds their ids)."""
+    def _post(self, channel: Channel, op: str, cases: Sequence[Any], extra: Mapping[str, Any], judged: int = 0) -> None:
+        """Send the requests for ``cases`` ahead of their answers (``_unread`` holds their ids); the
+        first ``judged`` of them with their input compared."""
         self._unread.clear()
-        for case in cases:
+        for index, case in enumerate(cases):
             self._next_id += 1
             self._unread.append(self._next_id)
-            channel.post(self._encode(self._next_id, op, case, None, extra))
+            channel.post(self._encode(self._next_id, op, case, None, _judging(extra, index < judged)))
 
     def _read_away(self, channel: Channel, rids: list[int], *, skipped: bool = False) -> bool:
         """Read the answers to ``rids`` and throw them away (``skipped``: each must say it was skipped);
@@ -502,6 +506,11 @@ class _Process:
         if self._channel is not None:
             self._channel.close()
             self._channel = None
+
+
+def _judging(extra: Mapping[str, Any], judged: bool) -> Mapping[str, Any]:
+    """The request's private fields, asking (``judged``) for its input to be compared or not."""
+    return {**extra, "mutation": True} if judged else extra
 
 
 def _same_arrays(sent: tuple[Any, ...], now: Any) -> bool:
@@ -641,8 +650,8 @@ class WorkerImplementation(_Process):
     def _receive(self, channel: Channel, deadline: float | None) -> Reply:
         return read_frame(channel, channel.read_line(deadline), deadline, self.max_answer_bytes, owned=True)
 
-    def backprop_each(self, cases: Iterable[Any]) -> Iterator[Outcome]:
-        return self._pipelined("backprop", list(cases))
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
+        return self._pipelined("backprop", list(cases), judged)
 
     def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
         assert isinstance(received, ReceivedFrame)

@@ -24,7 +24,8 @@ backprop, the SGD step, and whether either modified its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+import itertools
+from collections.abc import Callable, Generator, Iterator, Sequence
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from conformance.judging.diagnosis import claim_text, costs_comparable, float32_
 from conformance.judging.equation_checks import check_cost, check_equations_1_2, check_equations_3_4
 from conformance.judging.factors import Confirmer, Extract, Observation, Probe, ratio_text
 from conformance.judging.findings import BLOCK_SGD_STEP, CHECKS, FLOAT32_PRECISION, CaseReport, Finding, block_after
-from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
+from conformance.judging.metamorphic import Ask, batch_additivity, determinism, permutation_invariance
 from conformance.judging.structure import Result, parse_parameters, parse_result
 from conformance.judging.tolerances import SAFETY, Expected, expect, norm_mismatch
 from reference import Case
@@ -62,11 +63,6 @@ class CaseChecker:
         its arrays must not reach the suite's), else the case itself, which a worker or a program
         receives as bytes and cannot change."""
         return fresh_copy(case) if self.impl.in_process else case
-
-    def _call_backprop(self, case: Case) -> tuple[Case, Answer | Fault]:
-        given = self._given(case)
-        with np.errstate(**self._caller_errstate):
-            return given, self.impl.backprop(given)
 
     def _ask(self, report: CaseReport, case: Case, what: str) -> Result | str:
         """One more backprop call for a property check: its parsed result, or why it has none."""
@@ -97,9 +93,18 @@ class CaseChecker:
                 if isinstance(parsed, str):
                     return
         finally:
-            close = getattr(outcomes, "close", None)
-            if close is not None:
-                close()
+            _close(outcomes)
+
+    def _next_of(self, calls: Iterator[Answer | Fault]) -> Ask:
+        """An ``Ask`` whose call is the next of ``calls`` (asked already, with its case)."""
+
+        def ask(report: CaseReport, case: Case, what: str) -> Result | str:
+            with np.errstate(**self._caller_errstate):
+                outcome = next(calls)
+            report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+            return self._parse(case, outcome, what)
+
+        return ask
 
     def _probe(self, report: CaseReport) -> Probe:
         """backprop on a second case that a cause's claim is confirmed on (conformance.judging.factors)."""
@@ -163,7 +168,7 @@ class CaseChecker:
         (exit 3). Ignoring is safe because every verdict ends in ``norm_mismatch``'s
         ``error <= limit``, which an inf or NaN error fails; the diagnoses claim a cause only
         when a comparison holds, which NaN never does. The calls to the implementation run
-        under the caller's settings (``_call_backprop``, ``_sgd_step``).
+        under the caller's settings (``_run``'s first calls, ``_ask_each``, ``_sgd_step``).
         """
         with np.errstate(all="ignore"):
             return self._run(case, eta, permutation, enough)
@@ -176,18 +181,29 @@ class CaseChecker:
         except Unusable:
             return None
         report = CaseReport(case, eta, tuple(int(p) for p in permutation))
-        given, outcome = self._call_backprop(case)
-        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-        report.answered = isinstance(outcome, Answer)
-        parsed = self._parse(case, outcome, "backprop")
-        self._no_mutation(report, given, case, "backprop", outcome)
-        if isinstance(parsed, str):
-            report.add("structure", None, "failed", parsed)
-            block_after(report, "structure", "blocked by the structure check")
-            return report
-        report.add("structure", None, "passed")
-        costs = costs_comparable(self.conventions, case, exp)
-        if not determinism(report, parsed, exp, self._ask, costs):
+        given = self._given(case)
+        # The first call and determinism's second, asked together (a worker gets both at once): the
+        # second is made only once the first is a result, as determinism asks it (a worker not sure
+        # of the first stops there: protocol.py). The first call's input is compared.
+        again = (self._given(case) for _ in range(1))  # in process, copied when its call is reached
+        calls = self.impl.backprop_each(itertools.chain([given], again), judged=1)
+        try:
+            with np.errstate(**self._caller_errstate):
+                outcome = next(calls)
+            report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+            report.answered = isinstance(outcome, Answer)
+            parsed = self._parse(case, outcome, "backprop")
+            self._no_mutation(report, given, case, "backprop", outcome)
+            if isinstance(parsed, str):
+                report.add("structure", None, "failed", parsed)
+                block_after(report, "structure", "blocked by the structure check")
+                return report
+            report.add("structure", None, "passed")
+            costs = costs_comparable(self.conventions, case, exp)
+            deterministic = determinism(report, parsed, exp, self._next_of(calls), costs)
+        finally:
+            _close(calls)
+        if not deterministic:
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
         confirmer = Confirmer(case, self.conventions, self._probe(report))
@@ -262,6 +278,13 @@ class CaseChecker:
         confirmer = Confirmer(case, self.conventions, self._step_probe(report, eta))
         problem = _step_error(case, eta, exp, weights, biases, confirmer)
         report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
+
+
+def _close(outcomes: Iterator[Answer | Fault]) -> None:
+    """Stop asking (an implementation's ``backprop_each``, iterated or not to its end)."""
+    close = getattr(outcomes, "close", None)
+    if close is not None:
+        close()
 
 
 class _Root:
