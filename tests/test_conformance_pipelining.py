@@ -30,6 +30,7 @@ from conformance.implementations.calls import Answer, Fault, Outcome
 from conformance.implementations.channel import Channel, ReceivedLine
 from conformance.implementations.isolation import IsolationSettings
 from conformance.implementations.protocol import ForkedImplementation, WorkerImplementation
+from conformance.judging.structure import parse_result
 from conformance.reporting.report import Report
 from reference import Case
 from reference.strategies import Architecture, make_case
@@ -52,6 +53,19 @@ def _case(m: int = 4, seed: int = 7) -> Case:
 def test_a_result_of_plain_finite_arrays_is_plainly_a_result() -> None:
     case = _case(1)
     assert serving.plainly_a_result(dict(reference.backprop(case)), case)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("m", [1, 3])
+def test_what_is_plainly_a_result_the_structure_check_reads(dtype: str, m: int) -> None:
+    """Sound: a chain goes on after an answer only where the suite will ask the next call."""
+    arch = Architecture((3, 4, 4, 2), ("tanh", "relu", "sigmoid"), "cross_entropy")
+    case = make_case(arch, "typical", m, "mean", dtype, 11)
+    value = dict(reference.backprop(case))
+    assert serving.plainly_a_result(value, case)
+    line, _, blob = wire.dumps({"result": wire.encode(value)}).partition(b"\n")
+    decoded = wire.decode(wire.parse_header(line).message, blob=blob)["result"]
+    parse_result(decoded, case.sizes, case.m, dtype, want_deltas=True, want_cost=True)  # raises if not
 
 
 @pytest.mark.parametrize(
