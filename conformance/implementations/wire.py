@@ -198,9 +198,8 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
             return f'{{"dtype":{_QUOTED(dtype)},"shape":[{dims}],"offset":{at},"nbytes":{nbytes}}}'
         return f'{{"{ARRAY}":[{_QUOTED(dtype)},[{dims}],{at},{nbytes}]}}'
 
-    try:
-        body = _json_text(dict(message), not public, described)
-    except _Unusual:  # json.dumps, with its own checks and errors, for anything encode() does not make
+    body = _json_text(dict(message), not public, described)
+    if body is None:  # json.dumps, with its own checks and errors, for anything encode() does not make
         chunks.clear()
         offset = 0
         body = json.dumps(dict(message), separators=(",", ":"), allow_nan=not public, default=place)
@@ -208,17 +207,13 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
     return [header.encode("utf-8") + b"\n", *chunks]
 
 
-class _Unusual(Exception):
-    """A value ``_json_text`` leaves to json.dumps."""
-
-
 _QUOTED = json.encoder.encode_basestring_ascii  # json.dumps's own quoting (ensure_ascii)
 
 
-def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_Raw], str]) -> str:
+def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_Raw], str]) -> str | None:
     """The text json.dumps(message, separators=(",", ":"), allow_nan=allow_nan) writes, for the
     values ``encode`` makes (str keys; str, int, float, bool, None, lists, dicts, arrays), with
-    each array as ``described`` says; _Unusual for anything else.
+    each array as ``described`` says; None for anything else (json.dumps then).
 
     A call at the largest case sends 32 arrays and receives 45: json.dumps calling back into
     Python for each array was the larger part of a frame's header, and this is the same text
@@ -227,7 +222,7 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_R
     out: list[str] = []
     write = out.append
 
-    def put(value: Any, depth: int) -> None:
+    def put(value: Any, depth: int) -> bool:
         kind = type(value)
         if kind is str:
             write(_QUOTED(value))
@@ -235,27 +230,29 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_R
             write(described(value))
         elif kind is dict:
             if depth > 2 * MAX_DEPTH:
-                raise _Unusual
+                return False
             write("{")
             first = True
             for key, item in value.items():
                 if type(key) is not str:
-                    raise _Unusual
+                    return False
                 if not first:
                     write(",")
                 first = False
                 write(_QUOTED(key))
                 write(":")
-                put(item, depth + 1)
+                if not put(item, depth + 1):
+                    return False
             write("}")
         elif kind is list:
             if depth > 2 * MAX_DEPTH:
-                raise _Unusual
+                return False
             write("[")
             for i, item in enumerate(value):
                 if i:
                     write(",")
-                put(item, depth + 1)
+                if not put(item, depth + 1):
+                    return False
             write("]")
         elif value is None:
             write("null")
@@ -268,15 +265,15 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_R
         elif isinstance(value, float):  # and a float's (numpy's float64) as the float
             if value != value or value in (math.inf, -math.inf):
                 if not allow_nan:
-                    raise _Unusual
+                    return False
                 write("NaN" if value != value else ("Infinity" if value > 0 else "-Infinity"))
             else:
                 write(float.__repr__(value))
         else:
-            raise _Unusual
+            return False
+        return True
 
-    put(message, 0)
-    return "".join(out)
+    return "".join(out) if put(message, 0) else None
 
 
 # -- decoding (the suite's side: untrusted) ------------------------------------------------------
