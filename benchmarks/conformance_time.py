@@ -266,10 +266,11 @@ def per_call_overhead(rounds: int = 9, calls: int = 20) -> dict[str, Any]:
 
 
 def _checked_call(impl: Implementation, case: Case) -> None:
-    """One backprop call as conformance/judging/checks.py makes it: on a fresh copy of the case,
-    then, in process, the comparison of the inputs (no_mutation) that an isolated worker makes
-    itself, inside its call."""
-    given = fresh_copy(case)
+    """One first backprop call of a case as conformance/judging/checks.py makes it: in process on a
+    fresh copy of the case (``CaseChecker._given``; a worker is sent the case's bytes), then, in
+    process, the comparison of the inputs (no_mutation) that an isolated worker makes itself,
+    inside its call."""
+    given = fresh_copy(case) if impl.in_process else case
     impl.backprop(given)
     if impl.in_process:
         mutation(given, case)

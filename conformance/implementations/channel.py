@@ -17,7 +17,10 @@ guarantees, whatever the child does:
   ends as a whole with SIGKILL; a simple command is exec'd directly, without a
   shell in between, so the process killed is the program itself;
 * closing never blocks on a pipe: a detached grandchild (``setsid``) that keeps
-  stdout open keeps a pipe the suite has already closed, and nothing waits for it.
+  stdout open keeps a pipe the suite has already closed, and nothing waits for it;
+* requests may be posted ahead (``post``, for the suite's own workers: pipelining): they are
+  written whenever the channel waits for an answer, so that writing them never holds up
+  reading, and the child always has its next request at hand.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class Channel:
         self.max_line = max_line
         self._buffer = bytearray()
         self._blob = bytearray()  # read_exact's buffer, reused
+        self._outgoing: list[memoryview] = []  # posted requests not yet written (``post``)
         self._stderr: collections.deque[bytes] = collections.deque()
         self._stderr_size = 0
         self.proc: Process = process or subprocess.Popen(  # the user's own command, by design
@@ -155,10 +159,23 @@ class Channel:
 
     # -- I/O ------------------------------------------------------------------------------
 
+    def post(self, message: bytes | Sequence[bytes | memoryview]) -> None:
+        """Queue ``message`` to be written while the channel waits (``read_line``, ``read_exact``,
+        ``request``), after anything posted before it: requests sent ahead of their answers.
+
+        The pieces are not copied: the arrays they view must stay unchanged until written.
+        """
+        self._outgoing += pieces([message] if isinstance(message, bytes) else message)
+
     def request(self, message: bytes | Sequence[bytes | memoryview], deadline: float | None) -> Received:
         """Write ``message`` (a line with its newline, or a binary frame, whole or in pieces written
-        together), then read the next complete line, both before ``deadline``."""
-        pending = pieces([message] if isinstance(message, bytes) else message)
+        together), then read the next complete line, both before ``deadline``.
+
+        Anything posted before is written first; the line read is the answer to the first request
+        not yet answered, which is ``message``'s only when nothing was posted ahead of it.
+        """
+        pending = [*self._outgoing, *pieces([message] if isinstance(message, bytes) else message)]
+        self._outgoing = []
         while pending:
             if self._in is None:
                 return Broken("write", "its stdin is closed")
@@ -205,18 +222,26 @@ class Channel:
             elif self.proc.poll() is not None:
                 self._drain_after_exit()
 
-    def read_exact(self, size: int, deadline: float | None) -> ReceivedBytes | Broken:
+    def read_exact(self, size: int, deadline: float | None, into: memoryview | None = None) -> ReceivedBytes | Broken:
         """The next ``size`` bytes, or why they did not all come before the deadline.
 
         The caller has checked ``size`` against its cap: a child that promises more than it
         sends costs the deadline and at most the cap's worth of memory (what an honest answer of
         that size would cost), never what an unchecked header could promise.
+
+        ``into``: a buffer of ``size`` bytes of the caller's to read into (then the answer's, not
+        reused by the channel); otherwise the channel's own, reused at its next read.
         """
-        # Read straight into one buffer kept for the channel's life: a megabyte allocated afresh for
-        # every answer costs its page faults every time (measured: most of the suite's CPU per call).
-        if len(self._blob) < size:
-            self._blob = bytearray(size)
-        view = memoryview(self._blob)[:size]
+        if into is not None:
+            view = into.cast("B")
+            if view.nbytes != size:
+                raise ValueError(f"read_exact: a buffer of {view.nbytes} bytes for {size}")
+        else:
+            # Read straight into one buffer kept for the channel's life: a megabyte allocated afresh
+            # for every answer costs its page faults every time.
+            if len(self._blob) < size:
+                self._blob = bytearray(size)
+            view = memoryview(self._blob)[:size]
         got = self._take_buffered(view)
         while got < size:
             r = self._ready(deadline)
@@ -240,18 +265,37 @@ class Channel:
         return ReceivedBytes(view)
 
     def _ready(self, deadline: float | None) -> list[int] | Broken:
-        """The pipes readable within the next slice of the deadline, or why there is nothing more to wait for."""
+        """The pipes readable within the next slice of the deadline, or why there is nothing more to wait for.
+
+        Posted requests are written meanwhile, as far as the child's stdin takes them; a child that
+        closed its stdin gets no more of them (what it does then, answer or die, is read as usual).
+        """
         if self._out is None:
             return Broken("eof")
         timeout = self._remaining(deadline)
         if timeout is not None and timeout <= 0:
             return Broken("timeout")
         readable = [fd for fd in (self._out, self._err) if fd is not None]
+        writable = [self._in] if self._outgoing and self._in is not None else []
         try:
-            r, _, _ = select.select(readable, [], [], _slice(timeout))
+            r, w, _ = select.select(readable, writable, [], _slice(timeout))
         except (OSError, ValueError):
             return Broken("eof")
+        if w:
+            self._write_posted()
         return r
+
+    def _write_posted(self) -> None:
+        """As much of the posted requests as the child's stdin takes now, without blocking."""
+        assert self._in is not None
+        try:
+            written = os.writev(self._in, self._outgoing[:IOV_MAX])
+        except BlockingIOError:
+            return
+        except OSError:  # it closed its stdin: nothing more can reach it
+            self._outgoing = []
+            return
+        self._outgoing = remaining(self._outgoing, written)
 
     def _take_buffered(self, into: memoryview) -> int:
         """Move what the buffer holds (up to ``len(into)`` bytes) into ``into``; how many moved."""
@@ -346,6 +390,7 @@ class Channel:
                 self._files[name].close()
 
     def _close_pipes(self) -> None:
+        self._outgoing = []
         for name in ("_in", "_out", "_err"):
             self._close_fd(name)
 

@@ -19,10 +19,16 @@ def pieces(parts: Sequence[bytes | memoryview]) -> list[memoryview]:
 
 
 def remaining(pending: list[memoryview], written: int) -> list[memoryview]:
-    """What is left to write of ``pending`` once its first ``written`` bytes are written."""
-    while pending and written >= pending[0].nbytes:
-        written -= pending[0].nbytes
-        pending = pending[1:]
-    if pending and written:
-        pending = [pending[0][written:], *pending[1:]]
-    return pending
+    """What is left to write of ``pending`` once its first ``written`` bytes are written.
+
+    One slice of the list, however many pieces were written: requests posted ahead (a batch of
+    single-sample calls) are thousands of pieces, written a few hundred at a time.
+    """
+    done = 0
+    while done < len(pending) and written >= pending[done].nbytes:
+        written -= pending[done].nbytes
+        done += 1
+    rest = pending[done:]
+    if rest and written:
+        rest[0] = rest[0][written:]
+    return rest

@@ -16,7 +16,7 @@ import pickle
 import shlex
 import sys
 import types
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, Unpack
 
@@ -42,6 +42,16 @@ class Implementation(Protocol):
     has_sgd_step: bool
 
     def backprop(self, case: Any) -> Outcome: ...
+
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
+        """backprop on each case in turn, as if asked one by one, ending after the first Fault.
+
+        The first ``judged`` calls' effect on their input is compared (their outcomes carry the
+        mutation report, as backprop's), the others' is not. A worker pipelines them. Iterate it
+        to the end, or stop and make no other call before dropping it: the next call reads and
+        throws away the answers sent ahead.
+        """
+        ...
 
     def sgd_step(self, case: Any, eta: float) -> Outcome: ...
 
@@ -88,6 +98,13 @@ class PythonImplementation:
 
     def backprop(self, case: Any) -> Outcome:
         return self._caller.call("backprop", lambda: self._backprop(case), self._key("backprop", case))
+
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
+        for case in cases:  # one at a time: each call made only once the one before it has returned
+            outcome = self.backprop(case)
+            yield outcome
+            if isinstance(outcome, Fault):
+                return
 
     def sgd_step(self, case: Any, eta: float) -> Outcome:
         if self._sgd_step is None:

@@ -19,18 +19,31 @@ JSON-lines protocol (CONTRACT.md section 5). All sit on conformance.implementati
   started for the next call, so one bad case does not end the run;
 * a process that needs restarting more than MAX_RESTARTS times, or hangs MAX_TIMEOUTS
   times, is not started again: later calls report it unresponsive.
+
+``backprop_each`` asks for several cases in turn (a batch's samples one by one), ending at the
+first Fault. A Python worker gets them pipelined: every request is sent ahead, and the answers
+are read in order, each judged exactly as a call of its own (its own budget, counted from when
+the worker could start on it: the previous answer; its own retry, crash, garbage and warm-up
+rules). The worker calls the code under test one request at a time, and stops at a call that
+raised or at an answer it is not sure the suite reads as a result (serving.py: the requests
+after it come back skipped, and the suite asks them one at a time if it still wants them), so
+that the code sees exactly the calls it would see asked one by one. A program behind
+``--impl-cmd`` is asked one request at a time, as CONTRACT.md section 5 says.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import IO, Any
+
+import numpy as np
 
 from conformance.errors import CannotRecreate, CapabilitiesError, LoadError
 from conformance.implementations import contract, safejson, wire
@@ -39,6 +52,7 @@ from conformance.implementations.capabilities import Capabilities, parse_capabil
 from conformance.implementations.channel import (
     Broken,
     Channel,
+    Received,
     ReceivedBytes,
     ReceivedLine,
     command_argv,
@@ -67,7 +81,8 @@ class ReceivedFrame:
 
     line: bytes
     header: wire.Header
-    blob: memoryview  # the channel's buffer: valid until its next read
+    blob: memoryview  # the channel's buffer, valid until its next read; or (owned) the frame's own
+    owned: bool = False
 
 
 Reply = ReceivedLine | ReceivedFrame | Broken
@@ -80,11 +95,27 @@ def request_frame(
     deadline: float | None,
     cap: int,
     parse: Callable[[bytes], wire.Header] = wire.parse_header,
+    *,
+    owned: bool = False,
 ) -> Reply:
-    """Send one frame and read one back, under one deadline: the header line, then exactly the
-    blob it announces, once its length is known to fit ``cap`` (nothing is read, let alone
-    allocated, for a header that promises more)."""
-    received = channel.request(message, deadline)
+    """Send one frame and read one back, under one deadline (``read_frame``)."""
+    return read_frame(channel, channel.request(message, deadline), deadline, cap, parse, owned=owned)
+
+
+def read_frame(
+    channel: Channel,
+    received: Received,
+    deadline: float | None,
+    cap: int,
+    parse: Callable[[bytes], wire.Header] = wire.parse_header,
+    *,
+    owned: bool = False,
+) -> Reply:
+    """The frame whose header line is ``received``: then exactly the blob it announces, once its
+    length is known to fit ``cap`` (nothing is read, let alone allocated, for a header that
+    promises more). ``owned``: the blob is read into a buffer of its own, which its decoded
+    arrays may keep as theirs (``wire.decode(copy=False)``) instead of being copied out of the
+    channel's: at the largest case that copy, into fresh memory, was most of the suite's CPU per call."""
     if not isinstance(received, ReceivedLine):
         return received
     try:
@@ -93,11 +124,25 @@ def request_frame(
         return Broken("unreadable", f"a header line the suite cannot read ({error}): {received.text[:120]!r}")
     if len(received.text) + header.blob_length > cap:
         return Broken("too long", f"a frame of {len(received.text) + header.blob_length} bytes (more than {cap})")
-    blob = channel.read_exact(header.blob_length, deadline)
+    into = np.empty(header.blob_length, dtype=np.uint8).data if owned else None
+    blob = channel.read_exact(header.blob_length, deadline, into)
     if isinstance(blob, Broken):
         return blob
     assert isinstance(blob, ReceivedBytes)
-    return ReceivedFrame(received.text, header, blob.data)
+    return ReceivedFrame(received.text, header, blob.data, owned)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """One call as asked: what ``_settle`` needs to judge what came back, and to ask it again."""
+
+    op: str
+    case: Any
+    eta: float | None
+    key: Hashable
+    limit: float | None
+    warm_up: bool
+    extra: Mapping[str, Any] | None = None
 
 
 def _option(warm_up: bool) -> str:
@@ -132,6 +177,8 @@ class _Process:
         self._started_at = 0.0  # when the current process was started
         self._fresh = False  # no call sent to the current process yet: its first call's budget counts from the start
         self._answered = False  # some process has answered a request (else a timeout gets the flush hint)
+        self._unread: collections.deque[int] = collections.deque()  # ids posted ahead, answers not read yet
+        self._pipeline = 0  # the pipelined run of calls in progress: an older one may not read on
 
     # -- to be provided -------------------------------------------------------------------
 
@@ -146,12 +193,19 @@ class _Process:
         """The handshake after a start; None when it went well, else why not."""
         return None
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
+    def _encode(
+        self, rid: int, op: str, case: Any, eta: float | None, extra: Mapping[str, Any] | None = None
+    ) -> Message:
+        """The request; ``extra``: fields of the private protocol (serving.py), for a worker only."""
         raise NotImplementedError
 
     def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
         """Send one request, read its answer: a JSON line unless overridden (a binary frame)."""
         return channel.request(message, deadline)
+
+    def _receive(self, channel: Channel, deadline: float | None) -> Reply:
+        """The next answer of a request posted ahead (only a worker's requests are)."""
+        raise NotImplementedError
 
     def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
         raise NotImplementedError
@@ -214,6 +268,7 @@ class _Process:
         return problem
 
     def _drop(self) -> None:
+        self._unread.clear()
         if self._channel is not None:
             self._channel.kill()
             self._channel = None
@@ -237,7 +292,9 @@ class _Process:
             return Fault("crash", self._dead, final=True)
         return None
 
-    def _ask(self, op: str, case: Any, eta: float | None, limit: float | None) -> tuple[int, Reply, float]:
+    def _ask(
+        self, op: str, case: Any, eta: float | None, limit: float | None, extra: Mapping[str, Any] | None = None
+    ) -> tuple[int, Reply, float]:
         """(request id, what came back, when its budget started): one request to the current process."""
         channel = self._channel
         assert channel is not None
@@ -245,7 +302,7 @@ class _Process:
         rid = self._next_id
         origin = self._started_at if self._fresh else time.monotonic()
         self._fresh = False
-        message = self._encode(rid, op, case, eta)
+        message = self._encode(rid, op, case, eta, extra)
         received = self._exchange(channel, message, None if limit is None else origin + limit)
         return rid, received, origin
 
@@ -288,6 +345,7 @@ class _Process:
         return Fault("crash", memory_hint(message, self.max_memory_mb))
 
     def _call(self, op: str, case: Any, eta: float | None = None) -> Outcome:
+        self._discard_unread()
         if self._dead is not None:
             return Fault("unresponsive", f"not called: {self._dead}")
         fault = self._ensure_started()
@@ -297,6 +355,11 @@ class _Process:
         limit = self._limit(key)
         warm_up = key not in self._warm
         rid, received, origin = self._ask(op, case, eta, limit)
+        return self._settle(_Asked(op, case, eta, key, limit, warm_up), rid, received, origin)
+
+    def _settle(self, asked: _Asked, rid: int, received: Reply, origin: float) -> Outcome:
+        """The outcome of one call from what came back: asked again on a timeout, a fault, or the answer."""
+        op, case, eta, key, limit, warm_up = asked.op, asked.case, asked.eta, asked.key, asked.limit, asked.warm_up
         if isinstance(received, Broken) and received.why == "timeout" and limit is not None:
             # Asked again in a fresh process, with a larger budget (and the fresh process's warm-up).
             assert self._channel is not None
@@ -307,7 +370,7 @@ class _Process:
                 return fault
             self.reasked += 1
             retry = RETRY_FACTOR * max(limit, self._limit(key) or 0.0)
-            rid, received, origin = self._ask(op, case, eta, retry)
+            rid, received, origin = self._ask(op, case, eta, retry, asked.extra)
             if isinstance(received, Broken) and received.why == "timeout":
                 assert self._channel is not None
                 return self._hang(op, key, limit, retry, warm_up, max(partial, self._channel.partial_output()))
@@ -323,10 +386,144 @@ class _Process:
             self._first_seen.setdefault(key, time.monotonic() - origin)
         return outcome
 
+    # -- several calls in turn ----------------------------------------------------------------
+
+    def backprop(self, case: Any) -> Outcome:
+        raise NotImplementedError
+
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
+        """backprop on each case in turn, ending at the first Fault: one request at a time unless
+        overridden (a worker pipelines them). Only the first ``judged`` outcomes carry an
+        input-mutation report."""
+        for index, case in enumerate(cases):
+            outcome = self.backprop(case)
+            yield outcome if isinstance(outcome, Fault) or index < judged else Answer(outcome.value)
+            if isinstance(outcome, Fault):
+                return
+
+    def _pipelined(self, op: str, cases: Sequence[Any], judged: int = 0) -> Iterator[Outcome]:
+        """``op`` on each case in turn, the requests sent ahead; each answer settled as ``_call`` settles one.
+
+        Answer k's budget starts when the worker could start on it (the previous answer read, or
+        the process's start for its first request); after a restart (a retry, a crash) the
+        requests still unanswered are sent to the new process. The worker stops the chain at a
+        call that raised (the run ends there) or at an answer it is not sure the suite reads as a
+        result (serving.plainly_a_result): the requests after it come back skipped, and are
+        asked again one at a time. Stopping early leaves the rest to ``_discard_unread``. The
+        first ``judged`` requests ask the worker to compare their input (``"mutation"``).
+        """
+        self._discard_unread()
+        token = self._pipeline
+        chained: dict[str, Any] = {"chain": self._next_id + 1, "mutation": False}
+        alone: dict[str, Any] = {"mutation": False}
+        ahead = True  # the requests are sent ahead, until a chain stops short
+        channel: Channel | None = None
+        first_origin: float | None = None
+        try:
+            for index, case in enumerate(cases):
+                if token != self._pipeline:
+                    raise RuntimeError("a pipelined run of calls was resumed after another call began")
+                while True:  # once more, alone, if its request came back skipped
+                    if self._dead is not None:
+                        yield Fault("unresponsive", f"not called: {self._dead}")
+                        return
+                    if channel is None or channel is not self._channel or not self._unread:
+                        if channel is None or channel is not self._channel:
+                            fault = self._ensure_started()
+                            if fault is not None:
+                                yield fault
+                                return
+                            channel = self._channel
+                            assert channel is not None
+                        first_origin = self._started_at if self._fresh else None
+                        self._fresh = False
+                        later = cases[index:] if ahead else [case]
+                        self._post(channel, op, later, chained if ahead else alone, judged - index)
+                    key = self._warm_key(op, case)
+                    limit = self._limit(key)
+                    warm_up = key not in self._warm
+                    origin = time.monotonic() if first_origin is None else first_origin
+                    first_origin = None
+                    rid = self._unread.popleft()
+                    received = self._receive(channel, None if limit is None else origin + limit)
+                    if not (ahead and _skipped(received, rid)):
+                        break
+                    # The chain stopped at the answer before (the worker was not sure it is a result):
+                    # the rest come back skipped, and are asked one at a time from here on.
+                    ahead = False
+                    if not self._read_away(channel, list(self._unread), skipped=True):
+                        self._drop()
+                    self._unread.clear()
+                extra = _judging(chained if ahead else alone, index < judged)
+                outcome = self._settle(_Asked(op, case, None, key, limit, warm_up, extra), rid, received, origin)
+                yield outcome
+                if isinstance(outcome, Fault):
+                    return
+        finally:
+            if token == self._pipeline:
+                self._discard_unread()
+
+    def _post(self, channel: Channel, op: str, cases: Sequence[Any], extra: Mapping[str, Any], judged: int = 0) -> None:
+        """Send the requests for ``cases`` ahead of their answers (``_unread`` holds their ids); the
+        first ``judged`` of them with their input compared."""
+        self._unread.clear()
+        for index, case in enumerate(cases):
+            self._next_id += 1
+            self._unread.append(self._next_id)
+            channel.post(self._encode(self._next_id, op, case, None, _judging(extra, index < judged)))
+
+    def _read_away(self, channel: Channel, rids: list[int], *, skipped: bool = False) -> bool:
+        """Read the answers to ``rids`` and throw them away (``skipped``: each must say it was skipped);
+        False when one does not come back cleanly, within the timeout, with its id."""
+        for rid in rids:
+            deadline = None if self.timeout is None else time.monotonic() + self.timeout
+            received = self._receive(channel, deadline)
+            said = received.header.message.get("id") if isinstance(received, ReceivedFrame) else None
+            if said != rid or isinstance(said, bool) or (skipped and not _skipped(received, rid)):
+                return False
+        return True
+
+    def _discard_unread(self) -> None:
+        """Read and throw away the answers to requests posted ahead that nobody asked for any more
+        (the run of calls stopped at a failure); a process that does not give them back cleanly
+        is ended, so that the next call starts on a clean stream in a fresh one."""
+        self._pipeline += 1  # a run of calls still suspended may not read on: its answers go here
+        if not self._unread:
+            return
+        channel = self._channel
+        unread = list(self._unread)
+        self._unread.clear()
+        if channel is None:
+            return
+        if self.timeout is None:  # no budget to wait for them within: end the process instead
+            self._drop()
+            return
+        if not self._read_away(channel, unread):
+            self._drop()
+
     def close(self) -> None:
+        self._unread.clear()
         if self._channel is not None:
             self._channel.close()
             self._channel = None
+
+
+def _judging(extra: Mapping[str, Any], judged: bool) -> Mapping[str, Any]:
+    """The request's private fields, asking (``judged``) for its input to be compared or not."""
+    return {**extra, "mutation": True} if judged else extra
+
+
+def _same_arrays(sent: tuple[Any, ...], now: Any) -> bool:
+    """Whether ``now`` holds exactly the numpy arrays ``sent`` held (the same objects, in order)."""
+    return len(sent) == len(now) and all(type(a) is np.ndarray and a is b for a, b in zip(sent, now, strict=False))
+
+
+def _skipped(received: Reply, rid: int) -> bool:
+    """Whether this is the worker's answer to ``rid`` that it skipped the call (its chain had stopped)."""
+    if not isinstance(received, ReceivedFrame):
+        return False
+    message = received.header.message
+    return "skipped" in message and message.get("id") == rid and not isinstance(message.get("id"), bool)
 
 
 def _id_problem(answer: Any, rid: int, text: bytes) -> str | None:
@@ -367,6 +564,8 @@ class WorkerImplementation(_Process):
             "max_memory_mb": self.max_memory_mb,
         }
         self._loaded: dict[str, Any] | None = None
+        # The process the last request went to, and that request's weights and biases (``_encode``).
+        self._kept: tuple[Channel | None, tuple[Any, ...], tuple[Any, ...]] | None = None
         problem = self._start()
         if problem is not None or self._loaded is None:
             self.close()
@@ -411,7 +610,7 @@ class WorkerImplementation(_Process):
             return f"the worker process {describe_status(status)} while loading {self.name}{said}"
         assert isinstance(received, ReceivedFrame)
         try:
-            answer = wire.decode(received.header.message, blob=received.blob)
+            answer = wire.decode(received.header.message, blob=received.blob, copy=not received.owned)
         except wire.WireError as error:
             return f"the worker answered the load request with something unreadable ({error})"
         if not isinstance(answer, dict):
@@ -424,24 +623,47 @@ class WorkerImplementation(_Process):
             self._loaded = answer
         return None
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
-        request: dict[str, Any] = {"id": rid, "op": op, "case": wire.encode_case(case)}
+    def _encode(
+        self, rid: int, op: str, case: Any, eta: float | None, extra: Mapping[str, Any] | None = None
+    ) -> Message:
+        # The worker keeps the weights and biases of the request before (serving.Kept): the same
+        # arrays (these very objects, which the suite never changes, held here so that no other
+        # array can take their place) sent again to the same process are sent as wire.KEPT.
+        channel, kept = self._channel, self._kept
+        same = (
+            kept is not None
+            and kept[0] is channel
+            and _same_arrays(kept[1], case.weights)
+            and _same_arrays(kept[2], case.biases)
+        )
+        if not same:
+            self._kept = (channel, tuple(case.weights), tuple(case.biases))
+        fields = wire.encode_case(case, kept=same)
+        request: dict[str, Any] = {"id": rid, "op": op, "case": fields, **(extra or {})}
         if eta is not None:
             request["eta"] = float(eta)
         return wire.frame_parts(request)
 
     def _exchange(self, channel: Channel, message: Message, deadline: float | None) -> Reply:
-        return request_frame(channel, message, deadline, self.max_answer_bytes)
+        return request_frame(channel, message, deadline, self.max_answer_bytes, owned=True)
+
+    def _receive(self, channel: Channel, deadline: float | None) -> Reply:
+        return read_frame(channel, channel.read_line(deadline), deadline, self.max_answer_bytes, owned=True)
+
+    def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
+        return self._pipelined("backprop", list(cases), judged)
 
     def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
         assert isinstance(received, ReceivedFrame)
         try:
-            answer = wire.decode(received.header.message, blob=received.blob)
+            answer = wire.decode(received.header.message, blob=received.blob, copy=not received.owned)
         except wire.WireError as error:
             return Fault("garbage", f"answered with a frame the suite cannot read ({error})")
         problem = _id_problem(answer, rid, received.line)
         if problem is not None:
             return Fault("garbage", problem)
+        if "skipped" in answer:  # only after a call of its chain raised, which ended the run of calls
+            return Fault("garbage", f"answered request {rid} as skipped, though no call before it raised")
         mutation = answer.get("mutation")
         mutation = str(mutation)[:300] if mutation is not None else None
         if "unsupported" in answer:
@@ -514,7 +736,10 @@ class SubprocessImplementation(_Process):
             return f"it wrote {partial} byte(s) but no end of line: {_FLUSH_HINT}"
         return f"it wrote nothing to stdout: {_FLUSH_HINT}"
 
-    def _encode(self, rid: int, op: str, case: Any, eta: float | None) -> Message:
+    def _encode(
+        self, rid: int, op: str, case: Any, eta: float | None, extra: Mapping[str, Any] | None = None
+    ) -> Message:
+        # The public protocol has no private fields: this program is asked one request at a time.
         request: dict[str, Any] = {"id": rid, "op": op}
         if eta is not None:
             request["eta"] = float(eta)

@@ -1,5 +1,17 @@
 """The worker's side of the private protocol: one load frame, then one answer frame per request.
 
+Requests are answered one at a time, in the order they came, however many the suite sent ahead
+(it pipelines a batch's single-sample calls: conformance.implementations.protocol); the code under
+test is called exactly as it would be if each had come alone. Two fields of a request, both
+optional, serve that. ``"chain"`` is a tag shared by calls the suite stops asking at the first
+one that fails: a chain stops at a call that raised, and at an answer the suite might refuse to
+read as a result (anything but plain finite arrays of the case's dtype and shapes and a float
+cost: ``plainly_a_result``); every later request of a stopped chain is answered
+``{"skipped": ...}`` without calling anything, and the suite, if it wanted them after all, asks
+for them again one at a time. So the code under test never makes a call the suite would not
+have asked for. ``"mutation": false`` marks a call whose effect on its input the suite does
+not judge: no snapshot of the input is taken for it.
+
 Both workers run this loop: the spec worker (``python -m conformance.implementations.worker``, which loads the
 implementation by spec or from a pickle) and the worker forked from the caller
 (conformance.implementations.forking, which already holds the caller's object). It imports nothing that
@@ -14,10 +26,14 @@ or its library's own error), and the answer names the option.
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import sys
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
+
+import numpy as np
 
 from conformance.errors import LoadError
 from conformance.implementations import wire
@@ -123,15 +139,75 @@ def bind_answer(obj: Any, module: Any, name: str) -> tuple[Bound | None, dict[st
     return bound, answer
 
 
-def call(bound: Bound, request: dict[str, Any], cap_mb: int | None = None) -> dict[str, Any]:
-    """One request's answer: the encoded result, or the error; with any change to the inputs."""
-    case = wire.decode_case(request["case"])
-    original = fresh_copy(case)
+def plainly_a_result(value: Any, case: Any) -> bool:
+    """Whether the suite is sure to read ``value`` as a result of ``case`` (its structure check):
+    a dict of exactly-str keys holding grad_weights, grad_biases and deltas as lists of finite
+    numpy arrays of the case's dtype and shapes, and a finite float cost. False says only "not
+    sure" (lists, other dtypes, no deltas, a NaN: the suite decides); it stops a chain."""
+    if type(value) is not dict or any(type(key) is not str for key in value):
+        return False
+    sizes, dtype = case.sizes, np.dtype(case.dtype)
+    m = np.shape(case.x)[0]
+    shapes: dict[str, list[tuple[int, ...]]] = {
+        "grad_weights": [(n, n_prev) for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True)],
+        "grad_biases": [(n,) for n in sizes[1:]],
+        "deltas": [(m, n) for n in sizes[1:]],
+    }
+    for key, expected in shapes.items():
+        arrays: Any = value.get(key)
+        if type(arrays) is not list or len(arrays) != len(expected):
+            return False
+        for array, shape in zip(arrays, expected, strict=True):
+            if type(array) is not np.ndarray or array.dtype != dtype or array.shape != shape:
+                return False
+            if not np.isfinite(array).all():
+                return False
+    cost: Any = value.get("cost")
+    return type(cost) in (float, np.float64) and math.isfinite(cost)
+
+
+class Kept:
+    """The weights and biases of the last request read (copies of the worker's own, never given to the
+    code under test): a request whose case says ``wire.KEPT`` for them means these."""
+
+    def __init__(self) -> None:
+        self.weights: list[np.ndarray] | None = None
+        self.biases: list[np.ndarray] | None = None
+
+    def case(self, request: dict[str, Any], blob: memoryview) -> Any:
+        """The request's case as the suite sent it: its arrays views of ``blob`` (checked as every
+        frame's are), its weights and biases the kept ones; read from every request, a skipped
+        one included, so that "the request before" means the same on both sides."""
+        fields = wire.decode(request["case"], blob=blob, copy=False)
+        if not isinstance(fields, dict):
+            raise wire.WireError("a malformed case")
+        for name in ("weights", "biases"):
+            if fields.get(name) == wire.KEPT:
+                arrays = getattr(self, name)
+                if arrays is None:
+                    raise wire.WireError(f"a case whose {name} are those of a request before the first")
+                fields[name] = arrays
+            elif isinstance(fields.get(name), list):
+                fields[name] = [np.array(a, copy=True) if type(a) is np.ndarray else a for a in fields[name]]
+                setattr(self, name, fields[name])
+        return wire.decode_case(fields)
+
+
+def call(bound: Bound, request: dict[str, Any], viewed: Any, cap_mb: int | None = None) -> tuple[dict[str, Any], bool]:
+    """One request's answer: the encoded result, or the error; with any change to the inputs.
+    And whether a chain may go on after it: no error, and ``plainly_a_result`` (asked of chained
+    requests only).
+
+    ``viewed`` is the request's case (``Kept.case``), whose arrays no code under test has seen:
+    the implementation gets copies of them, and its input is compared against them.
+    """
+    case = fresh_copy(viewed)
+    original = viewed if request.get("mutation", True) is not False else None
     op = request.get("op")
     try:
         if op == "sgd_step":
             if bound.sgd_step is None:
-                return {"unsupported": "the implementation has no sgd_step method"}
+                return {"unsupported": "the implementation has no sgd_step method"}, False
             value = bound.sgd_step(case, float(request["eta"]))
         else:
             value = bound.backprop(case)
@@ -139,26 +215,40 @@ def call(bound: Bound, request: dict[str, Any], cap_mb: int | None = None) -> di
         raise
     except BaseException as error:  # noqa: BLE001 - sys.exit included: it is the code's answer
         message = memory_hint(f"raised {describe_exception(error)}", cap_mb)
-        return {"error": message, "mutation": mutation(case, original)}
+        return {"error": message, "mutation": None if original is None else mutation(case, original)}, False
+    go_on = request.get("chain") is not None and op == "backprop" and plainly_a_result(value, case)
     try:
         encoded = wire.encode(value)
     except MemoryError:
-        return {"error": memory_hint("its answer could not be encoded: MemoryError", cap_mb)}
-    return {"result": encoded, "mutation": mutation(case, original)}
+        return {"error": memory_hint("its answer could not be encoded: MemoryError", cap_mb)}, False
+    return {"result": encoded, "mutation": None if original is None else mutation(case, original)}, go_on
 
 
-def receive(proto_in: IO[bytes]) -> dict[str, Any] | None:
-    """The suite's next frame, decoded; None at the end of requests (the suite closed the pipe)."""
-    line = proto_in.readline()
-    if not line:
-        return None
-    header = wire.parse_header(line)
-    blob = proto_in.read(header.blob_length)
-    if len(blob) != header.blob_length:
-        return None  # the suite went away in the middle of a frame
-    message = wire.decode(header.message, blob=blob)
-    assert isinstance(message, dict)
-    return message
+class Inbox:
+    """The suite's frames, one at a time; each blob read into one buffer, reused (valid until the next)."""
+
+    def __init__(self, proto_in: IO[bytes]) -> None:
+        self.proto_in = cast(io.BufferedReader, proto_in)  # both workers open it buffered (readinto)
+        self._blob = bytearray()
+
+    def next(self) -> tuple[dict[str, Any], memoryview] | None:
+        """The next frame's header message (arrays still described) and its blob; None at the end of
+        requests (the suite closed the pipe, or went away in the middle of a frame)."""
+        line = self.proto_in.readline()
+        if not line:
+            return None
+        header = wire.parse_header(line)
+        size = header.blob_length
+        if len(self._blob) < size:
+            self._blob = bytearray(size)
+        view = memoryview(self._blob)[:size]
+        got = 0
+        while got < size:
+            n = self.proto_in.readinto(view[got:])
+            if not n:
+                return None
+            got += n
+        return header.message, view
 
 
 def send(proto_out: IO[bytes], message: dict[str, Any]) -> None:
@@ -171,9 +261,12 @@ def send(proto_out: IO[bytes], message: dict[str, Any]) -> None:
 def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
     """Answer the load frame, then every request frame, until the suite closes the pipe."""
     keep_freed_memory()
-    message = receive(proto_in)
-    if message is None:
+    inbox = Inbox(proto_in)
+    frame = inbox.next()
+    if frame is None:
         return 0
+    message = wire.decode(frame[0], blob=frame[1])
+    assert isinstance(message, dict)
     cap = message.get("max_memory_mb")
     cap_mb = cap if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0 else None
     why_not = apply_memory_cap(cap_mb)
@@ -184,10 +277,20 @@ def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
     send(proto_out, answer)
     if bound is None:
         return 0
+    stopped: Any = None  # the chain stopped last
+    kept = Kept()
     while True:
-        request = receive(proto_in)
-        if request is None:
+        frame = inbox.next()
+        if frame is None:
             return 0  # end of requests
-        reply = call(bound, request, cap_mb)
+        request, blob = frame
+        viewed = kept.case(request, blob)
+        chain = request.get("chain")
+        if chain is not None and chain == stopped:
+            reply: dict[str, Any] = {"skipped": "its chain stopped at an earlier call"}
+        else:
+            reply, go_on = call(bound, request, viewed, cap_mb)
+            if chain is not None and not go_on:
+                stopped = chain
         reply["id"] = request["id"]
         send(proto_out, reply)

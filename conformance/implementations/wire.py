@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +169,8 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
     chunks: list[bytes | memoryview] = []
     offset = 0
 
-    def place(value: Any) -> Any:
+    def laid(value: Any) -> tuple[str, list[int], int, int]:
+        """The array's place in the blob (dtype, shape, offset, nbytes), its memory added to the chunks."""
         nonlocal offset
         if not isinstance(value, _Raw):
             raise TypeError(f"not encodable: {type(value).__name__}")
@@ -179,14 +180,100 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
         data = array.reshape(-1).data.cast("B")  # reshape of a C-contiguous array: a view, no copy
         chunks.append(data)
         offset += data.nbytes
-        described = [array.dtype.str, list(array.shape), offset - data.nbytes, data.nbytes]
+        return array.dtype.str, list(array.shape), offset - data.nbytes, data.nbytes
+
+    def place(value: Any) -> Any:
+        described = laid(value)
         return (
-            dict(zip(("dtype", "shape", "offset", "nbytes"), described, strict=True)) if public else {ARRAY: described}
+            dict(zip(("dtype", "shape", "offset", "nbytes"), described, strict=True))
+            if public
+            else {ARRAY: list(described)}
         )
 
-    body = json.dumps(dict(message), separators=(",", ":"), allow_nan=not public, default=place)
+    def described(value: _Raw) -> str:
+        """``place``'s description as json.dumps writes it."""
+        dtype, shape, at, nbytes = laid(value)
+        dims = ",".join(map(str, shape))
+        if public:
+            return f'{{"dtype":{_QUOTED(dtype)},"shape":[{dims}],"offset":{at},"nbytes":{nbytes}}}'
+        return f'{{"{ARRAY}":[{_QUOTED(dtype)},[{dims}],{at},{nbytes}]}}'
+
+    body = _json_text(dict(message), not public, described)
+    if body is None:  # json.dumps, with its own checks and errors, for anything encode() does not make
+        chunks.clear()
+        offset = 0
+        body = json.dumps(dict(message), separators=(",", ":"), allow_nan=not public, default=place)
     header = f'{{"{BLOB}":{offset},{body[1:]}' if body != "{}" else f'{{"{BLOB}":{offset}}}'
     return [header.encode("utf-8") + b"\n", *chunks]
+
+
+_QUOTED = json.encoder.encode_basestring_ascii  # json.dumps's own quoting (ensure_ascii)
+
+
+def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_Raw], str]) -> str | None:
+    """The text json.dumps(message, separators=(",", ":"), allow_nan=allow_nan) writes, for the
+    values ``encode`` makes (str keys; str, int, float, bool, None, lists, dicts, arrays), with
+    each array as ``described`` says; None for anything else (json.dumps then).
+
+    A call at the largest case sends 32 arrays and receives 45: json.dumps calling back into
+    Python for each array was the larger part of a frame's header, and this is the same text
+    written in one pass.
+    """
+    out: list[str] = []
+    write = out.append
+
+    def put(value: Any, depth: int) -> bool:
+        kind = type(value)
+        if kind is str:
+            write(_QUOTED(value))
+        elif kind is _Raw:
+            write(described(value))
+        elif kind is dict:
+            if depth > 2 * MAX_DEPTH:
+                return False
+            write("{")
+            first = True
+            for key, item in value.items():
+                if type(key) is not str:
+                    return False
+                if not first:
+                    write(",")
+                first = False
+                write(_QUOTED(key))
+                write(":")
+                if not put(item, depth + 1):
+                    return False
+            write("}")
+        elif kind is list:
+            if depth > 2 * MAX_DEPTH:
+                return False
+            write("[")
+            for i, item in enumerate(value):
+                if i:
+                    write(",")
+                if not put(item, depth + 1):
+                    return False
+            write("]")
+        elif value is None:
+            write("null")
+        elif value is True:
+            write("true")
+        elif value is False:
+            write("false")
+        elif isinstance(value, int):  # json.dumps writes an int's subclass as the int
+            write(int.__repr__(value))
+        elif isinstance(value, float):  # and a float's (numpy's float64) as the float
+            if value != value or value in (math.inf, -math.inf):
+                if not allow_nan:
+                    return False
+                write("NaN" if value != value else ("Infinity" if value > 0 else "-Infinity"))
+            else:
+                write(float.__repr__(value))
+        else:
+            return False
+        return True
+
+    return "".join(out) if put(message, 0) else None
 
 
 # -- decoding (the suite's side: untrusted) ------------------------------------------------------
@@ -228,25 +315,31 @@ def loads(frame: bytes) -> Any:
     return decode(header.message, blob=blob)
 
 
-def decode(value: Any, depth: int = 0, blob: bytes | bytearray | memoryview = b"") -> Any:
-    """A header's message rebuilt: arrays (copies) from ``blob``, exact numbers, tuples, descriptions."""
+def decode(value: Any, depth: int = 0, blob: bytes | bytearray | memoryview = b"", *, copy: bool = True) -> Any:
+    """A header's message rebuilt: arrays from ``blob``, exact numbers, tuples, descriptions.
+
+    The arrays are copies (writable, owned, aligned), unless ``copy`` is False: then views of
+    ``blob``, which the caller gives up to them (a buffer of this frame alone, never reused), so
+    that a megabyte of answer is not copied once more; an array the blob would hold misaligned
+    is copied all the same.
+    """
     if depth > MAX_DEPTH + 4:
         raise WireError("nested too deeply")
     if isinstance(value, list):
-        return [decode(v, depth + 1, blob) for v in value]
+        return [decode(v, depth + 1, blob, copy=copy) for v in value]
     if isinstance(value, dict):
         if len(value) == 1 and ARRAY in value:
-            return _decode_array(value[ARRAY], blob)
+            return _decode_array(value[ARRAY], blob, copy)
         if len(value) == 1 and EXACT in value:
             return _decode_exact(value[EXACT])
         if len(value) == 1 and TUPLE in value and isinstance(value[TUPLE], list):
-            return tuple(decode(v, depth + 1, blob) for v in value[TUPLE])
+            return tuple(decode(v, depth + 1, blob, copy=copy) for v in value[TUPLE])
         if len(value) == 1 and OPAQUE in value:
             body = value[OPAQUE]
             if not (isinstance(body, list) and len(body) == 2 and isinstance(body[0], str)):
                 raise WireError("a malformed opaque value")
             return Opaque(body[0][:300], body[1] if isinstance(body[1], str) else None)
-        return {str(k): decode(v, depth + 1, blob) for k, v in value.items()}
+        return {str(k): decode(v, depth + 1, blob, copy=copy) for k, v in value.items()}
     return value
 
 
@@ -298,11 +391,11 @@ def _decode_exact(body: Any) -> Exact:
     return Exact(kind, negative, integers[0], integers[1], exp2, exp10, special)
 
 
-def _decode_array(body: Any, blob: bytes | bytearray | memoryview) -> np.ndarray:
+def _decode_array(body: Any, blob: bytes | bytearray | memoryview, copy: bool = True) -> np.ndarray:
     if not (isinstance(body, list) and len(body) == 4):
         raise WireError("a malformed array (expected [dtype, shape, offset, nbytes])")
     dtype_str, shape, offset, nbytes = body
-    return _array_from(dtype_str, shape, offset, nbytes, blob)
+    return _array_from(dtype_str, shape, offset, nbytes, blob, copy)
 
 
 def _is_count(value: Any) -> bool:
@@ -314,38 +407,57 @@ _DTYPE_OF: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in _DTYPES}
 
 
 def _array_from(
-    dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: bytes | bytearray | memoryview
+    dtype_str: Any, shape: Any, offset: Any, nbytes: Any, blob: bytes | bytearray | memoryview, copy: bool = True
 ) -> np.ndarray:
     """One array read from the blob, every part checked first: a whitelisted dtype, a shape of
-    counts, nbytes equal to what the shape needs, and offset + nbytes inside the blob."""
+    counts, nbytes equal to what the shape needs, and offset + nbytes inside the blob; a copy,
+    or (``copy`` False) a view of the blob where it is aligned for the dtype."""
+    # Every answer's every array passes here: the checks are written for speed (a call at the largest
+    # case carries 77 arrays), each one the same as ever.
     dtype = _DTYPE_OF.get(dtype_str) if type(dtype_str) is str else None
     if dtype is None:
         raise WireError(f"an array of a dtype outside the format ({str(dtype_str)[:20]!r})")
-    if not (type(shape) is list and len(shape) <= 32 and all(_is_count(n) and n <= 2**40 for n in shape)):
+    if type(shape) is not list or len(shape) > 32:
         raise WireError(f"an array with a malformed shape ({str(shape)[:60]})")
+    count = 1
+    for n in shape:
+        if type(n) is not int or n < 0 or n > 2**40:
+            raise WireError(f"an array with a malformed shape ({str(shape)[:60]})")
+        count *= n
     if not (_is_count(offset) and _is_count(nbytes)):
         raise WireError(f"an array whose offset and nbytes are not byte counts ({offset!r}, {nbytes!r})")
-    count = math.prod(shape)
     if nbytes != count * dtype.itemsize:
         raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype_str} with nbytes {nbytes}")
     if offset + nbytes > len(blob):
         raise WireError(f"an array at bytes {offset} to {offset + nbytes} of a blob of {len(blob)} bytes")
+    array = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+    if len(shape) != 1:
+        array = array.reshape(shape)
+    if not copy and array.flags.aligned:
+        return array
     # copy: writable, owned, aligned; the blob may be a buffer the channel reuses
-    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
+    return array.copy()
 
 
 # -- cases ---------------------------------------------------------------------------------------
 
 
-def encode_case(case: Any) -> dict[str, Any]:
+# In place of a case's weights and biases: "the arrays of the request before" (``encode_case(kept=True)``).
+KEPT = "$kept"
+
+
+def encode_case(case: Any, *, kept: bool = False) -> dict[str, Any]:
+    """The case's fields; ``kept``: its weights and biases are those of the request sent just before
+    on the same stream (a worker keeps them: serving.Kept), so that the m single-sample calls
+    and the other calls on one case do not each carry the network again."""
     return {
         "sizes": [int(n) for n in case.sizes],
         "activations": [str(a) for a in case.activations],
         "cost": str(case.cost),
         "reduction": str(case.reduction),
         "dtype": str(np.dtype(case.dtype).name),
-        "weights": [encode(np.asarray(w)) for w in case.weights],
-        "biases": [encode(np.asarray(b)) for b in case.biases],
+        "weights": KEPT if kept else [encode(np.asarray(w)) for w in case.weights],
+        "biases": KEPT if kept else [encode(np.asarray(b)) for b in case.biases],
         "x": encode(np.asarray(case.x)),
         "y": encode(np.asarray(case.y)),
     }

@@ -24,7 +24,8 @@ backprop, the SGD step, and whether either modified its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Generator, Iterator, Sequence
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from conformance.judging.diagnosis import claim_text, costs_comparable, float32_
 from conformance.judging.equation_checks import check_cost, check_equations_1_2, check_equations_3_4
 from conformance.judging.factors import Confirmer, Extract, Observation, Probe, ratio_text
 from conformance.judging.findings import BLOCK_SGD_STEP, CHECKS, FLOAT32_PRECISION, CaseReport, Finding, block_after
-from conformance.judging.metamorphic import batch_additivity, determinism, permutation_invariance
+from conformance.judging.metamorphic import Ask, batch_additivity, determinism, permutation_invariance
 from conformance.judging.structure import Result, parse_parameters, parse_result
 from conformance.judging.tolerances import SAFETY, Expected, expect, norm_mismatch
 from reference import Case
@@ -57,16 +58,53 @@ class CaseChecker:
         # In process, code under test sees the caller's floating-point settings, not the judge's.
         self._caller_errstate = np.geterr()
 
-    def _call_backprop(self, case: Case) -> tuple[Case, Answer | Fault]:
-        given = fresh_copy(case)
-        with np.errstate(**self._caller_errstate):
-            return given, self.impl.backprop(given)
+    def _given(self, case: Case) -> Case:
+        """The case as the implementation is given it: in process a copy of its own (what it does to
+        its arrays must not reach the suite's), else the case itself, which a worker or a program
+        receives as bytes and cannot change."""
+        return fresh_copy(case) if self.impl.in_process else case
 
     def _ask(self, report: CaseReport, case: Case, what: str) -> Result | str:
         """One more backprop call for a property check: its parsed result, or why it has none."""
-        _, outcome = self._call_backprop(case)
-        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-        return self._parse(case, outcome, what)
+        asked = self._ask_each(report, [case], [what])
+        try:
+            return next(asked)
+        finally:
+            asked.close()
+
+    def _ask_each(
+        self, report: CaseReport, cases: Sequence[Case], whats: Sequence[str]
+    ) -> Generator[Result | str, None, None]:
+        """backprop on each case in turn for a property check (``what`` names each call in a message):
+        each parsed result, ending after the first that is why there is none.
+
+        The implementation is asked for them together (``backprop_each``: a worker gets them
+        pipelined), each call made and judged as one ``_ask`` would; stop iterating to stop asking.
+        """
+        # Each copy made when its call is reached: not a batch's worth of copies of the weights at once.
+        outcomes = self.impl.backprop_each(self._given(case) for case in cases)
+        try:
+            for case, what in zip(cases, whats, strict=True):
+                with np.errstate(**self._caller_errstate):
+                    outcome = next(outcomes)
+                report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+                parsed = self._parse(case, outcome, what)
+                yield parsed
+                if isinstance(parsed, str):
+                    return
+        finally:
+            _close(outcomes)
+
+    def _next_of(self, calls: Iterator[Answer | Fault]) -> Ask:
+        """An ``Ask`` whose call is the next of ``calls`` (asked already, with its case)."""
+
+        def ask(report: CaseReport, case: Case, what: str) -> Result | str:
+            with np.errstate(**self._caller_errstate):
+                outcome = next(calls)
+            report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+            return self._parse(case, outcome, what)
+
+        return ask
 
     def _probe(self, report: CaseReport) -> Probe:
         """backprop on a second case that a cause's claim is confirmed on (conformance.judging.factors)."""
@@ -130,7 +168,7 @@ class CaseChecker:
         (exit 3). Ignoring is safe because every verdict ends in ``norm_mismatch``'s
         ``error <= limit``, which an inf or NaN error fails; the diagnoses claim a cause only
         when a comparison holds, which NaN never does. The calls to the implementation run
-        under the caller's settings (``_call_backprop``, ``_sgd_step``).
+        under the caller's settings (``_run``'s first calls, ``_ask_each``, ``_sgd_step``).
         """
         with np.errstate(all="ignore"):
             return self._run(case, eta, permutation, enough)
@@ -143,18 +181,29 @@ class CaseChecker:
         except Unusable:
             return None
         report = CaseReport(case, eta, tuple(int(p) for p in permutation))
-        given, outcome = self._call_backprop(case)
-        report.fatal |= isinstance(outcome, Fault) and outcome.fatal
-        report.answered = isinstance(outcome, Answer)
-        parsed = self._parse(case, outcome, "backprop")
-        self._no_mutation(report, given, case, "backprop", outcome)
-        if isinstance(parsed, str):
-            report.add("structure", None, "failed", parsed)
-            block_after(report, "structure", "blocked by the structure check")
-            return report
-        report.add("structure", None, "passed")
-        costs = costs_comparable(self.conventions, case, exp)
-        if not determinism(report, parsed, exp, self._ask, costs):
+        given = self._given(case)
+        # The first call and determinism's second, asked together (a worker gets both at once): the
+        # second is made only once the first is a result, as determinism asks it (a worker not sure
+        # of the first stops there: protocol.py). The first call's input is compared.
+        again = (self._given(case) for _ in range(1))  # in process, copied when its call is reached
+        calls = self.impl.backprop_each(itertools.chain([given], again), judged=1)
+        try:
+            with np.errstate(**self._caller_errstate):
+                outcome = next(calls)
+            report.fatal |= isinstance(outcome, Fault) and outcome.fatal
+            report.answered = isinstance(outcome, Answer)
+            parsed = self._parse(case, outcome, "backprop")
+            self._no_mutation(report, given, case, "backprop", outcome)
+            if isinstance(parsed, str):
+                report.add("structure", None, "failed", parsed)
+                block_after(report, "structure", "blocked by the structure check")
+                return report
+            report.add("structure", None, "passed")
+            costs = costs_comparable(self.conventions, case, exp)
+            deterministic = determinism(report, parsed, exp, self._next_of(calls), costs)
+        finally:
+            _close(calls)
+        if not deterministic:
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
         confirmer = Confirmer(case, self.conventions, self._probe(report))
@@ -173,7 +222,7 @@ class CaseChecker:
         self._sgd_step(report, exp)
         if root.settled("batch_additivity"):  # no_mutation, after sgd_step, is judged by now
             return report
-        batch_additivity(report, parsed, exp, self._ask, costs)
+        batch_additivity(report, parsed, exp, self._ask_each, costs)
         permutation_invariance(report, parsed, exp, self._ask, costs)
         root.name_float32()
         return report
@@ -229,6 +278,13 @@ class CaseChecker:
         confirmer = Confirmer(case, self.conventions, self._step_probe(report, eta))
         problem = _step_error(case, eta, exp, weights, biases, confirmer)
         report.add("sgd_step", None, "failed" if problem else "passed", problem or "")
+
+
+def _close(outcomes: Iterator[Answer | Fault]) -> None:
+    """Stop asking (an implementation's ``backprop_each``, iterated or not to its end)."""
+    close = getattr(outcomes, "close", None)
+    if close is not None:
+        close()
 
 
 class _Root:

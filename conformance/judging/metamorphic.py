@@ -9,7 +9,8 @@ are judged only on cases where nothing they depend on failed (``property_skipped
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Generator, Sequence
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from reference._ops import Array
 
 # One more backprop call for a property check: its parsed result, or why it has none.
 Ask = Callable[[CaseReport, Case, str], Result | str]
+# Several, in turn (the cases, and what each call is called in a message): each parsed result, ending
+# after the first that is why there is none; closing it stops the asking.
+AskEach = Callable[[CaseReport, Sequence[Case], Sequence[str]], Generator[Result | str, None, None]]
 
 
 def determinism(report: CaseReport, first: Result, exp: Expected, ask: Ask, costs: bool) -> bool:
@@ -48,19 +52,24 @@ def property_skipped(report: CaseReport, check: str) -> bool:
     return True
 
 
-def batch_additivity(report: CaseReport, batch: Result, exp: Expected, ask: Ask, costs: bool) -> None:
-    """The batch's result against the reduction (mean or sum) of its samples' results, one by one."""
+def batch_additivity(report: CaseReport, batch: Result, exp: Expected, ask_each: AskEach, costs: bool) -> None:
+    """The batch's result against the reduction (mean or sum) of its samples' results, one by one.
+
+    The m single-sample calls are asked together (a worker gets them pipelined: m calls, not m
+    round trips), each judged on its own, and the asking stops at the first that fails.
+    """
     case = report.case
     if property_skipped(report, "batch_additivity"):
         return
+    ones = [case.replace(x=case.x[s : s + 1], y=case.y[s : s + 1]) for s in range(case.m)]
+    whats = [f"backprop on sample {s} alone (m = 1)" for s in range(case.m)]
     singles: list[Result] = []
-    for s in range(case.m):
-        one = case.replace(x=case.x[s : s + 1], y=case.y[s : s + 1])
-        parsed = ask(report, one, f"backprop on sample {s} alone (m = 1)")
-        if isinstance(parsed, str):
-            report.add("batch_additivity", None, "failed", parsed)
-            return
-        singles.append(parsed)
+    with contextlib.closing(ask_each(report, ones, whats)) as answers:
+        for parsed in answers:
+            if isinstance(parsed, str):
+                report.add("batch_additivity", None, "failed", parsed)
+                return
+            singles.append(parsed)
     combined = _combined(case, batch, singles)
     how = f"the {case.reduction} of the {case.m} single-sample results"
     problem = differs(combined, batch, exp, how, "the batch result", case.dtype, costs)
