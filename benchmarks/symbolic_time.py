@@ -72,8 +72,9 @@ twice the first."""
 
 COMMAND_RUNS = 5
 """Runs of each whole command in a full benchmark run; the figures are their medians."""
-QUICK_COMMAND_RUNS = 3
-"""Runs of the issue's command in ``--quick`` (a smoke run: no width series, figures indicative only)."""
+QUICK_COMMAND_RUNS = 1
+"""Runs of the issue's command in ``--quick``: a smoke run (no width series, figures indicative only), which
+shows the command proves and how its figures are recorded; the median is the full run's."""
 
 
 def command_once(args: tuple[str, ...], timeout_s: float = 300.0) -> dict[str, Any]:
