@@ -78,6 +78,7 @@ def judge_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     profile=WHERE,
                 )
             )
+    rows.extend(_checks_rows(results))
     runs = results.get("training") or []
     for t in runs if isinstance(runs, list) else [runs]:
         threshold = 2.5 if (t["sizes"], t["mini_batch_size"]) == ([784, 30, 10], 10) else 1.0
@@ -189,6 +190,32 @@ def _command_row(command: dict[str, Any], args: tuple[str, ...], threshold: floa
             beside += f", load average {min(loads):.2f}-{max(loads):.2f}"
         row["beside"] = beside
     return row
+
+
+def _checks_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 22 item 1: the prepared pass's per-batch checks under 3.5 us at the seed's workload, judged on
+    what they add inside the pass (benchmarks/overhead.py's attribution: the prepared pass less
+    engine.backpropagate), with the parts timed one by one and summed beside it."""
+    for o in results.get("overhead", []):
+        if o.get("label") == "[784, 30, 10] x 10" and o.get("dtype") == "float64":
+            attribution = o.get("attribution_s", {})
+            inside = attribution.get("prepared pass: checks beyond engine.backpropagate")
+            if inside is None:
+                return []
+            row = _row(
+                "the prepared pass's per-batch checks at [784, 30, 10] x 10 < 3.5 us (issue 22; what they add "
+                "inside the pass)",
+                inside,
+                3.5e-6,
+                False,
+                "s",
+                profile=f"{WHERE}: the prepared checks one by one",
+            )
+            summed = attribution.get("prepared pass: its checks one by one, summed")
+            if summed is not None:
+                row["beside"] = f"the parts timed one by one, summed: {summed * 1e6:.3g} us"
+            return [row]
+    return []
 
 
 def _failing_row(results: dict[str, Any]) -> dict[str, Any]:

@@ -393,3 +393,26 @@ def test_a_missed_target_points_to_its_profile_and_a_met_one_does_not() -> None:
     titles = [title for title, _ in report.SECTIONS]
     for r in rows.values():  # each points to a section of the page (by its title's start)
         assert any(t.split(":")[0] in r["profile"] for t in titles) or r["profile"].startswith("beside"), r
+
+
+@pytest.mark.parametrize(("inside_us", "met"), [(3.4, True), (3.6, False)])
+def test_the_checks_target_is_judged_on_what_they_add_inside_the_pass(inside_us: float, met: bool) -> None:
+    """Issue 22 item 1: the per-batch checks' figure is the in-pass attribution, not the smaller sum of the
+    parts timed alone (here 2.0 us: it would pass either way, so it cannot be what is judged)."""
+    from benchmarks import report, targets
+
+    overhead = {
+        "label": "[784, 30, 10] x 10",
+        "dtype": "float64",
+        "attribution_s": {
+            "prepared pass: checks beyond engine.backpropagate": inside_us * 1e-6,
+            "prepared pass: its checks one by one, summed": 2.0e-6,
+        },
+    }
+    rows = [r for r in targets.judge_targets({"overhead": [overhead]}) if "per-batch checks" in r["target"]]
+    assert len(rows) == 1 and rows[0]["met"] is met
+    assert rows[0]["beside"] == "the parts timed one by one, summed: 2 us"
+    line = report.targets({"targets": rows})[2]
+    assert f"| {inside_us:.3g} us (the parts timed one by one, summed: 2 us) |" in line, line
+    other = {**overhead, "label": "[784, 30, 10] x 100"}  # another workload: no such target
+    assert not [r for r in targets.judge_targets({"overhead": [other]}) if "per-batch checks" in r["target"]]
