@@ -48,7 +48,7 @@ def predict(network: Any, x: Any) -> Array:
 
     For many batches on one network, prepare it once and call ``Prepared.predict``.
     """
-    return prepared.prepare(network).predict(x)
+    return prepared.checked(network).predict(x)  # one call: no copies of the parameters to keep
 
 
 def cost(case: Any) -> float:

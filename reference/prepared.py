@@ -175,11 +175,19 @@ class Prepared:
 
 def prepare(network: Any) -> Prepared:
     """Check a Network (or a Case, or any object with its attributes) once; a Case's batch is ignored."""
-    sizes, activations, cost, reduction, dtype, weights, biases = validation.network(network)
+    net = checked(network)
     # Copies, read-only: the caller keeps their arrays to change as they like, and what was checked
     # here (shapes, finiteness, the certificate's norms) stays true of what this Prepared holds.
-    arch = (sizes, activations, cost, reduction, dtype)
-    return Prepared(*arch, tuple(map(_read_only_copy, weights)), tuple(map(_read_only_copy, biases)))
+    return replace(
+        net, weights=tuple(map(_read_only_copy, net.weights)), biases=tuple(map(_read_only_copy, net.biases))
+    )
+
+
+def checked(network: Any) -> Prepared:
+    """``prepare`` without the copies: a Prepared over the caller's own arrays, for a single call that keeps
+    nothing (``reference.predict``); arrays it does not own never get the scalar certificate (``_bounds``)."""
+    sizes, activations, cost, reduction, dtype, weights, biases = validation.network(network)
+    return Prepared(sizes, activations, cost, reduction, dtype, tuple(weights), tuple(biases))
 
 
 def _read_only_copy(a: Array) -> Array:
