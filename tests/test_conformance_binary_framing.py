@@ -124,8 +124,14 @@ def test_a_header_then_silence_is_a_timeout_not_a_hang(tmp_path: Path) -> None:
     impl = SubprocessImplementation(
         f"{_command('silence')} {tmp_path / 'answered'}", settings=IsolationSettings(timeout=0.5)
     )
+    _assert_the_second_call_times_out_and_is_reasked(impl)
+
+
+def _assert_the_second_call_times_out_and_is_reasked(impl: SubprocessImplementation | WorkerImplementation) -> None:
+    """The first call is answered (the warm-up is behind it); the second, cut off mid-frame, is a timeout,
+    asked again once in a fresh process."""
     try:
-        first = impl.backprop(_case())  # answered: the warm-up is behind it
+        first = impl.backprop(_case())
         outcome = impl.backprop(_case())
     finally:
         impl.close()
@@ -167,11 +173,4 @@ def test_a_worker_frame_that_stops_halfway_times_out(tmp_path: Path, monkeypatch
     monkeypatch.setenv("FRAMES_MARKER", str(tmp_path / "answered"))
     impl = load_implementation("tests.hostile.frames:StallAfterFirst", timeout=0.5)
     assert isinstance(impl, WorkerImplementation)
-    try:
-        first = impl.backprop(_case())  # answered: the warm-up is behind it
-        outcome = impl.backprop(_case())
-    finally:
-        impl.close()
-    assert isinstance(first, Answer), first
-    assert isinstance(outcome, Fault) and outcome.kind == "timeout", outcome
-    assert impl.reasked == 1
+    _assert_the_second_call_times_out_and_is_reasked(impl)
