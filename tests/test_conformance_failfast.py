@@ -6,7 +6,10 @@ Two savings, each held against the behaviour without it (the control) on the sam
   that does not show the cause being shrunk (the replay of the search up to the cause's first case,
   a candidate met twice): its verdict is reused (``search._passes_over``; GroupCount.shrink_reused);
 - a value set judged while shrinking stops at its root cause when that cause is settled and is not
-  the one being shrunk (``CaseChecker.run``'s ``enough``).
+  the one being shrunk (``CaseChecker.run``'s ``enough``), or, when nothing has failed, once it has
+  passed the check the cause being shrunk belongs to (``through``): a later failure would be a later
+  root. What a shrink pass learnt of such a value set is kept as "passed up to that check", and a
+  later cause's pass reuses it only for a cause of that check or an earlier one.
 
 Counts, not clocks: the calls the implementation receives, counted by a wrapper.
 """
@@ -88,8 +91,8 @@ def _without_reuse(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_the_savings_change_no_verdict_and_save_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     saving, saving_calls = _run(Garbage())
     judge = search._judge
-    monkeypatch.setattr(search, "_passes_over", lambda seen, target: False)  # every value set asked again
-    monkeypatch.setattr(search, "_judge", lambda c, case, eta, p, target=None: judge(c, case, eta, p))  # in full
+    monkeypatch.setattr(search, "_passes_over", lambda seen, target, check: False)  # every value set asked again
+    monkeypatch.setattr(search, "_judge", lambda c, case, eta, p, target=None, check=None: judge(c, case, eta, p))
     control, control_calls = _run(Garbage())
     assert saving["ok"] is False
     assert sum(g["shrink_judged"] for g in saving["groups"]) > 0  # it shrank
@@ -128,9 +131,10 @@ def _asking(asked: list[Finding], answer: bool) -> Callable[[Finding], bool]:
     return enough
 
 
-def _judged(impl: Backprop, case: Case, enough: Any = None) -> tuple[Any, int]:
+def _judged(impl: Backprop, case: Case, enough: Any = None, through: str | None = None) -> tuple[Any, int]:
     counting = Counting(impl)
-    report = CaseChecker(load_implementation(counting, in_process=True)).run(case, 0.5, [2, 0, 1], enough)
+    checker = CaseChecker(load_implementation(counting, in_process=True))
+    report = checker.run(case, 0.5, [2, 0, 1], enough, through)
     assert report is not None
     return report, counting.calls
 
@@ -165,3 +169,57 @@ def test_a_case_that_passes_never_asks() -> None:
     asked: list[Finding] = []
     report, _ = _judged(Correct(), _case(), _asking(asked, True))
     assert report.root() is None and asked == []
+
+
+def test_a_passing_case_stops_after_the_check_wanted() -> None:
+    """``through``: a value set that passed the check of the cause being shrunk, and every one before it,
+    cannot show that cause; the SGD step's cause needs neither batch property (m + 2 calls)."""
+    case = _case()
+    full, full_calls = _judged(Correct(), case)
+    partial, partial_calls = _judged(Correct(), case, lambda root: True, through="sgd_step")
+    assert partial.root() is None
+    assert partial.findings == full.findings[: len(partial.findings)]
+    assert {f.check for f in partial.findings} >= {"structure", "determinism", "equation1", "sgd_step"}
+    assert not {f.check for f in partial.findings} & {"batch_additivity", "permutation"}
+    assert partial_calls < full_calls, (partial_calls, full_calls)
+    # The checks after ``through`` stay unjudged even when they would fail: the caller asked for no more.
+    broken, _ = _judged(_SingleSamplesOff(), case, lambda root: True, through="sgd_step")
+    whole, _ = _judged(_SingleSamplesOff(), case)
+    assert broken.root() is None
+    root = whole.root()
+    assert root is not None and root.check == "batch_additivity", whole.findings  # the control: it is wrong
+
+
+def test_a_failing_case_is_judged_past_through_when_its_root_is_wanted() -> None:
+    """A failure at or before ``through`` that is the cause wanted (``enough`` says False) is judged in full."""
+    case = _case()
+    full, full_calls = _judged(SgdStepIgnoresEta(), case)
+    wanted, wanted_calls = _judged(SgdStepIgnoresEta(), case, lambda root: False, through="sgd_step")
+    assert wanted.findings == full.findings and wanted_calls == full_calls
+
+
+class _SingleSamplesOff(Backprop):
+    """Right on every batch but a single sample, where its gradients are doubled: batch additivity fails."""
+
+    def backprop(self, case: Any) -> dict[str, Any]:
+        result = super().backprop(case)
+        if case.m == 1:  # the cases here have m = 3: only batch additivity asks single samples
+            for key in ("grad_weights", "grad_biases"):
+                result[key] = [2 * np.asarray(g) for g in result[key]]
+        return result
+
+
+def test_what_a_partial_judging_learnt_is_reused_only_for_causes_it_settled() -> None:
+    """A value set judged up to the SGD step passed every check to that one: it does not show a cause of
+    equation 2 or of the SGD step (reused), but may show one of batch additivity, or float32 precision,
+    which can be the root at any check (asked again). Judged in full, it passes over every cause."""
+    partial = search._Seen(None, False, "sgd_step")
+    assert search._passes_over(partial, "equation2: x", "equation2")
+    assert search._passes_over(partial, "sgd_step: x", "sgd_step")
+    assert not search._passes_over(partial, "batch_additivity: x", "batch_additivity")
+    assert not search._passes_over(partial, "precision: x", None)
+    whole = search._Seen(None, False)
+    assert all(search._passes_over(whole, t, c) for t, c in [("batch_additivity: x", "batch_additivity"), ("p", None)])
+    failed = search._Seen("sgd_step: x", False)
+    assert not search._passes_over(failed, "sgd_step: x", "sgd_step")  # the cause itself: asked again
+    assert search._passes_over(failed, "batch_additivity: x", "batch_additivity")

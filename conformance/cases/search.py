@@ -34,8 +34,12 @@ replay up to the cause's first case, a candidate tried twice), keeps its verdict
 show the cause being shrunk: nothing is asked of the implementation (GroupCount.shrink_reused);
 one that does show it is judged again, for its full report. And a value set judged while
 shrinking stops at its root cause once that is settled and is another one (CaseChecker.run's
-``enough``). Both count against the budget exactly as before, so the cases tried, the causes and
-the smallest cases are the same.
+``enough``), or, when nothing has failed, once it has passed the check the cause belongs to
+(``through``): a later failure would be a later root. Most candidates of a cause at the SGD step
+are of that kind, and the batch properties after it (m + 2 calls) were most of their cost. What
+such a partial judging learnt ("passed up to the SGD step") is reused by a later cause's pass only
+for a cause of that check or an earlier one (``_passes_over``). All of this counts against the
+budget exactly as before, so the cases tried, the causes and the smallest cases are the same.
 
 Two things stop a pass early, by raising an exception Hypothesis does not catch: a
 hang of the implementation (retrying would only wait out the timeout again) and the
@@ -79,7 +83,7 @@ from conformance.cases.pool import Pool, draw_pool, pooled_cases
 from conformance.errors import SuiteError
 from conformance.implementations.capabilities import Capabilities
 from conformance.judging.checks import CaseChecker
-from conformance.judging.findings import CaseReport
+from conformance.judging.findings import CHECKS, FLOAT32_PRECISION, CaseReport, Finding
 from conformance.reporting.report import Collector, cause_key
 from reference import Case
 from reference.costs import REQUIRED_OUTPUT
@@ -177,31 +181,49 @@ class _Seen:
     Kept instead of the CaseReport, whose arrays a group's hundreds of value sets would hold in memory.
     """
 
-    key: str | None  # report.cause_key of its root finding; None: it passed
+    key: str | None  # report.cause_key of its root finding; None: it passed (up to ``through``)
     fatal: bool
+    # None: judged to the end. Otherwise a shrink pass judged it only up to this check (CaseChecker.run's
+    # ``through``) and it passed that far: what it shows at a later check is not known.
+    through: str | None = None
 
 
-def _seen(report: CaseReport | None) -> _Seen | None:
+def _seen(report: CaseReport | None, through: str | None = None) -> _Seen | None:
     """What a shrink pass keeps of a judged value set (None: it could not be judged fairly)."""
     if report is None:
         return None
     root = report.root()
-    return _Seen(cause_key(root) if root is not None else None, report.fatal)
+    if root is not None:
+        return _Seen(cause_key(root), report.fatal)
+    return _Seen(None, report.fatal, through)
 
 
-def _passes_over(seen: _Seen | None, target: str | None) -> bool:
+def _cause_check(root: Finding) -> str | None:
+    """The check a cause is the root finding of; None when it can be any (float32 precision, as cause_key files it)."""
+    return None if FLOAT32_PRECISION in root.message else root.check
+
+
+def _passes_over(seen: _Seen | None, target: str | None, check: str | None) -> bool:
     """A value set met before does not show the cause being shrunk: its verdict stands, nothing is asked.
 
-    One that does is asked again, as before: its full report is the smallest case so far.
+    One that does is asked again, as before: its full report is the smallest case so far. One judged
+    only partway, up to a check, is known not to show a cause of that check or an earlier one
+    (``check``, the target's); of a later check, or of any (None), it is asked again.
     """
-    return seen is None or seen.key != target
+    if seen is None:
+        return True
+    if seen.key is not None or seen.through is None:
+        return seen.key != target
+    return check is not None and CHECKS.index(check) <= CHECKS.index(seen.through)
 
 
 @dataclass
 class _State:
     alive: bool = True
-    causes: dict[str, None] = field(default_factory=dict)  # cause keys in the order first seen
+    # Cause keys in the order first seen, each with the check it is a root finding of (_cause_check).
+    causes: dict[str, str | None] = field(default_factory=dict)
     target: str | None = None  # the cause being shrunk (None: exploring)
+    check: str | None = None  # the target's check (None: exploring, or a cause of any check)
     spent: int = 0  # value sets judged while shrinking, all causes of the group
     allowed: int = 0  # the value of ``spent`` at which the current cause's shrinking stops
     hit: bool = False  # the current cause's shrinking stopped at its budget
@@ -354,17 +376,24 @@ def _identity(case: Case, eta: float, permutation: tuple[int, ...]) -> tuple[obj
 
 
 def _judge(
-    checker: CaseChecker, case: Case, eta: float, permutation: tuple[int, ...], target: str | None = None
+    checker: CaseChecker,
+    case: Case,
+    eta: float,
+    permutation: tuple[int, ...],
+    target: str | None = None,
+    check: str | None = None,
 ) -> CaseReport | None:
     """Every check on one value set; None when it cannot be judged fairly. SuiteError on our own faults.
 
-    ``target``: the cause being shrunk. A value set whose root cause is settled and is another
-    is judged no further (CaseChecker.run's ``enough``): the shrink pass needs only its cause.
+    ``target``: the cause being shrunk, a root finding of ``check`` (None: of any check). A value set
+    whose root cause is settled and is another, or that passed ``check`` and every check before it,
+    is judged no further (CaseChecker.run's ``enough`` and ``through``): the shrink pass needs only
+    whether it shows its cause.
     """
     try:
         if target is None:
             return checker.run(case, eta, permutation)
-        return checker.run(case, eta, permutation, enough=lambda root: cause_key(root) != target)
+        return checker.run(case, eta, permutation, enough=lambda root: cause_key(root) != target, through=check)
     except Exception:  # noqa: BLE001 - the implementation's faults are verdicts; this is ours
         detail = traceback.format_exc(limit=8)
         raise SuiteError(case, eta, permutation, detail) from None
@@ -469,12 +498,13 @@ def run_group(
                     count.shrink_judged = state.spent
                 values_case = value_set(case, regime, value_seed, index, attempt, targets)
                 identity = _identity(values_case, eta, permutation)
-                if shrinking and identity in state.known and _passes_over(state.known[identity], state.target):
+                met = shrinking and identity in state.known
+                if met and _passes_over(state.known[identity], state.target, state.check):
                     seen = state.known[identity]  # the replay, or a candidate met before: nothing asked
                     count.shrink_reused += 1
                 else:
-                    report = _judge(checker, values_case, eta, permutation, state.target)
-                    seen = state.known[identity] = _seen(report)
+                    report = _judge(checker, values_case, eta, permutation, state.target, state.check)
+                    seen = state.known[identity] = _seen(report, state.check)
                 if shrinking and on_case is not None:
                     on_case(count)
                 if seen is not None:
@@ -492,7 +522,9 @@ def run_group(
                 if on_case is not None:
                     on_case(count)
                 if key is not None:
-                    state.causes.setdefault(key, None)
+                    root = report.root()
+                    assert root is not None  # a key is a root finding's
+                    state.causes.setdefault(key, _cause_check(root))
                     if options.first_failure:
                         count.stopped = FIRST_FAILURE
                         raise _Stop
@@ -531,7 +563,7 @@ def run_group(
         left = options.shrink_cases - state.spent
         if not state.alive or left <= 0:
             break
-        state.target, state.shrunk, state.hit = target, None, False
+        state.target, state.check, state.shrunk, state.hit = target, state.causes[target], None, False
         state.allowed = state.spent + left // (len(causes) - index)
         try:
             with _seed_only(), _counts_only():

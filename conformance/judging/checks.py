@@ -149,7 +149,12 @@ class CaseChecker:
             return f"{what}: the answer cannot be read as a result ({describe_exception(error)})"
 
     def run(
-        self, case: Case, eta: float, permutation: Sequence[int], enough: Callable[[Finding], bool] | None = None
+        self,
+        case: Case,
+        eta: float,
+        permutation: Sequence[int],
+        enough: Callable[[Finding], bool] | None = None,
+        through: str | None = None,
     ) -> CaseReport | None:
         """All findings for the case; None when it cannot be judged (see tolerances.expect).
 
@@ -161,6 +166,14 @@ class CaseChecker:
         each with its claims) or a wrong SGD step (the batch properties, m + 2 calls) were most of
         what judging a failing case cost.
 
+        ``through``, when given with ``enough``, is the last check the caller needs of a value set
+        that has not failed: once it and every check before it passed, the judging ends there
+        (the report then holds passed findings only, up to that check). The cause a shrink pass
+        shrinks is a root finding of one check; a value set that passed that check and every one
+        before it can no longer show it, since a later failure would be a later root. Most of
+        the value sets a shrink pass judges are of this kind (the shrinker's candidates that lost
+        the cause), and the batch properties after the SGD step were most of their cost.
+
         The judging runs with numpy's floating-point errors ignored: an answer may hold any
         finite float, so the suite's own arithmetic on it (differences, norms, sums of
         per-sample answers, bounds from the implementation's own deltas) may overflow, and
@@ -171,10 +184,15 @@ class CaseChecker:
         under the caller's settings (``_run``'s first calls, ``_ask_each``, ``_sgd_step``).
         """
         with np.errstate(all="ignore"):
-            return self._run(case, eta, permutation, enough)
+            return self._run(case, eta, permutation, enough, through)
 
     def _run(
-        self, case: Case, eta: float, permutation: Sequence[int], enough: Callable[[Finding], bool] | None
+        self,
+        case: Case,
+        eta: float,
+        permutation: Sequence[int],
+        enough: Callable[[Finding], bool] | None,
+        through: str | None,
     ) -> CaseReport | None:
         try:
             exp = expect(case, self.conventions)
@@ -207,7 +225,7 @@ class CaseChecker:
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
         confirmer = Confirmer(case, self.conventions, self._probe(report))
-        root = _Root(report, lambda: float32_cause(case, parsed, self.conventions, confirmer), enough)
+        root = _Root(report, lambda: float32_cause(case, parsed, self.conventions, confirmer), enough, through)
         delta_ok = check_equations_1_2(report, parsed, exp, confirmer)
         if root.settled("equation3"):
             return report
@@ -294,10 +312,17 @@ class _Root:
     asked at most once and only when something failed; then every failure says so.
     """
 
-    def __init__(self, report: CaseReport, float32: Callable[[], bool], enough: Callable[[Finding], bool] | None):
+    def __init__(
+        self,
+        report: CaseReport,
+        float32: Callable[[], bool],
+        enough: Callable[[Finding], bool] | None,
+        through: str | None = None,
+    ):
         self.report = report
         self.float32 = float32
         self.enough = enough
+        self.through = through
         self._float32: bool | None = None
 
     def _is_float32(self) -> bool:
@@ -307,9 +332,14 @@ class _Root:
 
     def settled(self, next_check: str) -> bool:
         """True (and the failures named) when ``enough`` takes the root, and no check from ``next_check``
-        on could come before it in the order (findings.CHECKS)."""
+        on could come before it in the order (findings.CHECKS); or, with nothing failed, when every
+        check up to ``through`` has passed (CaseChecker.run)."""
         root = self.report.root()
-        if self.enough is None or root is None or CHECKS.index(root.check) >= CHECKS.index(next_check):
+        if self.enough is None:
+            return False
+        if root is None:
+            return self.through is not None and CHECKS.index(self.through) < CHECKS.index(next_check)
+        if CHECKS.index(root.check) >= CHECKS.index(next_check):
             return False
         named = Finding(root.check, root.layer, root.status, f"{root.message}; {FLOAT32_PRECISION}")
         if not self.enough(named if self._is_float32() else root):
