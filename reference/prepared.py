@@ -57,15 +57,45 @@ def _context_variable() -> tuple[Any, Callable[..., Any]] | None:
         return None
 
 
+class _ErrstateScopes:
+    """numpy 1's stand-in for numpy 2's context variable (whose error state is per thread, kept by
+    np.errstate on the instance): ``set`` enters an ``np.errstate(all="ignore")`` of its own and
+    returns it as the token, ``reset`` leaves it."""
+
+    def get(self) -> None:
+        return None
+
+    def set(self, state: object) -> np.errstate:
+        scope = np.errstate(all="ignore")
+        scope.__enter__()
+        return scope
+
+    def reset(self, token: np.errstate) -> None:
+        token.__exit__(None, None, None)
+
+
+def _no_state(**modes: str) -> None:
+    """``_ErrstateScopes``'s ``_MAKE``: its ``set`` needs no state object."""
+
+
 _ERRSTATE_VARIABLE = _context_variable()
 _ERRSTATE_DECORATES_PER_CALL = _ERRSTATE_VARIABLE is not None
 _VAR: Any
-_MAKE: Any
-_VAR, _MAKE = _ERRSTATE_VARIABLE or (None, None)
+_MAKE: Callable[..., Any]
+_VAR, _MAKE = _ERRSTATE_VARIABLE or (_ErrstateScopes(), _no_state)
 # (the caller's error state, the all-ignore state made from it): the last pair, reused while the
 # caller's state is that very object (held here, so its id is never reused). One tuple, read and
 # replaced whole: a thread that reads it sees a consistent pair.
 _IGNORING: tuple[object, object] = (object(), object())
+
+
+def _ignoring(current: object) -> object:
+    """The all-ignore state made from the caller's ``current`` one (its buffer size and callback
+    kept, as ``np.errstate`` keeps them), remembered for the next call from the same state."""
+    global _IGNORING
+    state = _MAKE(all="ignore")  # from the state in force, which is ``current``
+    _IGNORING = (current, state)
+    return state
 
 
 def _ignore_all() -> Any:
@@ -73,35 +103,16 @@ def _ignore_all() -> Any:
     ``_restore`` takes (on every path out: a try/finally). What ``np.errstate`` does in numpy 2
     (set the context variable to ``_make_extobj(all="ignore")``, reset it with the token), less
     rebuilding that object on each call: 0.2 us against 0.45 us for numpy 2's decorator and
-    0.9 us for a ``with`` block on this machine, where the prepared pass's checks at the seed's
-    workload take about 3 us. Per call and per context: reentrant and thread-safe as numpy's own."""
-    global _IGNORING
-    current = _VAR.get()
-    pair = _IGNORING
-    if pair[0] is not current:
-        pair = _IGNORING = (current, _MAKE(all="ignore"))  # inherits current's buffer size and callback
-    return _VAR.set(pair[1])
+    0.9 us for a ``with`` block on this machine (``Prepared.backprop`` writes these two lines
+    out, saving two calls). Per call and per context: reentrant and thread-safe as numpy's own."""
+    pair, current = _IGNORING, _VAR.get()
+    return _VAR.set(pair[1] if pair[0] is current else _ignoring(current))
 
 
 def _restore(token: Any) -> None:
     """Leave what ``_ignore_all`` entered."""
     _VAR.reset(token)
 
-
-def _ignore_all_with_errstate() -> Any:
-    """``_ignore_all`` where numpy's error state is no context variable (numpy 1): an ``np.errstate``
-    of its own per call (numpy 1 keeps the state to restore on the instance)."""
-    state = np.errstate(all="ignore")
-    state.__enter__()
-    return state
-
-
-def _restore_errstate(token: Any) -> None:
-    token.__exit__(None, None, None)
-
-
-if _ERRSTATE_VARIABLE is None:
-    _ignore_all, _restore = _ignore_all_with_errstate, _restore_errstate
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -208,14 +219,16 @@ class Prepared:
     def backprop(self, x: Any, y: Any) -> dict[str, Any]:
         """What ``reference.backprop`` returns for this network with the batch (x, y), bit for bit.
 
-        One np.errstate(all="ignore") for the batch's checks and the pass (``_ignore_all``). The
+        One np.errstate(all="ignore") for the batch's checks and the pass (``_ignore_all``, written
+        out, and ``_restore``). The
         common case (``_plan``: a network whose every bound ``_Plan`` folds into three constants,
         and a batch of plain arrays of its dtype and shapes, m <= m_cap) is written out here:
         ``validation.plain_batch``'s tests, the pass, ||x||^2 (read after the pass, which has just
         read x: the cheaper order here), and ``_Plan``'s three comparisons. Anything else, or a
         comparison that fails, takes the checks as they were (``_certified``, then every check in
         order, each naming what it finds)."""
-        token = _ignore_all()
+        pair, current = _IGNORING, _VAR.get()  # _ignore_all, written out
+        token = _VAR.set(pair[1] if pair[0] is current else _ignoring(current))
         try:
             plan = self._plan
             if plan is not None and type(x) is np.ndarray and type(y) is np.ndarray:
@@ -242,7 +255,7 @@ class Prepared:
                     return result_dict(p) if _certified(self, p, x_sq) else self._checked_backprop(x, y)
             return self._backprop(x, y)
         finally:
-            _restore(token)
+            _VAR.reset(token)
 
     def _backprop(self, x: Any, y: Any) -> dict[str, Any]:
         """``backprop`` beyond ``_plan``'s case, inside its error state."""

@@ -247,15 +247,19 @@ def test_quiet_keeps_the_callers_buffer_size_and_callback() -> None:
 
 @pytest.mark.skipif(not prepared._ERRSTATE_DECORATES_PER_CALL, reason="numpy 1: already the fallback")
 def test_the_fallback_for_numpy_1_silences_restores_and_is_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``_ignore_all_with_errstate`` (numpy 1's path, an np.errstate per call) under the same checks."""
-    monkeypatch.setattr(prepared, "_ignore_all", prepared._ignore_all_with_errstate)
-    monkeypatch.setattr(prepared, "_restore", prepared._restore_errstate)
+    """``_ErrstateScopes`` (numpy 1's path, an np.errstate per call) under the same checks, for
+    ``quiet`` and for ``Prepared.backprop``, which writes ``_ignore_all`` out."""
+    monkeypatch.setattr(prepared, "_VAR", prepared._ErrstateScopes())
+    monkeypatch.setattr(prepared, "_MAKE", prepared._no_state)
     assert _problems_of(prepared.quiet) == []
     assert _settings_inside(prepared.quiet) == _settings_inside(_with_block)
     net = reference.prepare(Network.random(SIZES, ("sigmoid", "sigmoid"), seed=3))
     x, y = _batch(SMALL_M, "float64")
+    huge, bad = _overflowing(SMALL_M, "float64")
     with np.errstate(all="raise"):
         _same(net.backprop(x, y), reference.backprop(net.case(x, y)))
+        with pytest.raises(FloatingPointError, match="backpropagation left the range of float64: the inputs"):
+            huge.backprop(*bad)  # numpy's "overflow encountered" never escapes
         assert set(np.geterr().values()) == {"raise"}
 
 
