@@ -115,6 +115,7 @@ def _restore(token: Any) -> None:
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_NDARRAY = np.ndarray  # a module name: one lookup fewer per test than np.ndarray
 
 
 def quiet(fn: _F, per_call: bool = _ERRSTATE_DECORATES_PER_CALL) -> _F:
@@ -212,7 +213,7 @@ class Prepared:
     @functools.cached_property
     def _plan(self) -> tuple[int, int, np.dtype[Any], int, float, float, float] | None:
         """``_plan_of``'s constants, computed on the first batch that asks; a plain tuple, which
-        unpacks in a quarter of a NamedTuple's time (15 ns against 60 ns)."""
+        unpacks in under half a NamedTuple's time (26 ns against 67 ns here)."""
         plan = _plan_of(self)
         return None if plan is None else (*plan,)
 
@@ -231,14 +232,16 @@ class Prepared:
         token = _VAR.set(pair[1] if pair[0] is current else _ignoring(current))
         try:
             plan = self._plan
-            if plan is not None and type(x) is np.ndarray and type(y) is np.ndarray:
+            if plan is not None and type(x) is _NDARRAY and type(y) is _NDARRAY:
                 n_1, n_L, dtype, m_cap, c_max, x_max, p_max = plan
-                x_shape, y_shape = x.shape, y.shape
+                try:
+                    (m, x_width), (y_rows, y_width) = x.shape, y.shape
+                except ValueError:  # not both 2-d
+                    m = 0
                 if (
-                    len(x_shape) == 2 == len(y_shape)
-                    and 0 < x_shape[0] == y_shape[0] <= m_cap
-                    and x_shape[1] == n_1
-                    and y_shape[1] == n_L
+                    0 < m == y_rows <= m_cap
+                    and x_width == n_1
+                    and y_width == n_L
                     and ((x_dtype := x.dtype) is dtype or x_dtype == dtype)  # identity first: the cheap test
                     and ((y_dtype := y.dtype) is dtype or y_dtype == dtype)
                 ):
