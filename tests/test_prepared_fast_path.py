@@ -2,10 +2,13 @@
 
 Three things changed for speed, each held to what it stands in for:
 
-* ``prepared.quiet`` enters ``np.errstate(all="ignore")`` as numpy 2's decorator does. Whatever the
-  caller's error state (raise, warn), no numpy warning or error leaves the pass, and the caller's
-  state is back afterwards, on return and on raise, in nested calls and in threads. Negative
-  controls: a decorator that silences nothing, and one that silences but never restores.
+* ``prepared.quiet`` (and ``Prepared.backprop``, which writes it out) enters ``np.errstate(all="ignore")``
+  through numpy 2's context variable, the all-ignore state cached per caller's state. Whatever the
+  caller's error state (raise, warn), no numpy warning or error leaves the pass, the caller's
+  state is back afterwards, on return and on raise, in nested calls and in threads, and the
+  caller's buffer size and error callback are in force inside, as np.errstate keeps them; numpy
+  1's fallback passes the same checks. Negative controls: a decorator that silences nothing, one
+  that silences but never restores, and one whose all-ignore state was made once.
 * ``validation.plain_batch`` reads each shape once. It is held to a predicate written here from
   its docstring on a grid of plain and awkward batches; a predicate that forgets one condition
   disagrees with it somewhere on the grid (the grid can tell).
