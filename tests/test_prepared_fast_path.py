@@ -2,10 +2,13 @@
 
 Three things changed for speed, each held to what it stands in for:
 
-* ``prepared.quiet`` enters ``np.errstate(all="ignore")`` as numpy 2's decorator does. Whatever the
-  caller's error state (raise, warn), no numpy warning or error leaves the pass, and the caller's
-  state is back afterwards, on return and on raise, in nested calls and in threads. Negative
-  controls: a decorator that silences nothing, and one that silences but never restores.
+* ``prepared.quiet`` (and ``Prepared.backprop``, which writes it out) enters ``np.errstate(all="ignore")``
+  through numpy 2's context variable, the all-ignore state cached per caller's state. Whatever the
+  caller's error state (raise, warn), no numpy warning or error leaves the pass, the caller's
+  state is back afterwards, on return and on raise, in nested calls and in threads, and the
+  caller's buffer size and error callback are in force inside, as np.errstate keeps them; numpy
+  1's fallback passes the same checks. Negative controls: a decorator that silences nothing, one
+  that silences but never restores, and one whose all-ignore state was made once.
 * ``validation.plain_batch`` reads each shape once. It is held to a predicate written here from
   its docstring on a grid of plain and awkward batches; a predicate that forgets one condition
   disagrees with it somewhere on the grid (the grid can tell).
@@ -195,6 +198,72 @@ def test_quiet_is_reentrant_and_per_thread(per_call: bool) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def _callers_callback(kind: str, flag: int) -> None:
+    """A caller's error callback (never called: the modes inside are all "ignore")."""
+
+
+def _settings_inside(decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> list[tuple[int, object]]:
+    """The buffer size and error callback a decorated function sees, under two callers' settings
+    (``np.errstate`` keeps both: only the modes change)."""
+    seen = decorate(lambda: (np.getbufsize(), np.geterrcall()))
+    out = [seen()]
+    saved_size, saved_call = np.getbufsize(), np.geterrcall()
+    try:
+        np.setbufsize(4096)
+        np.seterrcall(_callers_callback)
+        out.append(seen())
+    finally:
+        np.setbufsize(saved_size)
+        np.seterrcall(saved_call)
+    out.append(seen())
+    return out
+
+
+def _once_made(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Negative control: the all-ignore state made once, at decoration (the caller's buffer size and
+    callback of that moment, not of each call's)."""
+    var, make = prepared._VAR, prepared._MAKE  # numpy 2's private names, as prepared found them
+    state = make(all="ignore")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        token = var.set(state)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            var.reset(token)
+
+    return call
+
+
+@pytest.mark.skipif(not prepared._ERRSTATE_DECORATES_PER_CALL, reason="numpy 1: np.errstate per call")
+def test_quiet_keeps_the_callers_buffer_size_and_callback() -> None:
+    """``_ignore_all`` reuses the all-ignore state made from the caller's, only while the caller's is
+    the same object: a caller's np.setbufsize or np.seterrcall is seen inside, as np.errstate does."""
+    size = np.getbufsize()
+    expected = _settings_inside(_with_block)
+    assert [s for s, _ in expected] == [size, 4096, size]
+    assert _settings_inside(prepared.quiet) == expected
+    assert _settings_inside(_once_made) != expected  # the control: the first call's settings kept
+
+
+@pytest.mark.skipif(not prepared._ERRSTATE_DECORATES_PER_CALL, reason="numpy 1: already the fallback")
+def test_the_fallback_for_numpy_1_silences_restores_and_is_per_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_ErrstateScopes`` (numpy 1's path, an np.errstate per call) under the same checks, for
+    ``quiet`` and for ``Prepared.backprop``, which writes ``_ignore_all`` out."""
+    monkeypatch.setattr(prepared, "_VAR", prepared._ErrstateScopes())
+    monkeypatch.setattr(prepared, "_MAKE", prepared._no_state)
+    assert _problems_of(prepared.quiet) == []
+    assert _settings_inside(prepared.quiet) == _settings_inside(_with_block)
+    net = reference.prepare(Network.random(SIZES, ("sigmoid", "sigmoid"), seed=3))
+    x, y = _batch(SMALL_M, "float64")
+    huge, bad = _overflowing(SMALL_M, "float64")
+    with np.errstate(all="raise"):
+        _same(net.backprop(x, y), reference.backprop(net.case(x, y)))
+        with pytest.raises(FloatingPointError, match="backpropagation left the range of float64: the inputs"):
+            huge.backprop(*bad)  # numpy's "overflow encountered" never escapes
+        assert set(np.geterr().values()) == {"raise"}
 
 
 def test_a_prepared_pass_under_the_callers_raise_state_names_its_own_errors() -> None:
@@ -537,25 +606,25 @@ ARCHITECTURES = [  # (activations, cost): bounded and unbounded hidden layers, e
 def _sweep_problems(
     sweep: str, acts: tuple[str, ...], cost: str, reduction: str, dtype: str
 ) -> tuple[list[str], set[bool]]:
-    """Problems at every factor of one sweep, and the certificate's first verdicts on them (the
-    prepared pass's fast attempt), which must include both "certified" and "not certified" for
-    the sweep to have crossed the edge of a bound."""
+    """Problems at every factor of one sweep, and the fast path's verdicts on them (certified by
+    ``_Plan``'s comparisons or ``_certified``, or not: the checked path ran), which must include both
+    "certified" and "not certified" for the sweep to have crossed the edge of a bound."""
     problems: list[str] = []
-    verdicts: list[bool] = []
-    certified = prepared._certified  # the current one: a control may have replaced it
+    checked: list[bool] = []
+    checked_pass = prepared._checked_pass  # the current one: a control may have replaced it
 
-    def recording(n: prepared.Prepared, p: Any, x_sq: Any) -> bool:
-        verdicts.append(bool(certified(n, p, x_sq)))
-        return verdicts[-1]
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        checked.append(True)
+        return checked_pass(*args, **kwargs)
 
     firsts: set[bool] = set()
     for s in _scales(dtype):
         net, x, y = SWEEPS[sweep](acts, cost, reduction, dtype, s)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(prepared, "_certified", recording)
-            verdicts.clear()
+            patch.setattr(prepared, "_checked_pass", recording)
+            checked.clear()
             _outcome(functools.partial(net.backprop, x, y))
-            firsts.add(verdicts[0])
+            firsts.add(not checked)
         problems += [f"s = {s}: {p}" for p in _problems(net, x, y)]
     return problems, firsts
 
@@ -625,6 +694,7 @@ def test_control_slower_correct_certificates_pass_the_same_sweeps(
     monkeypatch: pytest.MonkeyPatch, certificate: Callable[..., bool]
 ) -> None:
     monkeypatch.setattr(prepared, "_certified", certificate)
+    monkeypatch.setattr(prepared, "_plan_of", lambda net: None)  # every batch through ``_certified``
     for sweep in SWEEPS:
         for acts, cost in ARCHITECTURES[:4]:
             for dtype in ("float64", "float32"):

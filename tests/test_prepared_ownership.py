@@ -102,3 +102,56 @@ def _outcome(call: object) -> tuple[str, bool]:
         return type(error).__name__, False
     arrays = [*result["grad_weights"], *result["grad_biases"], *result["deltas"]]
     return "returned", bool(all(np.isfinite(a).all() for a in arrays) and np.isfinite(result["cost"]))
+
+
+# The fused common case (``Prepared._plan``, from ``_bounds``): bounded hidden layers, the quadratic cost.
+PLAN_ACTIVATIONS = ("tanh", "tanh", "sigmoid")
+
+
+def _plan_network(dtype: str) -> reference.Network:
+    n = _network(dtype)
+    return reference.Network(n.sizes, PLAN_ACTIVATIONS, n.cost, n.reduction, dtype, n.weights, n.biases)
+
+
+def _push_delta_2_to_overflow(net: prepared.Prepared) -> None:
+    """In place: w^2 / E with b^2 = 0 and w^3 E (E = LARGEST / 4): a^2 of size 1/E, z^3 and C
+    ordinary (targets of 100: ``_far_targets``), delta^2 = (delta^3 w^3) tanh'(z^2) past the largest float."""
+    big = np.asarray(np.finfo(net.dtype).max / 4, dtype=net.dtype)
+    net.weights[0][...] = net.weights[0] / big
+    net.biases[0][...] = 0.0
+    net.weights[1][...] = net.weights[1] * big
+
+
+def _far_targets(dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """``_batch``'s first 4 rows (m <= n_2: the plan's batches) with targets of 100: delta^4 =
+    (a^4 - y) sigma'(z^4) of size 25."""
+    x = _batch(dtype)[0][:4]
+    return x, np.full((4, SIZES[-1]), 100.0, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_plan_is_never_kept_for_writeable_arrays_changed_in_place(dtype: str) -> None:
+    net = reference.prepare(_plan_network(dtype))
+    assert net._plan is not None  # what prepare owns gets the plan
+    own = prepared.own(net)
+    x, y = _far_targets(dtype)
+    first = own.backprop(x, y)
+    assert all(np.isfinite(g).all() for g in first["grad_weights"])
+    assert own._plan is None  # writeable arrays: no constants to keep
+    _push_delta_2_to_overflow(own)
+    expected = _outcome(lambda: reference.backprop(own.case(x, y)))
+    assert expected[0] == "FloatingPointError", expected
+    assert _outcome(lambda: own.backprop(x, y)) == expected
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_negative_control_a_plan_kept_for_writeable_arrays_certifies_a_stale_network(dtype: str) -> None:
+    net = reference.prepare(_plan_network(dtype))
+    own = prepared.own(net)
+    x, y = _far_targets(dtype)
+    own.__dict__["_bounds"] = prepared._bounds_of(own)  # what an unguarded cache would hold
+    own.backprop(x, y)
+    assert own._plan is not None
+    _push_delta_2_to_overflow(own)
+    outcome = _outcome(lambda: own.backprop(x, y))
+    assert outcome[0] == "returned" and not outcome[1], outcome  # returned, and not all finite
