@@ -14,7 +14,7 @@ The bugs run in this process (``in_process``): what is asserted is the diagnosis
 not depend on where the call ran (the same seed draws the same cases and the worker's wire hands
 the arrays back exactly; tests/test_conformance_exact_numbers.py runs its implementations both
 ways, and every bug here gave the same failed verdicts and messages both ways, 2026-12-07). A
-worker per bug added about 15% to each run's CPU (framing and piping every call), nothing to
+worker per bug added about 18% to the runs' CPU (framing and piping every call), nothing to
 what is checked; the positive controls below still run where a user's run does, in a worker.
 """
 
