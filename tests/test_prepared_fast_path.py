@@ -37,6 +37,7 @@ from reference import prepared, validation
 from reference.activations import ACTIVATION_RECORDS, sigma
 from reference.case import Network
 from reference.costs import COST_RECORDS
+from tests._outcomes import outcome
 
 SIZES = (5, 4, 3)  # n_1 n_2 = 20: x is the smaller for m <= 4, dC/dw^2 for m >= 5
 SMALL_M, LARGE_M = 2, 6
@@ -59,18 +60,8 @@ def _overflowing(m: int, dtype: str, scale: float = 1.0) -> tuple[prepared.Prepa
     return reference.prepare(net).with_parameters(w, net.biases), (x, y * 10)
 
 
-def _outcome(call: Callable[[], dict[str, Any]]) -> tuple[object, ...]:
-    """What a call answers: its error's type and message, or the bytes of every result."""
-    try:
-        out = call()
-    except (ValueError, TypeError, FloatingPointError) as error:
-        return (type(error).__name__, str(error))
-    arrays = [a.tobytes() for key in ("grad_weights", "grad_biases", "deltas") for a in out[key]]
-    return ("result", out["cost"], *arrays)
-
-
 def _same(got: dict[str, Any], want: dict[str, Any]) -> None:
-    assert _outcome(lambda: got) == _outcome(lambda: want)
+    assert outcome(lambda: got) == outcome(lambda: want)
 
 
 def _finite_message(field: str, value: float, index: tuple[int, int], dtype: str) -> str:
@@ -389,8 +380,8 @@ def test_every_variant_gets_the_checked_paths_answer(name: str) -> None:
     net = Network.random(SIZES, acts, cost=cost, dtype=dtype, seed=3)
     if cost != "quadratic":
         y = np.full((3, SIZES[-1]), 1.0 / SIZES[-1])  # valid targets: only the route differs
-    expected = _outcome(lambda: reference.backprop(net.case(x, y)))
-    assert _outcome(lambda: reference.prepare(net).backprop(x, y)) == expected
+    expected = outcome(lambda: reference.backprop(net.case(x, y)))
+    assert outcome(lambda: reference.prepare(net).backprop(x, y)) == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,9 +399,9 @@ def test_one_non_finite_value_anywhere_in_x_or_y_is_named_as_before(field: str, 
         for value in (np.nan, np.inf, -np.inf):
             bad_x, bad_y = x.copy(), y.copy()
             (bad_x if field == "x" else bad_y)[index] = value
-            got = _outcome(functools.partial(fast.backprop, bad_x, bad_y))
+            got = outcome(functools.partial(fast.backprop, bad_x, bad_y))
             assert got == ("ValueError", _finite_message(field, value, index, dtype)), (index, value)
-            assert got == _outcome(functools.partial(reference.backprop, net.case(bad_x, bad_y)))
+            assert got == outcome(functools.partial(reference.backprop, net.case(bad_x, bad_y)))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -418,14 +409,14 @@ def test_one_non_finite_value_anywhere_in_x_or_y_is_named_as_before(field: str, 
 def test_a_finite_x_whose_gradient_overflows_is_named_as_before(m: int, dtype: str) -> None:
     net, (x, y) = _overflowing(m, dtype)
     assert (x.size <= SIZES[0] * SIZES[1]) == (m == SMALL_M)  # the regime the id says
-    got = _outcome(lambda: net.backprop(x, y))
+    got = outcome(lambda: net.backprop(x, y))
     largest_w = max(float(np.max(np.abs(w))) for w in net.weights)
     assert got == (
         "FloatingPointError",
         f"backpropagation left the range of {dtype}: the inputs are finite, but too large for this "
         f"network (largest |w| = {largest_w:.3g}, largest |x| = {float(np.max(np.abs(x))):.3g})",
     )
-    assert got == _outcome(lambda: reference.backprop(net.case(x, y)))
+    assert got == outcome(lambda: reference.backprop(net.case(x, y)))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -481,8 +472,8 @@ def test_parameters_at_the_edge_of_the_range_answer_as_the_checked_path(
     w[1][-1, -1] = np.asarray(-value[w_value], dtype=dtype)
     fast = reference.prepare(net).with_parameters(w, net.biases)
     x, y = _batch(m, dtype)
-    got = _outcome(lambda: fast.backprop(x, y))
-    assert got == _outcome(lambda: reference.backprop(fast.case(x, y)))
+    got = outcome(lambda: fast.backprop(x, y))
+    assert got == outcome(lambda: reference.backprop(fast.case(x, y)))
     if got[0] == "result":
         assert all(np.isfinite(np.frombuffer(bytes(b), dtype=dtype)).all() for b in got[2:] if isinstance(b, bytes))
     else:
@@ -514,8 +505,8 @@ DEEP = (4, 3, 3, 2)  # two hidden layers: "only in a hidden layer" has somewhere
 
 def _problems(net: prepared.Prepared, x: np.ndarray, y: np.ndarray) -> list[str]:
     """Every way the prepared pass's answer differs from ``reference.backprop``'s, or is not finite."""
-    got = _outcome(lambda: net.backprop(x, y))
-    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+    got = outcome(lambda: net.backprop(x, y))
+    want = outcome(lambda: reference.backprop(net.case(x, y)))
     problems = [] if got == want else [f"prepared {str(got)[:120]} != checked {str(want)[:120]}"]
     if got[0] == "result":
         arrays = [np.frombuffer(bytes(b), dtype=net.dtype) for b in got[2:] if isinstance(b, bytes)]
@@ -623,7 +614,7 @@ def _sweep_problems(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(prepared, "_checked_pass", recording)
             checked.clear()
-            _outcome(functools.partial(net.backprop, x, y))
+            outcome(functools.partial(net.backprop, x, y))
             firsts.add(not checked)
         problems += [f"s = {s}: {p}" for p in _problems(net, x, y)]
     return problems, firsts
@@ -676,7 +667,7 @@ def test_an_infinity_in_x_times_a_zero_column_of_w2_is_named_as_before(
         bad = x.copy()
         bad[1, 2] = value
         assert _problems(net, bad, y) == []
-        assert _outcome(functools.partial(net.backprop, bad, y)) == (
+        assert outcome(functools.partial(net.backprop, bad, y)) == (
             "ValueError",
             _finite_message("x", value, (1, 2), dtype),
         )
@@ -766,7 +757,7 @@ def test_the_seeds_workload_is_certified_without_a_dot_product(monkeypatch: pyte
     net = reference.prepare(Network.random((784, 30, 10), ("sigmoid", "sigmoid"), seed=1))
     rng = np.random.default_rng(0)
     x, y = rng.random((10, 784)), rng.random((10, 10))
-    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+    want = outcome(lambda: reference.backprop(net.case(x, y)))
 
     def refuse(*args: Any) -> bool:
         raise AssertionError("the common case left the three comparisons")
@@ -774,14 +765,14 @@ def test_the_seeds_workload_is_certified_without_a_dot_product(monkeypatch: pyte
     monkeypatch.setattr(prepared, "_scalar_certificate", refuse)
     monkeypatch.setattr(prepared, "_dot_certificate", refuse)
     monkeypatch.setattr(prepared, "_checked_pass", refuse)
-    assert _outcome(lambda: net.backprop(x, y)) == want
+    assert outcome(lambda: net.backprop(x, y)) == want
 
 
 def test_an_unbounded_hidden_layer_is_certified_in_scalars(monkeypatch: pytest.MonkeyPatch) -> None:
     """relu and softplus hidden layers: ||a^l|| from ||z^l||, no fallback to the per-layer dot products."""
     net = reference.prepare(Network.random(DEEP, ("relu", "softplus", "identity"), reduction="sum", seed=2))
     x, y = _x("float64"), _targets("quadratic", 3, DEEP[-1], "float64")
-    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+    want = outcome(lambda: reference.backprop(net.case(x, y)))
     assert net._bounds is not None  # the network's constants: ||w^l||^2 and ||b^l||^2, once
     monkeypatch.setattr(prepared, "_dot_certificate", lambda *a: pytest.fail("fell back"))
     dots: list[tuple[int, ...]] = []
@@ -800,7 +791,7 @@ def test_an_unbounded_hidden_layer_is_certified_in_scalars(monkeypatch: pytest.M
             return vdot
 
     monkeypatch.setattr(prepared, "np", Counting())
-    assert _outcome(lambda: net.backprop(x, y)) == want
+    assert outcome(lambda: net.backprop(x, y)) == want
     assert dots == [x.shape]  # ||x||^2 alone: no z^l, a^l or delta^l
 
 

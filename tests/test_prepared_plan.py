@@ -25,6 +25,7 @@ import pytest
 import reference
 from reference import prepared, validation
 from reference.case import Network
+from tests._outcomes import outcome
 
 LARGEST = {"float64": float(np.finfo(np.float64).max), "float32": float(np.finfo(np.float32).max)}
 
@@ -150,16 +151,6 @@ def test_the_scaled_networks_have_plans_and_some_refuse_one() -> None:
     assert any(p is not None for p in plans) and any(p is None for p in plans)
 
 
-def _outcome(call: Any) -> tuple[object, ...]:
-    """An error's type and message, or the bytes of every result."""
-    try:
-        out = call()
-    except (ValueError, TypeError, FloatingPointError) as error:
-        return (type(error).__name__, str(error))
-    arrays = [a.tobytes() for key in ("grad_weights", "grad_biases", "deltas") for a in out[key]]
-    return ("result", out["cost"], *arrays)
-
-
 def _finite(out: tuple[object, ...], dtype: str) -> bool:
     assert out[0] == "result", out
     arrays = [np.frombuffer(b, dtype=dtype) for b in out[2:] if isinstance(b, bytes)]
@@ -170,7 +161,7 @@ def test_the_seeds_workload_is_answered_by_the_plan_alone(monkeypatch: pytest.Mo
     net = reference.prepare(Network.random((784, 30, 10), ("sigmoid", "sigmoid"), seed=1))
     rng = np.random.default_rng(0)
     x, y = rng.random((10, 784)), rng.random((10, 10))
-    want = _outcome(lambda: reference.backprop(net.case(x, y)))
+    want = outcome(lambda: reference.backprop(net.case(x, y)))
     assert net._plan is not None
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
@@ -180,10 +171,10 @@ def test_the_seeds_workload_is_answered_by_the_plan_alone(monkeypatch: pytest.Mo
         monkeypatch.setattr(prepared, name, refuse)
     monkeypatch.setattr(validation, "plain_batch", refuse)
     monkeypatch.setattr(prepared.Prepared, "_backprop", refuse)
-    assert _outcome(lambda: net.backprop(x, y)) == want
+    assert outcome(lambda: net.backprop(x, y)) == want
     equal_dtype = np.dtype(np.float64, metadata={"awkward": True})  # == float64, not the same object
     assert equal_dtype == np.float64 and equal_dtype is not np.dtype(np.float64)
-    assert _outcome(lambda: net.backprop(x.astype(equal_dtype), y.astype(equal_dtype))) == want
+    assert outcome(lambda: net.backprop(x.astype(equal_dtype), y.astype(equal_dtype))) == want
 
 
 def _huge_x_case(dtype: str) -> tuple[prepared.Prepared, np.ndarray, np.ndarray]:
@@ -204,9 +195,9 @@ def _huge_x_case(dtype: str) -> tuple[prepared.Prepared, np.ndarray, np.ndarray]
 def test_a_finite_x_whose_gradient_overflows_is_named_by_the_plans_path(dtype: str) -> None:
     net, x, y = _huge_x_case(dtype)
     assert net._plan is not None and x.shape[0] <= net._plan[3]  # the plan's case
-    got = _outcome(lambda: net.backprop(x, y))
+    got = outcome(lambda: net.backprop(x, y))
     assert got[0] == "FloatingPointError" and f"left the range of {dtype}" in str(got[1]), got
-    assert got == _outcome(lambda: reference.backprop(net.case(x, y)))
+    assert got == outcome(lambda: reference.backprop(net.case(x, y)))
 
 
 class _NotReadingX:
@@ -222,4 +213,4 @@ def test_negative_control_a_plan_that_does_not_read_x_returns_the_overflow(
 ) -> None:
     monkeypatch.setattr(prepared, "np", _NotReadingX())
     net, x, y = _huge_x_case(dtype)
-    assert not _finite(_outcome(lambda: net.backprop(x, y)), dtype)
+    assert not _finite(outcome(lambda: net.backprop(x, y)), dtype)
