@@ -102,12 +102,7 @@ def _fused_parts(net: Any, x: Any, y: Any) -> dict[str, Callable[[], object]]:
             prepared._restore(prepared._ignore_all())
         ),
         CHECKS_PREFIX + "||x||^2 (np.vdot, as the common case reads it)": lambda: np.vdot(x, x),
-        CHECKS_PREFIX + "the result dict": lambda: {
-            "grad_weights": p.grad_weights,
-            "grad_biases": p.grad_biases,
-            "deltas": p.deltas,
-            "cost": float(p.cost),  # type: ignore[arg-type]  # C is a float on this path
-        },
+        CHECKS_PREFIX + "the result dict": lambda: prepared.result_dict(p),
     }
 
 

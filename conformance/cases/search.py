@@ -223,7 +223,6 @@ class _State:
     # Cause keys in the order first seen, each with the check it is a root finding of (_cause_check).
     causes: dict[str, str | None] = field(default_factory=dict)
     target: str | None = None  # the cause being shrunk (None: exploring)
-    check: str | None = None  # the target's check (None: exploring, or a cause of any check)
     spent: int = 0  # value sets judged while shrinking, all causes of the group
     allowed: int = 0  # the value of ``spent`` at which the current cause's shrinking stops
     hit: bool = False  # the current cause's shrinking stopped at its budget
@@ -480,6 +479,7 @@ def run_group(
     @given(case=strategy, values=values)
     def body(case: Case, values: list[tuple[int, float, int]]) -> None:
         shrinking = state.target is not None
+        check = state.causes[state.target] if state.target is not None else None  # the target's (_cause_check)
         judged = False
         if not any(value_seed or order for value_seed, _, order in values):
             # Every seed 0: Hypothesis's first example, the simplest network, or a shrink that
@@ -499,12 +499,12 @@ def run_group(
                 values_case = value_set(case, regime, value_seed, index, attempt, targets)
                 identity = _identity(values_case, eta, permutation)
                 met = shrinking and identity in state.known
-                if met and _passes_over(state.known[identity], state.target, state.check):
+                if met and _passes_over(state.known[identity], state.target, check):
                     seen = state.known[identity]  # the replay, or a candidate met before: nothing asked
                     count.shrink_reused += 1
                 else:
-                    report = _judge(checker, values_case, eta, permutation, state.target, state.check)
-                    seen = state.known[identity] = _seen(report, state.check)
+                    report = _judge(checker, values_case, eta, permutation, state.target, check)
+                    seen = state.known[identity] = _seen(report, check)
                 if shrinking and on_case is not None:
                     on_case(count)
                 if seen is not None:
@@ -563,7 +563,7 @@ def run_group(
         left = options.shrink_cases - state.spent
         if not state.alive or left <= 0:
             break
-        state.target, state.check, state.shrunk, state.hit = target, state.causes[target], None, False
+        state.target, state.shrunk, state.hit = target, None, False
         state.allowed = state.spent + left // (len(causes) - index)
         try:
             with _seed_only(), _counts_only():
