@@ -227,10 +227,18 @@ class _Process:
         """The timeout, or for the first call of a kind (``_warm_key``) in a process the warm-up budget.
 
         A restarted process has shown how long its warm-up takes: it gets twice that plus the
-        timeout (never more than the budget), so that restarts after a hang stay cheap.
+        timeout (never more than the budget), so that restarts after a hang stay cheap. Under
+        "shapes": "few", the warm-up is the shape's compile, paid by whichever kind of call meets the
+        shape first in a process: the longest first call of any kind at that shape. (Its own kind's
+        first call may not have compiled: a sgd_step after backprop at the shape took a millisecond,
+        and a sgd_step re-asked in a fresh process after one stall, compiling there, was judged a hang.)
         """
         limit = first_call_limit(self.timeout, self.warmup_timeout, first=key not in self._warm)
         seen = self._first_seen.get(key)
+        if isinstance(key, tuple):  # (kind, shape): _warm_key under "shapes": "few"
+            seen = max(
+                (t for k, t in self._first_seen.items() if isinstance(k, tuple) and k[1] == key[1]), default=None
+            )
         if key not in self._warm and seen is not None and limit is not None and self.timeout is not None:
             limit = min(limit, max(self.timeout, 2 * seen + self.timeout))
         return limit
