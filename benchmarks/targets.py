@@ -195,7 +195,7 @@ def _command_row(command: dict[str, Any], args: tuple[str, ...], threshold: floa
 def _checks_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Issue 22 item 1: the prepared pass's per-batch checks under 3.5 us at the seed's workload, judged on
     what they add inside the pass (benchmarks/overhead.py's attribution: the prepared pass less
-    engine.backpropagate), with the parts timed one by one and summed beside it."""
+    engine.backpropagate, paired per round), with the parts timed one by one and summed beside it."""
     for o in results.get("overhead", []):
         if o.get("label") == "[784, 30, 10] x 10" and o.get("dtype") == "float64":
             attribution = o.get("attribution_s", {})

@@ -140,3 +140,12 @@ def ratio(timings: Mapping[str, Timing], peer: str, baseline: str) -> Ratio:
     """Round-by-round peer/baseline ratio (both must come from the same ``interleaved`` call)."""
     a, b = timings[peer].samples, timings[baseline].samples
     return Ratio(peer, baseline, [x / y for x, y in zip(a, b, strict=True)])
+
+
+def paired_difference(timings: Mapping[str, Timing], peer: str, baseline: str) -> float:
+    """Median over rounds of (peer - baseline), seconds per call (both from the same ``interleaved``
+    call): what ``peer`` adds to ``baseline``, paired within a round as ``ratio`` is. A difference
+    of the two medians subtracts two independently noisy figures of about 100 us to find one of a
+    few us; the paired median cancels the drifts both samples of a round share."""
+    a, b = timings[peer].samples, timings[baseline].samples
+    return statistics.median(x - y for x, y in zip(a, b, strict=True))

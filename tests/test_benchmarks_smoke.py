@@ -161,6 +161,19 @@ def test_interleaved_rejects_zero_rounds() -> None:
         timing.interleaved({"a": lambda: None}, rounds=0)
 
 
+def test_paired_difference_pairs_the_samples_of_a_round() -> None:
+    """The peer adds 1 in every round while the machine's speed drifts; the difference of the two
+    medians (60 - 3 = 57 here) would take samples of different rounds, the paired median does not."""
+    timings = {
+        "peer": timing.Timing("peer", 1, [2.0, 60.0, 100.0]),
+        "core": timing.Timing("core", 1, [1.0, 59.0, 3.0]),
+    }
+    assert timing.paired_difference(timings, "peer", "core") == 1.0
+    assert timings["peer"].median - timings["core"].median == 57.0  # the estimate it replaces
+    with pytest.raises(ValueError, match="shorter"):  # rounds that do not pair up are refused, never truncated
+        timing.paired_difference({**timings, "core": timing.Timing("core", 1, [1.0, 59.0])}, "peer", "core")
+
+
 # --------------------------------------------------------------- peers vs ground truth
 
 CASES = [((5, 4, 3), 6), ((4, 6, 5, 3), 3), ((7, 3, 4, 2, 3), 5)]

@@ -41,9 +41,14 @@ such a partial judging learnt ("passed up to the SGD step") is reused by a later
 for a cause of that check or an earlier one (``_passes_over``). All of this counts against the
 budget exactly as before, so the cases tried, the causes and the smallest cases are the same.
 
-Two things stop a pass early, by raising an exception Hypothesis does not catch: a
-hang of the implementation (retrying would only wait out the timeout again) and the
-group's shrinking budget, ``shrink_cases``, shared by its causes.
+Three things stop a pass early, by raising an exception Hypothesis does not catch: a
+hang of the implementation (retrying would only wait out the timeout again), the
+group's shrinking budget, ``shrink_cases``, shared by its causes, and a case at the floor
+(``floor_size``): a network no other network is smaller than that can show the cause, where
+all that is left to shrink is its values, never its size (issue 22: of the value sets two
+failing stand-ins judged while shrinking, 17% and 33% came after such a case). The cause's
+smallest case is then the first failing value set met at that size, not Hypothesis's simplest
+one: the same size, other numbers. The budget it leaves goes to the group's later causes.
 
 Counts, not clocks (issue 17): the shrinking budget is a number of value sets judged (the
 replay up to the cause's first case included), never seconds. A budget in seconds made the
@@ -84,7 +89,7 @@ from conformance.errors import SuiteError
 from conformance.implementations.capabilities import Capabilities
 from conformance.judging.checks import CaseChecker
 from conformance.judging.findings import CHECKS, FLOAT32_PRECISION, CaseReport, Finding
-from conformance.reporting.report import Collector, cause_key
+from conformance.reporting.report import Collector, case_size, cause_key
 from reference import Case
 from reference.costs import REQUIRED_OUTPUT
 from reference.strategies import HIDDEN_ACTIVATIONS, SIZE_REGIMES, Architecture, cases, learning_rates, make_case
@@ -201,6 +206,16 @@ def _seen(report: CaseReport | None, through: str | None = None) -> _Seen | None
 def _cause_check(root: Finding) -> str | None:
     """The check a cause is the root finding of; None when it can be any (float32 precision, as cause_key files it)."""
     return None if FLOAT32_PRECISION in root.message else root.check
+
+
+def floor_size(check: str | None) -> tuple[int, int, int]:
+    """The smallest case (report.case_size) any network can show a cause of ``check`` on: layers of
+    width 1 and m = 1, so a weight and a bias per layer after the first, and one number of x and of y;
+    two layers, or three for equation 2, which is judged only below the output layer (None, a cause of
+    any check: two). A lower bound: a cause that needs more (a batch property, m >= 2) never meets it
+    and is shrunk as before."""
+    layers = 3 if check == "equation2" else 2
+    return (2 * (layers - 1) + 2, layers, 1)
 
 
 def _passes_over(seen: _Seen | None, target: str | None, check: str | None) -> bool:
@@ -536,6 +551,8 @@ def run_group(
                 count.stopped = count.stopped or "the implementation stopped responding"
                 raise _Stop
             if shrinking and key == state.target:
+                if case_size(values_case) <= floor_size(check):  # no smaller network can show it: done
+                    raise _Stop
                 raise CheckFailure(key)
             if not shrinking and count.judged >= count.requested:
                 raise _Stop

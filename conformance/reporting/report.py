@@ -73,7 +73,7 @@ class Verdict:
     refused: int = 0
     answered: int = 0
     refusal: str = ""
-    # A failed verdict's smallest case, as report._size measures it: merge() keeps the smallest
+    # A failed verdict's smallest case, as report.case_size measures it: merge() keeps the smallest
     # over several reports, as one run's Collector does over its cases.
     size: tuple[int, int, int] | None = None
 
@@ -87,7 +87,8 @@ class Verdict:
         return f"{self.check}{where}{dtype}: {self.message}"
 
 
-def _size(case: Case) -> tuple[int, int, int]:
+def case_size(case: Case) -> tuple[int, int, int]:
+    """How small a case is, compared as a tuple: its numbers (parameters, inputs and targets), layers, m."""
     return (case.n_params + case.m * (case.sizes[0] + case.sizes[-1]), len(case.sizes), case.m)
 
 
@@ -232,7 +233,7 @@ class Collector:
     def add(self, report: CaseReport, count: bool = True) -> None:
         """Fold one case in; ``count=False`` for cases seen while shrinking (not among the judged ones)."""
         self.examples += count
-        size = _size(report.case)
+        size = case_size(report.case)
         root = report.root()
         if root is not None:
             cause = self.cause_slots.setdefault(cause_key(root), _CauseSlot())
