@@ -14,7 +14,9 @@ And a failing run against a passing one of the same speed (``failing_vs_correct`
 four stand-ins, each the reference but for one flaw that a different part of the search meets (noise for
 every network; ``sgd_step`` at unusual learning rates; the gradients past a batch of 32; the seed's
 printed equation 2), each run isolated and ``--in-process`` against the reference run the same way, in
-CPU seconds of the run and its worker. The target is judged on the worst of the eight ratios.
+CPU seconds of the run and its worker. The target is judged on the worst of the eight ratios, and that
+stand-in's run and the reference's are split in process into judging and the rest (``_split``:
+benchmarks/judging_split.py), the profile of a miss.
 
 Each run is a subprocess, timed from outside as a user would see it (interpreter start and
 imports included), with the machine's default threading (no pinning: this is the run a
@@ -509,4 +511,24 @@ def failing_vs_correct(timeout_s: float = 1800.0, only: tuple[str, ...] | None =
             result["stand_ins"].setdefault(name, {})[mode] = row
     if worst is not None and all("cpu_ratio" in r for rows in result["stand_ins"].values() for r in rows.values()):
         result["cpu_ratio"], result["worst"] = worst
+        worst_name = worst[1].split(" (")[0]
+        result["split"] = {
+            "reference": _split("reference", timeout_s),
+            worst_name: _split(FAILING[worst_name], timeout_s),
+        }
     return result
+
+
+def _split(spec: str, timeout_s: float) -> dict[str, Any]:
+    """benchmarks.judging_split's figures for ``spec``: CPU in judging and in the search around it."""
+    command = [sys.executable, "-m", "benchmarks.judging_split", spec]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"spec": spec, "error": f"did not finish within {timeout_s:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"spec": spec, "error": (done.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    return dict(json.loads(lines[-1]))

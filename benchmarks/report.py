@@ -306,6 +306,28 @@ def _failing_lines(failing: dict[str, Any]) -> list[str]:
             )
     if "worst" in failing:
         lines += ["", f"Worst: {failing['worst']}, {failing['cpu_ratio']:.2f}x (target <= 2)."]
+    return lines + _split_lines(failing.get("split", {}))
+
+
+def _split_lines(split: dict[str, Any]) -> list[str]:
+    """Where the worst stand-in's CPU goes, beside the reference's (benchmarks/judging_split.py, in process)."""
+    rows = [(name, run) for name, run in split.items() if "cpu_s" in run]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Where the CPU goes, in process (benchmarks/judging_split.py): inside `search._judge` (every check on one "
+        "value set, the implementation's calls included) and the rest (Hypothesis's search and shrinker, drawing "
+        "each example's network and values).",
+        "",
+        "| run | CPU | judging | the rest | value sets asked | shrink judged (reused) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, run in rows:
+        lines.append(
+            f"| {name} | {run['cpu_s']:.1f} s | {run['judging_cpu_s']:.1f} s | {run['rest_cpu_s']:.1f} s | "
+            f"{run['value_sets_asked']} | {run['shrink_judged']} ({run['shrink_reused']}) |"
+        )
     return lines
 
 

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from benchmarks import judging_split
 from benchmarks.conformance_time import FAILING, NOISE, SEED_EQUATION_2, UNUSUAL_ETA, WIDE_BATCH
-from benchmarks.report import _failing_lines
+from benchmarks.report import _failing_lines, _split_lines
 from benchmarks.targets import _failing_row
 from conformance import check_implementation
+from conformance.cases import search
 from conformance.implementations.loader import load_implementation
 from conformance.judging.checks import CaseChecker
 from reference import Case
@@ -109,3 +111,28 @@ def test_the_target_row_reads_a_one_stand_in_result() -> None:
     assert row["met"] is True
     assert "noise for every new network" in row["target"]
     assert _failing_lines({"cpu_ratio": 1.55}) == []
+
+
+def test_the_split_lines_read_each_run() -> None:
+    run = {"cpu_s": 90.0, "judging_cpu_s": 40.0, "rest_cpu_s": 50.0, "value_sets_asked": 7000}
+    lines = _split_lines({"reference": {**run, "shrink_judged": 0, "shrink_reused": 0}, "x": {"error": "timed out"}})
+    assert "| reference | 90.0 s | 40.0 s | 50.0 s | 7000 | 0 (0) |" in lines
+    assert not any("| x |" in line for line in lines)  # a run without figures has no row
+    assert _split_lines({}) == []
+
+
+@pytest.mark.suite
+def test_the_judging_split_times_the_judging_and_restores_it() -> None:
+    before = search._judge
+    quick = {"quick": True, "regimes": ["small"], "dtypes": ["float64"]}
+    got = judging_split.split(FAILING["unusual_eta"], **quick)
+    assert search._judge is before  # the wrapper is gone
+    assert 0.0 < got["judging_cpu_s"] <= got["cpu_s"]
+    assert got["rest_cpu_s"] == pytest.approx(got["cpu_s"] - got["judging_cpu_s"])
+    assert (
+        got["shrink_judged"] > 0
+        and got["value_sets_asked"] == got["judged"] + got["shrink_judged"] - got["shrink_reused"]
+    )
+    with pytest.raises(ModuleNotFoundError):  # a run that fails leaves _judge as it was too
+        judging_split.split("no_such_module:X", **quick)
+    assert search._judge is before
