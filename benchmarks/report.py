@@ -234,11 +234,13 @@ def _isolation_lines(c: dict[str, Any]) -> list[str]:
     per_call = c.get("per_call") or {}
     if not per_call and c.get("isolation_ratio") is None:
         return []
-    ratio = c.get("isolation_ratio")
+    ratio, pairs = c.get("isolation_ratio"), c.get("isolation_pairs") or []
+    each = ", ".join(f"{p['isolated_s']:.1f} s / {p['in_process_s']:.1f} s" for p in pairs)
     lines = [
         "",
         "Isolation, per call: the default run isolated / --in-process (wall) "
         + ("not measured" if ratio is None else f"{ratio:.2f}x")
+        + (f", the median of {len(pairs)} pairs ({each})" if pairs else "")
         + "; one backprop call at the largest generated case, made as the suite's checker makes it:",
         "",
     ]

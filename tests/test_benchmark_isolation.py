@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from benchmarks import conformance_time
 from benchmarks.conformance_time import largest_case, per_call_overhead
+from benchmarks.report import _isolation_lines
 from benchmarks.targets import judge_targets
 from conformance.cases.search import SearchSettings
 
@@ -32,3 +36,41 @@ def test_the_targets_are_1_2x_and_2_ms(ratio: float, overhead_ms: float, met: bo
     overhead_row = rows["isolation's overhead per call at the largest generated case"]
     assert (ratio_row["measured"], ratio_row["met"]) == (ratio, met)
     assert overhead_row["measured"] == pytest.approx(overhead_ms / 1e3) and overhead_row["met"] is met
+
+
+def test_the_isolation_ratio_is_the_median_of_pairs_run_in_alternating_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow first isolated run (a cold cache, the other core busy) no longer decides the figure alone."""
+    walls = iter([40.0, 20.0, 22.0, 20.0])  # (in-process, isolated), then (isolated, in-process)
+    order: list[str] = []
+
+    def fake(impl: str, timeout_s: float, report_option: str | None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+        order.append("in_process" if extra else "isolated")
+        return {"exit_code": 0, "wall_s": next(walls)}
+
+    monkeypatch.setattr(conformance_time, "run_one", fake)
+    first = {
+        "reference": {"exit_code": 0, "wall_s": 44.0},
+        "reference (--in-process)": {"exit_code": 0, "wall_s": 30.0},
+    }
+    pairs = conformance_time._isolation_pairs(first, 60.0, None)
+    assert order == ["in_process", "isolated", "isolated", "in_process"]
+    assert [p["ratio"] for p in pairs] == pytest.approx([44 / 30, 20 / 40, 22 / 20])
+    assert len(pairs) == conformance_time.ISOLATION_PAIRS == 3
+
+
+def test_a_failed_run_ends_the_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conformance_time, "run_one", lambda *a, **k: {"exit_code": 1, "wall_s": 1.0})
+    first = {
+        "reference": {"exit_code": 0, "wall_s": 44.0},
+        "reference (--in-process)": {"exit_code": 0, "wall_s": 30.0},
+    }
+    assert len(conformance_time._isolation_pairs(first, 60.0, None)) == 1  # fewer than ISOLATION_PAIRS: no figure
+
+
+def test_the_page_names_each_pair() -> None:
+    pairs = [
+        {"isolated_s": 44.0, "in_process_s": 30.0, "ratio": 44 / 30},
+        {"isolated_s": 33.0, "in_process_s": 30.0, "ratio": 1.1},
+    ]
+    line = "\n".join(_isolation_lines({"isolation_ratio": 1.1, "isolation_pairs": pairs}))
+    assert "1.10x, the median of 2 pairs (44.0 s / 30.0 s, 33.0 s / 30.0 s)" in line
