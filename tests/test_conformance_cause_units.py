@@ -501,7 +501,7 @@ def _in_float32(case: Case) -> Result:
 def test_float32_arithmetic_is_named() -> None:
     got = _in_float32(FLOAT64)
     assert not np.array_equal(got.grad_weights[0], _engine(FLOAT64).grad_weights[0])
-    assert float32_cause(FLOAT64, got, {}, Confirmer(FLOAT64, {}, _in_float32))
+    assert float32_cause(FLOAT64, expect(FLOAT64), got, {}, Confirmer(FLOAT64, {}, _in_float32))
 
 
 ONE_CLASS = written_case(
@@ -522,15 +522,17 @@ def test_float32_arithmetic_is_not_named_where_the_exact_answer_is_float32_numbe
     exact = _engine(ONE_CLASS)
     values = [*exact.grad_weights, *exact.grad_biases, *(exact.deltas or []), np.asarray(exact.cost)]
     assert all(np.all(v == 0) for v in values)  # the coincidence this case is built on
-    assert not float32_cause(ONE_CLASS, exact, {}, Confirmer(ONE_CLASS, {}, _engine))
+    assert not float32_cause(ONE_CLASS, expect(ONE_CLASS), exact, {}, Confirmer(ONE_CLASS, {}, _engine))
 
 
 def test_float32_arithmetic_is_not_named_for_float64_numbers_or_when_another_m_is_float64() -> None:
     got = _in_float32(FLOAT64)
     nudged = Result(got.grad_weights, [g * (1 + 1e-12) for g in got.grad_biases], got.deltas, got.cost)
-    assert not float32_cause(FLOAT64, nudged, {}, Confirmer(FLOAT64, {}, _in_float32))  # not float32 numbers
+    assert not float32_cause(
+        FLOAT64, expect(FLOAT64), nudged, {}, Confirmer(FLOAT64, {}, _in_float32)
+    )  # not float32 numbers
     # The coincidence: float32 numbers here, a float64 answer on the case with another m.
-    assert not float32_cause(FLOAT64, got, {}, Confirmer(FLOAT64, {}, _engine))
+    assert not float32_cause(FLOAT64, expect(FLOAT64), got, {}, Confirmer(FLOAT64, {}, _engine))
     # A float32 case has no such cause.
     case32 = with_dtype(FLOAT64, "float32")
-    assert not float32_cause(case32, got, {}, Confirmer(case32, {}, _no_probe))
+    assert not float32_cause(case32, expect(case32), got, {}, Confirmer(case32, {}, _no_probe))

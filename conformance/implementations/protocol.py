@@ -234,11 +234,12 @@ class _Process:
         and a sgd_step re-asked in a fresh process after one stall, compiling there, was judged a hang.)
         """
         limit = first_call_limit(self.timeout, self.warmup_timeout, first=key not in self._warm)
-        seen = self._first_seen.get(key)
         if isinstance(key, tuple):  # (kind, shape): _warm_key under "shapes": "few"
             seen = max(
                 (t for k, t in self._first_seen.items() if isinstance(k, tuple) and k[1] == key[1]), default=None
             )
+        else:
+            seen = self._first_seen.get(key)
         if key not in self._warm and seen is not None and limit is not None and self.timeout is not None:
             limit = min(limit, max(self.timeout, 2 * seen + self.timeout))
         return limit

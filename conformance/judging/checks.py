@@ -225,7 +225,7 @@ class CaseChecker:
             block_after(report, "determinism", "blocked by determinism: the same case gave two answers")
             return report
         confirmer = Confirmer(case, self.conventions, self._probe(report))
-        root = _Root(report, lambda: float32_cause(case, parsed, self.conventions, confirmer), enough, through)
+        root = _Root(report, lambda: float32_cause(case, exp, parsed, self.conventions, confirmer), enough, through)
         delta_ok = check_equations_1_2(report, parsed, exp, confirmer)
         if root.settled("equation3"):
             return report

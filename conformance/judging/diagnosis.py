@@ -710,7 +710,9 @@ def _float32_accurate(result: Result, exp32: Expected) -> bool:
     return all(norm_mismatch(np.asarray(a, dtype=np.float64), e, t) is None for a, e, t in pairs)
 
 
-def float32_cause(case: Case, result: Result, conventions: dict[str, float], confirmer: Confirmer) -> bool:
+def float32_cause(
+    case: Case, exp: Expected, result: Result, conventions: dict[str, float], confirmer: Confirmer
+) -> bool:
     """Whether a failing float64 answer is float32 arithmetic (``FLOAT32_PRECISION``).
 
     The claim is sharp: a float64 computation returns a float32 number by chance with
@@ -721,19 +723,18 @@ def float32_cause(case: Case, result: Result, conventions: dict[str, float], con
     fits: almost every failing float64 case returns float64 numbers, and asking first cost every
     such case a call and the reference's values on the second case for nothing.
     """
-    if case.dtype != "float64" or not _float32_on(case, result, conventions):
+    if case.dtype != "float64" or not _float32_on(case, exp, result, conventions):
         return False
     got = confirmer.answer("m")
-    return got is not None and isinstance(got[0], Result) and _float32_on(got[1].case64, got[0], conventions)
+    return got is not None and isinstance(got[0], Result) and _float32_on(got[1].case64, got[1], got[0], conventions)
 
 
-def _float32_on(case: Case, result: Result, conventions: dict[str, float]) -> bool:
-    """The answer on this case is float32 arithmetic: float32 numbers, as accurate as float32 allows on
-    the case in float32."""
+def _float32_on(case: Case, exp64: Expected, result: Result, conventions: dict[str, float]) -> bool:
+    """The answer on this float64 case (whose reference values are ``exp64``) is float32 arithmetic:
+    float32 numbers, as accurate as float32 allows on the case in float32."""
     if not _float32_numbers(result):
         return False
     try:
-        exp64 = expect(case, conventions)
         exp32 = expect(with_dtype(case, "float32"), conventions)
     except (Unusable, ValueError):
         return False
