@@ -526,7 +526,7 @@ def failing_vs_correct(timeout_s: float = 1800.0, only: tuple[str, ...] | None =
     ``FAILING`` (for a quicker look; the target is judged on the full set)."""
     names = tuple(FAILING) if only is None else only
     result: dict[str, Any] = {"correct": {}, "stand_ins": {}}
-    worst: tuple[float, str] | None = None
+    worst: tuple[float, str, str] | None = None  # (ratio, stand-in, mode)
     for mode, extra in MODES.items():
         correct = result["correct"][mode] = _cpu_run("reference", timeout_s, extra)
         for name in names:
@@ -536,11 +536,11 @@ def failing_vs_correct(timeout_s: float = 1800.0, only: tuple[str, ...] | None =
                 row["cpu_ratio"] = failing["cpu_s"] / correct["cpu_s"]
                 row["asked_ratio"] = failing["value_sets_asked"] / max(1, correct["value_sets_asked"])
                 if worst is None or row["cpu_ratio"] > worst[0]:
-                    worst = (row["cpu_ratio"], f"{name} ({mode})")
+                    worst = (row["cpu_ratio"], name, mode)
             result["stand_ins"].setdefault(name, {})[mode] = row
     if worst is not None and all("cpu_ratio" in r for rows in result["stand_ins"].values() for r in rows.values()):
-        result["cpu_ratio"], result["worst"] = worst
-        worst_name = worst[1].split(" (")[0]
+        ratio, worst_name, worst_mode = worst
+        result["cpu_ratio"], result["worst"] = ratio, f"{worst_name} ({worst_mode})"
         result["split"] = {
             "reference": _split("reference", timeout_s),
             worst_name: _split(FAILING[worst_name], timeout_s),

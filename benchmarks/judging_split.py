@@ -14,7 +14,6 @@ measurement; the CPU clock of this process alone, as in process there is no work
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import time
@@ -45,20 +44,13 @@ def _judging_clock(spent: list[float]) -> Iterator[None]:
         search._judge = judge
 
 
-def _implementation(spec: str) -> object:
-    if ":" not in spec:
-        return spec
-    module, name = spec.split(":", 1)
-    return getattr(importlib.import_module(module), name)
-
-
 def split(spec: str, **options: Any) -> dict[str, Any]:
     """The CPU seconds of one in-process default run of ``spec``, judging and the rest, with its counts
     (``options``: other ``check_implementation`` settings, for a smaller run)."""
     spent = [0.0]
     start = time.process_time()
     with _judging_clock(spent):
-        report = check_implementation(_implementation(spec), failures_dir=None, in_process=True, **options)
+        report = check_implementation(spec, failures_dir=None, in_process=True, **options)
     total = time.process_time() - start
     groups = report.to_dict()["groups"]
     judged = sum(int(g["judged"]) for g in groups)

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks import judging_split
+from benchmarks import conformance_time, judging_split
 from benchmarks.conformance_time import FAILING, NOISE, SEED_EQUATION_2, UNUSUAL_ETA, WIDE_BATCH
 from benchmarks.report import _failing_lines, _split_lines
 from benchmarks.targets import _failing_row
 from conformance import check_implementation
 from conformance.cases import search
+from conformance.errors import LoadError
 from conformance.implementations.loader import load_implementation
 from conformance.judging.checks import CaseChecker
 from reference import Case
@@ -133,6 +134,28 @@ def test_the_judging_split_times_the_judging_and_restores_it() -> None:
         got["shrink_judged"] > 0
         and got["value_sets_asked"] == got["judged"] + got["shrink_judged"] - got["shrink_reused"]
     )
-    with pytest.raises(ModuleNotFoundError):  # a run that fails leaves _judge as it was too
+    with pytest.raises(LoadError, match="no_such_module"):  # a run that fails leaves _judge as it was too
         judging_split.split("no_such_module:X", **quick)
     assert search._judge is before
+
+
+def test_the_worst_stand_in_is_named_and_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """failing_vs_correct with runs made up: the worst ratio names its stand-in and mode, and only that
+    stand-in's run (with the reference's) is split."""
+    cpu = {"reference": 10.0, FAILING["noise"]: 15.0, FAILING["unusual_eta"]: 30.0}
+
+    def run(impl: str, timeout_s: float, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {"cpu_s": cpu[impl] * (2 if extra else 1), "value_sets_asked": 1}  # in process: all twice
+
+    split: list[str] = []
+
+    def fake_split(spec: str, timeout_s: float) -> dict[str, Any]:
+        split.append(spec)
+        return {"spec": spec}
+
+    monkeypatch.setattr(conformance_time, "_cpu_run", run)
+    monkeypatch.setattr(conformance_time, "_split", fake_split)
+    got = conformance_time.failing_vs_correct(only=("noise", "unusual_eta"))
+    assert got["worst"] == "unusual_eta (isolated)" and got["cpu_ratio"] == 3.0
+    assert split == ["reference", FAILING["unusual_eta"]]
+    assert set(got["split"]) == {"reference", "unusual_eta"}
