@@ -99,20 +99,26 @@ def run_one(
     report_option: str | None,
     extra: tuple[str, ...] = (),
     variables: dict[str, str] | None = None,
+    split_cpu: bool = False,
 ) -> dict[str, Any]:
-    """One ``python -m conformance --impl IMPL [EXTRA]`` run, timed from outside; ``variables`` join its environment."""
+    """One ``python -m conformance --impl IMPL [EXTRA]`` run, timed from outside; ``variables`` join its environment.
+
+    ``split_cpu``: run through benchmarks.cpu_split (the same CLI in the same process), which adds the
+    suite's CPU seconds and its worker's (``suite_cpu_s``, ``worker_cpu_s``)."""
     command = [sys.executable, "-m", "conformance", "--impl", impl, *extra]
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
         if report_option:
             command += [report_option, str(report_path)]
+        split_path = Path(scratch) / "cpu.json"
+        argv = [sys.executable, "-m", "benchmarks.cpu_split", str(split_path), *command[3:]] if split_cpu else command
         env = _env()
         env["BACKPROP_CONFORMANCE_FAILURES"] = str(Path(scratch) / "failures")  # leave no files behind
         env.update(variables or {})
         start = time.perf_counter()
         try:
             done = subprocess.run(
-                command,
+                argv,
                 capture_output=True,
                 text=True,
                 cwd=scratch,
@@ -136,6 +142,7 @@ def run_one(
             found = CLOSING.findall(done.stdout + done.stderr)
             if found:
                 examples, reported = int(found[-1][0]), float(found[-1][1])
+        split = json.loads(split_path.read_text(encoding="utf-8")) if split_path.exists() else None
     result: dict[str, Any] = {
         "command": _shown(command, report_option),
         "exit_code": done.returncode,
@@ -143,6 +150,8 @@ def run_one(
         "examples": examples,
         "reported_duration_s": reported,
     }
+    if split is not None:
+        result["suite_cpu_s"], result["worker_cpu_s"] = split["suite_cpu_s"], split["children_cpu_s"]
     if done.returncode != 0:
         result["output_tail"] = (done.stdout + done.stderr)[-600:]
     return result
@@ -199,13 +208,14 @@ def run(timeout_s: float = 600.0) -> dict[str, Any]:
         if impl.startswith("conformance.adapters.torch") and not torch_available():
             notes.append(f"{label}: torch is not installed, not run")
             continue
-        results[label] = run_one(impl, timeout_s, report_option, extra)
+        results[label] = run_one(impl, timeout_s, report_option, extra, split_cpu=impl == "reference")
     pairs = _isolation_pairs(results, timeout_s, report_option)
     ratio = statistics.median(p["ratio"] for p in pairs) if len(pairs) == ISOLATION_PAIRS else None
     return {
         "runs": results,
         "isolation_ratio": ratio,
         "isolation_pairs": pairs,
+        "round_trip_us": pipe_round_trip_us(),
         "per_call": per_call_overhead(),
         "notes": notes,
         "few_shapes": few_shapes(timeout_s, report_option),
@@ -224,21 +234,55 @@ def _isolation_pairs(results: dict[str, Any], timeout_s: float, report_option: s
         if index == 0:
             isolated, in_process = first
         elif index % 2:
-            in_process = run_one("reference", timeout_s, report_option, ("--in-process",))
-            isolated = run_one("reference", timeout_s, report_option)
+            in_process = run_one("reference", timeout_s, report_option, ("--in-process",), split_cpu=True)
+            isolated = run_one("reference", timeout_s, report_option, split_cpu=True)
         else:
-            isolated = run_one("reference", timeout_s, report_option)
-            in_process = run_one("reference", timeout_s, report_option, ("--in-process",))
+            isolated = run_one("reference", timeout_s, report_option, split_cpu=True)
+            in_process = run_one("reference", timeout_s, report_option, ("--in-process",), split_cpu=True)
         if isolated.get("exit_code") != 0 or in_process.get("exit_code") != 0:
             break
-        pairs.append(
-            {
-                "isolated_s": isolated["wall_s"],
-                "in_process_s": in_process["wall_s"],
-                "ratio": isolated["wall_s"] / in_process["wall_s"],
-            }
-        )
+        pair = {
+            "isolated_s": isolated["wall_s"],
+            "in_process_s": in_process["wall_s"],
+            "ratio": isolated["wall_s"] / in_process["wall_s"],
+        }
+        if "suite_cpu_s" in isolated and "suite_cpu_s" in in_process:
+            # The profile of a miss: where the isolated run's CPU went, beside the in-process run's.
+            pair["isolated_suite_cpu_s"] = isolated["suite_cpu_s"]
+            pair["isolated_worker_cpu_s"] = isolated["worker_cpu_s"]
+            pair["in_process_cpu_s"] = in_process["suite_cpu_s"] + in_process["worker_cpu_s"]
+        pairs.append(pair)
     return pairs
+
+
+def pipe_round_trip_us(rounds: int = 3, trips: int = 5000) -> float | None:
+    """This machine's floor for one call to another process: a 100-byte message through a pipe and
+    its answer back, between two processes that each block until the other writes (as the suite and
+    its worker do). The median of ``rounds`` means over ``trips``, in microseconds; None where there
+    is no fork. Each isolated call pays at least this, on top of its encoding and decoding."""
+    if not hasattr(os, "fork"):
+        return None
+    means = []
+    for _ in range(rounds):
+        ask_read, ask_write = os.pipe()
+        answer_read, answer_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: answer every message, then leave without cleanup handlers
+            try:
+                for _ in range(trips):
+                    os.read(ask_read, 100)
+                    os.write(answer_write, b"a" * 100)
+            finally:
+                os._exit(0)
+        start = time.perf_counter()
+        for _ in range(trips):
+            os.write(ask_write, b"q" * 100)
+            os.read(answer_read, 100)
+        means.append((time.perf_counter() - start) / trips * 1e6)
+        os.waitpid(pid, 0)
+        for fd in (ask_read, ask_write, answer_read, answer_write):
+            os.close(fd)
+    return statistics.median(means)
 
 
 def largest_case(seed: int = 0) -> Any:

@@ -244,6 +244,25 @@ def _isolation_lines(c: dict[str, Any]) -> list[str]:
         + "; one backprop call at the largest generated case, made as the suite's checker makes it:",
         "",
     ]
+    split = [p for p in pairs if "isolated_worker_cpu_s" in p]
+    if split:
+        lines[-2] = lines[-2].replace("; one backprop call", ". One backprop call")
+        lines[-1:-1] = [
+            "",
+            "Where each pair's CPU went (the profile of a miss; benchmarks/cpu_split.py): "
+            + ", ".join(
+                f"isolated {p['isolated_suite_cpu_s']:.1f} s in the suite + {p['isolated_worker_cpu_s']:.1f} s in "
+                f"its worker against {p['in_process_cpu_s']:.1f} s in process"
+                for p in split
+            )
+            + "."
+            + (
+                f" A round trip through a pipe between two processes takes {c['round_trip_us']:.0f} us on this "
+                "machine, the floor of every isolated call before any encoding."
+                if c.get("round_trip_us") is not None
+                else ""
+            ),
+        ]
     if per_call:
         lines += [
             "| case | clock | isolated | in process | overhead per call |",

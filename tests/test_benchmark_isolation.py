@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +16,8 @@ from benchmarks.conformance_time import largest_case, per_call_overhead
 from benchmarks.report import _isolation_lines
 from benchmarks.targets import judge_targets
 from conformance.cases.search import SearchSettings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_largest_case_is_the_search_s_largest() -> None:
@@ -43,7 +50,9 @@ def test_the_isolation_ratio_is_the_median_of_pairs_run_in_alternating_order(mon
     walls = iter([40.0, 20.0, 22.0, 20.0])  # (in-process, isolated), then (isolated, in-process)
     order: list[str] = []
 
-    def fake(impl: str, timeout_s: float, report_option: str | None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    def fake(
+        impl: str, timeout_s: float, report_option: str | None, extra: tuple[str, ...] = (), split_cpu: bool = False
+    ) -> dict[str, Any]:
         order.append("in_process" if extra else "isolated")
         return {"exit_code": 0, "wall_s": next(walls)}
 
@@ -74,3 +83,87 @@ def test_the_page_names_each_pair() -> None:
     ]
     line = "\n".join(_isolation_lines({"isolation_ratio": 1.1, "isolation_pairs": pairs}))
     assert "1.10x, the median of 2 pairs (44.0 s / 30.0 s, 33.0 s / 30.0 s)" in line
+
+
+def test_each_pair_says_where_its_cpu_went(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile of a miss: the isolated run's CPU in the suite and in its worker, beside the in-process run's."""
+    asked: list[bool] = []
+
+    def fake(
+        impl: str, timeout_s: float, report_option: str | None, extra: tuple[str, ...] = (), split_cpu: bool = False
+    ) -> dict[str, Any]:
+        asked.append(split_cpu)
+        worker = 0.0 if extra else 12.0
+        return {"exit_code": 0, "wall_s": 30.0, "suite_cpu_s": 20.0, "worker_cpu_s": worker}
+
+    monkeypatch.setattr(conformance_time, "run_one", fake)
+    first = {
+        "reference": {"exit_code": 0, "wall_s": 40.0, "suite_cpu_s": 25.0, "worker_cpu_s": 20.0},
+        "reference (--in-process)": {"exit_code": 0, "wall_s": 30.0, "suite_cpu_s": 31.0, "worker_cpu_s": 0.5},
+    }
+    pairs = conformance_time._isolation_pairs(first, 60.0, None)
+    assert all(asked) and len(asked) == 4
+    assert (pairs[0]["isolated_suite_cpu_s"], pairs[0]["isolated_worker_cpu_s"], pairs[0]["in_process_cpu_s"]) == (
+        25.0,
+        20.0,
+        31.5,
+    )
+    assert [p["isolated_worker_cpu_s"] for p in pairs[1:]] == [12.0, 12.0]
+    page = "\n".join(_isolation_lines({"isolation_ratio": 1.0, "isolation_pairs": pairs, "round_trip_us": 58.7}))
+    assert "isolated 25.0 s in the suite + 20.0 s in its worker against 31.5 s in process" in page
+    assert "takes 59 us on this machine" in page
+    unsplit = [{k: v for k, v in p.items() if "cpu" not in k} for p in pairs]
+    without = "\n".join(_isolation_lines({"isolation_ratio": 1.0, "isolation_pairs": unsplit}))
+    assert "in its worker" not in without  # negative control: no split measured, none printed
+
+
+@pytest.mark.parametrize("extra", [(), ("--in-process",)], ids=["isolated", "in process"])
+def test_cpu_split_runs_the_cli_and_finds_the_worker_only_when_there_is_one(
+    extra: tuple[str, ...], tmp_path: Path
+) -> None:
+    out = tmp_path / "cpu.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cpu_split", str(out), "--impl", "reference", "--quick", *extra],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "BACKPROP_CONFORMANCE_FAILURES": str(tmp_path / "f")},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "CONFORMS" in done.stdout + done.stderr
+    split = json.loads(out.read_text())
+    assert split["suite_cpu_s"] > 0.5
+    if extra:
+        assert split["children_cpu_s"] < 0.3 * split["suite_cpu_s"]  # no worker: at most a helper command
+    else:
+        assert split["children_cpu_s"] > 0.2  # the worker: numpy's import alone, then every call
+
+
+def test_cpu_split_passes_on_the_cli_exit_code(tmp_path: Path) -> None:
+    out = tmp_path / "cpu.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cpu_split", str(out), "--impl", "no_such_module_here"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    plain = subprocess.run(
+        [sys.executable, "-m", "conformance", "--impl", "no_such_module_here"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == plain.returncode != 0 and out.exists()
+
+
+def test_the_pipe_round_trip_is_measured() -> None:
+    trip = conformance_time.pipe_round_trip_us(rounds=1, trips=200)
+    assert trip is not None and 0.5 < trip < 1e5

@@ -217,11 +217,8 @@ def call(bound: Bound, request: dict[str, Any], viewed: Any, cap_mb: int | None 
         message = memory_hint(f"raised {describe_exception(error)}", cap_mb)
         return {"error": message, "mutation": None if original is None else mutation(case, original)}, False
     go_on = request.get("chain") is not None and op == "backprop" and plainly_a_result(value, case)
-    try:
-        encoded = wire.encode(value)
-    except MemoryError:
-        return {"error": memory_hint("its answer could not be encoded: MemoryError", cap_mb)}, False
-    return {"result": encoded, "mutation": None if original is None else mutation(case, original)}, go_on
+    # Encoded as the frame is written (send): one pass over the answer instead of two.
+    return {"result": wire.Unencoded(value), "mutation": None if original is None else mutation(case, original)}, go_on
 
 
 class Inbox:
@@ -251,9 +248,15 @@ class Inbox:
         return header.message, view
 
 
-def send(proto_out: IO[bytes], message: dict[str, Any]) -> None:
-    """One frame, written whole in gathered writes (a pipe may take fewer bytes than given)."""
-    pending = pieces(wire.frame_parts(message))
+def send(proto_out: IO[bytes], message: dict[str, Any], cap_mb: int | None = None) -> None:
+    """One frame, written whole in gathered writes (a pipe may take fewer bytes than given); an
+    answer that cannot be encoded for want of memory is sent as that error instead."""
+    try:
+        parts = wire.frame_parts(message)
+    except MemoryError:
+        error = {"error": memory_hint("its answer could not be encoded: MemoryError", cap_mb)}
+        parts = wire.frame_parts({**error, "id": message["id"]} if "id" in message else error)
+    pending = pieces(parts)
     while pending:
         pending = remaining(pending, os.writev(proto_out.fileno(), pending[:IOV_MAX]))
 
@@ -293,4 +296,4 @@ def serve(proto_in: IO[bytes], proto_out: IO[bytes], load: Loader) -> int:
             if chain is not None and not go_on:
                 stopped = chain
         reply["id"] = request["id"]
-        send(proto_out, reply)
+        send(proto_out, reply, cap_mb)

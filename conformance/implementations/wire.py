@@ -85,6 +85,16 @@ class _Raw:
     array: np.ndarray
 
 
+@dataclass(frozen=True)
+class Unencoded:
+    """A value that ``frame_parts`` writes as it would write ``encode(value)``, in the same pass as
+    the header: a worker's answer, without first building encode's tree of it (that tree, then a
+    second walk to write it, was a fifth of a worker's time per call). The result is the same
+    bytes, to the last one (tests/test_conformance_wire_private.py)."""
+
+    value: Any
+
+
 # -- encoding (both sides: the suite encodes cases, the worker encodes answers) -------------------
 
 
@@ -165,38 +175,40 @@ def dumps(message: Mapping[str, Any], *, public: bool = False) -> bytes:
 
 def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[bytes | memoryview]:
     """``dumps``'s frame as its pieces (the header line, then each array's memory), for a gathered
-    write: a megabyte joined afresh for every message costs its page faults every time."""
-    chunks: list[bytes | memoryview] = []
+    write: a megabyte joined afresh for every message costs its page faults every time. A frame
+    whose blob is small is one piece (joined: cheaper than a gathered write of many small pieces).
+
+    ``message``'s values are ``encode``'s forms, or ``Unencoded`` values, written as their
+    ``encode`` forms would be.
+    """
+    chunks: list[memoryview] = []
     offset = 0
 
-    def laid(value: Any) -> tuple[str, list[int], int, int]:
+    def laid(array: np.ndarray) -> tuple[str, tuple[int, ...], int, int]:
         """The array's place in the blob (dtype, shape, offset, nbytes), its memory added to the chunks."""
         nonlocal offset
-        if not isinstance(value, _Raw):
-            raise TypeError(f"not encodable: {type(value).__name__}")
-        array = value.array
         if public and array.dtype.str not in PUBLIC_DTYPES:
             array = array.astype(np.float64)
         data = array.reshape(-1).data.cast("B")  # reshape of a C-contiguous array: a view, no copy
         chunks.append(data)
         offset += data.nbytes
-        return array.dtype.str, list(array.shape), offset - data.nbytes, data.nbytes
+        return array.dtype.str, array.shape, offset - data.nbytes, data.nbytes
 
     def place(value: Any) -> Any:
-        described = laid(value)
-        return (
-            dict(zip(("dtype", "shape", "offset", "nbytes"), described, strict=True))
-            if public
-            else {ARRAY: list(described)}
-        )
+        if isinstance(value, Unencoded):
+            return encode(value.value)
+        if not isinstance(value, _Raw):
+            raise TypeError(f"not encodable: {type(value).__name__}")
+        dtype, shape, at, nbytes = laid(value.array)
+        described = (dtype, list(shape), at, nbytes)
+        return dict(zip(PUBLIC_ARRAY_ORDER, described, strict=True)) if public else {ARRAY: list(described)}
 
-    def described(value: _Raw) -> str:
+    def described(array: np.ndarray) -> str:
         """``place``'s description as json.dumps writes it."""
-        dtype, shape, at, nbytes = laid(value)
-        dims = ",".join(map(str, shape))
+        dtype, shape, at, nbytes = laid(array)
         if public:
-            return f'{{"dtype":{_QUOTED(dtype)},"shape":[{dims}],"offset":{at},"nbytes":{nbytes}}}'
-        return f'{{"{ARRAY}":[{_QUOTED(dtype)},[{dims}],{at},{nbytes}]}}'
+            return f"{_opening(dtype, shape, public)}{at},{_NBYTES}{nbytes}}}"
+        return f"{_opening(dtype, shape, public)}{at},{nbytes}]}}"
 
     body = _json_text(dict(message), not public, described)
     if body is None:  # json.dumps, with its own checks and errors, for anything encode() does not make
@@ -204,13 +216,40 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
         offset = 0
         body = json.dumps(dict(message), separators=(",", ":"), allow_nan=not public, default=place)
     header = f'{{"{BLOB}":{offset},{body[1:]}' if body != "{}" else f'{{"{BLOB}":{offset}}}'
-    return [header.encode("utf-8") + b"\n", *chunks]
+    line = header.encode("utf-8") + b"\n"
+    if offset <= _JOINED_BYTES:
+        return [line + b"".join(chunks)]
+    return [line, *chunks]
+
+
+# A frame whose blob is at most this is written as one piece: joining it costs less than gathering.
+_JOINED_BYTES = 1 << 16
+PUBLIC_ARRAY_ORDER = ("dtype", "shape", "offset", "nbytes")
+_NBYTES = '"nbytes":'
+# An array's description up to its offset, by (dtype, shape, public): the same few shapes recur in every call.
+_OPENINGS: dict[tuple[str, tuple[int, ...], bool], str] = {}
+
+
+def _opening(dtype: str, shape: tuple[int, ...], public: bool) -> str:
+    """The text of an array's description before its offset (json.dumps's own text)."""
+    key = (dtype, shape, public)
+    text = _OPENINGS.get(key)
+    if text is None:
+        dims = ",".join(map(str, shape))
+        if public:
+            text = f'{{"dtype":{_QUOTED(dtype)},"shape":[{dims}],"offset":'
+        else:
+            text = f'{{"{ARRAY}":[{_QUOTED(dtype)},[{dims}],'
+        if len(_OPENINGS) >= 4096:  # bounded: a run meets a few hundred shapes
+            _OPENINGS.clear()
+        _OPENINGS[key] = text
+    return text
 
 
 _QUOTED = json.encoder.encode_basestring_ascii  # json.dumps's own quoting (ensure_ascii)
 
 
-def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_Raw], str]) -> str | None:
+def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[np.ndarray], str]) -> str | None:
     """The text json.dumps(message, separators=(",", ":"), allow_nan=allow_nan) writes, for the
     values ``encode`` makes (str keys; str, int, float, bool, None, lists, dicts, arrays), with
     each array as ``described`` says; None for anything else (json.dumps then).
@@ -227,7 +266,9 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_R
         if kind is str:
             write(_QUOTED(value))
         elif kind is _Raw:
-            write(described(value))
+            write(described(value.array))
+        elif kind is Unencoded:
+            return unencoded(value.value, depth, 0)
         elif kind is dict:
             if depth > 2 * MAX_DEPTH:
                 return False
@@ -272,6 +313,53 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[_R
         else:
             return False
         return True
+
+    def unencoded(value: Any, depth: int, level: int) -> bool:
+        """``value`` written as ``put(encode(value, level), depth)`` writes it: the kinds a result
+        is made of directly, each as encode makes it, and anything else through encode."""
+        kind = type(value)
+        if level <= MAX_DEPTH:  # deeper, encode describes the value instead
+            if kind is np.ndarray:
+                if value.dtype.str in _DTYPES:  # else encode describes it, or lists an object array
+                    write(described(value))  # its values in C order: laid copies a non-contiguous array
+                    return True
+            elif kind is list:
+                if depth > 2 * MAX_DEPTH:
+                    return False
+                write("[")
+                for i, item in enumerate(value):
+                    if i:
+                        write(",")
+                    if not unencoded(item, depth + 1, level + 1):
+                        return False
+                write("]")
+                return True
+            elif kind is dict:
+                # encode's keys are str(key)[:100]: a dict of other keys goes through encode
+                if all(type(key) is str and len(key) <= 100 for key in value):
+                    if depth > 2 * MAX_DEPTH:
+                        return False
+                    write("{")
+                    first = True
+                    for key, item in value.items():
+                        if not first:
+                            write(",")
+                        first = False
+                        write(_QUOTED(key))
+                        write(":")
+                        if not unencoded(item, depth + 1, level + 1):
+                            return False
+                    write("}")
+                    return True
+            elif kind is float or value is None or kind is bool:
+                return put(value, depth)
+            elif kind is int:
+                if value.bit_length() <= 64:
+                    return put(value, depth)
+            elif kind is str:
+                write(_QUOTED(value[:200]))
+                return True
+        return put(encode(value, level), depth)
 
     return "".join(out) if put(message, 0) else None
 
