@@ -117,6 +117,7 @@ def test_each_pair_says_where_its_cpu_went(monkeypatch: pytest.MonkeyPatch) -> N
     assert "in its worker" not in without  # negative control: no split measured, none printed
 
 
+@pytest.mark.suite
 @pytest.mark.parametrize("extra", [(), ("--in-process",)], ids=["isolated", "in process"])
 def test_cpu_split_runs_the_cli_and_finds_the_worker_only_when_there_is_one(
     extra: tuple[str, ...], tmp_path: Path
@@ -141,6 +142,7 @@ def test_cpu_split_runs_the_cli_and_finds_the_worker_only_when_there_is_one(
         assert split["children_cpu_s"] > 0.2  # the worker: numpy's import alone, then every call
 
 
+@pytest.mark.suite
 def test_cpu_split_passes_on_the_cli_exit_code(tmp_path: Path) -> None:
     out = tmp_path / "cpu.json"
     done = subprocess.run(

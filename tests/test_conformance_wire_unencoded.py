@@ -74,6 +74,7 @@ EDGES: dict[str, Any] = {
     ),
     "float32 and int arrays": {"g": [np.ones((2, 3), np.float32), np.arange(4), np.array([True])]},
     "a transposed array": {"g": np.arange(6.0).reshape(2, 3).T},
+    "a strided view that reshapes to a strided view": {"g": np.arange(24.0).reshape(3, 8)[:, ::2]},
     "a 0-d array and numpy scalars": [np.array(2.5), np.float64(0.1), np.float32(1.5), np.int64(3), np.bool_(True)],
     "an object array": np.array([1.0, "x", None], dtype=object),
     "complex and datetime arrays": [np.array([1 + 2j]), np.array(["2020-01-01"], dtype="datetime64[D]")],

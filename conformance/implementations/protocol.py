@@ -207,7 +207,8 @@ class _Process:
         """The next answer of a request posted ahead (only a worker's requests are)."""
         raise NotImplementedError
 
-    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
+    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame, case: Any = None) -> Outcome:
+        """The outcome of an answer to the call ``op`` on ``case`` with request id ``rid``."""
         raise NotImplementedError
 
     def _silence_hint(self, partial: int) -> str:
@@ -387,7 +388,7 @@ class _Process:
         if isinstance(received, Broken):
             return self._broken(op, received, limit)
         self._answered = True
-        outcome = self._decode(rid, op, received)
+        outcome = self._decode(rid, op, received, case)
         if isinstance(outcome, Fault) and outcome.kind == "garbage":
             self._drop()  # the stream can no longer be trusted: start afresh
         elif key not in self._warm:
@@ -662,10 +663,20 @@ class WorkerImplementation(_Process):
     def backprop_each(self, cases: Iterable[Any], judged: int = 0) -> Iterator[Outcome]:
         return self._pipelined("backprop", list(cases), judged)
 
-    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
+    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame, case: Any = None) -> Outcome:
         assert isinstance(received, ReceivedFrame)
+        header = received.header.message
+        result = header.get("result")
         try:
-            answer = wire.decode(received.header.message, blob=received.blob, copy=not received.owned)
+            if type(result) is dict and len(result) == 1 and wire.PLAIN in result:  # serving.call's wire.Plain
+                if case is None or op != "backprop":
+                    raise wire.WireError(f"a plain result to a {op} call")
+                answer = wire.decode({k: v for k, v in header.items() if k != "result"})
+                answer["result"] = wire.decode_plain(
+                    result[wire.PLAIN], received.blob, case.sizes, np.shape(case.x)[0], copy=not received.owned
+                )
+            else:
+                answer = wire.decode(header, blob=received.blob, copy=not received.owned)
         except wire.WireError as error:
             return Fault("garbage", f"answered with a frame the suite cannot read ({error})")
         problem = _id_problem(answer, rid, received.line)
@@ -778,7 +789,7 @@ class SubprocessImplementation(_Process):
             text, what="the answer", max_bytes=self.max_answer_bytes, max_depth=32, allow_nan_tokens=True
         )
 
-    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame) -> Outcome:
+    def _decode(self, rid: int, op: str, received: ReceivedLine | ReceivedFrame, case: Any = None) -> Outcome:
         if isinstance(received, ReceivedFrame):
             stripped = received.line.strip()
             answer: Any = received.header.message

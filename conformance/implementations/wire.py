@@ -95,6 +95,24 @@ class Unencoded:
     value: Any
 
 
+# The keys of a result that serving.plainly_a_result vouches for, in the order a Plain frame lays its arrays.
+PLAIN = "$p"
+PLAIN_LISTS: tuple[str, ...] = ("grad_weights", "grad_biases", "deltas")
+PLAIN_KEYS: frozenset[str] = frozenset((*PLAIN_LISTS, "cost"))
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A worker's answer that serving.plainly_a_result vouched for (exactly the four keys, each list of
+    the case's dtype and shapes, a finite cost), sent as ``{"$p": [dtype, keys, cost]}`` and its arrays'
+    bytes alone, in PLAIN_LISTS order: the suite knows the shapes from the case it asked, so that no
+    array needs a description, and rebuilds the same dict as from the general form
+    (``decode_plain``; tests/test_conformance_wire_plain.py). Most answers of a run are these."""
+
+    value: dict[str, Any]
+    dtype: str  # numpy's dtype string of every array (the case's dtype)
+
+
 # -- encoding (both sides: the suite encodes cases, the worker encodes answers) -------------------
 
 
@@ -189,13 +207,15 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
         nonlocal offset
         if public and array.dtype.str not in PUBLIC_DTYPES:
             array = array.astype(np.float64)
+        if not array.flags.c_contiguous:  # its values in C order (a strided view may reshape to a strided view)
+            array = np.ascontiguousarray(array)
         data = array.reshape(-1).data.cast("B")  # reshape of a C-contiguous array: a view, no copy
         chunks.append(data)
         offset += data.nbytes
         return array.dtype.str, array.shape, offset - data.nbytes, data.nbytes
 
     def place(value: Any) -> Any:
-        if isinstance(value, Unencoded):
+        if isinstance(value, Unencoded | Plain):
             return encode(value.value)
         if not isinstance(value, _Raw):
             raise TypeError(f"not encodable: {type(value).__name__}")
@@ -210,7 +230,7 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
             return f"{_opening(dtype, shape, public)}{at},{_NBYTES}{nbytes}}}"
         return f"{_opening(dtype, shape, public)}{at},{nbytes}]}}"
 
-    body = _json_text(dict(message), not public, described)
+    body = _json_text(dict(message), not public, described, laid)
     if body is None:  # json.dumps, with its own checks and errors, for anything encode() does not make
         chunks.clear()
         offset = 0
@@ -249,7 +269,12 @@ def _opening(dtype: str, shape: tuple[int, ...], public: bool) -> str:
 _QUOTED = json.encoder.encode_basestring_ascii  # json.dumps's own quoting (ensure_ascii)
 
 
-def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[np.ndarray], str]) -> str | None:
+def _json_text(
+    message: dict[str, Any],
+    allow_nan: bool,
+    described: Callable[[np.ndarray], str],
+    laid: Callable[[np.ndarray], Any] | None = None,
+) -> str | None:
     """The text json.dumps(message, separators=(",", ":"), allow_nan=allow_nan) writes, for the
     values ``encode`` makes (str keys; str, int, float, bool, None, lists, dicts, arrays), with
     each array as ``described`` says; None for anything else (json.dumps then).
@@ -269,6 +294,16 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[np
             write(described(value.array))
         elif kind is Unencoded:
             return unencoded(value.value, depth, 0)
+        elif kind is Plain:
+            if laid is None:
+                return False
+            result = value.value
+            for key in PLAIN_LISTS:
+                for array in result[key]:
+                    laid(array)
+            write(f'{{"{PLAIN}":[{_QUOTED(value.dtype)},[')
+            write(",".join(_QUOTED(key) for key in result))
+            write(f"],{float.__repr__(float(result['cost']))}]}}")
         elif kind is dict:
             if depth > 2 * MAX_DEPTH:
                 return False
@@ -321,7 +356,7 @@ def _json_text(message: dict[str, Any], allow_nan: bool, described: Callable[[np
         if level <= MAX_DEPTH:  # deeper, encode describes the value instead
             if kind is np.ndarray:
                 if value.dtype.str in _DTYPES:  # else encode describes it, or lists an object array
-                    write(described(value))  # its values in C order: laid copies a non-contiguous array
+                    write(described(value))  # laid lays out a non-contiguous array's values in C order
                     return True
             elif kind is list:
                 if depth > 2 * MAX_DEPTH:
@@ -429,6 +464,50 @@ def decode(value: Any, depth: int = 0, blob: bytes | bytearray | memoryview = b"
             return Opaque(body[0][:300], body[1] if isinstance(body[1], str) else None)
         return {str(k): decode(v, depth + 1, blob, copy=copy) for k, v in value.items()}
     return value
+
+
+def decode_plain(
+    body: Any, blob: bytes | bytearray | memoryview, sizes: Any, m: int, *, copy: bool = True
+) -> dict[str, Any]:
+    """A ``Plain`` result rebuilt for the case of ``sizes`` and ``m`` samples, the one the suite asked:
+    the same dict, keys in the same order, as ``decode`` makes of the general form (arrays owned,
+    or with ``copy`` False views of the blob, which the caller gives up to them).
+
+    Trusts nothing: a whitelisted dtype, exactly the four keys, a finite float cost, and a blob of
+    exactly the bytes those shapes take (the blob's length was the header's, checked against the cap).
+    """
+    if not (type(body) is list and len(body) == 3):
+        raise WireError("a malformed plain result (expected [dtype, keys, cost])")
+    dtype_str, keys, cost = body
+    dtype = _DTYPE_OF.get(dtype_str) if type(dtype_str) is str else None
+    if dtype is None:
+        raise WireError(f"a plain result of a dtype outside the format ({str(dtype_str)[:20]!r})")
+    if not (type(keys) is list and len(keys) == len(PLAIN_KEYS) and set(keys) == PLAIN_KEYS):
+        raise WireError(f"a plain result whose keys are not {sorted(PLAIN_KEYS)}: {str(keys)[:80]}")
+    if type(cost) is not float or not math.isfinite(cost):
+        raise WireError(f"a plain result whose cost is not a finite float: {str(cost)[:40]}")
+    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+    shapes: dict[str, list[tuple[int, ...]]] = {
+        "grad_weights": [(n, n_prev) for n_prev, n in layers],
+        "grad_biases": [(n,) for _, n in layers],
+        "deltas": [(m, n) for _, n in layers],
+    }
+    count = sum(math.prod(shape) for key in PLAIN_LISTS for shape in shapes[key])
+    if count * dtype.itemsize != len(blob):
+        raise WireError(f"a plain result of {len(blob)} bytes where its case's shapes take {count * dtype.itemsize}")
+    flat = np.frombuffer(blob, dtype=dtype, count=count)
+    if copy or not flat.flags.aligned:
+        flat = flat.copy()  # owned and aligned; the blob may be a buffer the channel reuses
+    laid_out: dict[str, Any] = {"cost": cost}
+    start = 0
+    for key in PLAIN_LISTS:  # the blob's order, whatever the keys' order
+        arrays = []
+        for shape in shapes[key]:
+            end = start + math.prod(shape)
+            arrays.append(flat[start:end].reshape(shape))
+            start = end
+        laid_out[key] = arrays
+    return {key: laid_out[key] for key in keys}
 
 
 def decode_public(value: Any, blob: bytes | bytearray | memoryview, depth: int = 0) -> Any:
