@@ -20,6 +20,13 @@ call carries about 1 MB each way, and base64 in JSON cost most of isolation's pr
 reader learns N from the header and can refuse it before reading a byte of the blob, so a
 size cap holds whatever a header promises. The same framing is offered to ``--impl-cmd``
 programs that declare it (CONTRACT.md, "Binary framing"; ``read_public``).
+
+A worker writes its answer's header in the same pass that encodes it (``Unencoded``: the same
+bytes as ``encode``'s form), and a result that ``serving.plainly_a_result`` vouches for goes
+without a description per array (``Plain``: ``{"$p": [dtype, keys, cost]}``, its arrays in a
+fixed order), since the suite knows their shapes from the case it asked (``decode_plain``). Most
+of a run's answers are such results; a call in a run is small, and a worker's time per call was
+mostly spent writing and reading these descriptions.
 """
 
 from __future__ import annotations
