@@ -97,7 +97,7 @@ class Unencoded:
     """A value that ``frame_parts`` writes as it would write ``encode(value)``, in the same pass as
     the header: a worker's answer, without first building encode's tree of it (that tree, then a
     second walk to write it, was a fifth of a worker's time per call). The result is the same
-    bytes, to the last one (tests/test_conformance_wire_private.py)."""
+    bytes, to the last one (tests/test_conformance_wire_unencoded.py)."""
 
     value: Any
 
@@ -203,8 +203,8 @@ def frame_parts(message: Mapping[str, Any], *, public: bool = False) -> list[byt
     write: a megabyte joined afresh for every message costs its page faults every time. A frame
     whose blob is small is one piece (joined: cheaper than a gathered write of many small pieces).
 
-    ``message``'s values are ``encode``'s forms, or ``Unencoded`` values, written as their
-    ``encode`` forms would be.
+    ``message``'s values are ``encode``'s forms, ``Unencoded`` values (written as their ``encode``
+    forms would be), or a ``Plain`` result.
     """
     chunks: list[memoryview] = []
     offset = 0
