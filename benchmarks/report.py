@@ -249,7 +249,7 @@ def _isolation_lines(c: dict[str, Any]) -> list[str]:
         lines[-2] = lines[-2].replace("; one backprop call", ". One backprop call")
         lines[-1:-1] = [
             "",
-            "Where each pair's CPU went (the profile of a miss; benchmarks/cpu_split.py): "
+            "Where each pair's CPU went (benchmarks/cpu_split.py): "
             + ", ".join(
                 f"isolated {p['isolated_suite_cpu_s']:.1f} s in the suite + {p['isolated_worker_cpu_s']:.1f} s in "
                 f"its worker against {p['in_process_cpu_s']:.1f} s in process"
