@@ -117,21 +117,26 @@ def test_each_pair_says_where_its_cpu_went(monkeypatch: pytest.MonkeyPatch) -> N
     assert "in its worker" not in without  # negative control: no split measured, none printed
 
 
+def _run(module_and_arguments: list[str], where: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` in ``where``, with this checkout importable and no failure files left behind."""
+    return subprocess.run(
+        [sys.executable, "-m", *module_and_arguments],
+        capture_output=True,
+        text=True,
+        cwd=where,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "BACKPROP_CONFORMANCE_FAILURES": str(where / "f")},
+        timeout=600,
+        check=False,
+    )
+
+
 @pytest.mark.suite
 @pytest.mark.parametrize("extra", [(), ("--in-process",)], ids=["isolated", "in process"])
 def test_cpu_split_runs_the_cli_and_finds_the_worker_only_when_there_is_one(
     extra: tuple[str, ...], tmp_path: Path
 ) -> None:
     out = tmp_path / "cpu.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cpu_split", str(out), "--impl", "reference", "--quick", *extra],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "BACKPROP_CONFORMANCE_FAILURES": str(tmp_path / "f")},
-        timeout=600,
-        check=False,
-    )
+    done = _run(["benchmarks.cpu_split", str(out), "--impl", "reference", "--quick", *extra], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "CONFORMS" in done.stdout + done.stderr
     split = json.loads(out.read_text())
@@ -145,24 +150,8 @@ def test_cpu_split_runs_the_cli_and_finds_the_worker_only_when_there_is_one(
 @pytest.mark.suite
 def test_cpu_split_passes_on_the_cli_exit_code(tmp_path: Path) -> None:
     out = tmp_path / "cpu.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cpu_split", str(out), "--impl", "no_such_module_here"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-        check=False,
-    )
-    plain = subprocess.run(
-        [sys.executable, "-m", "conformance", "--impl", "no_such_module_here"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-        check=False,
-    )
+    done = _run(["benchmarks.cpu_split", str(out), "--impl", "no_such_module_here"], tmp_path)
+    plain = _run(["conformance", "--impl", "no_such_module_here"], tmp_path)
     assert done.returncode == plain.returncode != 0 and out.exists()
 
 

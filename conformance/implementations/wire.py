@@ -293,6 +293,36 @@ def _json_text(
     out: list[str] = []
     write = out.append
 
+    def sequence(items: list[Any], depth: int, each: Callable[[Any, int], bool]) -> bool:
+        """A JSON array of ``items``, each written by ``each`` one level deeper."""
+        if depth > 2 * MAX_DEPTH:
+            return False
+        write("[")
+        for i, item in enumerate(items):
+            if i:
+                write(",")
+            if not each(item, depth + 1):
+                return False
+        write("]")
+        return True
+
+    def mapping(items: dict[str, Any], depth: int, each: Callable[[Any, int], bool]) -> bool:
+        """A JSON object of ``items`` (str keys), each value written by ``each`` one level deeper."""
+        if depth > 2 * MAX_DEPTH:
+            return False
+        write("{")
+        first = True
+        for key, item in items.items():
+            if not first:
+                write(",")
+            first = False
+            write(_QUOTED(key))
+            write(":")
+            if not each(item, depth + 1):
+                return False
+        write("}")
+        return True
+
     def put(value: Any, depth: int) -> bool:
         kind = type(value)
         if kind is str:
@@ -312,31 +342,9 @@ def _json_text(
             write(",".join(_QUOTED(key) for key in result))
             write(f"],{float.__repr__(float(result['cost']))}]}}")
         elif kind is dict:
-            if depth > 2 * MAX_DEPTH:
-                return False
-            write("{")
-            first = True
-            for key, item in value.items():
-                if type(key) is not str:
-                    return False
-                if not first:
-                    write(",")
-                first = False
-                write(_QUOTED(key))
-                write(":")
-                if not put(item, depth + 1):
-                    return False
-            write("}")
+            return all(type(key) is str for key in value) and mapping(value, depth, put)
         elif kind is list:
-            if depth > 2 * MAX_DEPTH:
-                return False
-            write("[")
-            for i, item in enumerate(value):
-                if i:
-                    write(",")
-                if not put(item, depth + 1):
-                    return False
-            write("]")
+            return sequence(value, depth, put)
         elif value is None:
             write("null")
         elif value is True:
@@ -366,33 +374,11 @@ def _json_text(
                     write(described(value))  # laid lays out a non-contiguous array's values in C order
                     return True
             elif kind is list:
-                if depth > 2 * MAX_DEPTH:
-                    return False
-                write("[")
-                for i, item in enumerate(value):
-                    if i:
-                        write(",")
-                    if not unencoded(item, depth + 1, level + 1):
-                        return False
-                write("]")
-                return True
+                return sequence(value, depth, lambda item, at: unencoded(item, at, level + 1))
             elif kind is dict:
                 # encode's keys are str(key)[:100]: a dict of other keys goes through encode
                 if all(type(key) is str and len(key) <= 100 for key in value):
-                    if depth > 2 * MAX_DEPTH:
-                        return False
-                    write("{")
-                    first = True
-                    for key, item in value.items():
-                        if not first:
-                            write(",")
-                        first = False
-                        write(_QUOTED(key))
-                        write(":")
-                        if not unencoded(item, depth + 1, level + 1):
-                            return False
-                    write("}")
-                    return True
+                    return mapping(value, depth, lambda item, at: unencoded(item, at, level + 1))
             elif kind is float or value is None or kind is bool:
                 return put(value, depth)
             elif kind is int:
