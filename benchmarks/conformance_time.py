@@ -105,13 +105,14 @@ def run_one(
 
     ``split_cpu``: run through benchmarks.cpu_split (the same CLI in the same process), which adds the
     suite's CPU seconds and its worker's (``suite_cpu_s``, ``worker_cpu_s``)."""
-    command = [sys.executable, "-m", "conformance", "--impl", impl, *extra]
+    arguments = ["--impl", impl, *extra]
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
         if report_option:
-            command += [report_option, str(report_path)]
+            arguments += [report_option, str(report_path)]
+        command = [sys.executable, "-m", "conformance", *arguments]
         split_path = Path(scratch) / "cpu.json"
-        argv = [sys.executable, "-m", "benchmarks.cpu_split", str(split_path), *command[3:]] if split_cpu else command
+        argv = [sys.executable, "-m", "benchmarks.cpu_split", str(split_path), *arguments] if split_cpu else command
         env = _env()
         env["BACKPROP_CONFORMANCE_FAILURES"] = str(Path(scratch) / "failures")  # leave no files behind
         env.update(variables or {})

@@ -236,32 +236,34 @@ def _isolation_lines(c: dict[str, Any]) -> list[str]:
         return []
     ratio, pairs = c.get("isolation_ratio"), c.get("isolation_pairs") or []
     each = ", ".join(f"{p['isolated_s']:.1f} s / {p['in_process_s']:.1f} s" for p in pairs)
-    lines = [
-        "",
+    heading = (
         "Isolation, per call: the default run isolated / --in-process (wall) "
         + ("not measured" if ratio is None else f"{ratio:.2f}x")
         + (f", the median of {len(pairs)} pairs ({each})" if pairs else "")
-        + "; one backprop call at the largest generated case, made as the suite's checker makes it:",
-        "",
-    ]
+    )
+    call = "one backprop call at the largest generated case, made as the suite's checker makes it:"
     split = [p for p in pairs if "isolated_worker_cpu_s" in p]
-    if split:
-        lines[-2] = lines[-2].replace("; one backprop call", ". One backprop call")
-        lines[-1:-1] = [
+    if not split:
+        lines = ["", f"{heading}; {call}", ""]
+    else:
+        where = ", ".join(
+            f"isolated {p['isolated_suite_cpu_s']:.1f} s in the suite + {p['isolated_worker_cpu_s']:.1f} s in "
+            f"its worker against {p['in_process_cpu_s']:.1f} s in process"
+            for p in split
+        )
+        trip = c.get("round_trip_us")
+        floor = (
+            ""
+            if trip is None
+            else f" A round trip through a pipe between two processes takes {trip:.0f} us on this machine, "
+            "the floor of every isolated call before any encoding."
+        )
+        lines = [
             "",
-            "Where each pair's CPU went (benchmarks/cpu_split.py): "
-            + ", ".join(
-                f"isolated {p['isolated_suite_cpu_s']:.1f} s in the suite + {p['isolated_worker_cpu_s']:.1f} s in "
-                f"its worker against {p['in_process_cpu_s']:.1f} s in process"
-                for p in split
-            )
-            + "."
-            + (
-                f" A round trip through a pipe between two processes takes {c['round_trip_us']:.0f} us on this "
-                "machine, the floor of every isolated call before any encoding."
-                if c.get("round_trip_us") is not None
-                else ""
-            ),
+            f"{heading}. {call.capitalize()}",
+            "",
+            f"Where each pair's CPU went (benchmarks/cpu_split.py): {where}.{floor}",
+            "",
         ]
     if per_call:
         lines += [

@@ -723,19 +723,19 @@ def float32_cause(
     fits: almost every failing float64 case returns float64 numbers, and asking first cost every
     such case a call and the reference's values on the second case for nothing.
     """
-    if case.dtype != "float64" or not _float32_on(case, exp, result, conventions):
+    if case.dtype != "float64" or not _float32_on(exp, result, conventions):
         return False
     got = confirmer.answer("m")
-    return got is not None and isinstance(got[0], Result) and _float32_on(got[1].case64, got[1], got[0], conventions)
+    return got is not None and isinstance(got[0], Result) and _float32_on(got[1], got[0], conventions)
 
 
-def _float32_on(case: Case, exp64: Expected, result: Result, conventions: dict[str, float]) -> bool:
-    """The answer on this float64 case (whose reference values are ``exp64``) is float32 arithmetic:
-    float32 numbers, as accurate as float32 allows on the case in float32."""
+def _float32_on(exp64: Expected, result: Result, conventions: dict[str, float]) -> bool:
+    """The answer on the float64 case whose reference values are ``exp64`` (``exp64.case64``) is float32
+    arithmetic: float32 numbers, as accurate as float32 allows on the case in float32."""
     if not _float32_numbers(result):
         return False
     try:
-        exp32 = expect(with_dtype(case, "float32"), conventions)
+        exp32 = expect(with_dtype(exp64.case64, "float32"), conventions)
     except (Unusable, ValueError):
         return False
     # No evidence where the exact answer is itself float32 numbers (zero gradients: softmax with
