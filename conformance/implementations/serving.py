@@ -146,14 +146,8 @@ def plainly_a_result(value: Any, case: Any) -> bool:
     sure" (lists, other dtypes, no deltas, a NaN: the suite decides); it stops a chain."""
     if type(value) is not dict or any(type(key) is not str for key in value):
         return False
-    sizes, dtype = case.sizes, np.dtype(case.dtype)
-    m = np.shape(case.x)[0]
-    shapes: dict[str, list[tuple[int, ...]]] = {
-        "grad_weights": [(n, n_prev) for n_prev, n in zip(sizes[:-1], sizes[1:], strict=True)],
-        "grad_biases": [(n,) for n in sizes[1:]],
-        "deltas": [(m, n) for n in sizes[1:]],
-    }
-    for key, expected in shapes.items():
+    dtype = np.dtype(case.dtype)
+    for key, expected in wire.result_shapes(case.sizes, np.shape(case.x)[0]).items():
         arrays: Any = value.get(key)
         if type(arrays) is not list or len(arrays) != len(expected):
             return False

@@ -459,6 +459,17 @@ def decode(value: Any, depth: int = 0, blob: bytes | bytearray | memoryview = b"
     return value
 
 
+def result_shapes(sizes: Any, m: int) -> dict[str, list[tuple[int, ...]]]:
+    """The shapes of a result's lists for a network of ``sizes`` and a batch of ``m``: what
+    serving.plainly_a_result checks an answer against, and what decode_plain lays a blob out as."""
+    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
+    return {
+        "grad_weights": [(n, n_prev) for n_prev, n in layers],
+        "grad_biases": [(n,) for _, n in layers],
+        "deltas": [(m, n) for _, n in layers],
+    }
+
+
 def decode_plain(
     body: Any, blob: bytes | bytearray | memoryview, sizes: Any, m: int, *, copy: bool = True
 ) -> dict[str, Any]:
@@ -479,12 +490,7 @@ def decode_plain(
         raise WireError(f"a plain result whose keys are not {sorted(PLAIN_KEYS)}: {str(keys)[:80]}")
     if type(cost) is not float or not math.isfinite(cost):
         raise WireError(f"a plain result whose cost is not a finite float: {str(cost)[:40]}")
-    layers = list(zip(sizes[:-1], sizes[1:], strict=True))
-    shapes: dict[str, list[tuple[int, ...]]] = {
-        "grad_weights": [(n, n_prev) for n_prev, n in layers],
-        "grad_biases": [(n,) for _, n in layers],
-        "deltas": [(m, n) for _, n in layers],
-    }
+    shapes = result_shapes(sizes, m)
     count = sum(math.prod(shape) for key in PLAIN_LISTS for shape in shapes[key])
     if count * dtype.itemsize != len(blob):
         raise WireError(f"a plain result of {len(blob)} bytes where its case's shapes take {count * dtype.itemsize}")
